@@ -1,0 +1,38 @@
+import type { Tx } from '../../db/database.js';
+import { skuKey } from '../../domain/sku-code.js';
+import { skuViews, type SkuView } from './sku-view.js';
+
+/**
+ * SKUs ordered by canonical code, keyset-paginated. `q` matches a SKU prefix, a barcode exactly,
+ * or any part of the name (case-insensitive).
+ */
+export async function listSkus(
+  tx: Tx,
+  opts: { q?: string | undefined; limit: number; after?: string | undefined; active?: boolean | undefined },
+): Promise<{ items: SkuView[]; nextCursor: string | null }> {
+  let query = tx
+    .selectFrom('skus')
+    .selectAll()
+    .orderBy('sku_key')
+    .limit(opts.limit + 1);
+  if (opts.after) query = query.where('sku_key', '>', opts.after);
+  if (opts.active !== undefined) query = query.where('active', '=', opts.active ? 1 : 0);
+  const q = opts.q?.trim();
+  if (q) {
+    const key = skuKey(q);
+    const like = `%${q.toLowerCase().replace(/[\\%_]/g, '')}%`;
+    query = query.where((eb) =>
+      eb.or([
+        eb('sku_key', '>=', key).and('sku_key', '<', `${key}\uffff`),
+        eb(eb.fn('lower', ['name']), 'like', like),
+        eb('id', 'in', eb.selectFrom('sku_barcodes').select('sku_id').where('barcode', '=', q)),
+      ]),
+    );
+  }
+  const rows = await query.execute();
+  const page = rows.slice(0, opts.limit);
+  return {
+    items: await skuViews(tx, page),
+    nextCursor: rows.length > opts.limit ? page[page.length - 1]!.sku_key : null,
+  };
+}

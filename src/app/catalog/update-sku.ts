@@ -1,0 +1,113 @@
+import type { Tx } from '../../db/database.js';
+import { nowIso } from '../../domain/clock.js';
+import { barcodeKind, validateSkuDraft } from '../../domain/catalog/sku.js';
+import { DomainError, fieldError } from '../../domain/errors.js';
+import { resolveSku } from '../stock/post-movement.js';
+import { skuView, type SkuView } from './sku-view.js';
+import type { CreateSkuInput } from './create-sku.js';
+
+export type UpdateSkuInput = Partial<
+  Omit<CreateSkuInput, 'sku' | 'components' | 'tracking' | 'productId' | 'productName'>
+>;
+
+/**
+ * Changes a SKU's attributes. With `expectedVersion` (from `If-Match`) the update applies only if
+ * nobody changed the SKU since; otherwise VERSION_MISMATCH. The SKU code, tracking mode and bundle
+ * composition are fixed once stock or orders may refer to them.
+ */
+export async function updateSku(
+  tx: Tx,
+  code: string,
+  input: UpdateSkuInput,
+  expectedVersion: number | null,
+): Promise<SkuView> {
+  const current = await resolveSku(tx, code);
+  const errors = validateSkuDraft({
+    sku: current.sku,
+    name: input.name ?? current.name,
+    ...input,
+    tracking: current.tracking,
+  });
+  if (errors.length > 0)
+    throw new DomainError(
+      'VALIDATION_FAILED',
+      `The SKU is invalid: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`,
+      errors,
+    );
+  if (input.barcodes && input.barcodes.length > 0) {
+    const taken = await tx
+      .selectFrom('sku_barcodes')
+      .select('barcode')
+      .where('barcode', 'in', input.barcodes)
+      .where('sku_id', '<>', current.id)
+      .executeTakeFirst();
+    if (taken)
+      throw fieldError(
+        'BARCODE_EXISTS',
+        'barcodes',
+        `Barcode ${taken.barcode} already belongs to another SKU.`,
+      );
+  }
+  const at = nowIso();
+  let q = tx
+    .updateTable('skus')
+    .set({
+      ...(input.name !== undefined ? { name: input.name.trim() } : {}),
+      ...(input.unit !== undefined ? { unit: input.unit } : {}),
+      ...(input.costMinor !== undefined ? { cost_minor: input.costMinor } : {}),
+      ...(input.priceMinor !== undefined ? { price_minor: input.priceMinor } : {}),
+      ...(input.currency !== undefined ? { currency: input.currency } : {}),
+      ...(input.taxClass !== undefined ? { tax_class: input.taxClass } : {}),
+      ...(input.shelfLifeDays !== undefined ? { shelf_life_days: input.shelfLifeDays } : {}),
+      ...(input.minRemainingShelfLifeDays !== undefined
+        ? { min_remaining_shelf_life_days: input.minRemainingShelfLifeDays }
+        : {}),
+      ...(input.weightGrams !== undefined ? { weight_grams: input.weightGrams } : {}),
+      ...(input.dimensionsMm?.length !== undefined ? { length_mm: input.dimensionsMm.length } : {}),
+      ...(input.dimensionsMm?.width !== undefined ? { width_mm: input.dimensionsMm.width } : {}),
+      ...(input.dimensionsMm?.height !== undefined ? { height_mm: input.dimensionsMm.height } : {}),
+      ...(input.active !== undefined ? { active: input.active ? 1 : 0 } : {}),
+      updated_at: at,
+    })
+    .set((eb) => ({ version: eb('version', '+', 1) }))
+    .where('id', '=', current.id);
+  if (expectedVersion !== null) q = q.where('version', '=', expectedVersion);
+  const r = await q.executeTakeFirst();
+  if (Number(r.numUpdatedRows) !== 1) {
+    throw new DomainError(
+      'VERSION_MISMATCH',
+      `SKU ${current.sku} changed since version ${expectedVersion}; fetch it again.`,
+      [],
+      { currentVersion: current.version },
+    );
+  }
+  if (input.barcodes !== undefined) {
+    await tx.deleteFrom('sku_barcodes').where('sku_id', '=', current.id).execute();
+    if (input.barcodes.length > 0) {
+      await tx
+        .insertInto('sku_barcodes')
+        .values(input.barcodes.map((b) => ({ barcode: b, sku_id: current.id, kind: barcodeKind(b) })))
+        .execute();
+    }
+  }
+  if (input.packs !== undefined) {
+    await tx.deleteFrom('sku_packs').where('sku_id', '=', current.id).execute();
+    if (input.packs.length > 0) {
+      await tx
+        .insertInto('sku_packs')
+        .values(
+          input.packs.map((p) => ({
+            sku_id: current.id,
+            name: p.name,
+            quantity: p.quantity,
+            barcode: p.barcode ?? null,
+          })),
+        )
+        .execute();
+    }
+  }
+  return skuView(
+    tx,
+    await tx.selectFrom('skus').selectAll().where('id', '=', current.id).executeTakeFirstOrThrow(),
+  );
+}

@@ -1,0 +1,75 @@
+/**
+ * Idempotent creation. The key row is inserted FIRST in the same transaction as the effect:
+ * a concurrent request with the same key on PostgreSQL waits on the unique index, then finds the
+ * committed row and replays it; on SQLite transactions are serialised, so the second simply sees it.
+ * The effect and its recorded response commit together or not at all.
+ */
+import type { Transaction } from 'kysely';
+import type { Database } from '../db/database.js';
+import type { DB } from '../db/schema.js';
+import { nowIso } from '../domain/clock.js';
+import { DomainError } from '../domain/errors.js';
+
+export type Created<T> = { readonly status: number; readonly body: T };
+export type IdempotentOutcome<T> = Created<T> & { readonly replayed: boolean };
+
+export type IdempotencyScope = {
+  readonly principal: string;
+  readonly key: string;
+  readonly requestHash: string;
+};
+
+const PENDING = -1;
+
+/** Runs `work` once per (principal, key); later calls with the same key replay the first result. */
+export async function runIdempotent<T>(
+  database: Database,
+  scope: IdempotencyScope | null,
+  work: (tx: Transaction<DB>) => Promise<Created<T>>,
+): Promise<IdempotentOutcome<T>> {
+  return database.transact(async (tx) => {
+    if (scope === null) return { ...(await work(tx)), replayed: false };
+    const inserted = await tx
+      .insertInto('idempotency_keys')
+      .values({
+        principal: scope.principal,
+        key: scope.key,
+        request_hash: scope.requestHash,
+        status_code: PENDING,
+        response: '',
+        created_at: nowIso(),
+      })
+      .onConflict((oc) => oc.columns(['principal', 'key']).doNothing())
+      .executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
+      const prior = await tx
+        .selectFrom('idempotency_keys')
+        .select(['request_hash', 'status_code', 'response'])
+        .where('principal', '=', scope.principal)
+        .where('key', '=', scope.key)
+        .executeTakeFirstOrThrow();
+      if (prior.request_hash !== scope.requestHash) {
+        throw new DomainError(
+          'IDEMPOTENCY_KEY_REUSED',
+          'This Idempotency-Key was already used with a different request.',
+          [{ field: 'Idempotency-Key', message: 'was used before with another request body or path' }],
+        );
+      }
+      if (prior.status_code === PENDING) {
+        throw new DomainError(
+          'IDEMPOTENCY_IN_PROGRESS',
+          'A request with this Idempotency-Key is still in progress.',
+        );
+      }
+      return { status: prior.status_code, body: JSON.parse(prior.response) as T, replayed: true };
+    }
+    const result = await work(tx);
+    await tx
+      .updateTable('idempotency_keys')
+      .set({ status_code: result.status, response: JSON.stringify(result.body) })
+      .where('principal', '=', scope.principal)
+      .where('key', '=', scope.key)
+      .execute();
+    return { ...result, replayed: false };
+  });
+}

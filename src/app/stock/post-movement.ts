@@ -1,0 +1,254 @@
+/**
+ * Posts one stock movement: resolves SKU, location and lot, applies the counter deltas with one
+ * conditional statement, appends the ledger row and the `stock.changed` event, all in `tx`.
+ * Errors: UNKNOWN_SKU, UNKNOWN_LOCATION, UNKNOWN_LOT, LOT_REQUIRED, VALIDATION_FAILED,
+ * NEGATIVE_STOCK (the change would make a counter negative or commit more than is on hand).
+ */
+import type { Tx } from '../../db/database.js';
+import { findLocation, findLot, findSku, type LocationRow, type SkuRow } from '../../db/catalog.repo.js';
+import { applyDeltas, insertMovements, type BalanceKey } from '../../db/stock.repo.js';
+import { addDays, isoDate } from '../../domain/clock.js';
+import { DomainError, fieldError } from '../../domain/errors.js';
+import { newId } from '../../domain/ids.js';
+import { free } from '../../domain/inventory/balance.js';
+import { deltasFor, type MovementType, type PostableMovementType } from '../../domain/inventory/movement.js';
+import { emit } from '../outbox.js';
+import { afterStockArrival } from './stock-hooks.js';
+import { movementView, type MovementView } from './movement-view.js';
+import { locationAvailability } from './availability.js';
+
+export type PostMovementInput = {
+  readonly type: PostableMovementType;
+  readonly sku: string;
+  readonly location: string;
+  readonly quantity: number;
+  readonly reason?: string | undefined;
+  readonly lot?: string | undefined;
+  readonly expiresOn?: string | undefined;
+  readonly toLocation?: string | undefined;
+  readonly bin?: string | undefined;
+  readonly reference?: { readonly type: string; readonly id: string } | undefined;
+};
+
+export type Context = { readonly actor: string; readonly requestId: string | null; readonly at: string };
+
+export type PostMovementResult = MovementView & {
+  balance: { onHand: number; allocated: number; quarantined: number };
+  transfer?: { id: string; status: 'in_transit'; toLocation: string };
+};
+
+export async function resolveSku(tx: Tx, code: string, field = 'sku'): Promise<SkuRow> {
+  const sku = await findSku(tx, code);
+  if (!sku) throw fieldError('UNKNOWN_SKU', field, `SKU ${code} does not exist.`);
+  return sku;
+}
+
+export async function resolveLocation(tx: Tx, code: string, field = 'location'): Promise<LocationRow> {
+  const location = await findLocation(tx, code);
+  if (!location) throw fieldError('UNKNOWN_LOCATION', field, `Location ${code} does not exist.`);
+  return location;
+}
+
+/** The lot id of a movement ('' for untracked SKUs); a receipt creates the lot when it is new. */
+async function resolveLot(
+  tx: Tx,
+  sku: SkuRow,
+  input: PostMovementInput,
+  ctx: Context,
+): Promise<{ id: string; code: string | null }> {
+  if (sku.tracking !== 'lot') {
+    if (input.lot !== undefined)
+      throw fieldError('VALIDATION_FAILED', 'lot', `SKU ${sku.sku} is not lot-tracked.`);
+    return { id: '', code: null };
+  }
+  if (input.lot === undefined)
+    throw fieldError('LOT_REQUIRED', 'lot', `SKU ${sku.sku} is lot-tracked: name the lot.`);
+  const existing = await findLot(tx, sku.id, input.lot);
+  if (existing) {
+    if (input.expiresOn !== undefined && existing.expires_on !== input.expiresOn) {
+      throw fieldError(
+        'VALIDATION_FAILED',
+        'expiresOn',
+        `Lot ${input.lot} expires on ${existing.expires_on ?? 'no date'}, not ${input.expiresOn}.`,
+      );
+    }
+    return { id: existing.id, code: existing.code };
+  }
+  if (input.type !== 'receipt' && !(input.type === 'adjustment' && input.quantity > 0)) {
+    throw fieldError('UNKNOWN_LOT', 'lot', `Lot ${input.lot} of ${sku.sku} does not exist.`);
+  }
+  const expiresOn =
+    input.expiresOn ?? (sku.shelf_life_days !== null ? addDays(isoDate(ctx.at), sku.shelf_life_days) : null);
+  const id = newId('lot');
+  await tx
+    .insertInto('lots')
+    .values({
+      id,
+      sku_id: sku.id,
+      code: input.lot,
+      expires_on: expiresOn,
+      status: 'active',
+      created_at: ctx.at,
+    })
+    .execute();
+  return { id, code: input.lot };
+}
+
+/** Applies one movement to one balance and records it; throws NEGATIVE_STOCK when refused. */
+export async function recordMovement(
+  tx: Tx,
+  m: {
+    type: MovementType;
+    key: BalanceKey;
+    quantity: number;
+    reason: string | null;
+    reference: { type: string; id: string } | null;
+    bin?: string | undefined;
+  },
+  ctx: Context,
+) {
+  const deltas = deltasFor(m.type, m.quantity);
+  const counters = await applyDeltas(tx, m.key, deltas, ctx.at, m.bin ?? null);
+  if (counters === null) {
+    const current = await tx
+      .selectFrom('balances')
+      .select(['on_hand', 'allocated', 'quarantined'])
+      .where('sku_id', '=', m.key.skuId)
+      .where('location_id', '=', m.key.locationId)
+      .where('lot_id', '=', m.key.lotId)
+      .executeTakeFirst();
+    const c = current
+      ? { onHand: current.on_hand, allocated: current.allocated, quarantined: current.quarantined }
+      : { onHand: 0, allocated: 0, quarantined: 0 };
+    throw new DomainError(
+      'NEGATIVE_STOCK',
+      `A ${m.type} of ${m.quantity} is refused: on hand ${c.onHand}, allocated ${c.allocated}, quarantined ${c.quarantined}, free ${free(c)}.`,
+      [{ field: 'quantity', message: 'would make stock negative or commit more than is on hand' }],
+      { current: c },
+    );
+  }
+  const row = {
+    id: newId('movement'),
+    createdAt: ctx.at,
+    type: m.type,
+    key: m.key,
+    deltas,
+    reason: m.reason,
+    referenceType: m.reference?.type ?? null,
+    referenceId: m.reference?.id ?? null,
+    actor: ctx.actor,
+    requestId: ctx.requestId,
+  };
+  await insertMovements(tx, [row]);
+  return { row, counters };
+}
+
+export async function postMovement(
+  tx: Tx,
+  input: PostMovementInput,
+  ctx: Context,
+): Promise<PostMovementResult> {
+  const sku = await resolveSku(tx, input.sku);
+  if (sku.is_bundle === 1) {
+    throw fieldError(
+      'VALIDATION_FAILED',
+      'sku',
+      `SKU ${sku.sku} is a bundle: it has no stock of its own; move its components.`,
+    );
+  }
+  const location = await resolveLocation(tx, input.location);
+  const lot = await resolveLot(tx, sku, input, ctx);
+  const key = { skuId: sku.id, locationId: location.id, lotId: lot.id };
+  const reason = input.reason ?? null;
+  const reference = input.reference ?? null;
+
+  let type: MovementType;
+  let destination: LocationRow | null = null;
+  if (input.type === 'transfer') {
+    if (input.toLocation === undefined)
+      throw fieldError('VALIDATION_FAILED', 'toLocation', 'A transfer needs toLocation.');
+    destination = await resolveLocation(tx, input.toLocation, 'toLocation');
+    if (destination.id === location.id)
+      throw fieldError('VALIDATION_FAILED', 'toLocation', 'must differ from location');
+    type = 'transfer_out';
+  } else {
+    if (input.toLocation !== undefined)
+      throw fieldError('VALIDATION_FAILED', 'toLocation', `is only allowed for transfers, not ${input.type}`);
+    type = input.type;
+  }
+
+  let transferId: string | null = null;
+  if (destination) {
+    transferId = newId('transfer');
+    await tx
+      .insertInto('transfers')
+      .values({
+        id: transferId,
+        sku_id: sku.id,
+        from_location_id: location.id,
+        to_location_id: destination.id,
+        lot_id: lot.id,
+        quantity: input.quantity,
+        status: 'in_transit',
+        created_at: ctx.at,
+        received_at: null,
+      })
+      .execute();
+  }
+  const { row, counters } = await recordMovement(
+    tx,
+    {
+      type,
+      key,
+      quantity: input.quantity,
+      reason,
+      reference: transferId ? { type: 'transfer', id: transferId } : reference,
+      bin: input.bin,
+    },
+    ctx,
+  );
+  await emitStockChanged(tx, sku, location, ctx.at);
+  if (row.deltas.onHand > 0) await afterStockArrival(tx, sku.id, ctx);
+
+  const view = movementView(
+    {
+      id: row.id,
+      type,
+      created_at: ctx.at,
+      on_hand_delta: row.deltas.onHand,
+      allocated_delta: row.deltas.allocated,
+      quarantined_delta: row.deltas.quarantined,
+      reason,
+      reference_type: row.referenceType,
+      reference_id: row.referenceId,
+      actor: ctx.actor,
+      request_id: ctx.requestId,
+    },
+    { sku: sku.sku, location: location.code, lot: lot.code },
+  );
+  return {
+    ...view,
+    balance: counters,
+    ...(transferId && destination
+      ? { transfer: { id: transferId, status: 'in_transit' as const, toLocation: destination.code } }
+      : {}),
+  };
+}
+
+/** Writes `stock.changed` for one SKU at one location with its new availability. */
+export async function emitStockChanged(
+  tx: Tx,
+  sku: Pick<SkuRow, 'id' | 'sku'>,
+  location: Pick<LocationRow, 'id' | 'code'>,
+  at: string,
+): Promise<void> {
+  const a = await locationAvailability(tx, sku.id, location.id, isoDate(at));
+  await emit(tx, at, [
+    {
+      type: 'stock.changed',
+      aggregateType: 'sku',
+      aggregateId: sku.id,
+      payload: { sku: sku.sku, location: location.code, ...a },
+    },
+  ]);
+}

@@ -1,0 +1,137 @@
+/**
+ * The `kibble` command. Exit codes: 0 success, 1 a check found a problem (e.g. `stock verify`),
+ * 2 bad usage or input, 3 a domain rule refused the operation.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { configFromEnv, openDatabase } from '../db/database.js';
+import { verifyBalances } from '../db/stock.repo.js';
+import { createApiKey } from '../app/access/api-keys.js';
+import { isRole, roles } from '../domain/access.js';
+import { DomainError } from '../domain/errors.js';
+import { serve } from './serve.js';
+
+const program = new Command();
+program
+  .name('kibble')
+  .description('Inventory and order management: stock and orders that never disagree.')
+  .version('0.1.0');
+
+const portOption = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number');
+  return n;
+};
+
+async function runServe(opts: { port: number; host: string; demo?: boolean }): Promise<void> {
+  const database = openDatabase(configFromEnv());
+  if (opts.demo) {
+    const { seedDemoIfEmpty } = await import('./demo.js');
+    await database.migrate();
+    await seedDemoIfEmpty(database, (line) => process.stdout.write(`${line}\n`));
+  }
+  const running = await serve(
+    { port: opts.port, host: opts.host, log: process.env['KIBBLE_LOG'] !== 'off' },
+    database,
+  );
+  const stop = () => {
+    void running.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+program
+  .command('serve')
+  .description('Run the API and web admin on one port (PORT, KIBBLE_DB, DATABASE_URL, KIBBLE_ADMIN_KEY)')
+  .option('-p, --port <port>', 'port to listen on', portOption, Number(process.env['PORT'] ?? 3000))
+  .option('--host <host>', 'interface to bind', process.env['HOST'] ?? '0.0.0.0')
+  .option('--demo', 'seed the demo pet shop first when the database is empty')
+  .action(runServe);
+
+program
+  .command('start')
+  .description('Seed the demo shop if the database is empty, then serve (what `npm start` runs)')
+  .option('-p, --port <port>', 'port to listen on', portOption, Number(process.env['PORT'] ?? 3000))
+  .option('--host <host>', 'interface to bind', process.env['HOST'] ?? '0.0.0.0')
+  .action((opts: { port: number; host: string }) => runServe({ ...opts, demo: true }));
+
+program
+  .command('migrate')
+  .description('Apply pending database migrations')
+  .action(async () => {
+    const database = openDatabase(configFromEnv());
+    try {
+      const applied = await database.migrate();
+      console.log(applied.length ? `Applied ${applied.join(', ')}` : 'Database is up to date');
+    } finally {
+      await database.close();
+    }
+  });
+
+const stock = program.command('stock').description('Stock checks');
+stock
+  .command('verify')
+  .description('Recompute every balance from the ledger; exit 1 and list the rows that differ')
+  .option('--json', 'print the differences as JSON')
+  .action(async (opts: { json?: boolean }) => {
+    const database = openDatabase(configFromEnv());
+    try {
+      await database.migrate();
+      const diffs = await verifyBalances(database.db);
+      if (opts.json) console.log(JSON.stringify({ ok: diffs.length === 0, differences: diffs }, null, 2));
+      else if (diffs.length === 0) console.log('OK: every balance equals the sum of its ledger movements.');
+      else {
+        console.log(`${diffs.length} balance(s) differ from the ledger:`);
+        for (const d of diffs) {
+          const c = (x: { onHand: number; allocated: number; quarantined: number }) =>
+            `onHand=${x.onHand} allocated=${x.allocated} quarantined=${x.quarantined}`;
+          console.log(
+            `  sku=${d.sku} location=${d.location}${d.lot ? ` lot=${d.lot}` : ''}: balance ${c(d.balance)} but ledger ${c(d.ledger)}`,
+          );
+        }
+      }
+      process.exitCode = diffs.length === 0 ? 0 : 1;
+    } finally {
+      await database.close();
+    }
+  });
+
+const keys = program.command('keys').description('API keys');
+keys
+  .command('create')
+  .description('Create an API key and print it once')
+  .requiredOption('-r, --role <role>', `one of ${roles.join(', ')}`)
+  .option('-n, --name <name>', 'a label for the key', 'cli key')
+  .action(async (opts: { role: string; name: string }) => {
+    if (!isRole(opts.role)) {
+      console.error(`Unknown role "${opts.role}"; use one of ${roles.join(', ')}.`);
+      process.exitCode = 2;
+      return;
+    }
+    const role = opts.role;
+    const database = openDatabase(configFromEnv());
+    try {
+      await database.migrate();
+      const key = await database.transact((tx) => createApiKey(tx, { role, name: opts.name }));
+      console.log(key.key);
+    } finally {
+      await database.close();
+    }
+  });
+
+program
+  .command('openapi')
+  .description('Print the OpenAPI 3.1 document')
+  .action(async () => {
+    const { printOpenApi } = await import('./openapi.js');
+    await printOpenApi();
+  });
+
+export const exitCodeOf = (error: unknown): number =>
+  error instanceof DomainError ? (error.code === 'VALIDATION_FAILED' ? 2 : 3) : 1;
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  if (error instanceof DomainError) console.error(`${error.code}: ${error.message}`);
+  else console.error(error);
+  process.exitCode = exitCodeOf(error);
+});

@@ -1,0 +1,51 @@
+/**
+ * Starts Kibble: opens the database, migrates, makes sure an admin key exists (printed once), and
+ * listens. The only module that calls `listen`.
+ */
+import { buildApp, type App } from '../http/app.js';
+import { configFromEnv, openDatabase, type Database } from '../db/database.js';
+import { ensureAdminKey } from '../app/access/api-keys.js';
+
+export type ServeOptions = {
+  readonly port: number;
+  readonly host: string;
+  readonly log: boolean;
+  readonly out?: (line: string) => void;
+};
+
+export type Running = {
+  readonly app: App;
+  readonly database: Database;
+  readonly url: string;
+  close(): Promise<void>;
+};
+
+export async function serve(
+  options: ServeOptions,
+  database: Database = openDatabase(configFromEnv()),
+): Promise<Running> {
+  const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  await database.migrate();
+  const created = await database.transact((tx) => ensureAdminKey(tx, process.env['KIBBLE_ADMIN_KEY']));
+  const app = await buildApp({
+    database,
+    logger: options.log ? { level: process.env['LOG_LEVEL'] ?? 'info' } : false,
+  });
+  await app.listen({ port: options.port, host: options.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const shownHost = options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host;
+  const url = `http://${shownHost}:${port}`;
+  out(`Kibble is running at ${url} (${database.dialect})`);
+  out(`API docs: ${url}/api/docs`);
+  if (created) {
+    out(`Admin API key (shown once, keep it safe): ${created.key}`);
+  }
+  let closing: Promise<void> | null = null;
+  return {
+    app,
+    database,
+    url,
+    close: () => (closing ??= app.close().then(() => database.close())),
+  };
+}

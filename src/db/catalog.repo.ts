@@ -1,0 +1,52 @@
+/** Catalog look-ups shared by use-cases: SKUs by code, locations by code, lots. */
+import type { Tx } from './database.js';
+import type { SkuTable, LocationTable } from './schema.js';
+import { locationKey, skuKey } from '../domain/sku-code.js';
+
+export type SkuRow = SkuTable;
+export type LocationRow = LocationTable;
+
+export async function findSku(tx: Tx, code: string): Promise<SkuRow | undefined> {
+  return tx.selectFrom('skus').selectAll().where('sku_key', '=', skuKey(code)).executeTakeFirst();
+}
+
+/** SKUs by code; the map is keyed by canonical key. */
+export async function findSkus(tx: Tx, codes: readonly string[]): Promise<Map<string, SkuRow>> {
+  const keys = [...new Set(codes.map(skuKey))];
+  const out = new Map<string, SkuRow>();
+  if (keys.length === 0) return out;
+  const rows = await tx.selectFrom('skus').selectAll().where('sku_key', 'in', keys).execute();
+  for (const r of rows) out.set(r.sku_key, r);
+  return out;
+}
+
+export async function findLocation(tx: Tx, code: string): Promise<LocationRow | undefined> {
+  return tx.selectFrom('locations').selectAll().where('code_key', '=', locationKey(code)).executeTakeFirst();
+}
+
+export async function componentsOf(tx: Tx, bundleSkuIds: readonly string[]) {
+  if (bundleSkuIds.length === 0) return [];
+  return tx
+    .selectFrom('bundle_components as c')
+    .innerJoin('skus as s', 's.id', 'c.component_sku_id')
+    .select([
+      'c.bundle_sku_id',
+      'c.component_sku_id',
+      'c.quantity',
+      's.sku',
+      's.tracking',
+      's.min_remaining_shelf_life_days',
+    ])
+    .where('c.bundle_sku_id', 'in', bundleSkuIds)
+    .orderBy('s.sku_key')
+    .execute();
+}
+
+export async function findLot(tx: Tx, skuId: string, code: string) {
+  return tx
+    .selectFrom('lots')
+    .selectAll()
+    .where('sku_id', '=', skuId)
+    .where('code', '=', code)
+    .executeTakeFirst();
+}

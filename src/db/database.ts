@@ -1,0 +1,223 @@
+/**
+ * The only module that knows SQLite from PostgreSQL. Everything above it sees a `Database`:
+ * a Kysely instance, a dialect flag for the few capability differences, and `transact()`.
+ *
+ * SQLite: one better-sqlite3 connection (WAL, synchronous=FULL, busy timeout), write transactions
+ * opened with BEGIN IMMEDIATE so that concurrent processes queue instead of failing on upgrade, and
+ * group commit: transactions that arrive while one is running are batched into the next one,
+ * each inside its own SAVEPOINT, so one failing unit never affects another and one fsync serves many.
+ *
+ * PostgreSQL: a pg pool, int8/numeric parsed to safe integers, and transparent retries of
+ * serialization failures and deadlocks, so they never reach a client.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import {
+  CompiledQuery,
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  SqliteDriver,
+  sql,
+  type DatabaseConnection,
+  type Driver,
+  type Transaction,
+} from 'kysely';
+import pg from 'pg';
+import type { DB } from './schema.js';
+import { migrations } from './migrations/index.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/** A query handle: the database itself or an open transaction. Use-cases take it first. */
+export type Tx = Kysely<DB> | Transaction<DB>;
+
+export type DatabaseConfig =
+  | { readonly dialect: 'sqlite'; readonly file: string }
+  | { readonly dialect: 'postgres'; readonly url: string; readonly poolSize?: number };
+
+export interface Database {
+  readonly dialect: Dialect;
+  readonly db: Kysely<DB>;
+  /** Runs `work` in one transaction; retried on PostgreSQL serialization failures and deadlocks. */
+  transact<T>(work: (tx: Transaction<DB>) => Promise<T>): Promise<T>;
+  /** Applies pending migrations; returns the names applied. */
+  migrate(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+/** Reads `DATABASE_URL` (PostgreSQL) or `KIBBLE_DB` (SQLite file, default `./data/kibble.sqlite`). */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): DatabaseConfig {
+  const url = env['DATABASE_URL'];
+  if (url) return { dialect: 'postgres', url };
+  return { dialect: 'sqlite', file: env['KIBBLE_DB'] ?? './data/kibble.sqlite' };
+}
+
+export function openDatabase(config: DatabaseConfig): Database {
+  return config.dialect === 'sqlite'
+    ? openSqlite(config.file)
+    : openPostgres(config.url, config.poolSize ?? 16);
+}
+
+// ---------------------------------------------------------------------------------------------
+// SQLite
+
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(private readonly database: SqliteDatabase.Database) {
+    super({ database });
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver({ database: this.database });
+  }
+}
+
+type Pending = {
+  readonly work: (tx: Transaction<DB>) => Promise<unknown>;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+};
+
+const MAX_BATCH = 256;
+
+function openSqlite(file: string): Database {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const raw = new SqliteDatabase(file);
+  raw.pragma('journal_mode = WAL');
+  raw.pragma('synchronous = FULL');
+  raw.pragma('busy_timeout = 10000');
+  raw.pragma('foreign_keys = ON');
+  raw.defaultSafeIntegers(false);
+  const db = new Kysely<DB>({ dialect: new ImmediateSqliteDialect(raw) });
+
+  const queue: Pending[] = [];
+  let draining = false;
+
+  async function runBatch(batch: Pending[]): Promise<void> {
+    const results: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    try {
+      await db.transaction().execute(async (tx) => {
+        for (const item of batch) {
+          if (batch.length === 1) {
+            results.push({ ok: true, value: await item.work(tx) });
+            continue;
+          }
+          await sql`savepoint unit`.execute(tx);
+          try {
+            const value = await item.work(tx);
+            await sql`release unit`.execute(tx);
+            results.push({ ok: true, value });
+          } catch (error) {
+            await sql`rollback to unit`.execute(tx);
+            await sql`release unit`.execute(tx);
+            results.push({ ok: false, error });
+          }
+        }
+      });
+    } catch (error) {
+      // A lone unit's own failure, or the commit failed: nothing in the batch was written.
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    batch.forEach((item, i) => {
+      const r = results[i]!;
+      if (r.ok) item.resolve(r.value);
+      else item.reject(r.error);
+    });
+  }
+
+  async function drain(): Promise<void> {
+    draining = true;
+    try {
+      while (queue.length > 0) await runBatch(queue.splice(0, MAX_BATCH));
+    } finally {
+      draining = false;
+    }
+  }
+
+  return {
+    dialect: 'sqlite',
+    db,
+    transact<T>(work: (tx: Transaction<DB>) => Promise<T>): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        queue.push({ work, resolve: resolve as (v: unknown) => void, reject });
+        if (!draining) void drain();
+      });
+    },
+    migrate: () => runMigrations(db),
+    close: () => db.destroy(),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL
+
+function toSafeInteger(text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`integer ${text} is outside the safe range`);
+  return n;
+}
+
+function parseNumeric(text: string): number {
+  const n = Number(text);
+  if (/^-?\d+$/.test(text) && !Number.isSafeInteger(n)) {
+    throw new RangeError(`integer ${text} is outside the safe range`);
+  }
+  return n;
+}
+
+const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 20) return toSafeInteger; // int8
+    if (oid === 1700) return parseNumeric; // numeric, e.g. sum(bigint)
+    return pg.types.getTypeParser(oid, format);
+  },
+} as unknown as pg.CustomTypesConfig;
+
+const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
+
+function openPostgres(url: string, poolSize: number): Database {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, types: pgTypes });
+  pool.on('error', () => {
+    // An idle client lost its connection; the pool replaces it on next use.
+  });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    dialect: 'postgres',
+    db,
+    async transact<T>(work: (tx: Transaction<DB>) => Promise<T>): Promise<T> {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await db.transaction().execute(work);
+        } catch (error) {
+          const code = (error as { code?: string }).code;
+          if (code === undefined || !RETRYABLE.has(code) || attempt >= 20) throw error;
+          await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
+        }
+      }
+    },
+    migrate: () => runMigrations(db),
+    close: () => db.destroy(),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function runMigrations(db: Kysely<DB>): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    migrationTableName: 'kibble_migrations',
+    migrationLockTableName: 'kibble_migrations_lock',
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

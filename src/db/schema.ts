@@ -1,0 +1,205 @@
+/**
+ * Row types of every table, as Kysely sees them. snake_case here, camelCase everywhere else:
+ * the mapping lives in the repositories (src/db/*.repo.ts). Timestamps are ISO-8601 UTC text;
+ * booleans are 0/1 integers; quantities and money are integers (bigint on PostgreSQL).
+ */
+import type { Generated } from 'kysely';
+
+export type Flag = 0 | 1;
+
+export interface ProductTable {
+  id: string;
+  name: string;
+  description: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SkuTable {
+  id: string;
+  sku: string;
+  sku_key: string;
+  product_id: string;
+  name: string;
+  unit: string;
+  cost_minor: number | null;
+  price_minor: number | null;
+  currency: string;
+  tax_class: string | null;
+  tracking: 'none' | 'lot' | 'serial';
+  shelf_life_days: number | null;
+  min_remaining_shelf_life_days: number;
+  weight_grams: number | null;
+  length_mm: number | null;
+  width_mm: number | null;
+  height_mm: number | null;
+  is_bundle: Flag;
+  active: Flag;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SkuBarcodeTable {
+  barcode: string;
+  sku_id: string;
+  kind: 'gtin' | 'other';
+}
+
+export interface SkuPackTable {
+  sku_id: string;
+  name: string;
+  quantity: number;
+  barcode: string | null;
+}
+
+export interface BundleComponentTable {
+  bundle_sku_id: string;
+  component_sku_id: string;
+  quantity: number;
+}
+
+export interface LocationTable {
+  id: string;
+  code: string;
+  code_key: string;
+  name: string;
+  kind: 'warehouse' | 'store' | 'quarantine' | 'returns' | 'transit';
+  address: string | null; // JSON
+  lat: number | null;
+  lon: number | null;
+  sellable: Flag;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface BinTable {
+  id: string;
+  location_id: string;
+  code: string;
+  sort_order: number;
+}
+
+export interface LotTable {
+  id: string;
+  sku_id: string;
+  code: string;
+  expires_on: string | null; // YYYY-MM-DD
+  status: 'active' | 'recalled';
+  created_at: string;
+}
+
+export interface BalanceTable {
+  sku_id: string;
+  location_id: string;
+  lot_id: string; // '' when the SKU is not lot-tracked
+  bin_code: string | null;
+  on_hand: number;
+  allocated: number;
+  quarantined: number;
+  updated_at: string;
+}
+
+export interface SafetyStockTable {
+  sku_id: string;
+  location_id: string;
+  quantity: number;
+}
+
+export interface MovementTable {
+  id: string;
+  created_at: string;
+  type: string;
+  sku_id: string;
+  location_id: string;
+  lot_id: string;
+  on_hand_delta: number;
+  allocated_delta: number;
+  quarantined_delta: number;
+  reason: string | null;
+  reference_type: string | null;
+  reference_id: string | null;
+  actor: string;
+  request_id: string | null;
+}
+
+export interface TransferTable {
+  id: string;
+  sku_id: string;
+  from_location_id: string;
+  to_location_id: string;
+  lot_id: string;
+  quantity: number;
+  status: 'in_transit' | 'received';
+  created_at: string;
+  received_at: string | null;
+}
+
+export interface CountTable {
+  id: string;
+  location_id: string;
+  status: 'open' | 'approved' | 'cancelled';
+  note: string | null;
+  created_by: string;
+  created_at: string;
+  approved_at: string | null;
+}
+
+export interface CountLineTable {
+  count_id: string;
+  sku_id: string;
+  lot_id: string;
+  expected: number;
+  counted: number | null;
+}
+
+export interface ApiKeyTable {
+  id: string;
+  name: string;
+  role: string;
+  prefix: string;
+  key_hash: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export interface IdempotencyTable {
+  principal: string;
+  key: string;
+  request_hash: string;
+  status_code: number;
+  response: string; // JSON
+  created_at: string;
+}
+
+export interface OutboxTable {
+  id: string;
+  seq: Generated<number>;
+  type: string;
+  aggregate_type: string;
+  aggregate_id: string;
+  payload: string; // JSON
+  created_at: string;
+  published_at: string | null;
+}
+
+export interface DB {
+  products: ProductTable;
+  skus: SkuTable;
+  sku_barcodes: SkuBarcodeTable;
+  sku_packs: SkuPackTable;
+  bundle_components: BundleComponentTable;
+  locations: LocationTable;
+  bins: BinTable;
+  lots: LotTable;
+  balances: BalanceTable;
+  safety_stock: SafetyStockTable;
+  movements: MovementTable;
+  transfers: TransferTable;
+  counts: CountTable;
+  count_lines: CountLineTable;
+  api_keys: ApiKeyTable;
+  idempotency_keys: IdempotencyTable;
+  outbox: OutboxTable;
+}

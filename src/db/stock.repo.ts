@@ -1,0 +1,265 @@
+/**
+ * Queries over balances and the movement ledger. Counters are only ever changed by one atomic
+ * conditional UPDATE (or an upsert that can only grow them): never read, compute, write.
+ */
+import { sql } from 'kysely';
+import type { Tx } from './database.js';
+import type { Counters } from '../domain/inventory/balance.js';
+import type { Deltas } from '../domain/inventory/movement.js';
+import { onlyGrows } from '../domain/inventory/movement.js';
+
+export type BalanceKey = { readonly skuId: string; readonly locationId: string; readonly lotId: string };
+
+export type MovementRow = {
+  readonly id: string;
+  readonly createdAt: string;
+  readonly type: string;
+  readonly key: BalanceKey;
+  readonly deltas: Deltas;
+  readonly reason: string | null;
+  readonly referenceType: string | null;
+  readonly referenceId: string | null;
+  readonly actor: string;
+  readonly requestId: string | null;
+};
+
+/**
+ * Applies `d` to the balance at `key` in one statement. Returns the new counters, or null when the
+ * change would break an invariant (negative state, or allocated + quarantined > on hand) and so
+ * changed nothing. A missing row is created only by deltas that can only grow it.
+ */
+export async function applyDeltas(
+  tx: Tx,
+  key: BalanceKey,
+  d: Deltas,
+  at: string,
+  binCode?: string | null,
+): Promise<Counters | null> {
+  if (onlyGrows(d)) {
+    const row = await tx
+      .insertInto('balances')
+      .values({
+        sku_id: key.skuId,
+        location_id: key.locationId,
+        lot_id: key.lotId,
+        bin_code: binCode ?? null,
+        on_hand: d.onHand,
+        allocated: d.allocated,
+        quarantined: d.quarantined,
+        updated_at: at,
+      })
+      .onConflict((oc) =>
+        oc.columns(['sku_id', 'location_id', 'lot_id']).doUpdateSet((eb) => ({
+          on_hand: eb('balances.on_hand', '+', d.onHand),
+          allocated: eb('balances.allocated', '+', d.allocated),
+          quarantined: eb('balances.quarantined', '+', d.quarantined),
+          updated_at: at,
+          ...(binCode ? { bin_code: binCode } : {}),
+        })),
+      )
+      .returning(['on_hand', 'allocated', 'quarantined'])
+      .executeTakeFirstOrThrow();
+    return { onHand: row.on_hand, allocated: row.allocated, quarantined: row.quarantined };
+  }
+  const row = await tx
+    .updateTable('balances')
+    .set((eb) => ({
+      on_hand: eb('on_hand', '+', d.onHand),
+      allocated: eb('allocated', '+', d.allocated),
+      quarantined: eb('quarantined', '+', d.quarantined),
+      updated_at: at,
+    }))
+    .where('sku_id', '=', key.skuId)
+    .where('location_id', '=', key.locationId)
+    .where('lot_id', '=', key.lotId)
+    .where(sql<boolean>`on_hand + ${d.onHand} >= 0`)
+    .where(sql<boolean>`allocated + ${d.allocated} >= 0`)
+    .where(sql<boolean>`quarantined + ${d.quarantined} >= 0`)
+    .where(sql<boolean>`allocated + ${d.allocated} + quarantined + ${d.quarantined} <= on_hand + ${d.onHand}`)
+    .returning(['on_hand', 'allocated', 'quarantined'])
+    .executeTakeFirst();
+  return row ? { onHand: row.on_hand, allocated: row.allocated, quarantined: row.quarantined } : null;
+}
+
+export async function insertMovements(tx: Tx, rows: readonly MovementRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx
+    .insertInto('movements')
+    .values(
+      rows.map((m) => ({
+        id: m.id,
+        created_at: m.createdAt,
+        type: m.type,
+        sku_id: m.key.skuId,
+        location_id: m.key.locationId,
+        lot_id: m.key.lotId,
+        on_hand_delta: m.deltas.onHand,
+        allocated_delta: m.deltas.allocated,
+        quarantined_delta: m.deltas.quarantined,
+        reason: m.reason,
+        reference_type: m.referenceType,
+        reference_id: m.referenceId,
+        actor: m.actor,
+        request_id: m.requestId,
+      })),
+    )
+    .execute();
+}
+
+export type BalanceView = Counters & {
+  readonly locationId: string;
+  readonly locationCode: string;
+  readonly sellable: boolean;
+  readonly lotId: string;
+  readonly binCode: string | null;
+  readonly lot: { code: string; expiresOn: string | null; status: 'active' | 'recalled' } | null;
+};
+
+/** Every balance row of the given SKUs, with its location and lot. */
+export async function balancesOf(
+  tx: Tx,
+  skuIds: readonly string[],
+): Promise<Array<BalanceView & { skuId: string }>> {
+  if (skuIds.length === 0) return [];
+  const rows = await tx
+    .selectFrom('balances as b')
+    .innerJoin('locations as l', 'l.id', 'b.location_id')
+    .leftJoin('lots as t', 't.id', 'b.lot_id')
+    .select([
+      'b.sku_id',
+      'b.location_id',
+      'l.code as location_code',
+      'l.sellable',
+      'b.lot_id',
+      'b.bin_code',
+      'b.on_hand',
+      'b.allocated',
+      'b.quarantined',
+      't.code as lot_code',
+      't.expires_on',
+      't.status as lot_status',
+    ])
+    .where('b.sku_id', 'in', skuIds)
+    .orderBy('l.code')
+    .orderBy('t.expires_on')
+    .orderBy('b.lot_id')
+    .execute();
+  return rows.map((r) => ({
+    skuId: r.sku_id,
+    locationId: r.location_id,
+    locationCode: r.location_code,
+    sellable: r.sellable === 1,
+    lotId: r.lot_id,
+    binCode: r.bin_code,
+    onHand: r.on_hand,
+    allocated: r.allocated,
+    quarantined: r.quarantined,
+    lot:
+      r.lot_code === null
+        ? null
+        : { code: r.lot_code, expiresOn: r.expires_on, status: r.lot_status ?? 'active' },
+  }));
+}
+
+export async function safetyStockOf(tx: Tx, skuIds: readonly string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  if (skuIds.length === 0) return out;
+  const rows = await tx.selectFrom('safety_stock').selectAll().where('sku_id', 'in', skuIds).execute();
+  for (const r of rows) out.set(`${r.sku_id}|${r.location_id}`, r.quantity);
+  return out;
+}
+
+export async function setSafetyStock(
+  tx: Tx,
+  skuId: string,
+  locationId: string,
+  quantity: number,
+): Promise<void> {
+  await tx
+    .insertInto('safety_stock')
+    .values({ sku_id: skuId, location_id: locationId, quantity })
+    .onConflict((oc) => oc.columns(['sku_id', 'location_id']).doUpdateSet({ quantity }))
+    .execute();
+}
+
+/** Ledger sums per balance key up to and including instant `at` (all time when null). */
+export async function ledgerSums(tx: Tx, skuId: string | null, at: string | null) {
+  let q = tx
+    .selectFrom('movements')
+    .select((eb) => [
+      'sku_id',
+      'location_id',
+      'lot_id',
+      eb.fn.sum<number>('on_hand_delta').as('on_hand'),
+      eb.fn.sum<number>('allocated_delta').as('allocated'),
+      eb.fn.sum<number>('quarantined_delta').as('quarantined'),
+    ])
+    .groupBy(['sku_id', 'location_id', 'lot_id']);
+  if (skuId !== null) q = q.where('sku_id', '=', skuId);
+  if (at !== null) q = q.where('created_at', '<=', at);
+  const rows = await q.execute();
+  return rows.map((r) => ({
+    skuId: r.sku_id,
+    locationId: r.location_id,
+    lotId: r.lot_id,
+    onHand: Number(r.on_hand),
+    allocated: Number(r.allocated),
+    quarantined: Number(r.quarantined),
+  }));
+}
+
+export type LedgerDifference = {
+  readonly sku: string;
+  readonly location: string;
+  readonly lot: string | null;
+  readonly balance: Counters;
+  readonly ledger: Counters;
+};
+
+/** Recomputes every balance from the ledger and returns the rows that disagree. */
+export async function verifyBalances(tx: Tx): Promise<LedgerDifference[]> {
+  const [sums, balances, skus, locations, lots] = await Promise.all([
+    ledgerSums(tx, null, null),
+    tx.selectFrom('balances').selectAll().execute(),
+    tx.selectFrom('skus').select(['id', 'sku']).execute(),
+    tx.selectFrom('locations').select(['id', 'code']).execute(),
+    tx.selectFrom('lots').select(['id', 'code']).execute(),
+  ]);
+  const skuName = new Map(skus.map((s) => [s.id, s.sku]));
+  const locName = new Map(locations.map((l) => [l.id, l.code]));
+  const lotName = new Map(lots.map((l) => [l.id, l.code]));
+  const zero: Counters = { onHand: 0, allocated: 0, quarantined: 0 };
+  const keyOf = (s: string, l: string, t: string) => `${s}|${l}|${t}`;
+  const fromLedger = new Map(sums.map((r) => [keyOf(r.skuId, r.locationId, r.lotId), r]));
+  const seen = new Set<string>();
+  const diffs: LedgerDifference[] = [];
+  const same = (a: Counters, b: Counters) =>
+    a.onHand === b.onHand && a.allocated === b.allocated && a.quarantined === b.quarantined;
+  const describe = (
+    s: string,
+    l: string,
+    t: string,
+    balance: Counters,
+    ledger: Counters,
+  ): LedgerDifference => ({
+    sku: skuName.get(s) ?? s,
+    location: locName.get(l) ?? l,
+    lot: t === '' ? null : (lotName.get(t) ?? t),
+    balance,
+    ledger,
+  });
+  for (const b of balances) {
+    const k = keyOf(b.sku_id, b.location_id, b.lot_id);
+    seen.add(k);
+    const balance = { onHand: b.on_hand, allocated: b.allocated, quarantined: b.quarantined };
+    const l = fromLedger.get(k);
+    const ledger = l ? { onHand: l.onHand, allocated: l.allocated, quarantined: l.quarantined } : zero;
+    if (!same(balance, ledger)) diffs.push(describe(b.sku_id, b.location_id, b.lot_id, balance, ledger));
+  }
+  for (const [k, l] of fromLedger) {
+    if (seen.has(k)) continue;
+    const ledger = { onHand: l.onHand, allocated: l.allocated, quarantined: l.quarantined };
+    if (!same(ledger, zero)) diffs.push(describe(l.skuId, l.locationId, l.lotId, zero, ledger));
+  }
+  return diffs;
+}

@@ -1,0 +1,50 @@
+/**
+ * Expected failures are values with a stable `code`; bugs are exceptions.
+ * One table (src/http/plugins/errors.ts) maps codes to HTTP status; the CLI maps them to exit codes.
+ */
+export type FieldError = { readonly field: string; readonly message: string };
+
+export type DomainErrorCode =
+  | 'VALIDATION_FAILED'
+  | 'NOT_FOUND'
+  | 'UNKNOWN_SKU'
+  | 'UNKNOWN_LOCATION'
+  | 'UNKNOWN_LOT'
+  | 'SKU_EXISTS'
+  | 'LOCATION_EXISTS'
+  | 'BARCODE_EXISTS'
+  | 'INSUFFICIENT_STOCK'
+  | 'NEGATIVE_STOCK'
+  | 'LOT_REQUIRED'
+  | 'LOT_BLOCKED'
+  | 'INVALID_TRANSITION'
+  | 'VERSION_MISMATCH'
+  | 'IDEMPOTENCY_KEY_REUSED'
+  | 'IDEMPOTENCY_IN_PROGRESS'
+  | 'DUPLICATE_ORDER'
+  | 'TOTAL_MISMATCH'
+  | 'RESERVATION_EXPIRED'
+  | 'CONFLICT';
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: DomainErrorCode,
+    message: string,
+    readonly fields: readonly FieldError[] = [],
+    readonly data: Readonly<Record<string, unknown>> = {},
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+/** Shorthand for an expected failure about one field. */
+export function fieldError(code: DomainErrorCode, field: string, message: string): DomainError {
+  return new DomainError(code, message, [{ field, message }]);
+}
+
+export type Result<T, E = DomainError> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: E };
+
+export const ok = <T>(value: T): Result<T, never> => ({ ok: true, value });
+export const err = <E>(error: E): Result<never, E> => ({ ok: false, error });

@@ -1,0 +1,57 @@
+/**
+ * `Idempotency-Key` on creating POSTs. The request's identity is its method, route and body; a
+ * second request with the same key and another body is a 422. Within one process a key that is
+ * still in flight is refused at once with 409; across processes the database decides (see
+ * src/app/idempotency.ts).
+ */
+import { createHash } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Transaction } from 'kysely';
+import type { DB } from '../../db/schema.js';
+import { actorOf } from '../../domain/access.js';
+import { DomainError } from '../../domain/errors.js';
+import { runIdempotent, type Created } from '../../app/idempotency.js';
+import { principalOf } from './auth.js';
+
+const inFlight = new Set<string>();
+
+function requestHash(req: FastifyRequest): string {
+  return createHash('sha256')
+    .update(`${req.method} ${req.routeOptions.url ?? ''} ${JSON.stringify(req.params)}\n`)
+    .update(JSON.stringify(req.body ?? null))
+    .digest('base64url');
+}
+
+/** Runs a creating command in one transaction, honouring `Idempotency-Key`, and sends its result. */
+export async function sendCreated<T>(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  work: (tx: Transaction<DB>) => Promise<Created<T>>,
+): Promise<FastifyReply> {
+  const header = req.headers['idempotency-key'];
+  const key = Array.isArray(header) ? header[0] : header;
+  if (key !== undefined && (key.length === 0 || key.length > 255 || /[^\x21-\x7e]/.test(key))) {
+    throw new DomainError('VALIDATION_FAILED', 'Idempotency-Key must be 1–255 visible ASCII characters.', [
+      { field: 'Idempotency-Key', message: 'must be 1–255 visible ASCII characters' },
+    ]);
+  }
+  const principal = actorOf(principalOf(req));
+  const flightKey = key === undefined ? null : `${principal}\u0000${key}`;
+  if (flightKey !== null) {
+    if (inFlight.has(flightKey)) {
+      throw new DomainError(
+        'IDEMPOTENCY_IN_PROGRESS',
+        'A request with this Idempotency-Key is still in progress.',
+      );
+    }
+    inFlight.add(flightKey);
+  }
+  try {
+    const scope = key === undefined ? null : { principal, key, requestHash: requestHash(req) };
+    const outcome = await runIdempotent(req.server.database, scope, work);
+    if (outcome.replayed) reply.header('idempotent-replayed', 'true');
+    return reply.code(outcome.status).send(outcome.body);
+  } finally {
+    if (flightKey !== null) inFlight.delete(flightKey);
+  }
+}

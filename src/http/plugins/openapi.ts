@@ -1,0 +1,52 @@
+/**
+ * OpenAPI 3.1, generated from the same TypeBox schemas that validate requests. Served at
+ * `/api/v1/openapi.json` with interactive docs at `/api/docs`; both are public (they hold no data).
+ * A committed copy lives in docs/openapi.json and a test fails when it drifts.
+ */
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+
+async function openapiPlugin(app: FastifyInstance): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Kibble API',
+        version: '1',
+        description:
+          "Inventory and order management. JSON is camelCase; quantities are integers in the SKU's base unit; " +
+          'money is integer minor units with an ISO-4217 currency; errors are RFC 9457 problem+json. ' +
+          'Creating POSTs accept an `Idempotency-Key` header; updates accept `If-Match` with the ETag from GET.',
+      },
+      servers: [{ url: '/' }],
+      components: {
+        securitySchemes: {
+          apiKey: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'An API key: `Authorization: Bearer kbl_…`',
+          },
+        },
+      },
+      security: [{ apiKey: [] }],
+    },
+    refResolver: {
+      buildLocalReference: (json, _base, _fragment, i) =>
+        typeof json['$id'] === 'string' ? json['$id'] : `def-${i}`,
+    },
+  });
+  await app.register(swaggerUi, {
+    routePrefix: '/api/docs',
+    uiConfig: { docExpansion: 'list', deepLinking: true },
+  });
+  app.get('/api/v1/openapi.json', { schema: { hide: true }, config: { public: true } }, async () =>
+    app.swagger(),
+  );
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/api/docs')) route.config = { ...(route.config ?? {}), public: true };
+  });
+}
+
+export default fp(openapiPlugin, { name: 'openapi' });

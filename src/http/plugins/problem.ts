@@ -1,0 +1,156 @@
+/**
+ * The one place that turns failures into RFC 9457 problem+json. Domain codes map to HTTP status in
+ * `statusOf`; Fastify's own errors (validation, bad JSON, content type, body size) keep their 4xx
+ * status with field errors; anything unexpected is a logged 500 that reveals nothing.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { DomainError, type DomainErrorCode, type FieldError } from '../../domain/errors.js';
+
+export const statusOf: Record<DomainErrorCode, number> = {
+  VALIDATION_FAILED: 400,
+  NOT_FOUND: 404,
+  UNKNOWN_SKU: 422,
+  UNKNOWN_LOCATION: 422,
+  UNKNOWN_LOT: 422,
+  SKU_EXISTS: 409,
+  LOCATION_EXISTS: 409,
+  BARCODE_EXISTS: 409,
+  INSUFFICIENT_STOCK: 409,
+  NEGATIVE_STOCK: 409,
+  LOT_REQUIRED: 422,
+  LOT_BLOCKED: 409,
+  INVALID_TRANSITION: 409,
+  VERSION_MISMATCH: 412,
+  IDEMPOTENCY_KEY_REUSED: 422,
+  IDEMPOTENCY_IN_PROGRESS: 409,
+  DUPLICATE_ORDER: 409,
+  TOTAL_MISMATCH: 422,
+  RESERVATION_EXPIRED: 409,
+  CONFLICT: 409,
+};
+
+const titles: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  412: 'Precondition Failed',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  428: 'Precondition Required',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+};
+
+type ProblemBody = {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance: string;
+  code: string;
+  requestId: string;
+  errors?: Array<{ field: string; pointer: string; message: string }>;
+  [extra: string]: unknown;
+};
+
+const slug = (code: string) => code.toLowerCase().replaceAll('_', '-');
+
+export function problem(
+  req: FastifyRequest,
+  status: number,
+  code: string,
+  detail: string,
+  fields: readonly FieldError[] = [],
+  data: Readonly<Record<string, unknown>> = {},
+): ProblemBody {
+  const body: ProblemBody = {
+    ...data,
+    type: `https://kibble.dev/problems/${slug(code)}`,
+    title: titles[status] ?? 'Error',
+    status,
+    detail,
+    instance: req.url,
+    code,
+    requestId: req.id,
+  };
+  if (fields.length > 0) {
+    body.errors = fields.map((f) => ({
+      field: f.field,
+      pointer: `/${f.field.replaceAll('.', '/')}`,
+      message: f.message,
+    }));
+  }
+  return body;
+}
+
+export function sendProblem(reply: FastifyReply, body: ProblemBody): FastifyReply {
+  return reply.code(body.status).type('application/problem+json').serializer(JSON.stringify).send(body);
+}
+
+type AjvError = { instancePath: string; keyword: string; message?: string; params: Record<string, unknown> };
+
+/** `/lines/0/sku` → `lines.0.sku`; the part name (body, querystring, params) is dropped. */
+function fieldsOfValidation(errors: readonly AjvError[]): FieldError[] {
+  const out = new Map<string, string>();
+  for (const e of errors) {
+    let path = e.instancePath.replace(/^\//, '').replaceAll('/', '.');
+    if (e.keyword === 'required' && typeof e.params['missingProperty'] === 'string') {
+      path = path ? `${path}.${e.params['missingProperty']}` : e.params['missingProperty'];
+    }
+    if (e.keyword === 'additionalProperties' && typeof e.params['additionalProperty'] === 'string') {
+      path = path ? `${path}.${e.params['additionalProperty']}` : e.params['additionalProperty'];
+      out.set(path, 'is not a known field');
+      continue;
+    }
+    let message = e.message ?? 'is invalid';
+    if (e.keyword === 'pattern') message = 'contains characters that are not allowed';
+    if (!out.has(path || '(body)')) out.set(path || '(body)', message);
+  }
+  return [...out].map(([field, message]) => ({ field, message }));
+}
+
+async function problemPlugin(app: FastifyInstance): Promise<void> {
+  app.setErrorHandler(
+    (error: FastifyError & { validation?: AjvError[]; validationContext?: string }, req, reply) => {
+      if (error instanceof DomainError) {
+        const status = statusOf[error.code];
+        return sendProblem(reply, problem(req, status, error.code, error.message, error.fields, error.data));
+      }
+      if (error.validation) {
+        const fields = fieldsOfValidation(error.validation);
+        const where = error.validationContext ?? 'request';
+        const detail = `The ${where} is invalid: ${fields.map((f) => `${f.field} ${f.message}`).join('; ')}`;
+        return sendProblem(reply, problem(req, 400, 'VALIDATION_FAILED', detail, fields));
+      }
+      const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
+      if (status >= 400 && status < 500) {
+        const code =
+          error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+            ? 'UNSUPPORTED_MEDIA_TYPE'
+            : error.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+              ? 'BODY_TOO_LARGE'
+              : error.code?.startsWith('FST_ERR_CTP')
+                ? 'MALFORMED_BODY'
+                : (error.code ?? 'BAD_REQUEST');
+        const fields = code === 'MALFORMED_BODY' ? [{ field: '(body)', message: error.message }] : [];
+        return sendProblem(reply, problem(req, status, code, error.message, fields));
+      }
+      req.log.error({ err: error }, 'unhandled error');
+      return sendProblem(
+        reply,
+        problem(req, 500, 'INTERNAL', 'An unexpected error occurred; it has been logged.'),
+      );
+    },
+  );
+
+  app.setNotFoundHandler((req, reply) =>
+    sendProblem(reply, problem(req, 404, 'NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}`)),
+  );
+}
+
+export default fp(problemPlugin, { name: 'problem' });

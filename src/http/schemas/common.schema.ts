@@ -1,0 +1,88 @@
+/**
+ * Building blocks of every request and response schema. These TypeBox schemas are the single
+ * contract: Fastify validates with them, serialises with them, and the OpenAPI document is
+ * generated from them.
+ */
+import { Type, type TSchema } from 'typebox';
+import { MAX_AMOUNT_MINOR, MAX_QUANTITY } from '../../domain/quantity.js';
+
+/** No NUL and no lone UTF-16 surrogates: PostgreSQL cannot store either. */
+const SAFE_TEXT = '^[^\\u0000\\uD800-\\uDFFF]*$';
+
+/** A trimmed-free, bounded string of printable text. */
+export const Text = (opts: { maxLength?: number; minLength?: number; description?: string } = {}) =>
+  Type.String({
+    minLength: opts.minLength ?? 0,
+    maxLength: opts.maxLength ?? 200,
+    pattern: SAFE_TEXT,
+    ...(opts.description ? { description: opts.description } : {}),
+  });
+
+export const NonEmptyText = (maxLength = 200, description?: string) =>
+  Text({ minLength: 1, maxLength, ...(description ? { description } : {}) });
+
+export const SkuCode = NonEmptyText(
+  64,
+  'The SKU as the shop knows it; compared trimmed, NFKC-normalised and case-insensitively.',
+);
+export const LocationCode = NonEmptyText(64, 'The location code, e.g. `WH-LON`.');
+
+/** A strictly positive whole quantity in the SKU's base unit. */
+export const PositiveQuantity = Type.Integer({ minimum: 1, maximum: MAX_QUANTITY });
+export const NonNegativeQuantity = Type.Integer({ minimum: 0, maximum: MAX_QUANTITY });
+export const SignedQuantity = Type.Integer({ minimum: -MAX_QUANTITY, maximum: MAX_QUANTITY });
+export const AmountMinor = Type.Integer({
+  minimum: 0,
+  maximum: MAX_AMOUNT_MINOR,
+  description: 'Money in integer minor units (cents).',
+});
+export const Currency = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO-4217 code, e.g. `USD`.' });
+export const IsoDate = Type.String({
+  pattern: '^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])$',
+  description: 'YYYY-MM-DD',
+});
+export const Timestamp = Type.String({ description: 'ISO-8601 UTC timestamp' });
+export const Id = Type.String({ maxLength: 64 });
+
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+/** RFC 9457 problem details, with field-level errors. */
+export const Problem = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    instance: Type.Optional(Type.String()),
+    code: Type.String(),
+    requestId: Type.Optional(Type.String()),
+    errors: Type.Optional(
+      Type.Array(Type.Object({ field: Type.String(), pointer: Type.String(), message: Type.String() })),
+    ),
+  },
+  { $id: 'Problem', additionalProperties: true },
+);
+
+export const PageQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+    cursor: Type.Optional(Text({ maxLength: 500 })),
+  },
+  { additionalProperties: false },
+);
+
+export const Page = <T extends TSchema>(item: T) =>
+  Type.Object({ items: Type.Array(item), nextCursor: Nullable(Type.String()) });
+
+/** Standard error responses, so the OpenAPI document lists them on every route. */
+export const problemResponses = {
+  400: Type.Ref('Problem'),
+  401: Type.Ref('Problem'),
+  403: Type.Ref('Problem'),
+  404: Type.Ref('Problem'),
+  409: Type.Ref('Problem'),
+  412: Type.Ref('Problem'),
+  413: Type.Ref('Problem'),
+  415: Type.Ref('Problem'),
+  422: Type.Ref('Problem'),
+} as const;
