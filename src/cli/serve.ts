@@ -5,6 +5,7 @@
 import { buildApp, type App } from '../http/app.js';
 import { configFromEnv, openDatabase, type Database } from '../db/database.js';
 import { ensureAdminKey } from '../app/access/api-keys.js';
+import { startLeaseExpiry } from '../jobs/lease-expiry.job.js';
 
 export type ServeOptions = {
   readonly port: number;
@@ -41,11 +42,15 @@ export async function serve(
   if (created) {
     out(`Admin API key (shown once, keep it safe): ${created.key}`);
   }
+  const stopLeases = startLeaseExpiry(database, 1000, (e) => app.log.error({ err: e }, 'lease expiry failed'));
   let closing: Promise<void> | null = null;
   return {
     app,
     database,
     url,
-    close: () => (closing ??= app.close().then(() => database.close())),
+    close: () => {
+      stopLeases();
+      return (closing ??= app.close().then(() => database.close()));
+    },
   };
 }

@@ -144,6 +144,10 @@ export interface CountTable {
   created_by: string;
   created_at: string;
   approved_at: string | null;
+  scope: string | null; // JSON {skus, bins} (migration 0004)
+  updated_at: string | null;
+  closed_by: string | null;
+  cancelled_at: string | null;
 }
 
 export interface CountLineTable {
@@ -152,6 +156,17 @@ export interface CountLineTable {
   lot_id: string;
   expected: number;
   counted: number | null;
+  counted_at: string | null;
+  counted_by: string | null;
+  movement_id: string | null; // the count_correction an approval posted
+}
+
+/** At most one open count per (location, SKU, lot): the primary key is the guarantee. */
+export interface CountClaimTable {
+  location_id: string;
+  sku_id: string;
+  lot_id: string;
+  count_id: string;
 }
 
 export interface ApiKeyTable {
@@ -184,6 +199,137 @@ export interface OutboxTable {
   published_at: string | null;
 }
 
+export interface CustomerTable {
+  id: string;
+  email: string;
+  email_key: string;
+  name: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CustomerAddressTable {
+  id: string;
+  customer_id: string;
+  address_key: string;
+  address: string; // JSON
+  created_at: string;
+}
+
+export interface OrderTable {
+  id: string;
+  channel: string;
+  external_id: string | null;
+  customer_id: string;
+  status: string;
+  payment_status: string;
+  fulfillment_status: string;
+  on_shortage: 'reject' | 'backorder';
+  currency: string;
+  shipping_address: string | null; // JSON
+  subtotal_minor: number;
+  discount_minor: number;
+  shipping_minor: number;
+  tax_minor: number;
+  total_minor: number;
+  hold_reason: string | null;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface OrderLineTable {
+  id: string;
+  order_id: string;
+  line_no: number;
+  sku_id: string;
+  sku: string;
+  name: string;
+  quantity: number;
+  cancelled_quantity: number;
+  shipped_quantity: number;
+  backordered: number;
+  unit_price_minor: number;
+  discount_minor: number;
+  total_minor: number;
+}
+
+export interface AllocationTable {
+  id: string;
+  owner_type: 'order' | 'reservation';
+  owner_id: string;
+  order_line_id: string | null;
+  sku_id: string;
+  location_id: string;
+  lot_id: string;
+  quantity: number;
+  expires_at: string | null;
+  created_at: string;
+}
+
+export interface ReservationTable {
+  id: string;
+  sku_id: string;
+  location_id: string | null;
+  quantity: number;
+  status: 'active' | 'released' | 'expired' | 'converted';
+  reference: string | null;
+  order_id: string | null;
+  expires_at: string;
+  actor: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface OrderEventTable {
+  id: string;
+  order_id: string;
+  at: string;
+  type: string;
+  message: string;
+  actor: string;
+  data: string | null; // JSON
+}
+
+export interface PaymentTable {
+  id: string;
+  order_id: string;
+  provider: string;
+  reference: string | null;
+  currency: string;
+  amount_minor: number;
+  captured_minor: number;
+  refunded_minor: number;
+  status: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ProviderEventTable {
+  provider: string;
+  event_id: string;
+  type: string;
+  received_at: string;
+}
+
+export interface UserTable {
+  id: string;
+  email: string; // canonical: trimmed, NFKC, lower case
+  name: string;
+  role: string;
+  password_hash: string; // scrypt$N$r$p$salt$hash (base64url)
+  created_at: string;
+  disabled_at: string | null;
+}
+
+export interface SessionTable {
+  id: string; // SHA-256 (hex) of the cookie token
+  user_id: string;
+  csrf_token: string;
+  created_at: string;
+  expires_at: string;
+}
+
 export interface DB {
   products: ProductTable;
   skus: SkuTable;
@@ -199,7 +345,19 @@ export interface DB {
   transfers: TransferTable;
   counts: CountTable;
   count_lines: CountLineTable;
+  count_claims: CountClaimTable;
   api_keys: ApiKeyTable;
   idempotency_keys: IdempotencyTable;
   outbox: OutboxTable;
+  users: UserTable;
+  sessions: SessionTable;
+  customers: CustomerTable;
+  customer_addresses: CustomerAddressTable;
+  orders: OrderTable;
+  order_lines: OrderLineTable;
+  allocations: AllocationTable;
+  reservations: ReservationTable;
+  order_events: OrderEventTable;
+  payments: PaymentTable;
+  provider_events: ProviderEventTable;
 }

@@ -69,7 +69,7 @@ export async function startServer(dialect: Dialect): Promise<TestServer> {
       return r.body.key;
     },
     async close() {
-      await running.app.close();
+      await running.close().catch(() => undefined);
       await testDb.drop();
     },
   };

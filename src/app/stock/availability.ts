@@ -1,5 +1,7 @@
 import type { Tx } from '../../db/database.js';
 import { locationAvailable } from '../../domain/inventory/balance.js';
+import { isoDate } from '../../domain/clock.js';
+import { emit } from '../outbox.js';
 
 /** Counters and availability of one SKU at one location (all lots). */
 export async function locationAvailability(tx: Tx, skuId: string, locationId: string, today: string) {
@@ -39,4 +41,22 @@ export async function locationAvailability(tx: Tx, skuId: string, locationId: st
     quarantined: counters.reduce((s, r) => s + r.quarantined, 0),
     available: sellable ? locationAvailable(counters, rows[0]?.safety ?? 0, today) : 0,
   };
+}
+
+/** Writes `stock.changed` for one SKU at one location with its new availability. */
+export async function emitStockChanged(
+  tx: Tx,
+  sku: { id: string; sku: string },
+  location: { id: string; code: string },
+  at: string,
+): Promise<void> {
+  const a = await locationAvailability(tx, sku.id, location.id, isoDate(at));
+  await emit(tx, at, [
+    {
+      type: 'stock.changed',
+      aggregateType: 'sku',
+      aggregateId: sku.id,
+      payload: { sku: sku.sku, location: location.code, ...a },
+    },
+  ]);
 }

@@ -13,9 +13,9 @@ import { newId } from '../../domain/ids.js';
 import { free } from '../../domain/inventory/balance.js';
 import { deltasFor, type MovementType, type PostableMovementType } from '../../domain/inventory/movement.js';
 import { emit } from '../outbox.js';
-import { afterStockArrival } from './stock-hooks.js';
+import { allocateBackorders } from '../orders/backorders.js';
 import { movementView, type MovementView } from './movement-view.js';
-import { locationAvailability } from './availability.js';
+import { emitStockChanged } from './availability.js';
 
 export type PostMovementInput = {
   readonly type: PostableMovementType;
@@ -208,7 +208,7 @@ export async function postMovement(
     ctx,
   );
   await emitStockChanged(tx, sku, location, ctx.at);
-  if (row.deltas.onHand > 0) await afterStockArrival(tx, sku.id, ctx);
+  if (row.deltas.onHand > 0) await allocateBackorders(tx, sku.id, ctx);
 
   const view = movementView(
     {
@@ -233,22 +233,4 @@ export async function postMovement(
       ? { transfer: { id: transferId, status: 'in_transit' as const, toLocation: destination.code } }
       : {}),
   };
-}
-
-/** Writes `stock.changed` for one SKU at one location with its new availability. */
-export async function emitStockChanged(
-  tx: Tx,
-  sku: Pick<SkuRow, 'id' | 'sku'>,
-  location: Pick<LocationRow, 'id' | 'code'>,
-  at: string,
-): Promise<void> {
-  const a = await locationAvailability(tx, sku.id, location.id, isoDate(at));
-  await emit(tx, at, [
-    {
-      type: 'stock.changed',
-      aggregateType: 'sku',
-      aggregateId: sku.id,
-      payload: { sku: sku.sku, location: location.code, ...a },
-    },
-  ]);
 }

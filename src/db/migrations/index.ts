@@ -1,7 +1,13 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001-foundation.js';
+import * as m0002 from './0002-orders.js';
+import * as m0003 from './0003-users.js';
+import * as m0004 from './0004-counts.js';
 
 /** Every migration in order. Append only: a landed migration is never edited. */
 export const migrations: Record<string, Migration> = {
   '0001-foundation': m0001,
+  '0002-orders': m0002,
+  '0003-users': m0003,
+  '0004-counts': m0004,
 };

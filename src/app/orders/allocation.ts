@@ -1,0 +1,241 @@
+/**
+ * Allocation against the ledger: load a consistent stock snapshot for the routing function, apply
+ * its plan with atomic conditional UPDATEs (in the plan's sorted key order, so concurrent
+ * transactions on PostgreSQL never deadlock), and release commitments.
+ *
+ * On PostgreSQL another transaction can take stock between our snapshot and our UPDATE; the UPDATE
+ * then matches no row, and we throw `StockRaced`, which `Database.transact` retries from the start
+ * with a fresh snapshot. On SQLite transactions are serialised (BEGIN IMMEDIATE), so it cannot happen.
+ */
+import { sql } from 'kysely';
+import type { Tx } from '../../db/database.js';
+import { applyDeltas, insertMovements, type MovementRow } from '../../db/stock.repo.js';
+import { newId } from '../../domain/ids.js';
+import { locationAvailable } from '../../domain/inventory/balance.js';
+import type { Allocation, RoutingInput, RoutingLine, RoutingSku, StockRow, SafetyStock } from '../../domain/orders/routing.js';
+import type { DomainEvent } from '../outbox.js';
+
+export type Ctx = { readonly actor: string; readonly requestId: string | null; readonly at: string };
+
+/** Thrown when a conditional UPDATE lost a race; carries PostgreSQL's serialization-failure code so it is retried. */
+export class StockRaced extends Error {
+  readonly code = '40001';
+  constructor() {
+    super('stock changed between snapshot and allocation; retrying');
+  }
+}
+
+export type SnapshotRow = StockRow & {
+  readonly locationCode: string;
+  readonly lat: number | null;
+  readonly lon: number | null;
+  readonly onHand: number;
+  readonly allocated: number;
+  readonly quarantined: number;
+  readonly lotCode: string | null;
+};
+
+export type Snapshot = {
+  readonly rows: readonly SnapshotRow[];
+  readonly safety: readonly SafetyStock[];
+};
+
+/** Free stock of the given SKUs at sellable locations, with lots, coordinates and safety stock. */
+export async function loadSnapshot(tx: Tx, skuIds: readonly string[], onlyLocationId?: string): Promise<Snapshot> {
+  if (skuIds.length === 0) return { rows: [], safety: [] };
+  let q = tx
+    .selectFrom('balances as b')
+    .innerJoin('locations as l', 'l.id', 'b.location_id')
+    .leftJoin('lots as t', 't.id', 'b.lot_id')
+    .select([
+      'b.sku_id', 'b.location_id', 'b.lot_id', 'b.on_hand', 'b.allocated', 'b.quarantined',
+      'l.code', 'l.lat', 'l.lon', 't.code as lot_code', 't.expires_on', 't.status',
+    ])
+    .where('b.sku_id', 'in', skuIds)
+    .where('l.sellable', '=', 1)
+    .where(sql<boolean>`b.on_hand - b.allocated - b.quarantined > 0`);
+  if (onlyLocationId) q = q.where('b.location_id', '=', onlyLocationId);
+  const [rows, safety] = await Promise.all([
+    q.execute(),
+    tx.selectFrom('safety_stock').select(['sku_id', 'location_id', 'quantity']).where('sku_id', 'in', skuIds).where('quantity', '>', 0).execute(),
+  ]);
+  return {
+    rows: rows.map((r) => ({
+      skuId: r.sku_id,
+      locationId: r.location_id,
+      lotId: r.lot_id,
+      lot: r.lot_code === null ? null : { code: r.lot_code, expiresOn: r.expires_on, status: r.status ?? 'active' },
+      free: r.on_hand - r.allocated - r.quarantined,
+      locationCode: r.code,
+      lat: r.lat,
+      lon: r.lon,
+      onHand: r.on_hand,
+      allocated: r.allocated,
+      quarantined: r.quarantined,
+      lotCode: r.lot_code,
+    })),
+    safety: safety.map((s) => ({ skuId: s.sku_id, locationId: s.location_id, quantity: s.quantity })),
+  };
+}
+
+/** The routing function's input from a snapshot. */
+export function routingInput(
+  snapshot: Snapshot,
+  lines: readonly RoutingLine[],
+  skus: ReadonlyMap<string, RoutingSku>,
+  shipTo: { lat: number; lon: number } | null,
+  today: string,
+  onShortage: 'reject' | 'backorder',
+): RoutingInput {
+  const locations = new Map<string, { locationId: string; code: string; lat: number | null; lon: number | null }>();
+  for (const r of snapshot.rows) locations.set(r.locationId, { locationId: r.locationId, code: r.locationCode, lat: r.lat, lon: r.lon });
+  return { lines, skus, locations: [...locations.values()], stock: snapshot.rows, safetyStock: snapshot.safety, shipTo, today, onShortage };
+}
+
+export type Owner = { readonly type: 'order' | 'reservation'; readonly id: string; readonly expiresAt?: string | null };
+
+/**
+ * Commits the plan's decrements (sorted) and records one allocation row per line allocation and
+ * one ledger movement per balance. Returns `stock.changed` events with the new availability.
+ */
+export async function applyAllocations(
+  tx: Tx,
+  decrements: readonly Allocation[],
+  lineAllocations: ReadonlyArray<{ lineId: string | null; allocation: Allocation }>,
+  owner: Owner,
+  snapshot: Snapshot,
+  ctx: Ctx,
+  today: string,
+): Promise<DomainEvent[]> {
+  const after = new Map<string, { onHand: number; allocated: number; quarantined: number }>();
+  for (const d of decrements) {
+    const counters = await applyDeltas(tx, d, { onHand: 0, allocated: d.quantity, quarantined: 0 }, ctx.at);
+    if (counters === null) throw new StockRaced();
+    after.set(`${d.skuId}|${d.locationId}|${d.lotId}`, counters);
+  }
+  if (lineAllocations.length > 0) {
+    await tx
+      .insertInto('allocations')
+      .values(
+        lineAllocations.map(({ lineId, allocation: a }) => ({
+          id: newId('allocation'),
+          owner_type: owner.type,
+          owner_id: owner.id,
+          order_line_id: lineId,
+          sku_id: a.skuId,
+          location_id: a.locationId,
+          lot_id: a.lotId,
+          quantity: a.quantity,
+          expires_at: owner.expiresAt ?? null,
+          created_at: ctx.at,
+        })),
+      )
+      .execute();
+  }
+  await insertMovements(
+    tx,
+    decrements.map((d) => movementRow('allocation', d, d.quantity, owner, ctx)),
+  );
+  return stockChangedEvents(snapshot, after, decrements, today);
+}
+
+function movementRow(type: 'allocation' | 'deallocation', key: Omit<Allocation, 'quantity'>, quantity: number, owner: Owner, ctx: Ctx): MovementRow {
+  return {
+    id: newId('movement'),
+    createdAt: ctx.at,
+    type,
+    key: { skuId: key.skuId, locationId: key.locationId, lotId: key.lotId },
+    deltas: { onHand: 0, allocated: type === 'allocation' ? quantity : -quantity, quarantined: 0 },
+    reason: null,
+    referenceType: owner.type,
+    referenceId: owner.id,
+    actor: ctx.actor,
+    requestId: ctx.requestId,
+  };
+}
+
+/** `stock.changed` per touched (SKU, location), computed from the snapshot and the new counters. */
+function stockChangedEvents(
+  snapshot: Snapshot,
+  after: ReadonlyMap<string, { onHand: number; allocated: number; quarantined: number }>,
+  touched: readonly Omit<Allocation, 'quantity'>[],
+  today: string,
+): DomainEvent[] {
+  const pairs = new Map<string, { skuId: string; locationId: string }>();
+  for (const t of touched) pairs.set(`${t.skuId}|${t.locationId}`, { skuId: t.skuId, locationId: t.locationId });
+  const events: DomainEvent[] = [];
+  for (const { skuId, locationId } of pairs.values()) {
+    const rows = snapshot.rows
+      .filter((r) => r.skuId === skuId && r.locationId === locationId)
+      .map((r) => ({ ...r, ...(after.get(`${skuId}|${locationId}|${r.lotId}`) ?? {}) }));
+    const safety = snapshot.safety.find((s) => s.skuId === skuId && s.locationId === locationId)?.quantity ?? 0;
+    events.push({
+      type: 'stock.changed',
+      aggregateType: 'sku',
+      aggregateId: skuId,
+      payload: {
+        skuId,
+        location: rows[0]?.locationCode ?? locationId,
+        available: locationAvailable(rows, safety, today),
+      },
+    });
+  }
+  return events;
+}
+
+export type HeldAllocation = { id: string; sku_id: string; location_id: string; lot_id: string; quantity: number; order_line_id: string | null; owner_id: string; owner_type: 'order' | 'reservation' };
+
+/**
+ * Releases `quantity` units of each given allocation (all of it when omitted): decrements the
+ * balance's allocated counter, shrinks or deletes the allocation row, and writes `deallocation`
+ * movements. Returns the (SKU, location) pairs touched.
+ */
+export async function releaseAllocations(
+  tx: Tx,
+  releases: ReadonlyArray<{ allocation: HeldAllocation; quantity?: number }>,
+  ctx: Ctx,
+): Promise<Array<{ skuId: string; locationId: string }>> {
+  const sorted = [...releases].sort((a, b) =>
+    `${a.allocation.sku_id}|${a.allocation.location_id}|${a.allocation.lot_id}`.localeCompare(`${b.allocation.sku_id}|${b.allocation.location_id}|${b.allocation.lot_id}`),
+  );
+  const movements: MovementRow[] = [];
+  for (const { allocation: a, quantity } of sorted) {
+    const q = quantity ?? a.quantity;
+    if (q <= 0) continue;
+    const counters = await applyDeltas(tx, { skuId: a.sku_id, locationId: a.location_id, lotId: a.lot_id }, { onHand: 0, allocated: -q, quarantined: 0 }, ctx.at);
+    if (counters === null) throw new Error(`allocation ${a.id} exceeds the balance's allocated counter: ledger invariant broken`);
+    if (q >= a.quantity) await tx.deleteFrom('allocations').where('id', '=', a.id).execute();
+    else await tx.updateTable('allocations').set((eb) => ({ quantity: eb('quantity', '-', q) })).where('id', '=', a.id).execute();
+    movements.push(movementRow('deallocation', { skuId: a.sku_id, locationId: a.location_id, lotId: a.lot_id }, q, { type: a.owner_type, id: a.owner_id }, ctx));
+  }
+  await insertMovements(tx, movements);
+  const pairs = new Map<string, { skuId: string; locationId: string }>();
+  for (const { allocation: a } of sorted) pairs.set(`${a.sku_id}|${a.location_id}`, { skuId: a.sku_id, locationId: a.location_id });
+  return [...pairs.values()];
+}
+
+/**
+ * Leases stop counting at their expiry instant: before allocating the given SKUs, release every
+ * reservation allocation of theirs that has expired, in the same transaction.
+ */
+export async function sweepExpiredLeases(tx: Tx, skuIds: readonly string[] | null, ctx: Ctx): Promise<Array<{ skuId: string; locationId: string }>> {
+  let q = tx
+    .selectFrom('allocations')
+    .select(['id', 'sku_id', 'location_id', 'lot_id', 'quantity', 'order_line_id', 'owner_id', 'owner_type'])
+    .where('owner_type', '=', 'reservation')
+    .where('expires_at', '<=', ctx.at);
+  if (skuIds !== null) {
+    if (skuIds.length === 0) return [];
+    q = q.where('sku_id', 'in', skuIds);
+  }
+  const expired = await q.execute();
+  if (expired.length === 0) return [];
+  const touched = await releaseAllocations(tx, expired.map((allocation) => ({ allocation })), ctx);
+  await tx
+    .updateTable('reservations')
+    .set({ status: 'expired', updated_at: ctx.at })
+    .where('id', 'in', [...new Set(expired.map((e) => e.owner_id))])
+    .where('status', '=', 'active')
+    .execute();
+  return touched;
+}

@@ -1,0 +1,94 @@
+/**
+ * Full or partial cancellation. Cancelled units come off backorders first, then their allocations
+ * are released (a `deallocation` movement each), so the stock is available again in the same
+ * transaction. Errors: NOT_FOUND, INVALID_TRANSITION (already cancelled or completed),
+ * VALIDATION_FAILED (a line not on the order, or more than is left to cancel).
+ */
+import type { Tx } from '../../db/database.js';
+import type { OrderLineTable } from '../../db/schema.js';
+import { DomainError, type FieldError } from '../../domain/errors.js';
+import { assertOrderTransition } from '../../domain/orders/lifecycle.js';
+import { proratedDiscount } from '../../domain/orders/totals.js';
+import { skuKey } from '../../domain/sku-code.js';
+import { releaseAllocations, type Ctx, type HeldAllocation } from './allocation.js';
+import { heldAllocationsOf, loadOrderForChange, record, saveLines, saveOrder } from './order-changes.js';
+import { getOrder, type OrderView } from './order-view.js';
+import { emitAll } from './reservations.js';
+
+export type CancelInput = { lines?: ReadonlyArray<{ sku: string; quantity: number }> | undefined; reason?: string | undefined };
+
+export async function cancelOrder(tx: Tx, id: string, input: CancelInput, ctx: Ctx): Promise<OrderView> {
+  const order = await loadOrderForChange(tx, id);
+  assertOrderTransition(order.status, 'cancelled', 'cancel');
+  const lines = await tx.selectFrom('order_lines').selectAll().where('order_id', '=', id).orderBy('line_no').execute();
+  const held = await heldAllocationsOf(tx, id);
+  const components = await componentQuantities(tx, lines);
+
+  const wanted = new Map<string, number>(); // line id → units to cancel
+  if (input.lines === undefined) {
+    for (const l of lines) wanted.set(l.id, l.quantity - l.shipped_quantity);
+  } else {
+    const errors: FieldError[] = [];
+    input.lines.forEach((c, i) => {
+      let left = c.quantity;
+      for (const l of lines.filter((x) => skuKey(x.sku) === skuKey(c.sku))) {
+        const room = l.quantity - l.shipped_quantity - (wanted.get(l.id) ?? 0);
+        const take = Math.min(room, left);
+        if (take > 0) wanted.set(l.id, (wanted.get(l.id) ?? 0) + take);
+        left -= take;
+      }
+      if (!lines.some((x) => skuKey(x.sku) === skuKey(c.sku))) errors.push({ field: `lines.${i}.sku`, message: `${c.sku} is not on this order` });
+      else if (left > 0) errors.push({ field: `lines.${i}.quantity`, message: `only ${c.quantity - left} unit(s) of ${c.sku} are left to cancel` });
+    });
+    if (errors.length > 0) throw new DomainError('VALIDATION_FAILED', errors.map((e) => `${e.field} ${e.message}`).join('; '), errors);
+  }
+
+  const releases: Array<{ allocation: HeldAllocation; quantity: number }> = [];
+  const next: OrderLineTable[] = lines.map((l) => {
+    const cancel = wanted.get(l.id) ?? 0;
+    if (cancel === 0) return l;
+    const fromBackorder = Math.min(cancel, l.backordered);
+    const fromAllocated = cancel - fromBackorder;
+    // Release the allocated units: per component for bundles (units × component quantity).
+    const perSku = components.get(l.sku_id) ?? [{ skuId: l.sku_id, quantity: 1 }];
+    for (const c of perSku) {
+      let left = fromAllocated * c.quantity;
+      for (const a of held.filter((h) => h.order_line_id === l.id && h.sku_id === c.skuId)) {
+        if (left === 0) break;
+        const q = Math.min(left, a.quantity);
+        releases.push({ allocation: a, quantity: q });
+        left -= q;
+      }
+    }
+    const quantity = l.quantity - cancel;
+    const discount = proratedDiscount(l.discount_minor, l.quantity, quantity);
+    return { ...l, quantity, cancelled_quantity: l.cancelled_quantity + cancel, backordered: l.backordered - fromBackorder, discount_minor: discount, total_minor: quantity * l.unit_price_minor - discount };
+  });
+  const touched = await releaseAllocations(tx, releases, ctx);
+  await saveLines(tx, next);
+  const everything = next.every((l) => l.quantity === 0);
+  const saved = await saveOrder(tx, order, next, { ...(everything ? { status: 'cancelled', zeroExtras: true } : {}) }, ctx);
+  const units = [...wanted.values()].reduce((s, q) => s + q, 0);
+  const reason = input.reason ? ` (${input.reason})` : '';
+  await record(
+    tx, id, ctx,
+    [{ type: everything ? 'order.cancelled' : 'order.lines_cancelled', message: everything ? `Order cancelled${reason}; ${units} unit(s) released` : `Cancelled ${units} unit(s)${reason}`, data: { lines: input.lines ?? 'all' } }],
+    [{ type: everything ? 'order.cancelled' : 'order.updated', aggregateType: 'order', aggregateId: id, payload: { orderId: id, status: saved.status, cancelledUnits: units, totalMinor: saved.total_minor } }],
+  );
+  await emitAll(tx, touched, ctx);
+  return getOrder(tx, id);
+}
+
+/** Components (sku id, quantity) of every bundle line's SKU. */
+export async function componentQuantities(tx: Tx, lines: ReadonlyArray<{ sku_id: string }>): Promise<Map<string, Array<{ skuId: string; quantity: number }>>> {
+  const ids = [...new Set(lines.map((l) => l.sku_id))];
+  const out = new Map<string, Array<{ skuId: string; quantity: number }>>();
+  if (ids.length === 0) return out;
+  const rows = await tx.selectFrom('bundle_components').selectAll().where('bundle_sku_id', 'in', ids).execute();
+  for (const r of rows) {
+    const list = out.get(r.bundle_sku_id) ?? [];
+    list.push({ skuId: r.component_sku_id, quantity: r.quantity });
+    out.set(r.bundle_sku_id, list);
+  }
+  return out;
+}

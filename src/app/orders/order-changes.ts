@@ -1,0 +1,91 @@
+/**
+ * Shared steps of the commands that change an existing order: lock-free optimistic version bump,
+ * recomputing totals and statuses from the lines, and writing timeline + outbox together.
+ */
+import type { Tx } from '../../db/database.js';
+import type { OrderLineTable, OrderTable } from '../../db/schema.js';
+import { DomainError } from '../../domain/errors.js';
+import { fulfillmentStatusOf } from '../../domain/orders/lifecycle.js';
+import { safeSum } from '../../domain/quantity.js';
+import { emit, type DomainEvent } from '../outbox.js';
+import type { Ctx, HeldAllocation } from './allocation.js';
+import { insertTimeline } from './place-order.js';
+
+export async function loadOrderForChange(tx: Tx, id: string, expectedVersion: number | null = null): Promise<OrderTable> {
+  const order = await tx.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!order) throw new DomainError('NOT_FOUND', `Order ${id} does not exist.`, [{ field: 'id', message: 'no such order' }]);
+  if (expectedVersion !== null && order.version !== expectedVersion) {
+    throw new DomainError('VERSION_MISMATCH', `Order ${id} is at version ${order.version}, not ${expectedVersion}; fetch it again.`, [], { currentVersion: order.version });
+  }
+  return order;
+}
+
+export async function heldAllocationsOf(tx: Tx, orderId: string): Promise<HeldAllocation[]> {
+  return tx
+    .selectFrom('allocations')
+    .select(['id', 'sku_id', 'location_id', 'lot_id', 'quantity', 'order_line_id', 'owner_id', 'owner_type'])
+    .where('owner_id', '=', orderId)
+    .orderBy('id', 'desc')
+    .execute();
+}
+
+/**
+ * Writes the order's new totals, fulfilment status and status, bumping `version` only if nobody
+ * else changed the order since `order.version` was read (else VERSION_MISMATCH; retry the command).
+ */
+export async function saveOrder(
+  tx: Tx,
+  order: OrderTable,
+  lines: readonly OrderLineTable[],
+  changes: { status?: string; holdReason?: string | null; shippingAddress?: string | null; zeroExtras?: boolean },
+  ctx: Ctx,
+): Promise<OrderTable> {
+  const subtotal = safeSum(lines.map((l) => l.quantity * l.unit_price_minor));
+  const discount = safeSum(lines.map((l) => l.discount_minor));
+  const shipping = changes.zeroExtras ? 0 : order.shipping_minor;
+  const tax = changes.zeroExtras ? 0 : order.tax_minor;
+  const fulfillment = fulfillmentStatusOf(
+    lines.map((l) => ({ quantity: l.quantity, allocated: l.quantity - l.backordered - l.shipped_quantity, backordered: l.backordered, shipped: l.shipped_quantity })),
+  );
+  const next: OrderTable = {
+    ...order,
+    status: changes.status ?? order.status,
+    hold_reason: changes.holdReason !== undefined ? changes.holdReason : order.hold_reason,
+    shipping_address: changes.shippingAddress !== undefined ? changes.shippingAddress : order.shipping_address,
+    subtotal_minor: subtotal,
+    discount_minor: discount,
+    shipping_minor: shipping,
+    tax_minor: tax,
+    total_minor: subtotal - discount + shipping + tax,
+    fulfillment_status: fulfillment,
+    version: order.version + 1,
+    updated_at: ctx.at,
+  };
+  const r = await tx
+    .updateTable('orders')
+    .set({
+      status: next.status, hold_reason: next.hold_reason, shipping_address: next.shipping_address, subtotal_minor: next.subtotal_minor,
+      discount_minor: next.discount_minor, shipping_minor: next.shipping_minor, tax_minor: next.tax_minor, total_minor: next.total_minor,
+      fulfillment_status: next.fulfillment_status, version: next.version, updated_at: next.updated_at,
+    })
+    .where('id', '=', order.id)
+    .where('version', '=', order.version)
+    .executeTakeFirst();
+  if (Number(r.numUpdatedRows) !== 1) throw new DomainError('VERSION_MISMATCH', `Order ${order.id} changed concurrently; retry.`);
+  return next;
+}
+
+export async function saveLines(tx: Tx, lines: readonly OrderLineTable[]): Promise<void> {
+  for (const l of lines) {
+    await tx
+      .updateTable('order_lines')
+      .set({ quantity: l.quantity, cancelled_quantity: l.cancelled_quantity, backordered: l.backordered, unit_price_minor: l.unit_price_minor, discount_minor: l.discount_minor, total_minor: l.total_minor })
+      .where('id', '=', l.id)
+      .execute();
+  }
+}
+
+export async function record(tx: Tx, orderId: string, ctx: Ctx, timeline: ReadonlyArray<{ type: string; message: string; data?: unknown }>, events: readonly DomainEvent[]): Promise<void> {
+  await insertTimeline(tx, orderId, timeline.map((t) => ({ ...t, at: ctx.at, actor: ctx.actor })));
+  await emit(tx, ctx.at, events);
+}

@@ -1,0 +1,63 @@
+/** Resolving order lines to SKUs, bundle components and the routing rules they need. */
+import type { Tx } from '../../db/database.js';
+import { componentsOf, findSkus, type SkuRow } from '../../db/catalog.repo.js';
+import { DomainError, type FieldError } from '../../domain/errors.js';
+import type { RoutingLine, RoutingSku } from '../../domain/orders/routing.js';
+import { skuKey } from '../../domain/sku-code.js';
+
+export type ResolvedLines = {
+  /** The SKU row of each input line, in input order. */
+  readonly skus: readonly SkuRow[];
+  /** Components of each bundle SKU id. */
+  readonly components: ReadonlyMap<string, ReadonlyArray<{ skuId: string; quantity: number }>>;
+  /** Routing rules for every stocked SKU involved (bundle components included). */
+  readonly routingSkus: ReadonlyMap<string, RoutingSku>;
+  /** Every stocked SKU id involved. */
+  readonly stockedSkuIds: readonly string[];
+};
+
+/**
+ * Resolves every line's SKU; one UNKNOWN_SKU error names every line that does not exist (the last
+ * one too), and VALIDATION_FAILED every inactive SKU. Nothing is written.
+ */
+export async function resolveLines(tx: Tx, lines: ReadonlyArray<{ sku: string }>, fieldPrefix = 'lines'): Promise<ResolvedLines> {
+  const found = await findSkus(tx, lines.map((l) => l.sku));
+  const unknown: FieldError[] = [];
+  const inactive: FieldError[] = [];
+  const skus: SkuRow[] = [];
+  lines.forEach((l, i) => {
+    const row = found.get(skuKey(l.sku));
+    if (!row) unknown.push({ field: `${fieldPrefix}.${i}.sku`, message: `SKU ${l.sku} does not exist` });
+    else if (row.active !== 1) inactive.push({ field: `${fieldPrefix}.${i}.sku`, message: `SKU ${row.sku} is not active` });
+    else skus.push(row);
+  });
+  if (unknown.length > 0) throw new DomainError('UNKNOWN_SKU', unknown.map((e) => e.message).join('; '), unknown);
+  if (inactive.length > 0) throw new DomainError('VALIDATION_FAILED', inactive.map((e) => e.message).join('; '), inactive);
+
+  const bundleIds = [...new Set(skus.filter((s) => s.is_bundle === 1).map((s) => s.id))];
+  const componentRows = await componentsOf(tx, bundleIds);
+  const components = new Map<string, Array<{ skuId: string; quantity: number }>>();
+  const routingSkus = new Map<string, RoutingSku>();
+  for (const c of componentRows) {
+    const list = components.get(c.bundle_sku_id) ?? [];
+    list.push({ skuId: c.component_sku_id, quantity: c.quantity });
+    components.set(c.bundle_sku_id, list);
+    routingSkus.set(c.component_sku_id, { tracking: c.tracking, minRemainingShelfLifeDays: c.min_remaining_shelf_life_days });
+  }
+  for (const s of skus) {
+    if (s.is_bundle !== 1) routingSkus.set(s.id, { tracking: s.tracking, minRemainingShelfLifeDays: s.min_remaining_shelf_life_days });
+  }
+  return { skus, components, routingSkus, stockedSkuIds: [...routingSkus.keys()] };
+}
+
+/** Routing lines for quantities per input line (bundle lines carry their components). */
+export function toRoutingLines(resolved: ResolvedLines, quantities: readonly number[]): RoutingLine[] {
+  const out: RoutingLine[] = [];
+  resolved.skus.forEach((s, i) => {
+    const quantity = quantities[i]!;
+    if (quantity <= 0) return;
+    const components = resolved.components.get(s.id);
+    out.push(components ? { lineIndex: i, skuId: s.id, quantity, components } : { lineIndex: i, skuId: s.id, quantity });
+  });
+  return out;
+}

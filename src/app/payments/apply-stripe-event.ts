@@ -1,0 +1,77 @@
+/**
+ * Applies a verified Stripe event once per event id. Facts only ever grow (captured and refunded
+ * amounts take the maximum seen), so duplicate and out-of-order deliveries converge on the same
+ * state. Events for PaymentIntents Kibble does not know are acknowledged and ignored.
+ */
+import type { Tx } from '../../db/database.js';
+import { orderPaymentStatusOf, paymentStatusOf, type PaymentStatus } from '../../domain/orders/lifecycle.js';
+import type { Ctx } from '../orders/allocation.js';
+import { record } from '../orders/order-changes.js';
+
+export type StripeEventLike = { id: string; type: string; data: { object: Record<string, unknown> } };
+
+export type ApplyOutcome = 'applied' | 'duplicate' | 'ignored';
+
+export async function applyStripeEvent(tx: Tx, event: StripeEventLike, ctx: Ctx): Promise<ApplyOutcome> {
+  const inserted = await tx
+    .insertInto('provider_events')
+    .values({ provider: 'stripe', event_id: event.id, type: event.type, received_at: ctx.at })
+    .onConflict((oc) => oc.columns(['provider', 'event_id']).doNothing())
+    .executeTakeFirst();
+  if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) return 'duplicate';
+
+  const obj = event.data.object;
+  const num = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) ? v : 0);
+  let reference: string | null = null;
+  let facts: { captured?: number; refunded?: number; failed?: boolean; authorized?: boolean } = {};
+  switch (event.type) {
+    case 'payment_intent.succeeded':
+      reference = typeof obj['id'] === 'string' ? obj['id'] : null;
+      facts = { captured: num(obj['amount_received']) || num(obj['amount']) };
+      break;
+    case 'payment_intent.amount_capturable_updated':
+      reference = typeof obj['id'] === 'string' ? obj['id'] : null;
+      facts = { authorized: true };
+      break;
+    case 'payment_intent.payment_failed':
+      reference = typeof obj['id'] === 'string' ? obj['id'] : null;
+      facts = { failed: true };
+      break;
+    case 'charge.refunded':
+      reference = typeof obj['payment_intent'] === 'string' ? obj['payment_intent'] : null;
+      facts = { captured: num(obj['amount_captured']), refunded: num(obj['amount_refunded']) };
+      break;
+    default:
+      return 'ignored';
+  }
+  if (reference === null) return 'ignored';
+  const payment = await tx.selectFrom('payments').selectAll().where('provider', '=', 'stripe').where('reference', '=', reference).executeTakeFirst();
+  if (!payment) return 'ignored';
+
+  const captured = Math.max(payment.captured_minor, facts.captured ?? 0);
+  const refunded = Math.min(captured, Math.max(payment.refunded_minor, facts.refunded ?? 0));
+  const status = paymentStatusOf({
+    authorized: payment.status !== 'pending' || facts.authorized === true,
+    failed: payment.status === 'failed' || facts.failed === true,
+    voided: payment.status === 'voided',
+    amountMinor: payment.amount_minor,
+    capturedMinor: captured,
+    refundedMinor: refunded,
+  });
+  if (status === payment.status && captured === payment.captured_minor && refunded === payment.refunded_minor) return 'applied';
+  await tx.updateTable('payments').set({ captured_minor: captured, refunded_minor: refunded, status, updated_at: ctx.at }).where('id', '=', payment.id).execute();
+
+  const order = await tx.selectFrom('orders').select(['id', 'total_minor', 'payment_status']).where('id', '=', payment.order_id).executeTakeFirstOrThrow();
+  const payments = await tx.selectFrom('payments').selectAll().where('order_id', '=', order.id).execute();
+  const orderStatus = orderPaymentStatusOf(
+    payments.map((p) => ({ status: p.status as PaymentStatus, amountMinor: p.amount_minor, capturedMinor: p.captured_minor, refundedMinor: p.refunded_minor })),
+    order.total_minor,
+  );
+  await tx.updateTable('orders').set((eb) => ({ payment_status: orderStatus, updated_at: ctx.at, version: eb('version', '+', 1) })).where('id', '=', order.id).execute();
+  await record(
+    tx, order.id, ctx,
+    [{ type: 'payment.updated', message: `Stripe ${event.type}: payment ${reference} is ${status} (captured ${captured}, refunded ${refunded})`, data: { eventId: event.id } }],
+    [{ type: 'payment.updated', aggregateType: 'order', aggregateId: order.id, payload: { orderId: order.id, paymentId: payment.id, reference, status, paymentStatus: orderStatus, eventId: event.id } }],
+  );
+  return 'applied';
+}

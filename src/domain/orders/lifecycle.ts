@@ -1,0 +1,106 @@
+/**
+ * The order lifecycle as data. Three statuses move independently:
+ * - `status`: what the business is doing with the order;
+ * - `paymentStatus`: derived from the order's payments;
+ * - `fulfillmentStatus`: derived from its lines (allocated, backordered, shipped).
+ * A command that changes a status asks `canTransition` first; the use-case then runs the side effects.
+ */
+import { DomainError } from '../errors.js';
+
+export const orderTransitions = {
+  open: ['on_hold', 'cancelled', 'completed'],
+  on_hold: ['open', 'cancelled'],
+  completed: [],
+  cancelled: [],
+} as const satisfies Record<string, readonly string[]>;
+export type OrderStatus = keyof typeof orderTransitions;
+
+export const paymentTransitions = {
+  pending: ['authorized', 'paid', 'failed', 'voided'],
+  authorized: ['paid', 'voided', 'failed'],
+  paid: ['partially_refunded', 'refunded'],
+  partially_refunded: ['partially_refunded', 'refunded'],
+  refunded: [],
+  failed: ['authorized', 'paid'],
+  voided: [],
+} as const satisfies Record<string, readonly string[]>;
+export type PaymentStatus = keyof typeof paymentTransitions;
+
+export const fulfillmentTransitions = {
+  unallocated: ['backordered', 'allocated', 'unallocated'],
+  backordered: ['allocated', 'backordered', 'unallocated', 'partially_shipped'],
+  allocated: ['backordered', 'unallocated', 'partially_shipped', 'shipped'],
+  partially_shipped: ['partially_shipped', 'shipped', 'backordered'],
+  shipped: ['delivered'],
+  delivered: [],
+} as const satisfies Record<string, readonly string[]>;
+export type FulfillmentStatus = keyof typeof fulfillmentTransitions;
+
+/** Order-level payment status, summarised over all payments. */
+export type OrderPaymentStatus = 'unpaid' | 'authorized' | 'partially_paid' | 'paid' | 'partially_refunded' | 'refunded' | 'failed';
+
+export function canTransition<T extends Record<string, readonly string[]>>(table: T, from: keyof T, to: string): boolean {
+  return (table[from] as readonly string[]).includes(to);
+}
+
+/** Throws INVALID_TRANSITION unless the order may move from `from` to `to`. */
+export function assertOrderTransition(from: string, to: OrderStatus, action: string): void {
+  if (!(from in orderTransitions) || !canTransition(orderTransitions, from as OrderStatus, to)) {
+    throw new DomainError('INVALID_TRANSITION', `Cannot ${action} an order that is ${from.replace('_', ' ')}.`, [], { status: from, target: to });
+  }
+}
+
+export type LineState = {
+  readonly quantity: number; // ordered and not cancelled
+  readonly allocated: number; // in line units
+  readonly backordered: number;
+  readonly shipped: number;
+};
+
+/** The fulfilment status implied by the lines' quantities. */
+export function fulfillmentStatusOf(lines: readonly LineState[], delivered = false): FulfillmentStatus {
+  const active = lines.filter((l) => l.quantity > 0);
+  if (active.length === 0) return 'unallocated';
+  const shipped = active.reduce((s, l) => s + l.shipped, 0);
+  const total = active.reduce((s, l) => s + l.quantity, 0);
+  if (shipped > 0 && shipped >= total) return delivered ? 'delivered' : 'shipped';
+  if (shipped > 0) return 'partially_shipped';
+  if (active.some((l) => l.backordered > 0)) return 'backordered';
+  if (active.every((l) => l.allocated + l.shipped >= l.quantity)) return 'allocated';
+  return 'unallocated';
+}
+
+export type PaymentFacts = {
+  readonly status: PaymentStatus;
+  readonly amountMinor: number;
+  readonly capturedMinor: number;
+  readonly refundedMinor: number;
+};
+
+/** The order's payment status from its payments and its total. */
+export function orderPaymentStatusOf(payments: readonly PaymentFacts[], totalMinor: number): OrderPaymentStatus {
+  const live = payments.filter((p) => p.status !== 'failed' && p.status !== 'voided');
+  const captured = live.reduce((s, p) => s + p.capturedMinor, 0);
+  const refunded = live.reduce((s, p) => s + p.refundedMinor, 0);
+  const authorized = live.filter((p) => p.status === 'authorized').reduce((s, p) => s + p.amountMinor, 0);
+  if (refunded > 0 && refunded >= captured) return 'refunded';
+  if (refunded > 0) return 'partially_refunded';
+  if (captured > 0 && captured >= totalMinor) return 'paid';
+  if (captured > 0) return 'partially_paid';
+  if (authorized > 0) return 'authorized';
+  if (payments.length > 0 && live.length === 0 && payments.some((p) => p.status === 'failed')) return 'failed';
+  return 'unpaid';
+}
+
+/**
+ * The status of one payment from the amounts a provider reported. Monotonic in the facts, so
+ * provider events may arrive in any order, or twice, and the result is the same.
+ */
+export function paymentStatusOf(p: { authorized: boolean; failed: boolean; voided: boolean; amountMinor: number; capturedMinor: number; refundedMinor: number }): PaymentStatus {
+  if (p.refundedMinor > 0) return p.refundedMinor >= p.capturedMinor ? 'refunded' : 'partially_refunded';
+  if (p.capturedMinor > 0) return 'paid';
+  if (p.voided) return 'voided';
+  if (p.failed) return 'failed';
+  if (p.authorized) return 'authorized';
+  return 'pending';
+}

@@ -1,0 +1,51 @@
+/** Order totals in integer minor units. No floating point anywhere. */
+import { DomainError, type FieldError } from '../errors.js';
+import { safeSum } from '../quantity.js';
+
+export type PricedLine = { readonly quantity: number; readonly unitPriceMinor: number; readonly discountMinor: number };
+
+export type Totals = {
+  readonly subtotalMinor: number;
+  readonly discountMinor: number;
+  readonly shippingMinor: number;
+  readonly taxMinor: number;
+  readonly totalMinor: number;
+};
+
+export const lineTotal = (l: PricedLine): number => l.quantity * l.unitPriceMinor - l.discountMinor;
+
+/**
+ * Totals of an order: subtotal = Σ quantity × unit price; total = subtotal − discounts + shipping + tax.
+ * Declared totals, when given, must match exactly (TOTAL_MISMATCH); a discount larger than its line
+ * is VALIDATION_FAILED.
+ */
+export function computeTotals(
+  lines: readonly PricedLine[],
+  extra: { shippingMinor: number; taxMinor: number },
+  declared: { subtotalMinor?: number | undefined; totalMinor?: number | undefined } = {},
+): Totals {
+  const errors: FieldError[] = [];
+  lines.forEach((l, i) => {
+    if (l.discountMinor > l.quantity * l.unitPriceMinor) errors.push({ field: `lines.${i}.discountMinor`, message: 'exceeds the line amount' });
+    if (!Number.isSafeInteger(l.quantity * l.unitPriceMinor)) errors.push({ field: `lines.${i}.unitPriceMinor`, message: 'line amount is too large' });
+  });
+  if (errors.length > 0) throw new DomainError('VALIDATION_FAILED', errors.map((e) => `${e.field} ${e.message}`).join('; '), errors);
+  const subtotalMinor = safeSum(lines.map((l) => l.quantity * l.unitPriceMinor));
+  const discountMinor = safeSum(lines.map((l) => l.discountMinor));
+  const totalMinor = safeSum([subtotalMinor, -discountMinor, extra.shippingMinor, extra.taxMinor]);
+  const mismatches: FieldError[] = [];
+  if (declared.subtotalMinor !== undefined && declared.subtotalMinor !== subtotalMinor) {
+    mismatches.push({ field: 'subtotalMinor', message: `is ${declared.subtotalMinor} but the lines add up to ${subtotalMinor}` });
+  }
+  if (declared.totalMinor !== undefined && declared.totalMinor !== totalMinor) {
+    mismatches.push({ field: 'totalMinor', message: `is ${declared.totalMinor} but lines, shipping and tax add up to ${totalMinor}` });
+  }
+  if (mismatches.length > 0) throw new DomainError('TOTAL_MISMATCH', mismatches.map((e) => `${e.field} ${e.message}`).join('; '), mismatches);
+  return { subtotalMinor, discountMinor, shippingMinor: extra.shippingMinor, taxMinor: extra.taxMinor, totalMinor };
+}
+
+/** The discount left on a line after cancelling part of it, pro rata and rounded down. */
+export function proratedDiscount(discountMinor: number, oldQuantity: number, newQuantity: number): number {
+  if (oldQuantity === 0) return 0;
+  return Math.floor((discountMinor * newQuantity) / oldQuantity);
+}

@@ -1,0 +1,33 @@
+/**
+ * Inbound provider webhooks. Authenticated by the provider's signature over the raw body, not by
+ * an API key; so the body is kept as bytes here (re-serialised JSON would not verify).
+ */
+import type { FastifyInstance } from 'fastify';
+import { applyStripeEvent } from '../../app/payments/apply-stripe-event.js';
+import { verifyStripeEvent } from '../../integrations/payments/stripe.js';
+import { nowIso } from '../../domain/clock.js';
+import { problem, sendProblem } from '../plugins/problem.js';
+
+export default async function webhookRoutes(app: FastifyInstance): Promise<void> {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.post('/webhooks/stripe', {
+    schema: { tags: ['webhooks'], summary: 'Stripe events (payment_intent.succeeded, payment_intent.payment_failed, charge.refunded), verified with Stripe-Signature' },
+    config: { public: true },
+  }, async (req, reply) => {
+    const secret = process.env['STRIPE_WEBHOOK_SECRET'];
+    if (!secret) return sendProblem(reply, problem(req, 503, 'NOT_CONFIGURED', 'Stripe webhooks are not configured: set STRIPE_WEBHOOK_SECRET.'));
+    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    let event;
+    try {
+      const header = req.headers['stripe-signature'];
+      event = verifyStripeEvent(raw, Array.isArray(header) ? header[0] : header, secret);
+    } catch (error) {
+      return sendProblem(reply, problem(req, 400, 'INVALID_SIGNATURE', `The Stripe-Signature does not verify: ${(error as Error).message}`, [{ field: 'Stripe-Signature', message: 'does not verify' }]));
+    }
+    const ctx = { actor: 'webhook:stripe', requestId: req.id, at: nowIso() };
+    const outcome = await app.database.transact((tx) => applyStripeEvent(tx, event as unknown as Parameters<typeof applyStripeEvent>[1], ctx));
+    return reply.code(200).send({ received: true, outcome });
+  });
+}

@@ -1,0 +1,159 @@
+import { Type } from 'typebox';
+import { AmountMinor, Currency, NonEmptyText, Nullable, PositiveQuantity, SkuCode, Text, Timestamp } from './common.schema.js';
+
+const Email = Type.String({ minLength: 3, maxLength: 254, pattern: '^[^\\s@\\u0000]+@[^\\s@\\u0000]+$', description: 'E-mail address' });
+
+export const ShippingAddress = Type.Object(
+  {
+    name: Type.Optional(Text({ maxLength: 200 })),
+    line1: NonEmptyText(200),
+    line2: Type.Optional(Text({ maxLength: 200 })),
+    city: NonEmptyText(100),
+    region: Type.Optional(Text({ maxLength: 100 })),
+    postalCode: NonEmptyText(20),
+    country: Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2' }),
+    lat: Type.Optional(Type.Number({ minimum: -90, maximum: 90 })),
+    lon: Type.Optional(Type.Number({ minimum: -180, maximum: 180 })),
+  },
+  { additionalProperties: false },
+);
+
+const OrderLineInput = Type.Object(
+  { sku: SkuCode, quantity: PositiveQuantity, unitPriceMinor: AmountMinor, discountMinor: Type.Optional(AmountMinor) },
+  { additionalProperties: false },
+);
+
+export const PlaceOrderBody = Type.Object(
+  {
+    channel: Type.Optional(NonEmptyText(64, 'Sales channel, e.g. `web`, `shopify`, `pos`; default `api`')),
+    externalId: Type.Optional(NonEmptyText(128, 'The order id in the channel; unique per channel')),
+    customer: Type.Object({ email: Email, name: Type.Optional(Text({ maxLength: 200 })) }, { additionalProperties: false }),
+    shippingAddress: Type.Optional(ShippingAddress),
+    currency: Currency,
+    onShortage: Type.Optional(Type.Union([Type.Literal('reject'), Type.Literal('backorder')], { description: 'reject (default): 409 INSUFFICIENT_STOCK; backorder: allocate what exists' })),
+    lines: Type.Array(OrderLineInput, { minItems: 1, maxItems: 500 }),
+    shippingMinor: Type.Optional(AmountMinor),
+    taxMinor: Type.Optional(AmountMinor),
+    subtotalMinor: Type.Optional(AmountMinor),
+    totalMinor: Type.Optional(AmountMinor),
+    payments: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            provider: Type.Union([Type.Literal('manual'), Type.Literal('stripe')]),
+            reference: Type.Optional(NonEmptyText(255)),
+            amountMinor: AmountMinor,
+            status: Type.Union([Type.Literal('pending'), Type.Literal('authorized'), Type.Literal('paid'), Type.Literal('failed')]),
+          },
+          { additionalProperties: false },
+        ),
+        { maxItems: 20 },
+      ),
+    ),
+    reservations: Type.Optional(Type.Array(NonEmptyText(64), { maxItems: 100, description: 'Reservation leases this order converts' })),
+  },
+  { additionalProperties: false },
+);
+
+export const OrderResponse = Type.Object({
+  id: Type.String(),
+  channel: Type.String(),
+  externalId: Nullable(Type.String()),
+  status: Type.String(),
+  paymentStatus: Type.String(),
+  fulfillmentStatus: Type.String(),
+  onShortage: Type.String(),
+  holdReason: Nullable(Type.String()),
+  customer: Type.Object({ id: Type.String(), email: Type.String(), name: Nullable(Type.String()) }),
+  shippingAddress: Nullable(Type.Object({}, { additionalProperties: true })),
+  currency: Type.String(),
+  lines: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      sku: Type.String(),
+      name: Type.String(),
+      quantity: Type.Integer(),
+      cancelledQuantity: Type.Integer(),
+      shippedQuantity: Type.Integer(),
+      backordered: Type.Integer(),
+      unitPriceMinor: Type.Integer(),
+      discountMinor: Type.Integer(),
+      totalMinor: Type.Integer(),
+      allocations: Type.Array(Type.Object({ location: Type.String(), lot: Nullable(Type.String()), sku: Type.String(), quantity: Type.Integer() })),
+    }),
+  ),
+  subtotalMinor: Type.Integer(),
+  discountMinor: Type.Integer(),
+  shippingMinor: Type.Integer(),
+  taxMinor: Type.Integer(),
+  totalMinor: Type.Integer(),
+  payments: Type.Array(Type.Object({ id: Type.String(), provider: Type.String(), reference: Nullable(Type.String()), amountMinor: Type.Integer(), capturedMinor: Type.Integer(), refundedMinor: Type.Integer(), status: Type.String() })),
+  timeline: Type.Array(Type.Object({ at: Timestamp, type: Type.String(), message: Type.String(), actor: Type.String() })),
+  version: Type.Integer(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+
+export const OrderSummary = Type.Object({
+  id: Type.String(),
+  channel: Type.String(),
+  externalId: Nullable(Type.String()),
+  status: Type.String(),
+  paymentStatus: Type.String(),
+  fulfillmentStatus: Type.String(),
+  customer: Type.Object({ email: Type.String(), name: Nullable(Type.String()) }),
+  currency: Type.String(),
+  totalMinor: Type.Integer(),
+  lineCount: Type.Integer(),
+  createdAt: Timestamp,
+});
+
+export const OrderParams = Type.Object({ id: NonEmptyText(64) }, { additionalProperties: false });
+
+export const CancelOrderBody = Type.Object(
+  {
+    lines: Type.Optional(Type.Array(Type.Object({ sku: SkuCode, quantity: PositiveQuantity }, { additionalProperties: false }), { minItems: 1, maxItems: 500 })),
+    reason: Type.Optional(Text({ maxLength: 500 })),
+  },
+  { additionalProperties: false },
+);
+
+export const HoldBody = Type.Object({ reason: NonEmptyText(500) }, { additionalProperties: false });
+
+export const EditOrderBody = Type.Object(
+  {
+    lines: Type.Optional(
+      Type.Array(
+        Type.Object({ sku: SkuCode, quantity: PositiveQuantity, unitPriceMinor: Type.Optional(AmountMinor), discountMinor: Type.Optional(AmountMinor) }, { additionalProperties: false }),
+        { minItems: 1, maxItems: 500 },
+      ),
+    ),
+    shippingAddress: Type.Optional(ShippingAddress),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export const ReservationBody = Type.Object(
+  {
+    sku: SkuCode,
+    location: Type.Optional(NonEmptyText(64)),
+    quantity: PositiveQuantity,
+    ttlSeconds: Type.Integer({ minimum: 1, maximum: 7 * 24 * 3600 }),
+    reference: Type.Optional(NonEmptyText(200, 'Cart or channel reference')),
+  },
+  { additionalProperties: false },
+);
+
+export const ReservationResponse = Type.Object({
+  id: Type.String(),
+  sku: Type.String(),
+  location: Nullable(Type.String()),
+  quantity: Type.Integer(),
+  status: Type.String(),
+  reference: Nullable(Type.String()),
+  orderId: Nullable(Type.String()),
+  expiresAt: Timestamp,
+  createdAt: Timestamp,
+  allocations: Type.Array(Type.Object({ location: Type.String(), lot: Nullable(Type.String()), quantity: Type.Integer() })),
+});
+

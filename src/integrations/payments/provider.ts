@@ -1,0 +1,13 @@
+/**
+ * The payment provider seam. Payment state never blocks stock correctness: providers are called
+ * outside stock transactions, and their answers (or webhooks) only move payment status.
+ */
+export type ProviderResult = { readonly reference: string; readonly status: 'authorized' | 'paid' | 'refunded' | 'voided' | 'failed'; readonly amountMinor: number };
+
+export interface PaymentProvider {
+  readonly name: string;
+  authorize(input: { amountMinor: number; currency: string; orderId: string }): Promise<ProviderResult>;
+  capture(reference: string, amountMinor: number): Promise<ProviderResult>;
+  refund(reference: string, amountMinor: number): Promise<ProviderResult>;
+  void(reference: string): Promise<ProviderResult>;
+}

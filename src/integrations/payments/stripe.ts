@@ -1,0 +1,42 @@
+/**
+ * Stripe through the official SDK: PaymentIntents with manual capture (capture on shipment),
+ * refunds, cancellation; and webhook verification with the SDK's own signature check over the raw
+ * body. Requires STRIPE_SECRET_KEY for API calls and STRIPE_WEBHOOK_SECRET for webhooks.
+ */
+import Stripe from 'stripe';
+import type { PaymentProvider, ProviderResult } from './provider.js';
+
+export type StripeEvent = Stripe.Event;
+
+const statusOf = (pi: Stripe.PaymentIntent): ProviderResult['status'] =>
+  pi.status === 'succeeded' ? 'paid' : pi.status === 'requires_capture' ? 'authorized' : pi.status === 'canceled' ? 'voided' : 'failed';
+
+export function stripeProvider(secretKey: string): PaymentProvider {
+  const stripe = new Stripe(secretKey);
+  return {
+    name: 'stripe',
+    async authorize({ amountMinor, currency, orderId }) {
+      const pi = await stripe.paymentIntents.create({ amount: amountMinor, currency: currency.toLowerCase(), capture_method: 'manual', metadata: { kibble_order_id: orderId } });
+      return { reference: pi.id, status: statusOf(pi), amountMinor: pi.amount };
+    },
+    async capture(reference, amountMinor) {
+      const pi = await stripe.paymentIntents.capture(reference, { amount_to_capture: amountMinor });
+      return { reference: pi.id, status: statusOf(pi), amountMinor: pi.amount_received };
+    },
+    async refund(reference, amountMinor) {
+      const refund = await stripe.refunds.create({ payment_intent: reference, amount: amountMinor });
+      return { reference, status: refund.status === 'failed' ? 'failed' : 'refunded', amountMinor: refund.amount };
+    },
+    async void(reference) {
+      const pi = await stripe.paymentIntents.cancel(reference);
+      return { reference: pi.id, status: statusOf(pi), amountMinor: 0 };
+    },
+  };
+}
+
+/** Verifies `Stripe-Signature` over the exact raw bytes; throws on a bad or stale signature. */
+export function verifyStripeEvent(rawBody: Buffer, signature: string | undefined, secret: string): StripeEvent {
+  const stripe = new Stripe('sk_unused_for_webhooks');
+  if (!signature) throw new Stripe.errors.StripeSignatureVerificationError('No stripe-signature header value was provided.', rawBody.toString('utf8'));
+  return stripe.webhooks.constructEvent(rawBody, signature, secret);
+}

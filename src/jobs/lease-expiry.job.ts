@@ -1,0 +1,25 @@
+/**
+ * Releases expired reservation leases every second. Correctness does not depend on it (allocation
+ * and reads sweep the SKUs they touch first); it frees the stock of SKUs nobody is touching and
+ * emits their `stock.changed` events. Safe with several processes: the release is a conditional
+ * delete of allocation rows inside one transaction.
+ */
+import type { Database } from '../db/database.js';
+import { expireLeases } from '../app/orders/reservations.js';
+import { nowIso } from '../domain/clock.js';
+
+export function startLeaseExpiry(database: Database, intervalMs = 1000, onError: (e: unknown) => void = () => undefined): () => void {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    database
+      .transact((tx) => expireLeases(tx, { actor: 'job:lease-expiry', requestId: null, at: nowIso() }))
+      .catch(onError)
+      .finally(() => {
+        running = false;
+      });
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
