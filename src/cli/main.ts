@@ -9,6 +9,7 @@ import { createApiKey } from '../app/access/api-keys.js';
 import { isRole, roles } from '../domain/access.js';
 import { DomainError } from '../domain/errors.js';
 import { serve } from './serve.js';
+import { registerUsersCommand } from './users.command.js';
 
 const program = new Command();
 program
@@ -118,6 +119,8 @@ keys
       await database.close();
     }
   });
+
+registerUsersCommand(program);
 
 program
   .command('openapi')

@@ -8,6 +8,8 @@ import type { Database } from '../db/database.js';
 import { validatorCompiler } from './validation.js';
 import problemPlugin from './plugins/problem.js';
 import authPlugin from './plugins/auth.js';
+import sessionPlugin from './plugins/session.js';
+import webPlugin from './plugins/web.js';
 import openapiPlugin from './plugins/openapi.js';
 import metricsPlugin from './plugins/metrics.js';
 import { Problem } from './schemas/common.schema.js';
@@ -15,7 +17,16 @@ import healthRoutes from './routes/health.routes.js';
 import skuRoutes from './routes/skus.routes.js';
 import locationRoutes from './routes/locations.routes.js';
 import stockRoutes from './routes/stock.routes.js';
+import transferRoutes from './routes/transfers.routes.js';
+import countRoutes from './routes/counts.routes.js';
 import keyRoutes from './routes/keys.routes.js';
+import orderRoutes from './routes/orders.routes.js';
+import reservationRoutes from './routes/reservations.routes.js';
+import webhookRoutes from './routes/webhooks.routes.js';
+import sessionRoutes from './routes/session.routes.js';
+import userRoutes from './routes/users.routes.js';
+import eventRoutes from './routes/events.routes.js';
+import reportRoutes from './routes/reports.routes.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -56,6 +67,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   await app.register(problemPlugin);
   await app.register(authPlugin);
+  await app.register(sessionPlugin);
   await app.register(metricsPlugin);
   await app.register(openapiPlugin);
 
@@ -63,6 +75,16 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(skuRoutes, { prefix: '/api/v1' });
   await app.register(locationRoutes, { prefix: '/api/v1' });
   await app.register(stockRoutes, { prefix: '/api/v1' });
+  await app.register(transferRoutes, { prefix: '/api/v1' });
+  await app.register(countRoutes, { prefix: '/api/v1' });
   await app.register(keyRoutes, { prefix: '/api/v1' });
+  await app.register(orderRoutes, { prefix: '/api/v1' });
+  await app.register(reservationRoutes, { prefix: '/api/v1' });
+  await app.register(webhookRoutes, { prefix: '/api/v1' });
+  await app.register(sessionRoutes, { prefix: '/api/v1' });
+  await app.register(userRoutes, { prefix: '/api/v1' });
+  await app.register(eventRoutes, { prefix: '/api/v1' });
+  await app.register(reportRoutes, { prefix: '/api/v1' });
+  await app.register(webPlugin);
   return app;
 }

@@ -1,6 +1,136 @@
+/**
+ * Seeds the demo pet-supplies shop: ~2,300 SKUs (dry and wet food and treats lot-tracked with
+ * expiry, litter, toys, accessories, medicines, small-pet supplies, bundles), three fulfilment
+ * centres, a store and a quarantine cage with bins, and opening stock.
+ *
+ * Everything goes through the same use-cases as the API (createLocation, createSku, postMovement,
+ * setSafetyStock), so the ledger, balances and outbox are exactly what real use would leave, and
+ * `kibble stock verify` holds. It runs in ONE transaction: a failed or interrupted demo leaves the
+ * database as it was. The same seed gives the same shop (expiry dates are relative to today).
+ *
+ * Errors: CONFLICT when the database already has SKUs (the demo only seeds an empty catalog).
+ */
 import type { Database } from '../../db/database.js';
+import { findLocation, findSku } from '../../db/catalog.repo.js';
+import { setSafetyStock } from '../../db/stock.repo.js';
+import { isoDate, nowIso } from '../../domain/clock.js';
+import { DomainError } from '../../domain/errors.js';
+import { createSku } from '../catalog/create-sku.js';
+import { createLocation } from '../locations/locations.js';
+import { postMovement } from '../stock/post-movement.js';
+import { demoCatalog } from './demo-catalog.js';
+import { demoLocations, planOpeningStock } from './demo-stock.js';
 
-export type DemoOptions = { readonly seed: number; readonly out: (line: string) => void };
+export type DemoOptions = {
+  readonly seed: number;
+  readonly out: (line: string) => void;
+  /** Seed a smaller sample of exactly this many SKUs (tests, quick looks); default: the full catalog. */
+  readonly skus?: number | undefined;
+};
 
-/** Placeholder replaced by the full demo seeder. */
-export async function seedDemo(_database: Database, _options: DemoOptions): Promise<void> {}
+export type DemoSummary = {
+  readonly seed: number;
+  readonly skus: number;
+  readonly bundles: number;
+  readonly lotTracked: number;
+  readonly locations: number;
+  readonly bins: number;
+  readonly lots: number;
+  readonly expiredLots: number;
+  readonly nearExpiryLots: number;
+  readonly movements: number;
+  readonly safetyStock: number;
+  readonly outOfStock: number;
+  readonly lowStock: number;
+  readonly seconds: number;
+};
+
+const ACTOR = 'system:demo';
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+export async function seedDemo(database: Database, options: DemoOptions): Promise<DemoSummary> {
+  const started = performance.now();
+  const { seed, out } = options;
+  const today = isoDate(nowIso());
+  const catalog = demoCatalog(seed, options.skus);
+  const locations = demoLocations();
+  const plan = planOpeningStock(catalog, seed, today);
+  const bins = locations.reduce((n, l) => n + (l.bins?.length ?? 0), 0);
+
+  await database.transact(async (tx) => {
+    const any = await tx.selectFrom('skus').select('sku').limit(1).executeTakeFirst();
+    if (any) {
+      throw new DomainError(
+        'CONFLICT',
+        'The database already has SKUs; the demo only seeds an empty catalog. Point KIBBLE_DB at a new file or DATABASE_URL at an empty database.',
+      );
+    }
+    out(`Creating ${locations.length} locations with ${fmt(bins)} bins…`);
+    for (const l of locations) await createLocation(tx, l);
+
+    out(`Creating ${fmt(catalog.length)} SKUs…`);
+    const products = new Map<string, string>();
+    let done = 0;
+    for (const s of catalog) {
+      const productId = products.get(s.product);
+      const view = await createSku(tx, {
+        sku: s.sku,
+        name: s.name,
+        ...(productId ? { productId } : { productName: s.product }),
+        unit: s.unit,
+        barcodes: s.barcodes,
+        packs: s.packs,
+        costMinor: s.costMinor,
+        priceMinor: s.priceMinor,
+        currency: 'USD',
+        taxClass: s.taxClass,
+        tracking: s.tracking,
+        shelfLifeDays: s.shelfLifeDays,
+        minRemainingShelfLifeDays: s.minRemainingShelfLifeDays,
+        weightGrams: s.weightGrams,
+        dimensionsMm: s.dimensionsMm,
+        active: s.active,
+        components: s.components,
+      });
+      products.set(s.product, view.productId);
+      if (++done % 500 === 0) out(`  ${fmt(done)} / ${fmt(catalog.length)} SKUs`);
+    }
+
+    out(`Receiving opening stock: ${fmt(plan.movements.length)} movements…`);
+    done = 0;
+    for (const m of plan.movements) {
+      await postMovement(tx, m, { actor: ACTOR, requestId: null, at: nowIso() });
+      if (++done % 2000 === 0) out(`  ${fmt(done)} / ${fmt(plan.movements.length)} movements`);
+    }
+    for (const s of plan.safetyStock) {
+      const sku = await findSku(tx, s.sku);
+      const location = await findLocation(tx, s.location);
+      if (sku && location) await setSafetyStock(tx, sku.id, location.id, s.quantity);
+    }
+  });
+
+  const summary: DemoSummary = {
+    seed,
+    skus: catalog.length,
+    bundles: catalog.filter((s) => s.components).length,
+    lotTracked: catalog.filter((s) => s.tracking === 'lot').length,
+    locations: locations.length,
+    bins,
+    lots: plan.stats.lots,
+    expiredLots: plan.stats.expiredLots,
+    nearExpiryLots: plan.stats.nearExpiryLots,
+    movements: plan.movements.length,
+    safetyStock: plan.safetyStock.length,
+    outOfStock: plan.stats.outOfStock,
+    lowStock: plan.stats.lowStock,
+    seconds: Math.round((performance.now() - started) / 100) / 10,
+  };
+  out(
+    `Seeded the demo pet shop (seed ${seed}) in ${summary.seconds} s: ${fmt(summary.skus)} SKUs ` +
+      `(${fmt(summary.bundles)} bundles, ${fmt(summary.lotTracked)} lot-tracked), ${summary.locations} locations, ` +
+      `${fmt(summary.bins)} bins, ${fmt(summary.lots)} lots (${fmt(summary.expiredLots)} expired, ` +
+      `${fmt(summary.nearExpiryLots)} near expiry), ${fmt(summary.movements)} stock movements; ` +
+      `${fmt(summary.outOfStock)} SKUs out of stock, ${fmt(summary.lowStock)} low.`,
+  );
+  return summary;
+}

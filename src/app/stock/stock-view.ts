@@ -7,6 +7,7 @@ import { balancesOf, ledgerSums, safetyStockOf, type BalanceView } from '../../d
 import { componentsOf, type SkuRow } from '../../db/catalog.repo.js';
 import { bundleAvailable, free, locationAvailable, lotSellable } from '../../domain/inventory/balance.js';
 import { isoDate, nowIso } from '../../domain/clock.js';
+import { incomingTransfers } from './transfers.js';
 
 export type LotStockView = {
   lot: string;
@@ -29,6 +30,8 @@ export type LocationStockView = {
   quarantined: number;
   safetyStock: number;
   available: number;
+  /** Units in transit towards this location (open transfers); present only when non-zero. */
+  incoming?: number;
   lots?: LotStockView[];
 };
 
@@ -36,7 +39,7 @@ export type StockView = {
   sku: string;
   isBundle: boolean;
   locations: LocationStockView[];
-  totals: { onHand: number; allocated: number; quarantined: number; available: number };
+  totals: { onHand: number; allocated: number; quarantined: number; available: number; incoming?: number };
   components?: Array<{ sku: string; quantity: number; available: number }>;
   asOf?: string;
 };
@@ -151,13 +154,66 @@ export async function stockOf(tx: Tx, sku: SkuRow): Promise<StockView> {
       })),
     };
   }
-  const [rows, safety] = await Promise.all([balancesOf(tx, [sku.id]), safetyStockOf(tx, [sku.id])]);
-  return summarise(sku, rows, safety, today);
+  const [rows, safety, incoming] = await Promise.all([
+    balancesOf(tx, [sku.id]),
+    safetyStockOf(tx, [sku.id]),
+    incomingTransfers(tx, [sku.id], null),
+  ]);
+  return withIncoming(tx, sku, summarise(sku, rows, safety, today), incoming, safety);
+}
+
+/**
+ * Adds `incoming` (units in transit towards a location) to a SKU's stock view. A destination that
+ * holds none of the SKU yet is listed too, with zero counters, so incoming stock is never hidden.
+ */
+async function withIncoming(
+  tx: Tx,
+  sku: Pick<SkuRow, 'id' | 'tracking'>,
+  view: StockView,
+  incoming: ReadonlyMap<string, number>,
+  safety: ReadonlyMap<string, number>,
+): Promise<StockView> {
+  const byLocation = new Map<string, number>();
+  for (const [key, quantity] of incoming) {
+    const [skuId, locationId] = key.split('|') as [string, string];
+    if (skuId === sku.id && quantity > 0) byLocation.set(locationId, quantity);
+  }
+  if (byLocation.size === 0) return view;
+  const locations = await tx
+    .selectFrom('locations')
+    .select(['id', 'code', 'sellable'])
+    .where('id', 'in', [...byLocation.keys()])
+    .execute();
+  let added = false;
+  for (const l of locations) {
+    const quantity = byLocation.get(l.id)!;
+    const entry = view.locations.find((v) => v.location === l.code);
+    if (entry) {
+      entry.incoming = quantity;
+      continue;
+    }
+    added = true;
+    view.locations.push({
+      location: l.code,
+      sellable: l.sellable === 1,
+      bin: null,
+      onHand: 0,
+      allocated: 0,
+      quarantined: 0,
+      safetyStock: safety.get(`${sku.id}|${l.id}`) ?? 0,
+      available: 0,
+      incoming: quantity,
+      ...(sku.tracking === 'lot' ? { lots: [] } : {}),
+    });
+  }
+  if (added) view.locations.sort((a, b) => (a.location < b.location ? -1 : a.location > b.location ? 1 : 0));
+  view.totals.incoming = [...byLocation.values()].reduce((s, q) => s + q, 0);
+  return view;
 }
 
 /** Stock of a SKU as it was at instant `at`, reconstructed from the ledger alone. */
 export async function stockAsOf(tx: Tx, sku: SkuRow, at: string): Promise<StockView> {
-  const [sums, locations, lots, safety] = await Promise.all([
+  const [sums, locations, lots, safety, incoming] = await Promise.all([
     ledgerSums(tx, sku.id, at),
     tx.selectFrom('locations').select(['id', 'code', 'sellable']).execute(),
     tx
@@ -166,6 +222,7 @@ export async function stockAsOf(tx: Tx, sku: SkuRow, at: string): Promise<StockV
       .where('sku_id', '=', sku.id)
       .execute(),
     safetyStockOf(tx, [sku.id]),
+    incomingTransfers(tx, [sku.id], at),
   ]);
   const loc = new Map(locations.map((l) => [l.id, l]));
   const lot = new Map(lots.map((l) => [l.id, l]));
@@ -187,5 +244,6 @@ export async function stockAsOf(tx: Tx, sku: SkuRow, at: string): Promise<StockV
       };
     })
     .sort((a, b) => a.locationCode.localeCompare(b.locationCode));
-  return { ...summarise(sku, rows, safety, isoDate(at)), asOf: at };
+  const view = await withIncoming(tx, sku, summarise(sku, rows, safety, isoDate(at)), incoming, safety);
+  return { ...view, asOf: at };
 }

@@ -96,10 +96,13 @@ export const StockResponse = Type.Object({
       ...Counters,
       safetyStock: Type.Integer(),
       available: Type.Integer(),
+      incoming: Type.Optional(
+        Type.Integer({ description: 'Units in transit towards this location; present when non-zero' }),
+      ),
       lots: Type.Optional(Type.Array(LotStock)),
     }),
   ),
-  totals: Type.Object({ ...Counters, available: Type.Integer() }),
+  totals: Type.Object({ ...Counters, available: Type.Integer(), incoming: Type.Optional(Type.Integer()) }),
   components: Type.Optional(
     Type.Array(Type.Object({ sku: Type.String(), quantity: Type.Integer(), available: Type.Integer() })),
   ),

@@ -1,0 +1,193 @@
+/**
+ * A live feed of committed domain events, read from the transactional outbox in `seq` order.
+ * One feed per process polls the table (every ~300 ms, only while someone listens) and fans each
+ * new event out to every subscriber, so a hundred open browser tabs cost one query per interval.
+ *
+ * Gaps: on PostgreSQL a `seq` is taken at insert but becomes visible at commit, so a lower `seq`
+ * can appear after a higher one. The feed therefore remembers which events above its cursor it has
+ * already delivered and keeps looking at a missing `seq` for `gapWaitMs` (5 s) before treating it
+ * as a rolled-back insert. Each event is delivered at most once per feed, late ones included.
+ */
+import type { Tx } from '../../db/database.js';
+
+export type FeedEvent = {
+  readonly seq: number;
+  readonly type: string;
+  readonly aggregateType: string;
+  readonly aggregateId: string;
+  readonly payload: unknown;
+  readonly createdAt: string;
+};
+
+export type FeedListener = (events: readonly FeedEvent[]) => void;
+
+/** Events with `seq` greater than `after`, oldest first, at most `limit`. */
+export async function outboxAfter(tx: Tx, after: number, limit: number): Promise<FeedEvent[]> {
+  const rows = await tx
+    .selectFrom('outbox')
+    .select(['seq', 'type', 'aggregate_type', 'aggregate_id', 'payload', 'created_at'])
+    .where('seq', '>', after)
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({
+    seq: Number(r.seq),
+    type: r.type,
+    aggregateType: r.aggregate_type,
+    aggregateId: r.aggregate_id,
+    payload: JSON.parse(r.payload) as unknown,
+    createdAt: r.created_at,
+  }));
+}
+
+/** The highest `seq` in the outbox, 0 when it is empty. */
+export async function latestOutboxSeq(tx: Tx): Promise<number> {
+  const row = await tx
+    .selectFrom('outbox')
+    .select((eb) => eb.fn.max('seq').as('m'))
+    .executeTakeFirst();
+  return row?.m == null ? 0 : Number(row.m);
+}
+
+export type OutboxFeedOptions = {
+  readonly intervalMs?: number;
+  readonly gapWaitMs?: number;
+  readonly batch?: number;
+  readonly onError?: (error: unknown) => void;
+};
+
+export class OutboxFeed {
+  private readonly listeners = new Set<FeedListener>();
+  private readonly intervalMs: number;
+  private readonly gapWaitMs: number;
+  private readonly batch: number;
+  private readonly onError: (error: unknown) => void;
+  /** Every event with seq ≤ cursor has been delivered or given up on. */
+  private cursor = -1;
+  /** Delivered events above the cursor. */
+  private readonly seen = new Set<number>();
+  /** Missing seqs below a delivered one, with the time they were first noticed. */
+  private readonly gaps = new Map<number, number>();
+  private timer: NodeJS.Timeout | null = null;
+  private starting: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly db: () => Tx,
+    options: OutboxFeedOptions = {},
+  ) {
+    this.intervalMs = options.intervalMs ?? 300;
+    this.gapWaitMs = options.gapWaitMs ?? 5_000;
+    this.batch = options.batch ?? 500;
+    this.onError = options.onError ?? (() => undefined);
+  }
+
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
+  /** The highest seq the feed has moved past: a new subscriber sees everything after it. */
+  get position(): number {
+    return this.cursor;
+  }
+
+  /**
+   * Adds a listener; resolves once the feed knows where the outbox ends, so that everything
+   * committed after that is delivered to it. Returns the function that unsubscribes.
+   */
+  async subscribe(listener: FeedListener): Promise<() => void> {
+    if (this.stopped) throw new Error('The outbox feed is stopped.');
+    this.listeners.add(listener);
+    const unsubscribe = () => {
+      this.listeners.delete(listener);
+    };
+    try {
+      await this.ensureStarted();
+    } catch (error) {
+      unsubscribe();
+      throw error;
+    }
+    return unsubscribe;
+  }
+
+  private ensureStarted(): Promise<void> {
+    this.starting ??= latestOutboxSeq(this.db()).then(
+      (latest) => {
+        if (this.cursor < 0) this.cursor = latest;
+        this.schedule();
+      },
+      (error: unknown) => {
+        this.starting = null;
+        throw error;
+      },
+    );
+    return this.starting;
+  }
+
+  private schedule(): void {
+    if (this.stopped || this.timer !== null) return;
+    this.timer = setTimeout(() => {
+      void this.tick();
+    }, this.intervalMs);
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      if (this.listeners.size > 0) await this.pollOnce();
+    } catch (error) {
+      this.onError(error);
+    } finally {
+      this.timer = null;
+      this.schedule();
+    }
+  }
+
+  /** One poll: delivers what is new and moves the cursor. Exposed for tests. */
+  async pollOnce(now = Date.now()): Promise<readonly FeedEvent[]> {
+    const rows = await outboxAfter(this.db(), this.cursor, this.batch);
+    const fresh = rows.filter((r) => !this.seen.has(r.seq));
+    for (const r of fresh) this.seen.add(r.seq);
+    if (fresh.length > 0) {
+      for (const listener of [...this.listeners]) {
+        try {
+          listener(fresh);
+        } catch (error) {
+          this.onError(error);
+        }
+      }
+    }
+    this.advance(now);
+    return fresh;
+  }
+
+  private advance(now: number): void {
+    if (this.seen.size === 0) return;
+    let highest = this.cursor;
+    for (const s of this.seen) if (s > highest) highest = s;
+    // Every missing seq below the highest delivered one starts its wait now (all at once, so a run
+    // of rolled-back inserts costs one wait, not one per seq).
+    for (let s = this.cursor + 1; s < highest && this.gaps.size < 100_000; s++) {
+      if (!this.seen.has(s) && !this.gaps.has(s)) this.gaps.set(s, now);
+    }
+    for (;;) {
+      const next = this.cursor + 1;
+      if (this.seen.delete(next)) {
+        this.gaps.delete(next);
+        this.cursor = next;
+        continue;
+      }
+      const first = this.gaps.get(next);
+      if (first === undefined || now - first < this.gapWaitMs) break;
+      this.gaps.delete(next);
+      this.cursor = next;
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.listeners.clear();
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * The stock ledger across all SKUs, newest first, with filters: SKU, location, type, reason (part
+ * of), and a time window. Keyset-paginated by movement id (time-sortable UUIDv7), like the per-SKU
+ * ledger in src/app/stock/movement-view.ts, whose row shape it shares.
+ */
+import type { Tx } from '../../db/database.js';
+import { locationKey, skuKey } from '../../domain/sku-code.js';
+import { movementView, type MovementView } from '../stock/movement-view.js';
+
+export type MovementFilter = {
+  readonly limit: number;
+  readonly before?: string | undefined;
+  readonly sku?: string | undefined;
+  readonly location?: string | undefined;
+  readonly type?: string | undefined;
+  readonly reason?: string | undefined;
+  /** Inclusive lower bound, ISO-8601 instant. */
+  readonly from?: string | undefined;
+  /** Exclusive upper bound, ISO-8601 instant. */
+  readonly to?: string | undefined;
+};
+
+export async function listAllMovements(
+  tx: Tx,
+  f: MovementFilter,
+): Promise<{ items: MovementView[]; nextCursor: string | null }> {
+  let q = tx
+    .selectFrom('movements as m')
+    .innerJoin('skus as s', 's.id', 'm.sku_id')
+    .innerJoin('locations as l', 'l.id', 'm.location_id')
+    .leftJoin('lots as t', 't.id', 'm.lot_id')
+    .select([
+      'm.id',
+      'm.type',
+      'm.created_at',
+      'm.on_hand_delta',
+      'm.allocated_delta',
+      'm.quarantined_delta',
+      'm.reason',
+      'm.reference_type',
+      'm.reference_id',
+      'm.actor',
+      'm.request_id',
+      's.sku',
+      'l.code as location_code',
+      't.code as lot_code',
+    ])
+    .orderBy('m.id', 'desc')
+    .limit(f.limit + 1);
+  if (f.before) q = q.where('m.id', '<', f.before);
+  if (f.sku) q = q.where('s.sku_key', '=', skuKey(f.sku));
+  if (f.location) q = q.where('l.code_key', '=', locationKey(f.location));
+  if (f.type) q = q.where('m.type', '=', f.type);
+  if (f.reason) {
+    const like = `%${f.reason.toLowerCase().replace(/[\\%_]/g, '')}%`;
+    q = q.where((eb) => eb(eb.fn('lower', ['m.reason']), 'like', like));
+  }
+  if (f.from) q = q.where('m.created_at', '>=', f.from);
+  if (f.to) q = q.where('m.created_at', '<', f.to);
+  const rows = await q.execute();
+  const page = rows.slice(0, f.limit);
+  return {
+    items: page.map((r) => movementView(r, { sku: r.sku, location: r.location_code, lot: r.lot_code })),
+    nextCursor: rows.length > f.limit ? page[page.length - 1]!.id : null,
+  };
+}

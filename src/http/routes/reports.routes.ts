@@ -1,0 +1,180 @@
+/**
+ * Read-only reports for the web admin: the dashboard's figures, stock across the catalog by
+ * location, and the stock ledger across all SKUs. All roles may read them.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { can } from '../../domain/access.js';
+import { nowIso } from '../../domain/clock.js';
+import { fieldError } from '../../domain/errors.js';
+import { movementTypes } from '../../domain/inventory/movement.js';
+import { DASHBOARD_DAYS, DEFAULT_LOW_STOCK_THRESHOLD, dashboard } from '../../app/reports/dashboard.js';
+import { EXPIRING_WITHIN_DAYS, listStock, stockFilters } from '../../app/reports/stock-list.js';
+import { listAllMovements } from '../../app/reports/movement-list.js';
+import { Nullable, Page, Text, Timestamp, problemResponses } from '../schemas/common.schema.js';
+import { MovementResponse } from '../schemas/stock.schema.js';
+
+const Count = Type.Integer({ minimum: 0 });
+const Threshold = Type.Integer({
+  minimum: 0,
+  maximum: 1_000_000,
+  default: DEFAULT_LOW_STOCK_THRESHOLD,
+  description: 'Units at or below which a SKU without safety stock counts as low stock',
+});
+
+const DashboardResponse = Type.Object({
+  asOf: Timestamp,
+  stockValue: Type.Array(
+    Type.Object({ currency: Type.String(), valueMinor: Type.Integer(), units: Type.Integer() }),
+    { description: 'Σ on hand × cost per currency, all locations' },
+  ),
+  unvaluedUnits: Type.Integer({ description: 'Units on hand of SKUs without a cost' }),
+  skus: Type.Object({
+    active: Count,
+    outOfStock: Count,
+    lowStock: Count,
+    lowStockThreshold: Count,
+  }),
+  lowStockItems: Type.Array(
+    Type.Object({ sku: Type.String(), name: Type.String(), available: Count, threshold: Count }),
+  ),
+  openOrders: Type.Object({
+    total: Count,
+    byStatus: Type.Array(Type.Object({ status: Type.String(), count: Count })),
+    byFulfillmentStatus: Type.Array(Type.Object({ fulfillmentStatus: Type.String(), count: Count })),
+  }),
+  ordersPerDay: Type.Array(Type.Object({ date: Type.String(), orders: Count, cancelled: Count })),
+  salesPerDay: Type.Array(
+    Type.Object({ date: Type.String(), currency: Type.String(), totalMinor: Type.Integer() }),
+  ),
+  movementsPerDay: Type.Array(
+    Type.Object({ date: Type.String(), type: Type.String(), count: Count, units: Type.Integer() }),
+  ),
+});
+
+const StockRowResponse = Type.Object({
+  sku: Type.String(),
+  name: Type.String(),
+  location: Type.String(),
+  sellable: Type.Boolean(),
+  bin: Nullable(Type.String()),
+  lots: Count,
+  nextExpiry: Nullable(Type.String()),
+  onHand: Type.Integer(),
+  allocated: Type.Integer(),
+  quarantined: Type.Integer(),
+  safetyStock: Type.Integer(),
+  available: Type.Integer(),
+});
+
+const Instant = Type.String({
+  pattern: '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2}))?$',
+  description: 'ISO-8601 date or instant',
+});
+
+function instant(value: string | undefined, field: string): string | undefined {
+  if (value === undefined) return undefined;
+  const at = new Date(value.length === 10 ? `${value}T00:00:00Z` : value);
+  if (Number.isNaN(at.getTime())) throw fieldError('VALIDATION_FAILED', field, 'is not a valid date or instant');
+  return at.toISOString();
+}
+
+export default async function reportRoutes(fastify: FastifyInstance): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const tags = ['reports'];
+
+  app.get(
+    '/reports/dashboard',
+    {
+      schema: {
+        tags,
+        summary: 'Dashboard figures: stock value, low and out of stock, open orders, orders and movements per day',
+        description: [
+          '- **stockValue**: Σ on hand × SKU cost per currency over every location; units of SKUs without a cost are in `unvaluedUnits`.',
+          '- **available** (as everywhere): per sellable location max(0, free units of sellable lots − safety stock), summed.',
+          '- **outOfStock**: active, non-bundle SKUs whose available is 0 (never-received SKUs included).',
+          "- **lowStock**: active, non-bundle SKUs with 0 < available ≤ threshold; the threshold is the SKU's total safety stock over sellable locations when it has any, else `lowStockThreshold` (default 5).",
+          '- **openOrders**: orders with status `open` or `on_hold`.',
+          `- **ordersPerDay**: per UTC day over the last ${DASHBOARD_DAYS} days, zero-filled; **salesPerDay** excludes cancelled orders.`,
+          `- **movementsPerDay**: ledger movements per UTC day and type over the last ${DASHBOARD_DAYS} days, with units moved.`,
+        ].join('\n'),
+        querystring: Type.Object({ lowStockThreshold: Type.Optional(Threshold) }, { additionalProperties: false }),
+        response: { 200: DashboardResponse, ...problemResponses },
+      },
+      config: { roles: can.read },
+    },
+    async (req) =>
+      dashboard(app.database.db, { now: nowIso(), lowStockThreshold: req.query.lowStockThreshold }),
+  );
+
+  app.get(
+    '/reports/stock',
+    {
+      schema: {
+        tags,
+        summary: 'Stock of every SKU by location, with availability; filter and search',
+        description: `Filters: \`available\` (available > 0), \`low\` (0 < available ≤ safety stock or the threshold), \`out\` (nothing available at a sellable location), \`quarantined\`, \`allocated\`, \`expiring\` (a lot on hand expires within ${EXPIRING_WITHIN_DAYS} days).`,
+        querystring: Type.Object(
+          {
+            q: Type.Optional(Text({ maxLength: 100, description: 'SKU prefix, barcode, or part of the name' })),
+            location: Type.Optional(Text({ maxLength: 64 })),
+            filter: Type.Optional(Type.Union(stockFilters.map((f) => Type.Literal(f)))),
+            lowStockThreshold: Type.Optional(Threshold),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 200 })),
+            cursor: Type.Optional(Text({ maxLength: 500 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Page(StockRowResponse), ...problemResponses },
+      },
+      config: { roles: can.read },
+    },
+    async (req) =>
+      listStock(app.database.db, {
+        now: nowIso(),
+        limit: req.query.limit ?? 200,
+        cursor: req.query.cursor,
+        location: req.query.location,
+        q: req.query.q,
+        filter: req.query.filter,
+        lowStockThreshold: req.query.lowStockThreshold ?? DEFAULT_LOW_STOCK_THRESHOLD,
+      }),
+  );
+
+  app.get(
+    '/reports/movements',
+    {
+      schema: {
+        tags,
+        summary: 'The stock ledger across all SKUs, newest first, with filters',
+        querystring: Type.Object(
+          {
+            sku: Type.Optional(Text({ maxLength: 64 })),
+            location: Type.Optional(Text({ maxLength: 64 })),
+            type: Type.Optional(Type.Union(movementTypes.map((t) => Type.Literal(t)))),
+            reason: Type.Optional(Text({ maxLength: 100, description: 'Part of the reason, any case' })),
+            from: Type.Optional(Instant),
+            to: Type.Optional(Instant),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+            cursor: Type.Optional(Text({ maxLength: 100 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Page(MovementResponse), ...problemResponses },
+      },
+      config: { roles: can.read },
+    },
+    async (req) =>
+      listAllMovements(app.database.db, {
+        limit: req.query.limit ?? 100,
+        before: req.query.cursor,
+        sku: req.query.sku,
+        location: req.query.location,
+        type: req.query.type,
+        reason: req.query.reason,
+        from: instant(req.query.from, 'from'),
+        to: instant(req.query.to, 'to'),
+      }),
+  );
+}
