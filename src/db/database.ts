@@ -19,9 +19,9 @@ import {
   Migrator,
   PostgresDialect,
   SqliteDialect,
-  SqliteDriver,
   sql,
   type DatabaseConnection,
+  type QueryResult,
   type Driver,
   type Transaction,
 } from 'kysely';
@@ -64,18 +64,79 @@ export function openDatabase(config: DatabaseConfig): Database {
 // ---------------------------------------------------------------------------------------------
 // SQLite
 
-class ImmediateSqliteDriver extends SqliteDriver {
-  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+/**
+ * better-sqlite3 behind Kysely with two changes to Kysely's own driver: write transactions begin
+ * IMMEDIATE (take the write lock up front, so concurrent processes wait on busy_timeout instead of
+ * failing to upgrade a read lock), and prepared statements are cached by SQL text (preparing is a
+ * large share of a small query's cost).
+ */
+class CachingSqliteConnection implements DatabaseConnection {
+  readonly #db: SqliteDatabase.Database;
+  readonly #cache = new Map<string, SqliteDatabase.Statement>();
+  constructor(db: SqliteDatabase.Database) {
+    this.#db = db;
+  }
+  #prepare(text: string): SqliteDatabase.Statement {
+    let stmt = this.#cache.get(text);
+    if (stmt === undefined) {
+      stmt = this.#db.prepare(text);
+      if (this.#cache.size >= 1000) this.#cache.delete(this.#cache.keys().next().value!);
+      this.#cache.set(text, stmt);
+    }
+    return stmt;
+  }
+  executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    const stmt = this.#prepare(compiled.sql);
+    const parameters = compiled.parameters as unknown[];
+    if (stmt.reader) return Promise.resolve({ rows: stmt.all(parameters) as R[] });
+    const { changes, lastInsertRowid } = stmt.run(parameters);
+    return Promise.resolve({ numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] });
+  }
+  // eslint-disable-next-line require-yield
+  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+    throw new Error('streaming is not used by Kibble');
   }
 }
 
-class ImmediateSqliteDialect extends SqliteDialect {
+class KibbleSqliteDriver implements Driver {
+  readonly #connection: CachingSqliteConnection;
+  #locked: Promise<void> | null = null;
+  #unlock: (() => void) | null = null;
+  constructor(private readonly database: SqliteDatabase.Database) {
+    this.#connection = new CachingSqliteConnection(database);
+  }
+  async init(): Promise<void> {}
+  async acquireConnection(): Promise<DatabaseConnection> {
+    while (this.#locked) await this.#locked;
+    this.#locked = new Promise((resolve) => (this.#unlock = resolve));
+    return this.#connection;
+  }
+  async releaseConnection(): Promise<void> {
+    const unlock = this.#unlock;
+    this.#locked = null;
+    this.#unlock = null;
+    unlock?.();
+  }
+  async beginTransaction(c: DatabaseConnection): Promise<void> {
+    await c.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+  async commitTransaction(c: DatabaseConnection): Promise<void> {
+    await c.executeQuery(CompiledQuery.raw('commit'));
+  }
+  async rollbackTransaction(c: DatabaseConnection): Promise<void> {
+    await c.executeQuery(CompiledQuery.raw('rollback'));
+  }
+  async destroy(): Promise<void> {
+    this.database.close();
+  }
+}
+
+class KibbleSqliteDialect extends SqliteDialect {
   constructor(private readonly database: SqliteDatabase.Database) {
     super({ database });
   }
   override createDriver(): Driver {
-    return new ImmediateSqliteDriver({ database: this.database });
+    return new KibbleSqliteDriver(this.database);
   }
 }
 
@@ -95,7 +156,7 @@ function openSqlite(file: string): Database {
   raw.pragma('busy_timeout = 10000');
   raw.pragma('foreign_keys = ON');
   raw.defaultSafeIntegers(false);
-  const db = new Kysely<DB>({ dialect: new ImmediateSqliteDialect(raw) });
+  const db = new Kysely<DB>({ dialect: new KibbleSqliteDialect(raw) });
 
   const queue: Pending[] = [];
   let draining = false;
