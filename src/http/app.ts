@@ -21,6 +21,7 @@ import transferRoutes from './routes/transfers.routes.js';
 import countRoutes from './routes/counts.routes.js';
 import keyRoutes from './routes/keys.routes.js';
 import orderRoutes from './routes/orders.routes.js';
+import customerRoutes from './routes/customers.routes.js';
 import reservationRoutes from './routes/reservations.routes.js';
 import webhookRoutes from './routes/webhooks.routes.js';
 import sessionRoutes from './routes/session.routes.js';
@@ -79,6 +80,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(countRoutes, { prefix: '/api/v1' });
   await app.register(keyRoutes, { prefix: '/api/v1' });
   await app.register(orderRoutes, { prefix: '/api/v1' });
+  await app.register(customerRoutes, { prefix: '/api/v1' });
   await app.register(reservationRoutes, { prefix: '/api/v1' });
   await app.register(webhookRoutes, { prefix: '/api/v1' });
   await app.register(sessionRoutes, { prefix: '/api/v1' });

@@ -187,6 +187,23 @@ for (const dialect of DIALECTS) {
       expect((await s.request('GET', `/api/v1/stock/${a.sku}`)).body.totals.allocated).toBe(2);
     });
 
+    it('creates or matches customers by e-mail, with addresses and lifetime value', async () => {
+      const loc = await makeLocation(s);
+      const a = await makeSku(s);
+      await receive(s, a.sku, loc.code, 10);
+      const email = `Pat.${a.sku}@Example.com`;
+      const address = { line1: '9 Elm St', city: 'Reno', postalCode: '89501', country: 'US' };
+      const o1 = await s.request('POST', '/api/v1/orders', order([{ sku: a.sku, quantity: 1 }], { customer: { email, name: 'Pat' }, shippingAddress: address }));
+      const o2 = await s.request('POST', '/api/v1/orders', order([{ sku: a.sku, quantity: 2 }], { customer: { email: email.toLowerCase() }, shippingAddress: address }));
+      expect(o2.body.customer.id).toBe(o1.body.customer.id);
+      expect(o2.body.customer.name).toBe('Pat');
+      const found = await s.request('GET', `/api/v1/customers?q=${encodeURIComponent(a.sku.toLowerCase())}`);
+      expect(found.body.items.map((c: any) => c.id)).toEqual([o1.body.customer.id]);
+      const c = await s.request('GET', `/api/v1/customers/${o1.body.customer.id}`);
+      expect(c.body).toMatchObject({ orderCount: 2, lifetimeValueMinor: { USD: 3000 } });
+      expect(c.body.addresses).toHaveLength(1);
+    });
+
     it('writes outbox events in the same transaction as the change', async () => {
       const loc = await makeLocation(s);
       const a = await makeSku(s);
