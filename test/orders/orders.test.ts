@@ -204,6 +204,22 @@ for (const dialect of DIALECTS) {
       expect(c.body.addresses).toHaveLength(1);
     });
 
+    it('captures and refunds a manual payment; the order payment status follows', async () => {
+      const loc = await makeLocation(s);
+      const a = await makeSku(s);
+      await receive(s, a.sku, loc.code, 10);
+      const placed = await s.request('POST', '/api/v1/orders', order([{ sku: a.sku, quantity: 2 }], { payments: [{ provider: 'manual', amountMinor: 2000, status: 'authorized' }] }));
+      expect(placed.body.paymentStatus).toBe('authorized');
+      const pay = placed.body.payments[0].id;
+      const captured = await s.request('POST', `/api/v1/orders/${placed.body.id}/payments/${pay}/capture`, {});
+      expect(captured.status).toBe(200);
+      expect(captured.body.paymentStatus).toBe('paid');
+      expect((await s.request('POST', `/api/v1/orders/${placed.body.id}/payments/${pay}/capture`, {})).status).toBe(409);
+      const refunded = await s.request('POST', `/api/v1/orders/${placed.body.id}/payments/${pay}/refund`, { amountMinor: 500 });
+      expect(refunded.body.paymentStatus).toBe('partially_refunded');
+      expect((await s.request('POST', `/api/v1/orders/${placed.body.id}/payments/${pay}/refund`, { amountMinor: 5000 })).status).toBe(400);
+    });
+
     it('writes outbox events in the same transaction as the change', async () => {
       const loc = await makeLocation(s);
       const a = await makeSku(s);

@@ -1,11 +1,14 @@
 /**
  * Applies a verified Stripe event once per event id. Facts only ever grow (captured and refunded
  * amounts take the maximum seen), so duplicate and out-of-order deliveries converge on the same
- * state. Events for PaymentIntents Kibble does not know are acknowledged and ignored.
+ * state. Events for PaymentIntents Kibble does not know (and event types it does not use) are
+ * acknowledged and ignored without being recorded, so a redelivery after the order arrives applies.
+ * The payment and order rows are written conditionally on what was read: two different events for
+ * one payment racing on PostgreSQL cannot lose one another's facts (the loser is retried).
  */
 import type { Tx } from '../../db/database.js';
 import { orderPaymentStatusOf, paymentStatusOf, type PaymentStatus } from '../../domain/orders/lifecycle.js';
-import type { Ctx } from '../orders/allocation.js';
+import { ConcurrentChange, type Ctx } from '../orders/allocation.js';
 import { record } from '../orders/order-changes.js';
 
 export type StripeEventLike = { id: string; type: string; data: { object: Record<string, unknown> } };
@@ -13,13 +16,6 @@ export type StripeEventLike = { id: string; type: string; data: { object: Record
 export type ApplyOutcome = 'applied' | 'duplicate' | 'ignored';
 
 export async function applyStripeEvent(tx: Tx, event: StripeEventLike, ctx: Ctx): Promise<ApplyOutcome> {
-  const inserted = await tx
-    .insertInto('provider_events')
-    .values({ provider: 'stripe', event_id: event.id, type: event.type, received_at: ctx.at })
-    .onConflict((oc) => oc.columns(['provider', 'event_id']).doNothing())
-    .executeTakeFirst();
-  if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) return 'duplicate';
-
   const obj = event.data.object;
   const num = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) ? v : 0);
   let reference: string | null = null;
@@ -48,6 +44,15 @@ export async function applyStripeEvent(tx: Tx, event: StripeEventLike, ctx: Ctx)
   const payment = await tx.selectFrom('payments').selectAll().where('provider', '=', 'stripe').where('reference', '=', reference).executeTakeFirst();
   if (!payment) return 'ignored';
 
+  // Dedupe on the event id. A concurrent delivery of the same event waits here on the primary key
+  // until the first commits, then sees it and answers 'duplicate'.
+  const inserted = await tx
+    .insertInto('provider_events')
+    .values({ provider: 'stripe', event_id: event.id, type: event.type, received_at: ctx.at })
+    .onConflict((oc) => oc.columns(['provider', 'event_id']).doNothing())
+    .executeTakeFirst();
+  if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) return 'duplicate';
+
   const captured = Math.max(payment.captured_minor, facts.captured ?? 0);
   const refunded = Math.min(captured, Math.max(payment.refunded_minor, facts.refunded ?? 0));
   const status = paymentStatusOf({
@@ -59,15 +64,29 @@ export async function applyStripeEvent(tx: Tx, event: StripeEventLike, ctx: Ctx)
     refundedMinor: refunded,
   });
   if (status === payment.status && captured === payment.captured_minor && refunded === payment.refunded_minor) return 'applied';
-  await tx.updateTable('payments').set({ captured_minor: captured, refunded_minor: refunded, status, updated_at: ctx.at }).where('id', '=', payment.id).execute();
+  const updated = await tx
+    .updateTable('payments')
+    .set({ captured_minor: captured, refunded_minor: refunded, status, updated_at: ctx.at })
+    .where('id', '=', payment.id)
+    .where('status', '=', payment.status)
+    .where('captured_minor', '=', payment.captured_minor)
+    .where('refunded_minor', '=', payment.refunded_minor)
+    .executeTakeFirst();
+  if (Number(updated.numUpdatedRows) !== 1) throw new ConcurrentChange(`payment ${payment.id} changed concurrently; retrying`);
 
-  const order = await tx.selectFrom('orders').select(['id', 'total_minor', 'payment_status']).where('id', '=', payment.order_id).executeTakeFirstOrThrow();
+  const order = await tx.selectFrom('orders').select(['id', 'total_minor', 'payment_status', 'version']).where('id', '=', payment.order_id).executeTakeFirstOrThrow();
   const payments = await tx.selectFrom('payments').selectAll().where('order_id', '=', order.id).execute();
   const orderStatus = orderPaymentStatusOf(
     payments.map((p) => ({ status: p.status as PaymentStatus, amountMinor: p.amount_minor, capturedMinor: p.captured_minor, refundedMinor: p.refunded_minor })),
     order.total_minor,
   );
-  await tx.updateTable('orders').set((eb) => ({ payment_status: orderStatus, updated_at: ctx.at, version: eb('version', '+', 1) })).where('id', '=', order.id).execute();
+  const bumped = await tx
+    .updateTable('orders')
+    .set((eb) => ({ payment_status: orderStatus, updated_at: ctx.at, version: eb('version', '+', 1) }))
+    .where('id', '=', order.id)
+    .where('version', '=', order.version)
+    .executeTakeFirst();
+  if (Number(bumped.numUpdatedRows) !== 1) throw new ConcurrentChange(`order ${order.id} changed concurrently; retrying`);
   await record(
     tx, order.id, ctx,
     [{ type: 'payment.updated', message: `Stripe ${event.type}: payment ${reference} is ${status} (captured ${captured}, refunded ${refunded})`, data: { eventId: event.id } }],

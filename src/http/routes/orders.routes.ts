@@ -8,8 +8,10 @@ import { holdOrder, releaseHold } from '../../app/orders/hold-order.js';
 import { listOrders } from '../../app/orders/list-orders.js';
 import { getOrder } from '../../app/orders/order-view.js';
 import { placeOrder } from '../../app/orders/place-order.js';
+import { runPaymentAction } from '../../app/payments/payment-actions.js';
+import { paymentProviders } from '../../integrations/payments/registry.js';
 import { sendCreated } from '../plugins/idempotency.js';
-import { Page, Text, problemResponses } from '../schemas/common.schema.js';
+import { AmountMinor, NonEmptyText, Page, Text, problemResponses } from '../schemas/common.schema.js';
 import { CancelOrderBody, EditOrderBody, HoldBody, OrderParams, OrderResponse, OrderSummary, PlaceOrderBody } from '../schemas/order.schema.js';
 import { contextOf, ifMatchVersion, sendWithEtag } from './route-helpers.js';
 
@@ -86,5 +88,19 @@ export default async function orderRoutes(fastify: FastifyInstance): Promise<voi
     const ctx = contextOf(req);
     const expected = ifMatchVersion(req);
     return sendWithEtag(reply, await app.database.transact((tx) => editOrder(tx, req.params.id, req.body, expected, ctx)));
+  });
+
+  const providers = paymentProviders();
+  app.post('/orders/:id/payments/:paymentId/:action', {
+    schema: {
+      tags, summary: 'Capture, void or refund a payment through its provider (manual; Stripe when STRIPE_SECRET_KEY is set)',
+      params: Type.Object({ id: NonEmptyText(64), paymentId: NonEmptyText(64), action: Type.Union([Type.Literal('capture'), Type.Literal('void'), Type.Literal('refund')]) }, { additionalProperties: false }),
+      body: Type.Optional(Type.Object({ amountMinor: Type.Optional(AmountMinor) }, { additionalProperties: false })),
+      response: { 200: OrderResponse, ...problemResponses },
+    },
+    config: { roles: can.changeOrders },
+  }, async (req, reply) => {
+    const view = await runPaymentAction(app.database, providers, { orderId: req.params.id, paymentId: req.params.paymentId, action: req.params.action, amountMinor: req.body?.amountMinor }, contextOf(req));
+    return sendWithEtag(reply, view);
   });
 }
