@@ -8,7 +8,8 @@ import { verifyBalances } from '../db/stock.repo.js';
 import { createApiKey } from '../app/access/api-keys.js';
 import { isRole, roles } from '../domain/access.js';
 import { DomainError } from '../domain/errors.js';
-import { serve } from './serve.js';
+import { registerDemoCommand } from './demo.command.js';
+import { registerCsvCommands } from './csv.command.js';
 import { registerUsersCommand } from './users.command.js';
 
 const program = new Command();
@@ -30,6 +31,8 @@ async function runServe(opts: { port: number; host: string; demo?: boolean }): P
     await database.migrate();
     await seedDemoIfEmpty(database, (line) => process.stdout.write(`${line}\n`));
   }
+  // Loaded here, not at the top: Fastify and every route would slow down all other commands.
+  const { serve } = await import('./serve.js');
   const running = await serve(
     { port: opts.port, host: opts.host, log: process.env['KIBBLE_LOG'] !== 'off' },
     database,
@@ -68,6 +71,9 @@ program
       await database.close();
     }
   });
+
+registerDemoCommand(program);
+registerCsvCommands(program);
 
 const stock = program.command('stock').description('Stock checks');
 stock

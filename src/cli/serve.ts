@@ -42,7 +42,9 @@ export async function serve(
   if (created) {
     out(`Admin API key (shown once, keep it safe): ${created.key}`);
   }
-  const stopLeases = startLeaseExpiry(database, 1000, (e) => app.log.error({ err: e }, 'lease expiry failed'));
+  const stopLeases = startLeaseExpiry(database, 1000, (e) =>
+    app.log.error({ err: e }, 'lease expiry failed'),
+  );
   let closing: Promise<void> | null = null;
   return {
     app,

@@ -6,7 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Database } from '../db/database.js';
 import { validatorCompiler } from './validation.js';
-import problemPlugin from './plugins/problem.js';
+import problemPlugin, { frameworkErrors } from './plugins/problem.js';
 import authPlugin from './plugins/auth.js';
 import sessionPlugin from './plugins/session.js';
 import webPlugin from './plugins/web.js';
@@ -55,11 +55,14 @@ export async function buildApp(options: AppOptions): Promise<App> {
         : `req_${crypto.randomUUID()}`;
     },
     requestIdHeader: false,
+    frameworkErrors,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
+  // JSON only: a text/plain body is 415 Unsupported Media Type, not a string that fails validation.
+  app.removeContentTypeParser('text/plain');
   app.decorate('database', options.database);
   app.addSchema(Problem);
   app.addHook('onSend', async (req, reply) => {

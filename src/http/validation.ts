@@ -16,5 +16,13 @@ const base: Options = {
 const strict = new Ajv({ ...base, coerceTypes: false });
 const coercing = new Ajv({ ...base, coerceTypes: 'array' });
 
+/** `format: 'date'`: a real calendar day (`2031-02-31` matches a pattern but is no date). */
+const isCalendarDate = (value: string) => {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  const d = new Date(`${value}T00:00:00.000Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value;
+};
+for (const ajv of [strict, coercing]) ajv.addFormat('date', { type: 'string', validate: isCalendarDate });
+
 export const validatorCompiler: FastifySchemaCompiler<object> = ({ schema, httpPart }) =>
   (httpPart === 'body' ? strict : coercing).compile(schema);

@@ -373,6 +373,28 @@ for (const dialect of DIALECTS) {
       expect((await stockAt(sku.sku, loc.code)).onHand).toBe(1);
     });
 
+    it('applies exactly one of 10 concurrent approvals, posting each correction once', async () => {
+      const loc = await makeLocation(s);
+      const sku = await makeSku(s);
+      await receive(s, sku.sku, loc.code, 9);
+      const id = (await s.request('POST', '/api/v1/counts', { location: loc.code })).body.id;
+      await s.request('POST', `/api/v1/counts/${id}/lines`, { sku: sku.sku, counted: 6 });
+      const replies = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          s.request('POST', `/api/v1/counts/${id}/${i % 3 === 2 ? 'cancel' : 'approve'}`),
+        ),
+      );
+      expect(replies.filter((r) => r.status === 200)).toHaveLength(1);
+      for (const r of replies.filter((x) => x.status !== 200)) {
+        expect(r.status).toBe(409);
+        expect(r.body.code).toBe('INVALID_TRANSITION');
+      }
+      const final = (await s.request('GET', `/api/v1/counts/${id}`)).body;
+      expect((await movementsOf(id)).length).toBe(final.status === 'approved' ? 1 : 0);
+      expect((await stockAt(sku.sku, loc.code)).onHand).toBe(final.status === 'approved' ? 6 : 9);
+      expect(await verifyBalances(s.testDb.database.db)).toEqual([]);
+    });
+
     it('lists counts newest first by status and location with cursor pagination', async () => {
       const loc = await makeLocation(s);
       const ids: string[] = [];

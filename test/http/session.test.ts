@@ -13,9 +13,9 @@ for (const dialect of DIALECTS) {
     afterAll(async () => s?.close());
 
     it('says first-run setup is needed until the first user exists', async () => {
-      const before = await s.request('GET', '/api/v1/session/setup', undefined, { key: null });
+      const before = await s.request('GET', '/api/v1/session/status', undefined, { key: null });
       expect(before.status).toBe(200);
-      expect(before.body).toEqual({ setupRequired: true });
+      expect(before.body).toEqual({ signedIn: false, setupRequired: true });
 
       const refused = await s.request(
         'POST',
@@ -26,9 +26,12 @@ for (const dialect of DIALECTS) {
       expect(refused.status).toBe(401);
       expect(refused.body.detail).toMatch(/No users exist yet/);
 
-      await makeUser(s, { email: uniqueEmail('first') });
-      const after = await s.request('GET', '/api/v1/session/setup', undefined, { key: null });
-      expect(after.body).toEqual({ setupRequired: false });
+      const first = await makeUser(s, { email: uniqueEmail('first') });
+      const after = await s.request('GET', '/api/v1/session/status', undefined, { key: null });
+      expect(after.body).toEqual({ signedIn: false, setupRequired: false });
+      const session = await signIn(s, first.email);
+      const signedIn = await session.request('GET', '/api/v1/session/status');
+      expect(signedIn.body).toEqual({ signedIn: true, setupRequired: false });
     });
 
     it('creates users with canonical emails and never returns password hashes', async () => {

@@ -185,9 +185,6 @@ export function planOpeningStock(catalog: readonly DemoSku[], seed: number, toda
   const movements: PostMovementInput[] = [];
   const safetyStock: Array<{ sku: string; location: string; quantity: number }> = [];
   const reference = { type: 'demo', id: `opening-stock-${seed}` };
-  let lots = 0;
-  let expiredLots = 0;
-  let nearExpiryLots = 0;
   let outOfStock = 0;
   let lowStock = 0;
   const lotPools = new Map<string, Lot[]>();
@@ -209,15 +206,12 @@ export function planOpeningStock(catalog: readonly DemoSku[], seed: number, toda
       let expiresOn: string;
       if (roll < 0.04) {
         expiresOn = addDays(today, -rng.int(1, 75));
-        expiredLots++;
       } else if (roll < 0.11) {
         expiresOn = addDays(today, rng.int(2, minLeft));
-        nearExpiryLots++;
       } else {
         expiresOn = addDays(today, rng.int(minLeft + 15, Math.max(minLeft + 30, shelf - 10)));
       }
       pool.push({ code: lotCode(addDays(expiresOn, -shelf), i, rng), expiresOn });
-      lots++;
     }
     // Oldest first, as a warehouse would pick them.
     return pool.sort((a, b) => a.expiresOn.localeCompare(b.expiresOn));
@@ -240,7 +234,7 @@ export function planOpeningStock(catalog: readonly DemoSku[], seed: number, toda
       pool = poolOf(s);
       lotPools.set(s.sku, pool);
     }
-    const take = Math.min(pool.length, quantity, rng.int(1, 2));
+    const take = Math.min(pool.length, quantity, rng.chance(0.3) ? 2 : 1);
     const chosen = rng.shuffle([...pool]).slice(0, take);
     const parts = split(quantity, chosen.length, rng);
     parts.forEach((q, i) => {
@@ -285,7 +279,7 @@ export function planOpeningStock(catalog: readonly DemoSku[], seed: number, toda
       continue;
     }
     const p = s.popularity;
-    const n = p > 0.5 ? 3 : p > 0.15 ? rng.int(2, 3) : rng.int(1, 2);
+    const n = p > 0.6 ? 3 : p > 0.2 ? 2 : 1;
     const where = rng.shuffle([...WAREHOUSES]).slice(0, n);
     const [lo, hi] = quantityRange[s.category];
     for (const location of where) {
@@ -345,5 +339,24 @@ export function planOpeningStock(catalog: readonly DemoSku[], seed: number, toda
     });
   }
 
-  return { movements, safetyStock, stats: { lots, expiredLots, nearExpiryLots, outOfStock, lowStock } };
+  // Count the lots actually received, by state.
+  const received = new Map<string, string>();
+  for (const m of movements) {
+    if (m.type === 'receipt' && m.lot !== undefined && m.expiresOn !== undefined) {
+      received.set(`${m.sku}|${m.lot}`, m.expiresOn);
+    }
+  }
+  const minLeftOf = new Map(catalog.map((s) => [s.sku, Math.max(s.minRemainingShelfLifeDays, 7)]));
+  let expiredLots = 0;
+  let nearExpiryLots = 0;
+  for (const [key, expiresOn] of received) {
+    const sku = key.slice(0, key.indexOf('|'));
+    if (expiresOn <= today) expiredLots++;
+    else if (expiresOn <= addDays(today, minLeftOf.get(sku) ?? 0)) nearExpiryLots++;
+  }
+  return {
+    movements,
+    safetyStock,
+    stats: { lots: received.size, expiredLots, nearExpiryLots, outOfStock, lowStock },
+  };
 }

@@ -56,8 +56,14 @@ export type OutboxFeedOptions = {
   readonly onError?: (error: unknown) => void;
 };
 
+type Subscriber = {
+  /** Only events above this seq reach the listener; null while the feed is still syncing. */
+  since: number | null;
+  readonly queued: FeedEvent[];
+};
+
 export class OutboxFeed {
-  private readonly listeners = new Set<FeedListener>();
+  private readonly listeners = new Map<FeedListener, Subscriber>();
   private readonly intervalMs: number;
   private readonly gapWaitMs: number;
   private readonly batch: number;
@@ -69,7 +75,7 @@ export class OutboxFeed {
   /** Missing seqs below a delivered one, with the time they were first noticed. */
   private readonly gaps = new Map<number, number>();
   private timer: NodeJS.Timeout | null = null;
-  private starting: Promise<void> | null = null;
+  private syncing: Promise<void> | null = null;
   private stopped = false;
 
   constructor(
@@ -92,17 +98,23 @@ export class OutboxFeed {
   }
 
   /**
-   * Adds a listener; resolves once the feed knows where the outbox ends, so that everything
-   * committed after that is delivered to it. Returns the function that unsubscribes.
+   * Adds a listener that receives every event committed after it subscribed; resolves once the
+   * feed knows where that is. Returns the function that unsubscribes.
    */
   async subscribe(listener: FeedListener): Promise<() => void> {
     if (this.stopped) throw new Error('The outbox feed is stopped.');
-    this.listeners.add(listener);
     const unsubscribe = () => {
       this.listeners.delete(listener);
     };
+    // After an idle spell the cursor is stale: the feed first moves it to the end of the outbox,
+    // so that a new listener is not sent what was committed while nobody listened.
+    const idle = this.listeners.size === 0;
+    const subscriber: Subscriber = { since: idle || this.syncing ? null : this.cursor, queued: [] };
+    this.listeners.set(listener, subscriber);
+    if (subscriber.since !== null) return unsubscribe;
+    this.syncing ??= this.sync();
     try {
-      await this.ensureStarted();
+      await this.syncing;
     } catch (error) {
       unsubscribe();
       throw error;
@@ -110,18 +122,33 @@ export class OutboxFeed {
     return unsubscribe;
   }
 
-  private ensureStarted(): Promise<void> {
-    this.starting ??= latestOutboxSeq(this.db()).then(
-      (latest) => {
-        if (this.cursor < 0) this.cursor = latest;
-        this.schedule();
-      },
-      (error: unknown) => {
-        this.starting = null;
-        throw error;
-      },
-    );
-    return this.starting;
+  private async sync(): Promise<void> {
+    try {
+      const latest = await latestOutboxSeq(this.db());
+      // From here to the end of this block nothing awaits, so no poll can interleave.
+      if (latest > this.cursor) {
+        this.cursor = latest;
+        for (const s of this.seen) if (s <= latest) this.seen.delete(s);
+        for (const s of this.gaps.keys()) if (s <= latest) this.gaps.delete(s);
+      }
+      for (const [listener, sub] of this.listeners) {
+        if (sub.since !== null) continue;
+        sub.since = latest;
+        const pending = sub.queued.splice(0).filter((e) => e.seq > latest);
+        if (pending.length > 0) this.call(listener, pending);
+      }
+      this.schedule();
+    } finally {
+      this.syncing = null;
+    }
+  }
+
+  private call(listener: FeedListener, events: readonly FeedEvent[]): void {
+    try {
+      listener(events);
+    } catch (error) {
+      this.onError(error);
+    }
   }
 
   private schedule(): void {
@@ -149,12 +176,14 @@ export class OutboxFeed {
     const fresh = rows.filter((r) => !this.seen.has(r.seq));
     for (const r of fresh) this.seen.add(r.seq);
     if (fresh.length > 0) {
-      for (const listener of [...this.listeners]) {
-        try {
-          listener(fresh);
-        } catch (error) {
-          this.onError(error);
+      for (const [listener, sub] of [...this.listeners]) {
+        if (sub.since === null) {
+          sub.queued.push(...fresh);
+          continue;
         }
+        const since = sub.since;
+        const mine = fresh.filter((e) => e.seq > since);
+        if (mine.length > 0) this.call(listener, mine);
       }
     }
     this.advance(now);

@@ -17,9 +17,17 @@ import type { DomainEvent } from '../outbox.js';
 
 export type Ctx = { readonly actor: string; readonly requestId: string | null; readonly at: string };
 
-/** Thrown when a conditional UPDATE lost a race; carries PostgreSQL's serialization-failure code so it is retried. */
-export class StockRaced extends Error {
+/**
+ * Thrown when a row this transaction read was changed by a concurrent one before our conditional
+ * write; carries PostgreSQL's serialization-failure code so `Database.transact` retries the whole
+ * unit with fresh reads. Cannot happen on SQLite, where write transactions are serialised.
+ */
+export class ConcurrentChange extends Error {
   readonly code = '40001';
+}
+
+/** A conditional stock UPDATE (or allocation-row claim) lost a race; retried like a serialization failure. */
+export class StockRaced extends ConcurrentChange {
   constructor() {
     super('stock changed between snapshot and allocation; retrying');
   }
@@ -202,10 +210,16 @@ export async function releaseAllocations(
   for (const { allocation: a, quantity } of sorted) {
     const q = quantity ?? a.quantity;
     if (q <= 0) continue;
+    // Claim the allocation row first, conditionally on the quantity we read: two transactions that
+    // release the same row (two sweeps of one expired lease, a release racing an order that
+    // converts the lease) must not both decrement the balance. The loser retries with fresh reads.
+    const claimed =
+      q >= a.quantity
+        ? Number((await tx.deleteFrom('allocations').where('id', '=', a.id).where('quantity', '=', a.quantity).executeTakeFirst()).numDeletedRows)
+        : Number((await tx.updateTable('allocations').set((eb) => ({ quantity: eb('quantity', '-', q) })).where('id', '=', a.id).where('quantity', '=', a.quantity).executeTakeFirst()).numUpdatedRows);
+    if (claimed !== 1) throw new StockRaced();
     const counters = await applyDeltas(tx, { skuId: a.sku_id, locationId: a.location_id, lotId: a.lot_id }, { onHand: 0, allocated: -q, quarantined: 0 }, ctx.at);
     if (counters === null) throw new Error(`allocation ${a.id} exceeds the balance's allocated counter: ledger invariant broken`);
-    if (q >= a.quantity) await tx.deleteFrom('allocations').where('id', '=', a.id).execute();
-    else await tx.updateTable('allocations').set((eb) => ({ quantity: eb('quantity', '-', q) })).where('id', '=', a.id).execute();
     movements.push(movementRow('deallocation', { skuId: a.sku_id, locationId: a.location_id, lotId: a.lot_id }, q, { type: a.owner_type, id: a.owner_id }, ctx));
   }
   await insertMovements(tx, movements);

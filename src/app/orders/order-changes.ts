@@ -8,7 +8,7 @@ import { DomainError } from '../../domain/errors.js';
 import { fulfillmentStatusOf } from '../../domain/orders/lifecycle.js';
 import { safeSum } from '../../domain/quantity.js';
 import { emit, type DomainEvent } from '../outbox.js';
-import type { Ctx, HeldAllocation } from './allocation.js';
+import { ConcurrentChange, type Ctx, type HeldAllocation } from './allocation.js';
 import { insertTimeline } from './place-order.js';
 
 export async function loadOrderForChange(tx: Tx, id: string, expectedVersion: number | null = null): Promise<OrderTable> {
@@ -31,7 +31,7 @@ export async function heldAllocationsOf(tx: Tx, orderId: string): Promise<HeldAl
 
 /**
  * Writes the order's new totals, fulfilment status and status, bumping `version` only if nobody
- * else changed the order since `order.version` was read (else VERSION_MISMATCH; retry the command).
+ * else changed the order since `order.version` was read (else ConcurrentChange: the command is retried).
  */
 export async function saveOrder(
   tx: Tx,
@@ -71,7 +71,9 @@ export async function saveOrder(
     .where('id', '=', order.id)
     .where('version', '=', order.version)
     .executeTakeFirst();
-  if (Number(r.numUpdatedRows) !== 1) throw new DomainError('VERSION_MISMATCH', `Order ${order.id} changed concurrently; retry.`);
+  // Only a concurrent transaction on PostgreSQL can get here (the version was read in this one):
+  // retry the whole command with fresh reads; a client's stale If-Match is refused on the re-read.
+  if (Number(r.numUpdatedRows) !== 1) throw new ConcurrentChange(`order ${order.id} changed concurrently; retrying`);
   return next;
 }
 

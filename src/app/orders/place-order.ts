@@ -17,7 +17,7 @@ import { routeOrder, type Shortage } from '../../domain/orders/routing.js';
 import { computeTotals, lineTotal } from '../../domain/orders/totals.js';
 import type { OrderEventTable, OrderLineTable, OrderTable, PaymentTable } from '../../db/schema.js';
 import { emit, type DomainEvent } from '../outbox.js';
-import { applyAllocations, loadSnapshot, routingInput, sweepExpiredLeases, type Ctx } from './allocation.js';
+import { applyAllocations, ConcurrentChange, loadSnapshot, routingInput, sweepExpiredLeases, type Ctx } from './allocation.js';
 import { resolveLines, toRoutingLines } from './order-lines.js';
 import { getOrder, toOrderView, type OrderView } from './order-view.js';
 import { consumeReservations } from './reservations.js';
@@ -144,7 +144,10 @@ export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Prom
     created_at: ctx.at,
     updated_at: ctx.at,
   };
-  await tx.insertInto('orders').values(order).execute();
+  // A concurrent capture of the same (channel, externalId) may commit between our look-up and here:
+  // then retry, and the look-up returns that order instead of failing on the unique index.
+  const inserted = await tx.insertInto('orders').values(order).onConflict((oc) => oc.columns(['channel', 'external_id']).doNothing()).executeTakeFirst();
+  if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) !== 1) throw new ConcurrentChange(`order ${channel}/${input.externalId} was captured concurrently; retrying`);
   await tx.insertInto('order_lines').values(lineRows).execute();
   const lineAllocations = plan.lines.flatMap((p) => p.allocations.map((allocation) => ({ lineId: lineRows[p.lineIndex]!.id, allocation })));
   const stockEvents = await applyAllocations(tx, plan.decrements, lineAllocations, { type: 'order', id: orderId }, snapshot, ctx, today);

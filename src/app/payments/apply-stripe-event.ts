@@ -18,8 +18,8 @@ export type ApplyOutcome = 'applied' | 'duplicate' | 'ignored';
 export async function applyStripeEvent(tx: Tx, event: StripeEventLike, ctx: Ctx): Promise<ApplyOutcome> {
   const obj = event.data.object;
   const num = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) ? v : 0);
-  let reference: string | null = null;
-  let facts: { captured?: number; refunded?: number; failed?: boolean; authorized?: boolean } = {};
+  let reference: string | null;
+  let facts: { captured?: number; refunded?: number; failed?: boolean; authorized?: boolean };
   switch (event.type) {
     case 'payment_intent.succeeded':
       reference = typeof obj['id'] === 'string' ? obj['id'] : null;

@@ -300,7 +300,9 @@ async function claim(
 /**
  * Opens a count at `location`, freezing on hand per (SKU, lot): every balance there with stock,
  * narrowed to `skus` and/or to balances whose bin is in `bins`; a named untracked SKU with no stock
- * there gets a line expecting 0. Errors: UNKNOWN_LOCATION, UNKNOWN_SKU (`skus.i`),
+ * there gets a line expecting 0 (unless `bins` narrows the count). A balance has one bin, so a
+ * bin-scoped count expects the whole location quantity of each balance kept in those bins.
+ * Errors: UNKNOWN_LOCATION, UNKNOWN_SKU (`skus.i`),
  * VALIDATION_FAILED (a bundle, or a bin the location does not have: `bins.i`), CONFLICT (a line
  * is already in another open count).
  */

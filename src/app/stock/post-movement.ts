@@ -157,6 +157,8 @@ export async function postMovement(
     );
   }
   const location = await resolveLocation(tx, input.location);
+  // Validate the quantity before anything is written: a transfer row's CHECK would fail as a 500.
+  deltasFor(input.type === 'transfer' ? 'transfer_out' : input.type, input.quantity);
   const lot = await resolveLot(tx, sku, input, ctx);
   const key = { skuId: sku.id, locationId: location.id, lotId: lot.id };
   const reason = input.reason ?? null;

@@ -37,6 +37,10 @@ async function openapiPlugin(app: FastifyInstance): Promise<void> {
         typeof json['$id'] === 'string' ? json['$id'] : `def-${i}`,
     },
   });
+  // Before swagger-ui registers its routes, or the hook never sees them and the docs need a key.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/api/docs')) route.config = { ...(route.config ?? {}), public: true };
+  });
   await app.register(swaggerUi, {
     routePrefix: '/api/docs',
     uiConfig: { docExpansion: 'list', deepLinking: true },
@@ -44,9 +48,6 @@ async function openapiPlugin(app: FastifyInstance): Promise<void> {
   app.get('/api/v1/openapi.json', { schema: { hide: true }, config: { public: true } }, async () =>
     app.swagger(),
   );
-  app.addHook('onRoute', (route) => {
-    if (route.url.startsWith('/api/docs')) route.config = { ...(route.config ?? {}), public: true };
-  });
 }
 
 export default fp(openapiPlugin, { name: 'openapi' });

@@ -114,6 +114,33 @@ function fieldsOfValidation(errors: readonly AjvError[]): FieldError[] {
   return [...out].map(([field, message]) => ({ field, message }));
 }
 
+/**
+ * Fastify's `frameworkErrors`: failures before routing, such as a path with an undecodable
+ * percent-encoding (`%ED%A0%80`, a lone surrogate) or an overlong path parameter. Without this they
+ * would answer plain JSON instead of problem+json.
+ */
+export function frameworkErrors(error: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
+  if (status >= 500) {
+    req.log.error({ err: error }, 'framework error');
+    void sendProblem(
+      reply,
+      problem(req, 500, 'INTERNAL', 'An unexpected error occurred; it has been logged.'),
+    );
+    return;
+  }
+  const [code, message] =
+    error.code === 'FST_ERR_BAD_URL'
+      ? ['BAD_URL', 'contains a percent-encoding that is not valid UTF-8']
+      : error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? ['PARAMETER_TOO_LONG', 'has a parameter longer than allowed']
+        : ['BAD_REQUEST', 'is not valid'];
+  void sendProblem(
+    reply,
+    problem(req, status, code, `The request path ${message}.`, [{ field: '(path)', message }]),
+  );
+}
+
 async function problemPlugin(app: FastifyInstance): Promise<void> {
   app.setErrorHandler(
     (error: FastifyError & { validation?: AjvError[]; validationContext?: string }, req, reply) => {

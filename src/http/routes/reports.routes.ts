@@ -12,61 +12,9 @@ import { movementTypes } from '../../domain/inventory/movement.js';
 import { DASHBOARD_DAYS, DEFAULT_LOW_STOCK_THRESHOLD, dashboard } from '../../app/reports/dashboard.js';
 import { EXPIRING_WITHIN_DAYS, listStock, stockFilters } from '../../app/reports/stock-list.js';
 import { listAllMovements } from '../../app/reports/movement-list.js';
-import { Nullable, Page, Text, Timestamp, problemResponses } from '../schemas/common.schema.js';
+import { Page, Text, problemResponses } from '../schemas/common.schema.js';
+import { DashboardResponse, StockRowResponse, Threshold } from '../schemas/report.schema.js';
 import { MovementResponse } from '../schemas/stock.schema.js';
-
-const Count = Type.Integer({ minimum: 0 });
-const Threshold = Type.Integer({
-  minimum: 0,
-  maximum: 1_000_000,
-  default: DEFAULT_LOW_STOCK_THRESHOLD,
-  description: 'Units at or below which a SKU without safety stock counts as low stock',
-});
-
-const DashboardResponse = Type.Object({
-  asOf: Timestamp,
-  stockValue: Type.Array(
-    Type.Object({ currency: Type.String(), valueMinor: Type.Integer(), units: Type.Integer() }),
-    { description: 'Σ on hand × cost per currency, all locations' },
-  ),
-  unvaluedUnits: Type.Integer({ description: 'Units on hand of SKUs without a cost' }),
-  skus: Type.Object({
-    active: Count,
-    outOfStock: Count,
-    lowStock: Count,
-    lowStockThreshold: Count,
-  }),
-  lowStockItems: Type.Array(
-    Type.Object({ sku: Type.String(), name: Type.String(), available: Count, threshold: Count }),
-  ),
-  openOrders: Type.Object({
-    total: Count,
-    byStatus: Type.Array(Type.Object({ status: Type.String(), count: Count })),
-    byFulfillmentStatus: Type.Array(Type.Object({ fulfillmentStatus: Type.String(), count: Count })),
-  }),
-  ordersPerDay: Type.Array(Type.Object({ date: Type.String(), orders: Count, cancelled: Count })),
-  salesPerDay: Type.Array(
-    Type.Object({ date: Type.String(), currency: Type.String(), totalMinor: Type.Integer() }),
-  ),
-  movementsPerDay: Type.Array(
-    Type.Object({ date: Type.String(), type: Type.String(), count: Count, units: Type.Integer() }),
-  ),
-});
-
-const StockRowResponse = Type.Object({
-  sku: Type.String(),
-  name: Type.String(),
-  location: Type.String(),
-  sellable: Type.Boolean(),
-  bin: Nullable(Type.String()),
-  lots: Count,
-  nextExpiry: Nullable(Type.String()),
-  onHand: Type.Integer(),
-  allocated: Type.Integer(),
-  quarantined: Type.Integer(),
-  safetyStock: Type.Integer(),
-  available: Type.Integer(),
-});
 
 const Instant = Type.String({
   pattern: '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2}))?$',

@@ -1,8 +1,8 @@
 /**
  * Signing in and out of the web admin. `POST /session` checks an email and password and sets the
  * `kibble_session` cookie; `GET /session` tells the browser who it is (also for API keys) and the
- * CSRF token to echo; `DELETE /session` signs out. `GET /session/setup` (public) says whether any
- * user exists yet, so the sign-in screen can offer first-run setup with the admin API key.
+ * CSRF token to echo; `DELETE /session` signs out. `GET /session/status` (public) says whether the
+ * browser is signed in and whether any user exists yet (first-run setup with the admin API key).
  *
  * Failed sign-ins are throttled per email and per client address (429 TOO_MANY_ATTEMPTS).
  */
@@ -30,28 +30,8 @@ import {
   sessionTokenOf,
   setSessionCookie,
 } from '../plugins/session.js';
-import { NonEmptyText, Nullable, Text, Timestamp, problemResponses } from '../schemas/common.schema.js';
-
-export const UserResponse = Type.Object({
-  id: Type.String(),
-  email: Type.String(),
-  name: Type.String(),
-  role: Type.String(),
-  createdAt: Timestamp,
-  disabledAt: Nullable(Timestamp),
-});
-
-const SessionResponse = Type.Object({
-  principal: Type.Object({
-    kind: Type.Union([Type.Literal('user'), Type.Literal('key')]),
-    id: Type.String(),
-    role: Type.String(),
-    name: Type.String(),
-  }),
-  user: Nullable(UserResponse),
-  csrfToken: Nullable(Type.String({ description: `Echo in the ${CSRF_HEADER} header on unsafe requests` })),
-  expiresAt: Nullable(Timestamp),
-});
+import { NonEmptyText, Text, problemResponses } from '../schemas/common.schema.js';
+import { SessionResponse, SessionStatusResponse } from '../schemas/session.schema.js';
 
 /** Counts failures in a sliding window; a key over the limit is refused until the window passes. */
 class Throttle {
@@ -204,16 +184,26 @@ export default async function sessionRoutes(fastify: FastifyInstance): Promise<v
   );
 
   app.get(
-    '/session/setup',
+    '/session/status',
     {
       schema: {
         tags,
-        summary: 'Whether first-run setup is needed (no user exists yet)',
+        summary: 'Whether this browser is signed in, and whether first-run setup is needed',
+        description:
+          'Public, so the web admin can decide between its sign-in, setup and main screens without a failing request. `setupRequired` is true while no user exists.',
         security: [],
-        response: { 200: Type.Object({ setupRequired: Type.Boolean() }) },
+        response: { 200: SessionStatusResponse },
       },
       config: { public: true },
     },
-    async () => ({ setupRequired: (await countUsers(app.database.db)) === 0 }),
+    async (req, reply) => {
+      const token = sessionTokenOf(app, req);
+      const [session, users] = await Promise.all([
+        token === null ? null : resolveSession(app.database.db, token, nowIso()),
+        countUsers(app.database.db),
+      ]);
+      reply.header('cache-control', 'no-store');
+      return { signedIn: session !== null, setupRequired: users === 0 };
+    },
   );
 }

@@ -11,7 +11,7 @@ import { createUser, hashPassword, listUsers, updateUser } from '../../app/acces
 import { principalOf } from '../plugins/auth.js';
 import { sendCreated } from '../plugins/idempotency.js';
 import { NonEmptyText, Text, problemResponses } from '../schemas/common.schema.js';
-import { UserResponse } from './session.routes.js';
+import { UserResponse } from '../schemas/session.schema.js';
 
 const Role = Type.Union(
   roles.map((r) => Type.Literal(r)),

@@ -38,6 +38,7 @@ export const AmountMinor = Type.Integer({
 });
 export const Currency = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO-4217 code, e.g. `USD`.' });
 export const IsoDate = Type.String({
+  format: 'date',
   pattern: '^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])$',
   description: 'YYYY-MM-DD',
 });

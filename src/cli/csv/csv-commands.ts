@@ -1,0 +1,171 @@
+/**
+ * What `kibble import` and `kibble export` do (registered, and loaded only when used, by
+ * src/cli/csv.command.ts). Exit codes: 0 done, 2 bad usage or any row refused (then nothing was
+ * written), 1 an unexpected failure (also nothing written).
+ */
+import { basename } from 'node:path';
+import { userInfo } from 'node:os';
+import { configFromEnv, openDatabase } from '../../db/database.js';
+import { findSku } from '../../db/catalog.repo.js';
+import { nowIso } from '../../domain/clock.js';
+import { readCsv, type ColumnSet } from './csv-file.js';
+import { runExport, type Exporter } from './exporter.js';
+import { runImport, type Importer } from './importer.js';
+import { locationExporter, locationImporter } from './locations.csv.js';
+import { skuExporter, skuImporter } from './skus.csv.js';
+import { movementExporter, stockExporter, stockImporter, stockModes, type StockMode } from './stock.csv.js';
+import { exportKinds, importKinds } from '../csv.command.js';
+import { progress } from '../progress.js';
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+function usage(message: string): void {
+  console.error(message);
+  process.exitCode = 2;
+}
+
+/** Who the ledger and the audit trail name for changes made from this shell. */
+function cliActor(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return 'cli:unknown';
+  }
+}
+
+function instant(value: string | undefined, option: string): string | undefined | null {
+  if (value === undefined) return undefined;
+  const d = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(d.getTime())) {
+    usage(`${option} must be a date or an ISO-8601 instant, e.g. 2025-01-31 or 2025-01-31T12:00:00Z.`);
+    return null;
+  }
+  return d.toISOString();
+}
+
+export async function runImportCommand(
+  kind: string,
+  file: string,
+  opts: { dryRun?: boolean; mode?: string },
+): Promise<void> {
+  if (!(importKinds as readonly string[]).includes(kind)) {
+    return usage(`Cannot import "${kind}": choose one of ${importKinds.join(', ')}.`);
+  }
+  if (opts.mode !== undefined && kind !== 'stock') return usage('--mode only applies to `import stock`.');
+  const mode = (opts.mode ?? 'set') as StockMode;
+  if (!(stockModes as readonly string[]).includes(mode)) {
+    return usage(`--mode must be one of ${stockModes.join(', ')}.`);
+  }
+  const importer: Importer<unknown> = (
+    kind === 'skus' ? skuImporter : kind === 'locations' ? locationImporter : stockImporter(mode)
+  ) as Importer<unknown>;
+
+  let table;
+  try {
+    table = await readCsv(file, importer as ColumnSet);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES') {
+      return usage(`Cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code}.`);
+    }
+    throw error;
+  }
+  const name = file === '-' ? 'standard input' : file;
+  if (table.rows.length === 0 && table.errors.length === 0) {
+    console.log(`No rows to import in ${name}.`);
+    return;
+  }
+
+  const database = openDatabase(configFromEnv());
+  try {
+    await database.migrate();
+    const at = nowIso();
+    const report = await runImport(database, importer, table, {
+      dryRun: opts.dryRun === true,
+      progress: (total) => progress(`${opts.dryRun ? 'checking' : 'importing'} ${kind}`, total),
+      ctx: {
+        actor: cliActor(),
+        requestId: null,
+        at,
+        reference: { type: 'csv-import', id: `${basename(file === '-' ? 'stdin' : file)}@${at}`.slice(-100) },
+        movements: 0,
+      },
+    });
+    if (report.errors.length > 0) {
+      for (const e of report.errors) console.error(`line ${e.line}: ${e.field}: ${e.message}`);
+      if (report.errors.length > 20) {
+        // Thousands of lines usually share a cause or two (a location not imported yet): name them.
+        const tally = new Map<string, number>();
+        for (const e of report.errors) {
+          const key = `${e.field}: ${e.message}`;
+          tally.set(key, (tally.get(key) ?? 0) + 1);
+        }
+        console.error('Most frequent:');
+        for (const [key, n] of [...tally].sort((a, b) => b[1] - a[1]).slice(0, 5))
+          console.error(`  ${fmt(n)} × ${key}`);
+      }
+      const lines = new Set(report.errors.map((e) => e.line)).size;
+      console.error(
+        `${fmt(report.errors.length)} error(s) on ${fmt(lines)} line(s) of ${name}; nothing was imported.`,
+      );
+      process.exitCode = 2;
+      return;
+    }
+    const counts = `${fmt(report.created)} created, ${fmt(report.updated)} updated, ${fmt(report.unchanged)} unchanged`;
+    const moves = kind === 'stock' ? `; ${fmt(report.movements)} stock movement(s)` : '';
+    const how = kind === 'stock' ? ` (mode ${mode})` : '';
+    if (opts.dryRun) {
+      console.log(
+        `Dry run: all ${fmt(report.rows)} ${kind} rows of ${name} are valid${how}: ${counts}${moves} — nothing was written.`,
+      );
+    } else {
+      console.log(`Imported ${fmt(report.rows)} ${kind} rows from ${name}${how}: ${counts}${moves}.`);
+    }
+  } finally {
+    await database.close();
+  }
+}
+
+export async function runExportCommand(
+  kind: string,
+  opts: { out?: string; bom?: boolean; since?: string; until?: string; sku?: string },
+): Promise<void> {
+  if (!(exportKinds as readonly string[]).includes(kind)) {
+    return usage(`Cannot export "${kind}": choose one of ${exportKinds.join(', ')}.`);
+  }
+  if (kind !== 'movements' && (opts.since || opts.until || opts.sku)) {
+    return usage('--since, --until and --sku only apply to `export movements`.');
+  }
+  const since = instant(opts.since, '--since');
+  const until = instant(opts.until, '--until');
+  if (since === null || until === null) return;
+  const database = openDatabase(configFromEnv());
+  try {
+    await database.migrate();
+    let exporter: Exporter;
+    if (kind === 'movements') {
+      let skuId: string | undefined;
+      if (opts.sku !== undefined) {
+        const sku = await findSku(database.db, opts.sku);
+        if (!sku) return usage(`SKU ${opts.sku} does not exist.`);
+        skuId = sku.id;
+      }
+      exporter = movementExporter({
+        ...(since ? { since } : {}),
+        ...(until ? { until } : {}),
+        ...(skuId ? { skuId } : {}),
+      });
+    } else {
+      exporter = kind === 'skus' ? skuExporter : kind === 'locations' ? locationExporter : stockExporter;
+    }
+    const n = await runExport(database, exporter, {
+      out: opts.out,
+      bom: opts.bom === true,
+      progress: (total) => progress(`exporting ${kind}`, total),
+    });
+    if (opts.out !== undefined) console.log(`Exported ${fmt(n)} ${kind} rows to ${opts.out}.`);
+    else console.error(`Exported ${fmt(n)} ${kind} rows.`);
+  } finally {
+    await database.close();
+  }
+}

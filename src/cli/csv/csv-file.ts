@@ -1,0 +1,239 @@
+/**
+ * Reading and writing CSV files for `kibble import` / `kibble export`.
+ *
+ * Reading keeps the file's own line numbers (the header is line 1; a record spanning several
+ * lines is reported at the line it starts on), accepts a UTF-8 BOM, CRLF or LF, and matches
+ * header names loosely (`Cost Minor`, `cost_minor` and `costMinor` are the same column).
+ *
+ * Writing is safe against formula injection: a text cell that a spreadsheet would run as a
+ * formula (it starts with `=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading
+ * apostrophe. Import undoes exactly that, so exported files round-trip unchanged.
+ */
+import { createWriteStream } from 'node:fs';
+import { readFile, rename, rm } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { parse, CsvError } from 'csv-parse';
+import { stringify } from 'csv-stringify';
+
+/** One problem of an input file, at the file's own line number (header = line 1). */
+export type RowError = { readonly line: number; readonly field: string; readonly message: string };
+
+export type CsvRow = {
+  readonly line: number;
+  /** Cell text by canonical column name; a column absent from the file has no key. */
+  readonly cells: Readonly<Record<string, string>>;
+};
+
+export type CsvTable = {
+  /** Canonical names of the columns the file has, in file order (ignored ones excluded). */
+  readonly columns: readonly string[];
+  readonly rows: readonly CsvRow[];
+  /** Problems of the file itself (header, syntax, field counts); rows with them are left out. */
+  readonly errors: readonly RowError[];
+  /** True when the file could not be read to the end (a syntax error): nothing may be applied. */
+  readonly fatal: boolean;
+};
+
+export type ColumnSet = {
+  /** Columns the import understands, in the order exports write them. */
+  readonly columns: readonly string[];
+  readonly required: readonly string[];
+  /** Columns exports write that imports accept and ignore (derived, read-only values). */
+  readonly ignored?: readonly string[];
+};
+
+const FORMULA_START = /^[=+\-@\t\r]/;
+const ESCAPED = /^'+[=+\-@\t\r]/;
+
+/** The cell text to write for `value`: apostrophe-prefixed when a spreadsheet would run it. */
+export function escapeCell(value: string): string {
+  return FORMULA_START.test(value) || ESCAPED.test(value) ? `'${value}` : value;
+}
+
+/** Inverse of `escapeCell` for cells read back from a file. */
+export function unescapeCell(value: string): string {
+  return ESCAPED.test(value) ? value.slice(1) : value;
+}
+
+const loose = (name: string) =>
+  name
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_-]+/g, '');
+
+/** Reads `path` (`-` for standard input) as CSV with a header row naming `set`'s columns. */
+export async function readCsv(path: string, set: ColumnSet): Promise<CsvTable> {
+  const buffer = path === '-' ? await readStdin() : await readFile(path);
+  return parseCsv(buffer, set);
+}
+
+async function readStdin(): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Parses CSV bytes; see `readCsv`. */
+export async function parseCsv(buffer: Buffer, set: ColumnSet): Promise<CsvTable> {
+  const errors: RowError[] = [];
+  const rows: CsvRow[] = [];
+  const known = new Map<string, string>();
+  for (const c of set.columns) known.set(loose(c), c);
+  const ignored = new Set((set.ignored ?? []).map(loose));
+
+  const parser = Readable.from([buffer]).pipe(
+    parse({ bom: true, info: true, relax_column_count: true, skip_empty_lines: true }),
+  );
+  let header: Array<string | null> | null = null;
+  let columns: string[] = [];
+  let offset = 0; // byte offset where the previous record ended
+  let linesBefore = 0; // newlines before `offset`
+  const newlines = (from: number, to: number) => {
+    let n = 0;
+    for (let i = from; i < to; i++) if (buffer[i] === 0x0a) n++;
+    return n;
+  };
+  try {
+    for await (const item of parser as AsyncIterable<{ record: string[]; info: { bytes: number } }>) {
+      // The record starts after any blank lines that follow the previous record.
+      let start = offset;
+      while (start < item.info.bytes && (buffer[start] === 0x0a || buffer[start] === 0x0d)) start++;
+      const line = linesBefore + newlines(offset, start) + 1;
+      linesBefore += newlines(offset, item.info.bytes);
+      offset = item.info.bytes;
+      const record = item.record;
+
+      if (header === null) {
+        header = [];
+        const seen = new Set<string>();
+        for (const raw of record) {
+          const name = raw.replace(/^\uFEFF/, '');
+          const canonical = known.get(loose(name));
+          if (canonical === undefined) {
+            if (!ignored.has(loose(name))) {
+              errors.push({
+                line,
+                field: 'header',
+                message: `unknown column "${name}"; the columns are ${set.columns.join(', ')}`,
+              });
+            }
+            header.push(null);
+            continue;
+          }
+          if (seen.has(canonical)) {
+            errors.push({ line, field: 'header', message: `column "${canonical}" appears twice` });
+            header.push(null);
+            continue;
+          }
+          seen.add(canonical);
+          header.push(canonical);
+        }
+        for (const r of set.required) {
+          if (!seen.has(r)) errors.push({ line, field: 'header', message: `missing required column "${r}"` });
+        }
+        columns = header.filter((h): h is string => h !== null);
+        continue;
+      }
+
+      if (record.every((cell) => cell.trim() === '')) continue;
+      const extra = record.slice(header.length);
+      if (record.length < header.length || extra.some((cell) => cell.trim() !== '')) {
+        errors.push({
+          line,
+          field: '(row)',
+          message: `has ${record.length} fields but the header has ${header.length}`,
+        });
+        continue;
+      }
+      const cells: Record<string, string> = {};
+      header.forEach((name, i) => {
+        if (name !== null) cells[name] = unescapeCell(record[i]!.trim());
+      });
+      rows.push({ line, cells });
+    }
+  } catch (error) {
+    if (!(error instanceof CsvError)) throw error;
+    const at = (error as CsvError & { lines?: number }).lines;
+    errors.push({ line: at ?? linesBefore + 1, field: '(file)', message: error.message });
+    return { columns, rows, errors, fatal: true };
+  }
+  if (header === null) {
+    errors.push({
+      line: 1,
+      field: 'header',
+      message: 'the file is empty; the first line must name the columns',
+    });
+    return { columns, rows, errors, fatal: true };
+  }
+  return { columns, rows, errors, fatal: errors.some((e) => e.field === 'header') };
+}
+
+export type Cell = string | number | boolean | null | undefined;
+
+export type CsvWriter = {
+  write(record: Readonly<Record<string, Cell>>): Promise<void>;
+  /** Finishes the file; with `--out`, moves it into place only now, so a failed export leaves no half file. */
+  end(): Promise<void>;
+  /** Abandons the output (removes the temporary file). */
+  abort(): Promise<void>;
+};
+
+/**
+ * A CSV writer for `columns` to `outPath` (or standard output when undefined). Strings are
+ * formula-escaped; numbers and booleans are written as they are; null and undefined are empty.
+ */
+export function csvWriter(
+  columns: readonly string[],
+  outPath: string | undefined,
+  opts: { bom?: boolean } = {},
+): CsvWriter {
+  const tmp = outPath === undefined ? undefined : `${outPath}.${process.pid}.tmp`;
+  const sink = tmp === undefined ? process.stdout : createWriteStream(tmp);
+  const csv = stringify({
+    header: true,
+    columns: [...columns],
+    bom: opts.bom === true,
+    record_delimiter: 'unix',
+  });
+  csv.pipe(sink, { end: tmp !== undefined });
+  let failure: unknown = null;
+  csv.on('error', (e) => (failure = e));
+  sink.on('error', (e) => (failure = e));
+  const cell = (v: Cell): string | number => {
+    if (v === null || v === undefined) return '';
+    if (typeof v === 'number') return v;
+    if (typeof v === 'boolean') return v ? 'true' : 'false';
+    return escapeCell(v);
+  };
+  return {
+    async write(record) {
+      if (failure) throw failure;
+      const out: Record<string, string | number> = {};
+      for (const c of columns) out[c] = cell(record[c]);
+      if (!csv.write(out)) await new Promise<void>((resolve) => csv.once('drain', resolve));
+    },
+    async end() {
+      if (failure) throw failure;
+      await new Promise<void>((resolve, reject) => {
+        if (tmp === undefined) {
+          // Wait until everything reached stdout, without closing it.
+          csv.once('end', () => (failure ? reject(failure) : resolve()));
+          csv.end();
+          csv.resume();
+          return;
+        }
+        sink.once('finish', () => (failure ? reject(failure) : resolve()));
+        sink.once('error', reject);
+        csv.end();
+      });
+      if (tmp !== undefined && outPath !== undefined) await rename(tmp, outPath);
+    },
+    async abort() {
+      csv.destroy();
+      if (tmp !== undefined) {
+        (sink as ReturnType<typeof createWriteStream>).destroy();
+        await rm(tmp, { force: true });
+      }
+    },
+  };
+}

@@ -1,0 +1,196 @@
+/**
+ * `kibble demo`, `kibble stock verify` and `kibble keys create`, through the real binary, on every
+ * database. The demo runs with `--skus` to keep the suite quick; the full catalog's size and
+ * validity are covered by src/app/demo/demo-catalog.test.ts.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/databases.js';
+import { assertBuilt, kibble, kibbleServe } from '../helpers/cli.js';
+
+assertBuilt();
+
+for (const dialect of DIALECTS) {
+  describe(`kibble demo and stock verify on ${dialect}`, () => {
+    let t: TestDatabase;
+    beforeAll(async () => {
+      t = await createTestDatabase(dialect);
+    });
+    afterAll(async () => t?.drop());
+
+    it('seeds a realistic shop that stock verify accepts with exit code 0', async () => {
+      const demo = await kibble(['demo', '--seed', '7', '--skus', '300'], { env: t.env });
+      expect(demo.stderr).toBe('');
+      expect(demo.code).toBe(0);
+      expect(demo.stdout).toMatch(/Seeded the demo pet shop \(seed 7\) in [\d.]+ s: 300 SKUs/);
+
+      const db = t.database.db;
+      const count = async (table: 'skus' | 'locations' | 'bins' | 'safety_stock' | 'bundle_components') =>
+        Number(
+          (
+            await db
+              .selectFrom(table)
+              .select((eb) => eb.fn.countAll<number>().as('n'))
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
+      expect(await count('skus')).toBe(300);
+      expect(await count('locations')).toBe(5);
+      expect(await count('bins')).toBeGreaterThan(1000);
+      expect(await count('bundle_components')).toBeGreaterThan(0);
+      expect(await count('safety_stock')).toBeGreaterThan(0);
+      const locations = await db
+        .selectFrom('locations')
+        .select(['code', 'kind', 'sellable', 'lat'])
+        .execute();
+      expect(locations.filter((l) => l.kind === 'warehouse')).toHaveLength(3);
+      expect(locations.find((l) => l.kind === 'quarantine')?.sellable).toBe(0);
+      expect(locations.every((l) => typeof l.lat === 'number')).toBe(true);
+      const lotTracked = await db
+        .selectFrom('skus')
+        .select('sku')
+        .where('tracking', '=', 'lot')
+        .where('shelf_life_days', 'is not', null)
+        .execute();
+      expect(lotTracked.length).toBeGreaterThan(50);
+      const today = new Date().toISOString().slice(0, 10);
+      const lots = await db.selectFrom('lots').select('expires_on').execute();
+      expect(lots.some((l) => l.expires_on !== null && l.expires_on < today)).toBe(true);
+      expect(lots.some((l) => l.expires_on !== null && l.expires_on > today)).toBe(true);
+      const quarantined = await db
+        .selectFrom('balances')
+        .select((eb) => eb.fn.sum<number>('quarantined').as('q'))
+        .executeTakeFirstOrThrow();
+      expect(Number(quarantined.q)).toBeGreaterThan(0);
+      const barcodes = await db.selectFrom('sku_barcodes').select(['barcode', 'kind']).execute();
+      expect(barcodes.length).toBeGreaterThanOrEqual(300);
+      expect(barcodes.every((b) => b.kind === 'gtin')).toBe(true);
+
+      const verify = await kibble(['stock', 'verify'], { env: t.env });
+      expect(verify.code).toBe(0);
+      expect(verify.stdout).toContain('OK: every balance equals the sum of its ledger movements.');
+    });
+
+    it('refuses to seed a database that already has SKUs, with exit code 3 and nothing added', async () => {
+      const before = await t.database.db
+        .selectFrom('movements')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+      const again = await kibble(['demo', '--skus', '50'], { env: t.env });
+      expect(again.code).toBe(3);
+      expect(again.stderr).toContain('CONFLICT');
+      expect(again.stderr).toContain('already has SKUs');
+      const after = await t.database.db
+        .selectFrom('movements')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+      expect(Number(after.n)).toBe(Number(before.n));
+    });
+
+    it('rejects a nonsense --skus before touching the database', async () => {
+      const r = await kibble(['demo', '--skus', 'lots'], { env: t.env });
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain('--skus must be a whole number');
+      const skus = await t.database.db
+        .selectFrom('skus')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+      expect(Number(skus.n)).toBe(300);
+    });
+
+    it('exits 1 and names the SKU and location when a balance row is changed by hand', async () => {
+      const row = await t.database.db
+        .selectFrom('balances as b')
+        .innerJoin('skus as s', 's.id', 'b.sku_id')
+        .innerJoin('locations as l', 'l.id', 'b.location_id')
+        .leftJoin('lots as t', 't.id', 'b.lot_id')
+        .select(['b.sku_id', 'b.location_id', 'b.lot_id', 'b.on_hand', 's.sku', 'l.code', 't.code as lot'])
+        .where('b.on_hand', '>', 0)
+        .orderBy('s.sku_key')
+        .limit(1)
+        .executeTakeFirstOrThrow();
+      const tamper = (delta: number) =>
+        t.database.db
+          .updateTable('balances')
+          .set((eb) => ({ on_hand: eb('on_hand', '+', delta) }))
+          .where('sku_id', '=', row.sku_id)
+          .where('location_id', '=', row.location_id)
+          .where('lot_id', '=', row.lot_id)
+          .execute();
+      await tamper(1);
+      try {
+        const verify = await kibble(['stock', 'verify'], { env: t.env });
+        expect(verify.code).toBe(1);
+        expect(verify.stdout).toContain('1 balance(s) differ from the ledger');
+        expect(verify.stdout).toContain(`sku=${row.sku} location=${row.code}`);
+        if (row.lot) expect(verify.stdout).toContain(`lot=${row.lot}`);
+        expect(verify.stdout).toContain(`onHand=${row.on_hand + 1}`);
+
+        const json = await kibble(['stock', 'verify', '--json'], { env: t.env });
+        expect(json.code).toBe(1);
+        const report = JSON.parse(json.stdout);
+        expect(report.ok).toBe(false);
+        expect(report.differences).toEqual([
+          expect.objectContaining({
+            sku: row.sku,
+            location: row.code,
+            balance: expect.objectContaining({ onHand: row.on_hand + 1 }),
+            ledger: expect.objectContaining({ onHand: row.on_hand }),
+          }),
+        ]);
+      } finally {
+        await tamper(-1);
+      }
+      expect((await kibble(['stock', 'verify'], { env: t.env })).code).toBe(0);
+    });
+  });
+
+  describe(`kibble keys on ${dialect}`, () => {
+    let t: TestDatabase;
+    beforeAll(async () => {
+      t = await createTestDatabase(dialect);
+    });
+    afterAll(async () => t?.drop());
+
+    it('keys create --role readonly prints a key that reads through the server and is refused (403) on a write', async () => {
+      const created = await kibble(['keys', 'create', '--role', 'readonly', '--name', 'dashboard'], {
+        env: t.env,
+      });
+      expect(created.code).toBe(0);
+      const key = created.stdout.trim();
+      expect(key).toMatch(/^kbl_[\w-]{20,}$/);
+
+      const server = await kibbleServe(t.env);
+      try {
+        const auth = { authorization: `Bearer ${key}` };
+        const read = await fetch(`${server.url}/api/v1/skus`, { headers: auth });
+        expect(read.status).toBe(200);
+        expect(((await read.json()) as { items: unknown[] }).items).toEqual([]);
+
+        const write = await fetch(`${server.url}/api/v1/skus`, {
+          method: 'POST',
+          headers: { ...auth, 'content-type': 'application/json' },
+          body: JSON.stringify({ sku: 'RO-1', name: 'Should not exist', priceMinor: 100 }),
+        });
+        expect(write.status).toBe(403);
+        expect(write.headers.get('content-type')).toContain('application/problem+json');
+
+        const wrong = await fetch(`${server.url}/api/v1/skus`, {
+          headers: { authorization: `Bearer ${key}x` },
+        });
+        expect(wrong.status).toBe(401);
+      } finally {
+        await server.stop();
+      }
+      const sku = await t.database.db.selectFrom('skus').select('id').executeTakeFirst();
+      expect(sku).toBeUndefined();
+    });
+
+    it('keys create with an unknown role exits 2 and creates nothing', async () => {
+      const r = await kibble(['keys', 'create', '--role', 'emperor'], { env: t.env });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('Unknown role');
+      const keys = await t.database.db.selectFrom('api_keys').select('role').execute();
+      expect(keys.map((k) => k.role)).toEqual(['readonly']);
+    });
+  });
+}

@@ -1,0 +1,342 @@
+/**
+ * Stripe webhooks with real event payloads (shared/fixtures/stripe, sent as their exact bytes) and
+ * signatures made by the official SDK: a redelivered event changes the payment once, a tampered or
+ * stale one is refused with 400 and changes nothing, unknown PaymentIntents are acknowledged and
+ * ignored, and events arriving out of order converge on the same state as in order.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import Stripe from 'stripe';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS } from '../helpers/databases.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { makeLocation, makeSku, receive } from '../factories/catalog.js';
+
+const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/stripe/', import.meta.url));
+const haveFixtures = existsSync(FIXTURES);
+if (!haveFixtures)
+  console.warn(
+    `Stripe webhook tests skipped: fixtures not found at ${FIXTURES} (shared/ must sit beside the repository).`,
+  );
+
+const SECRET = 'whsec_test_secret';
+const stripe = new Stripe('sk_test_x');
+const fixture = (name: string) => readFileSync(`${FIXTURES}${name}`, 'utf8');
+const SUCCEEDED_2023 = 'payment_intent.succeeded.api-2023-10-16.testmode-capture.json';
+const SUCCEEDED_2020 = 'payment_intent.succeeded.api-2020-08-27.stripe-ruby-mock.json';
+const FAILED_2020 = 'payment_intent.payment_failed.api-2020-08-27.stripe-ruby-mock.json';
+const REFUNDED_2020 = 'charge.refunded.api-2020-08-27.stripe-ruby-mock.json';
+const SETUP_INTENT = 'event-object.docs-example.setup_intent.created.json';
+
+type Json = Record<string, any>;
+
+/** A new event derived from a real fixture (new ids or amounts); signed over these new bytes. */
+function variant(name: string, mutate: (event: Json) => void): string {
+  const event = JSON.parse(fixture(name)) as Json;
+  mutate(event);
+  return JSON.stringify(event, null, 2);
+}
+
+/** charge.refunded for `pi` (the fixture's legacy charge has no PaymentIntent), refunding `refunded` of `amount`. */
+const refundFor = (eventId: string, pi: string, amount: number, refunded: number) =>
+  variant(REFUNDED_2020, (e) => {
+    e['id'] = eventId;
+    Object.assign(e['data']['object'], {
+      payment_intent: pi,
+      amount,
+      amount_captured: amount,
+      amount_refunded: refunded,
+      refunded: refunded === amount,
+    });
+  });
+
+const succeededFor = (eventId: string, pi: string) =>
+  variant(SUCCEEDED_2023, (e) => {
+    e['id'] = eventId;
+    e['data']['object']['id'] = pi;
+  });
+
+(haveFixtures ? describe : describe.skip)('Stripe webhook fixtures', () => {
+  for (const dialect of DIALECTS) {
+    describe(`on ${dialect}`, () => {
+      let s: TestServer;
+      let sku: string;
+      const previousSecret = process.env['STRIPE_WEBHOOK_SECRET'];
+
+      beforeAll(async () => {
+        process.env['STRIPE_WEBHOOK_SECRET'] = SECRET;
+        s = await startServer(dialect);
+        const loc = await makeLocation(s);
+        sku = (await makeSku(s)).sku;
+        await receive(s, sku, loc.code, 100);
+      });
+      afterAll(async () => {
+        await s?.close();
+        if (previousSecret === undefined) delete process.env['STRIPE_WEBHOOK_SECRET'];
+        else process.env['STRIPE_WEBHOOK_SECRET'] = previousSecret;
+      });
+
+      const deliver = (
+        raw: string,
+        header: string | null = stripe.webhooks.generateTestHeaderString({ payload: raw, secret: SECRET }),
+      ) =>
+        s.request('POST', '/api/v1/webhooks/stripe', raw, {
+          key: null,
+          headers: {
+            'content-type': 'application/json',
+            ...(header === null ? {} : { 'stripe-signature': header }),
+          },
+        });
+
+      /** An order paid by one Stripe PaymentIntent for its whole total. */
+      async function orderPaidBy(pi: string, amountMinor: number) {
+        const r = await s.request('POST', '/api/v1/orders', {
+          customer: { email: `stripe-${pi}@example.com` },
+          currency: 'USD',
+          lines: [{ sku, quantity: 1, unitPriceMinor: amountMinor }],
+          payments: [{ provider: 'stripe', reference: pi, amountMinor, status: 'authorized' }],
+        });
+        expect(r.status).toBe(201);
+        expect(r.body.paymentStatus).toBe('authorized');
+        return r.body.id as string;
+      }
+
+      const getOrder = async (id: string) => (await s.request('GET', `/api/v1/orders/${id}`)).body;
+      const timelineCount = (order: Json, type: string) =>
+        (order['timeline'] as Array<{ type: string }>).filter((t) => t.type === type).length;
+      const providerEvents = async (eventId: string) =>
+        s.testDb.database.db
+          .selectFrom('provider_events')
+          .selectAll()
+          .where('provider', '=', 'stripe')
+          .where('event_id', '=', eventId)
+          .execute();
+
+      it('payment_intent.succeeded delivered 10 times (5 in a row, 5 at once) changes the payment once', async () => {
+        const raw = fixture(SUCCEEDED_2023);
+        const event = JSON.parse(raw) as Json;
+        const pi = event['data']['object']['id'] as string;
+        const amount = event['data']['object']['amount_received'] as number;
+        expect(event['data']['object']['currency']).toBe('usd');
+        const orderId = await orderPaidBy(pi, amount);
+
+        const outcomes: string[] = [];
+        for (let i = 0; i < 5; i++) {
+          const r = await deliver(raw);
+          expect(r.status).toBe(200);
+          outcomes.push(r.body.outcome);
+        }
+        const concurrent = await Promise.all(Array.from({ length: 5 }, () => deliver(raw)));
+        for (const r of concurrent) expect(r.status).toBe(200);
+        outcomes.push(...concurrent.map((r) => r.body.outcome as string));
+        expect(outcomes.filter((o) => o === 'applied')).toHaveLength(1);
+        expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(9);
+
+        expect(await providerEvents(event['id'])).toHaveLength(1);
+        const order = await getOrder(orderId);
+        expect(order.paymentStatus).toBe('paid');
+        expect(order.payments).toEqual([
+          expect.objectContaining({
+            provider: 'stripe',
+            reference: pi,
+            status: 'paid',
+            amountMinor: amount,
+            capturedMinor: amount,
+            refundedMinor: 0,
+          }),
+        ]);
+        expect(timelineCount(order, 'payment.updated')).toBe(1);
+        const outbox = await s.testDb.database.db
+          .selectFrom('outbox')
+          .select('payload')
+          .where('type', '=', 'payment.updated')
+          .where('aggregate_id', '=', orderId)
+          .execute();
+        expect(outbox).toHaveLength(1);
+        expect(JSON.parse(outbox[0]!.payload)).toMatchObject({
+          orderId,
+          reference: pi,
+          status: 'paid',
+          paymentStatus: 'paid',
+          eventId: event['id'],
+        });
+      });
+
+      it('a tampered body, signature, secret or a stale timestamp gets 400 problem+json and changes nothing', async () => {
+        const pi = 'pi_3PBWUkRxqlZt79sD1tamper0';
+        const orderId = await orderPaidBy(pi, 50000);
+        const raw = succeededFor('evt_3PBWUkRxqlZt79sDtamper00', pi);
+        const good = stripe.webhooks.generateTestHeaderString({ payload: raw, secret: SECRET });
+        const flipped = good.replace(/v1=([0-9a-f])/, (_, c: string) => `v1=${c === '0' ? '1' : '0'}`);
+        const attempts = [
+          deliver(raw.replace('"amount_received": 50000', '"amount_received": 50001'), good), // body changed after signing
+          deliver(raw, flipped), // signature changed
+          deliver(
+            raw,
+            stripe.webhooks.generateTestHeaderString({ payload: raw, secret: 'whsec_someone_else' }),
+          ),
+          deliver(
+            raw,
+            stripe.webhooks.generateTestHeaderString({
+              payload: raw,
+              secret: SECRET,
+              timestamp: Math.floor(Date.now() / 1000) - 301,
+            }),
+          ),
+          deliver(JSON.stringify(JSON.parse(raw)), good), // re-serialised JSON is not the signed bytes
+          deliver(raw, null), // no Stripe-Signature header at all
+          deliver(raw, 'garbage'),
+        ];
+        for (const r of await Promise.all(attempts)) {
+          expect(r.status).toBe(400);
+          expect(r.headers.get('content-type')).toContain('application/problem+json');
+          expect(r.body.code).toBe('INVALID_SIGNATURE');
+          expect(r.body.errors[0].field).toBe('Stripe-Signature');
+        }
+        expect(await providerEvents('evt_3PBWUkRxqlZt79sDtamper00')).toHaveLength(0);
+        const untouched = await getOrder(orderId);
+        expect(untouched.paymentStatus).toBe('authorized');
+        expect(untouched.payments[0]).toMatchObject({ status: 'authorized', capturedMinor: 0 });
+        expect(timelineCount(untouched, 'payment.updated')).toBe(0);
+
+        // The refused deliveries left no trace: the genuine one still applies.
+        const genuine = await deliver(raw, good);
+        expect(genuine.body.outcome).toBe('applied');
+        expect((await getOrder(orderId)).paymentStatus).toBe('paid');
+      });
+
+      it('events for unknown PaymentIntents, legacy charges and unused types are acknowledged and ignored', async () => {
+        const unknown = await deliver(
+          variant(SUCCEEDED_2020, (e) => (e['data']['object']['id'] = 'pi_unknown_to_kibble_000000')),
+        );
+        expect(unknown.status).toBe(200);
+        expect(unknown.body.outcome).toBe('ignored');
+        const legacyCharge = await deliver(fixture(REFUNDED_2020)); // payment_intent: null
+        expect(legacyCharge.status).toBe(200);
+        expect(legacyCharge.body.outcome).toBe('ignored');
+        const setupIntent = await deliver(fixture(SETUP_INTENT));
+        expect(setupIntent.status).toBe(200);
+        expect(setupIntent.body.outcome).toBe('ignored');
+
+        // An event that arrived before Kibble knew its PaymentIntent applies when Stripe delivers it again.
+        const raw = variant(SUCCEEDED_2020, (e) => {
+          e['id'] = 'evt_early_00000000000000000';
+          e['data']['object']['id'] = 'pi_early_000000000000000000';
+        });
+        expect((await deliver(raw)).body.outcome).toBe('ignored');
+        expect(await providerEvents('evt_early_00000000000000000')).toHaveLength(0);
+        const orderId = await orderPaidBy('pi_early_000000000000000000', 2000);
+        expect((await deliver(raw)).body.outcome).toBe('applied');
+        expect((await getOrder(orderId)).paymentStatus).toBe('paid');
+      });
+
+      it('a failed attempt marks the payment failed without touching the order; a later success pays it', async () => {
+        const raw = fixture(FAILED_2020);
+        const event = JSON.parse(raw) as Json;
+        const pi = event['data']['object']['id'] as string;
+        const orderId = await orderPaidBy(pi, event['data']['object']['amount'] as number);
+        const failed = await deliver(raw);
+        expect(failed.body.outcome).toBe('applied');
+        const afterFailure = await getOrder(orderId);
+        expect(afterFailure.payments[0].status).toBe('failed');
+        expect(afterFailure.paymentStatus).toBe('failed');
+        expect(afterFailure.status).toBe('open');
+        expect(afterFailure.fulfillmentStatus).toBe('allocated');
+        // The 2020 fixtures share one zeroed event id; the retry's success is its own event.
+        const retried = variant(SUCCEEDED_2020, (e) => (e['id'] = 'evt_000000000000000000retry1'));
+        expect((await deliver(retried)).body.outcome).toBe('applied');
+        const paid = await getOrder(orderId);
+        expect(paid.paymentStatus).toBe('paid');
+        expect(paid.payments[0]).toMatchObject({ status: 'paid', capturedMinor: 2000 });
+      });
+
+      it('charge.refunded before payment_intent.succeeded converges to the same state as in order', async () => {
+        const amount = 50000;
+        const refunded = 12000;
+        const inOrder = {
+          pi: 'pi_3PBWUkRxqlZt79sD1inorder',
+          succeeded: 'evt_inorder_succeeded',
+          refund: 'evt_inorder_refund',
+        };
+        const outOfOrder = {
+          pi: 'pi_3PBWUkRxqlZt79sD1outordr',
+          succeeded: 'evt_outoforder_succeeded',
+          refund: 'evt_outoforder_refund',
+        };
+        const a = await orderPaidBy(inOrder.pi, amount);
+        const b = await orderPaidBy(outOfOrder.pi, amount);
+
+        for (const raw of [
+          succeededFor(inOrder.succeeded, inOrder.pi),
+          refundFor(inOrder.refund, inOrder.pi, amount, refunded),
+        ]) {
+          expect((await deliver(raw)).body.outcome).toBe('applied');
+        }
+        for (const raw of [
+          refundFor(outOfOrder.refund, outOfOrder.pi, amount, refunded),
+          succeededFor(outOfOrder.succeeded, outOfOrder.pi),
+        ]) {
+          expect((await deliver(raw)).body.outcome).toBe('applied');
+        }
+        // Redeliveries in any order change nothing further.
+        await Promise.all(
+          [
+            succeededFor(outOfOrder.succeeded, outOfOrder.pi),
+            refundFor(outOfOrder.refund, outOfOrder.pi, amount, refunded),
+          ].map((raw) => deliver(raw)),
+        );
+
+        const [oa, ob] = [await getOrder(a), await getOrder(b)];
+        const state = (o: Json) => ({
+          paymentStatus: o['paymentStatus'],
+          payment: { ...o['payments'][0], id: undefined, reference: undefined },
+        });
+        expect(state(ob)).toEqual(state(oa));
+        expect(oa.paymentStatus).toBe('partially_refunded');
+        expect(oa.payments[0]).toMatchObject({
+          status: 'partially_refunded',
+          capturedMinor: amount,
+          refundedMinor: refunded,
+        });
+
+        // A full refund later, then a stale partial one: facts only grow.
+        await deliver(refundFor('evt_inorder_refund_full', inOrder.pi, amount, amount));
+        await deliver(refundFor('evt_inorder_refund_stale', inOrder.pi, amount, 5000));
+        const full = await getOrder(a);
+        expect(full.paymentStatus).toBe('refunded');
+        expect(full.payments[0]).toMatchObject({
+          status: 'refunded',
+          capturedMinor: amount,
+          refundedMinor: amount,
+        });
+      });
+
+      it('different events for one payment racing each other: no fact is lost', async () => {
+        for (let round = 0; round < 8; round++) {
+          const pi = `pi_3PBWUkRxqlZt79sD1racing${round}`;
+          const orderId = await orderPaidBy(pi, 50000);
+          const events = [
+            succeededFor(`evt_race${round}_succeeded`, pi),
+            refundFor(`evt_race${round}_refund_1`, pi, 50000, 10000),
+            refundFor(`evt_race${round}_refund_2`, pi, 50000, 30000),
+            refundFor(`evt_race${round}_refund_3`, pi, 50000, 20000),
+          ];
+          const signed = [...events, ...events].map((raw) => ({
+            raw,
+            header: stripe.webhooks.generateTestHeaderString({ payload: raw, secret: SECRET }),
+          }));
+          const replies = await Promise.all(signed.map(({ raw, header }) => deliver(raw, header)));
+          for (const r of replies) expect(r.status).toBe(200);
+          expect(replies.filter((r) => r.body.outcome === 'applied')).toHaveLength(4);
+          const order = await getOrder(orderId);
+          expect(order.payments[0]).toMatchObject({
+            status: 'partially_refunded',
+            capturedMinor: 50000,
+            refundedMinor: 30000,
+          });
+          expect(order.paymentStatus).toBe('partially_refunded');
+        }
+      });
+    });
+  }
+});

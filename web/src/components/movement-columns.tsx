@@ -1,0 +1,64 @@
+/** The columns of a stock ledger table, shared by the movements screen and the SKU page. */
+import { actorLabel, humanize, signed, when } from '../lib/format.js';
+import { Link } from '../lib/router.js';
+import type { Movement } from '../lib/types.js';
+import type { Column } from './DataTable.js';
+import { Chip } from './ui.js';
+
+function referenceLink(m: Movement) {
+  if (!m.reference) return <span className="muted">—</span>;
+  const { type, id } = m.reference;
+  const to = type === 'order' ? `/orders/${id}` : type === 'count' ? `/counts/${id}` : null;
+  const label = `${humanize(type)} ${id.slice(-8).toUpperCase()}`;
+  return to ? <Link to={to}>{label}</Link> : <span className="muted">{label}</span>;
+}
+
+/** `withSku: false` is the compact form for one SKU's page: no SKU, no reference column. */
+export function movementColumns(opts: { withSku: boolean }): Column<Movement>[] {
+  const cols: Column<Movement>[] = [
+    { key: 'at', header: 'When', width: opts.withSku ? '175px' : '165px', render: (m) => <time dateTime={m.createdAt}>{when(m.createdAt)}</time> },
+    { key: 'type', header: 'Type', width: opts.withSku ? '150px' : '140px', render: (m) => <Chip value={m.type} /> },
+  ];
+  if (opts.withSku) {
+    cols.push({
+      key: 'sku',
+      header: 'SKU',
+      width: 'minmax(130px, 1fr)',
+      render: (m) => (
+        <Link to={`/catalog/${encodeURIComponent(m.sku)}`} className="mono">
+          {m.sku}
+        </Link>
+      ),
+    });
+  }
+  cols.push(
+    { key: 'location', header: 'Location', width: '80px', render: (m) => m.location },
+    { key: 'lot', header: 'Lot', width: '100px', optional: true, render: (m) => m.lot ?? <span className="muted">—</span> },
+    {
+      key: 'qty',
+      header: 'Quantity',
+      width: '90px',
+      align: 'right',
+      render: (m) => <span className={m.quantity < 0 ? 'tone-red' : m.quantity > 0 ? 'tone-green' : ''}>{signed(m.quantity)}</span>,
+    },
+    { key: 'reason', header: 'Reason', width: 'minmax(120px, 2fr)', render: (m) => <span className="truncate" title={m.reason ?? undefined}>{m.reason ?? '—'}</span> },
+  );
+  if (opts.withSku) cols.push({ key: 'ref', header: 'Reference', width: '150px', optional: true, render: referenceLink });
+  cols.push({ key: 'actor', header: 'By', width: '130px', optional: true, render: (m) => <span className="muted truncate">{actorLabel(m.actor)}</span> });
+  return cols;
+}
+
+export const movementTypeOptions: ReadonlyArray<[string, string]> = [
+  ['receipt', 'Receipt'],
+  ['adjustment', 'Adjustment'],
+  ['transfer_out', 'Transfer out'],
+  ['transfer_in', 'Transfer in'],
+  ['count_correction', 'Count correction'],
+  ['quarantine', 'Quarantine'],
+  ['quarantine_release', 'Quarantine release'],
+  ['scrap', 'Scrap'],
+  ['allocation', 'Allocation'],
+  ['deallocation', 'Deallocation'],
+  ['shipment', 'Shipment'],
+  ['return', 'Return'],
+];

@@ -1,0 +1,412 @@
+/**
+ * Cycle counts: open a count at a location (expected quantities are frozen), count with a barcode
+ * scanner (it types the code and presses Enter) or by hand, then approve to post the variances.
+ */
+import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
+import { ApiError, get, post, qs } from '../lib/api.js';
+import { useLocations } from '../lib/catalog-data.js';
+import { ago, num, signed, when } from '../lib/format.js';
+import { invalidate, useList, useQuery } from '../lib/query.js';
+import { Link, navigate, setQuery, useLocation } from '../lib/router.js';
+import { useSession } from '../lib/session.js';
+import type { Count, CountLine, Page } from '../lib/types.js';
+import { DataTable, type Column } from '../components/DataTable.js';
+import { Dialog } from '../components/Dialog.js';
+import { useToast } from '../components/Toasts.js';
+import {
+  Button,
+  Card,
+  Chip,
+  EmptyState,
+  ErrorState,
+  Facts,
+  FormError,
+  Loading,
+  PageHeader,
+  Segmented,
+  SelectField,
+  TextArea,
+  TextField,
+  fieldMessage,
+} from '../components/ui.js';
+
+type Status = 'all' | 'open' | 'approved' | 'cancelled';
+
+export function Counts() {
+  const session = useSession();
+  const { query } = useLocation();
+  const status = (query.get('status') as Status | null) ?? 'open';
+  const [creating, setCreating] = useState(false);
+  const fetchPage = useCallback(
+    (cursor: string | null, limit: number, signal: AbortSignal) =>
+      get<Page<Count>>(`/counts${qs({ status: status === 'all' ? undefined : status, limit, cursor })}`, { signal }),
+    [status],
+  );
+  const list = useList(`counts|${status}`, fetchPage, ['counts'], 100, 500);
+  const columns: Column<Count>[] = [
+    { key: 'id', header: 'Count', width: '130px', render: (c) => <Link to={`/counts/${c.id}`} className="mono">{c.id.slice(-8).toUpperCase()}</Link> },
+    { key: 'location', header: 'Location', width: '110px', render: (c) => c.location },
+    { key: 'status', header: 'Status', width: '110px', render: (c) => <Chip value={c.status} /> },
+    { key: 'progress', header: 'Counted', width: '140px', render: (c) => `${num(c.summary.counted)} of ${num(c.summary.lines)}` },
+    {
+      key: 'variance',
+      header: 'Variance',
+      width: '140px',
+      align: 'right',
+      render: (c) => (c.summary.withVariance > 0 ? `${num(c.summary.withVariance)} lines, ${signed(c.summary.netVariance)}` : <span className="muted">none</span>),
+    },
+    { key: 'note', header: 'Note', width: 'minmax(120px, 2fr)', render: (c) => <span className="truncate">{c.note ?? ''}</span> },
+    { key: 'created', header: 'Opened', width: '180px', render: (c) => when(c.createdAt) },
+  ];
+  return (
+    <div className="list-screen">
+      <PageHeader
+        title="Cycle counts"
+        subtitle="Count a location or a few SKUs; approval posts the differences to the ledger"
+        actions={
+          session.can('countStock') ? (
+            <Button variant="primary" onClick={() => setCreating(true)}>
+              New count
+            </Button>
+          ) : null
+        }
+      />
+      <div className="toolbar">
+        <Segmented
+          label="Status"
+          value={status}
+          onChange={(v) => setQuery({ status: v === 'open' ? null : v })}
+          options={[
+            { value: 'open', label: 'Open' },
+            { value: 'approved', label: 'Approved' },
+            { value: 'cancelled', label: 'Cancelled' },
+            { value: 'all', label: 'All' },
+          ]}
+        />
+      </div>
+      {list.error && !list.items ? (
+        <ErrorState error={list.error} onRetry={list.refetch} />
+      ) : !list.items ? (
+        <Loading rows={5} />
+      ) : list.items.length === 0 ? (
+        <EmptyState title={status === 'open' ? 'No open counts' : 'No counts'}>
+          {session.can('countStock') ? 'Start one with “New count”.' : null}
+        </EmptyState>
+      ) : (
+        <DataTable label="Cycle counts" rows={list.items} columns={columns} rowKey={(c) => c.id} onOpen={(c) => navigate(`/counts/${c.id}`)} hasMore={list.hasMore} onEndReached={() => void list.more()} />
+      )}
+      <NewCountDialog open={creating} onClose={() => setCreating(false)} />
+    </div>
+  );
+}
+
+function NewCountDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
+  const locations = useLocations();
+  const [location, setLocation] = useState('');
+  const [skus, setSkus] = useState('');
+  const [bins, setBins] = useState('');
+  const [note, setNote] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const split = (s: string) => s.split(/[\s,;]+/).map((x) => x.trim()).filter(Boolean);
+  const submit = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const body: Record<string, unknown> = { location };
+      if (split(skus).length) body['skus'] = split(skus);
+      if (split(bins).length) body['bins'] = split(bins);
+      if (note.trim()) body['note'] = note.trim();
+      const count = await post<Count>('/counts', body);
+      invalidate(['counts']);
+      onClose();
+      navigate(`/counts/${count.id}`);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog open={open} title="New cycle count" onClose={onClose} onSubmit={() => void submit()} busy={busy} submitLabel="Open count">
+      <SelectField label="Location" value={location} onChange={(e) => setLocation(e.target.value)} error={fieldMessage(error, 'location')} required>
+        <option value="" disabled>
+          Choose a location
+        </option>
+        {locations.data?.map((l) => (
+          <option key={l.code} value={l.code}>
+            {l.code} — {l.name}
+          </option>
+        ))}
+      </SelectField>
+      <TextArea label="Only these SKUs (optional)" rows={2} value={skus} onChange={(e) => setSkus(e.target.value)} error={fieldMessage(error, 'skus')} hint="Separate with spaces or commas. Empty: everything in stock here." />
+      <TextField label="Only these bins (optional)" value={bins} onChange={(e) => setBins(e.target.value)} error={fieldMessage(error, 'bins')} />
+      <TextField label="Note (optional)" value={note} onChange={(e) => setNote(e.target.value)} error={fieldMessage(error, 'note')} />
+      <FormError error={error} shown={['location', 'skus', 'bins', 'note']} />
+    </Dialog>
+  );
+}
+
+type LineFilter = 'all' | 'uncounted' | 'variance';
+
+export function CountDetail({ id }: { id: string }) {
+  const session = useSession();
+  const toast = useToast();
+  const q = useQuery(`count|${id}`, (signal) => get<Count>(`/counts/${encodeURIComponent(id)}`, { signal }), ['counts', `count:${id}`]);
+  const [filter, setFilter] = useState<LineFilter>('all');
+  const [busy, setBusy] = useState<'approve' | 'cancel' | null>(null);
+  const [confirm, setConfirm] = useState<'approve' | 'cancel' | null>(null);
+  const [actionError, setActionError] = useState<unknown>(null);
+  const c = q.data;
+  const lines = useMemo(() => {
+    const all = c?.lines ?? [];
+    if (filter === 'uncounted') return all.filter((l) => l.counted === null);
+    if (filter === 'variance') return all.filter((l) => (l.variance ?? 0) !== 0);
+    return all;
+  }, [c, filter]);
+
+  if (q.error && !c) return <ErrorState error={q.error} onRetry={q.refetch} />;
+  if (!c) return <Loading rows={6} />;
+  const editable = c.status === 'open' && session.can('countStock');
+
+  const act = async (what: 'approve' | 'cancel') => {
+    setBusy(what);
+    setActionError(null);
+    try {
+      await post<Count>(`/counts/${c.id}/${what}`);
+      toast(what === 'approve' ? 'Count approved: variances posted to the ledger' : 'Count cancelled');
+      invalidate(['counts', `count:${c.id}`, 'stock', 'movements', 'dashboard']);
+      setConfirm(null);
+    } catch (err) {
+      setActionError(err);
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const columns: Column<CountLine>[] = [
+    { key: 'sku', header: 'SKU', width: 'minmax(140px, 1fr)', render: (l) => <Link to={`/catalog/${encodeURIComponent(l.sku)}`} className="mono">{l.sku}</Link> },
+    { key: 'lot', header: 'Lot', width: '120px', render: (l) => l.lot ?? <span className="muted">—</span> },
+    { key: 'expected', header: 'Expected', width: '90px', align: 'right', render: (l) => num(l.expected) },
+    {
+      key: 'counted',
+      header: 'Counted',
+      width: '120px',
+      align: 'right',
+      render: (l) => (editable ? <CountedInput countId={c.id} line={l} /> : l.counted === null ? <span className="muted">—</span> : num(l.counted)),
+    },
+    {
+      key: 'variance',
+      header: 'Variance',
+      width: '90px',
+      align: 'right',
+      render: (l) => (l.variance === null ? <span className="muted">—</span> : <span className={l.variance < 0 ? 'tone-red' : l.variance > 0 ? 'tone-green' : ''}>{signed(l.variance)}</span>),
+    },
+    { key: 'by', header: 'When', width: '120px', optional: true, render: (l) => (l.countedAt ? <span className="muted">{ago(l.countedAt)}</span> : '') },
+  ];
+
+  return (
+    <div>
+      <PageHeader
+        back={<Link to="/counts">← Cycle counts</Link>}
+        title={`Count at ${c.location}`}
+        subtitle={
+          <span className="chips">
+            <Chip value={c.status} />
+            <span className="mono muted">{c.id}</span>
+          </span>
+        }
+        actions={
+          c.status === 'open' ? (
+            <>
+              {session.can('moveStock') ? (
+                <Button variant="primary" onClick={() => setConfirm('approve')} disabled={c.summary.counted === 0}>
+                  Approve…
+                </Button>
+              ) : null}
+              {session.can('moveStock') ? (
+                <Button variant="danger" onClick={() => setConfirm('cancel')}>
+                  Cancel count
+                </Button>
+              ) : null}
+            </>
+          ) : null
+        }
+      />
+      <div className="detail-grid">
+        <div className="detail-main">
+          {editable ? <ScanBox countId={c.id} /> : null}
+          <Card
+            title={`Lines · ${num(c.summary.counted)} of ${num(c.summary.lines)} counted`}
+            actions={
+              <Segmented
+                label="Show lines"
+                value={filter}
+                onChange={setFilter}
+                options={[
+                  { value: 'all', label: 'All', count: c.summary.lines },
+                  { value: 'uncounted', label: 'Uncounted', count: c.summary.uncounted },
+                  { value: 'variance', label: 'Variance', count: c.summary.withVariance },
+                ]}
+              />
+            }
+          >
+            {lines.length === 0 ? (
+              <EmptyState title="No lines here" />
+            ) : (
+              <DataTable label="Count lines" rows={lines} columns={columns} rowKey={(l) => `${l.sku}|${l.lot ?? ''}`} maxHeight="calc(100vh - 360px)" />
+            )}
+          </Card>
+        </div>
+        <div className="detail-side">
+          <Card title="Summary">
+            <Facts
+              items={[
+                ['Location', c.location],
+                ['Opened', when(c.createdAt)],
+                ['Lines', num(c.summary.lines)],
+                ['Counted', num(c.summary.counted)],
+                ['With variance', num(c.summary.withVariance)],
+                ['Net variance', signed(c.summary.netVariance)],
+                ...(c.approvedAt ? ([['Approved', when(c.approvedAt)]] as [string, string][]) : []),
+                ...(c.cancelledAt ? ([['Cancelled', when(c.cancelledAt)]] as [string, string][]) : []),
+                ...(c.note ? ([['Note', c.note]] as [string, string][]) : []),
+              ]}
+            />
+          </Card>
+        </div>
+      </div>
+      <Dialog
+        open={confirm !== null}
+        title={confirm === 'approve' ? 'Approve this count?' : 'Cancel this count?'}
+        onClose={() => setConfirm(null)}
+        onSubmit={() => void act(confirm!)}
+        submitLabel={confirm === 'approve' ? 'Approve and post' : 'Cancel count'}
+        submitVariant={confirm === 'approve' ? 'primary' : 'danger'}
+        busy={busy !== null}
+      >
+        {confirm === 'approve' ? (
+          <p>
+            {num(c.summary.withVariance)} line(s) differ from what was expected (net {signed(c.summary.netVariance)}). Approving posts each difference as a count
+            correction. {c.summary.uncounted > 0 ? `${num(c.summary.uncounted)} uncounted line(s) are left as they are.` : ''}
+          </p>
+        ) : (
+          <p>Nothing will be posted; counted quantities are kept for the record.</p>
+        )}
+        <FormError error={actionError} />
+      </Dialog>
+    </div>
+  );
+}
+
+/** The scanner: a barcode (or SKU) followed by Enter adds one; pack barcodes add their pack size. */
+function ScanBox({ countId }: { countId: string }) {
+  const [code, setCode] = useState('');
+  const [last, setLast] = useState<{ text: string; ok: boolean } | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const input = useRef<HTMLInputElement>(null);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const value = code.trim();
+    if (!value) return;
+    setCode('');
+    setError(null);
+    try {
+      const r = await post<{ countId: string; line: CountLine }>(`/counts/${countId}/lines`, { barcode: value });
+      setLast({ text: `${value} → ${r.line.sku}${r.line.lot ? ` lot ${r.line.lot}` : ''}: counted ${num(r.line.counted ?? 0)}`, ok: true });
+      invalidate([`count:${countId}`]);
+    } catch (err) {
+      setError(err);
+      setLast({ text: `${value}: ${err instanceof ApiError ? err.message : 'not recorded'}`, ok: false });
+    }
+    input.current?.focus();
+  };
+  return (
+    <Card title="Scan">
+      <form onSubmit={(e) => void submit(e)} className="scan-form">
+        <TextField
+          label="Barcode or SKU"
+          hint="Scan with a barcode scanner, or type and press Enter. Each scan adds one unit (a pack barcode adds the pack)."
+          ref={input}
+          value={code}
+          onChange={(e) => setCode(e.target.value)}
+          autoFocus
+          autoComplete="off"
+          spellCheck={false}
+          data-page-search
+          error={fieldMessage(error, 'barcode', 'sku', 'lot')}
+        />
+        <Button type="submit" variant="secondary">
+          Add
+        </Button>
+      </form>
+      <div className={`scan-result${last ? (last.ok ? ' ok' : ' bad') : ''}`} role="status" aria-live="assertive">
+        {last?.text ?? 'Waiting for a scan…'}
+      </div>
+    </Card>
+  );
+}
+
+function CountedInput({ countId, line }: { countId: string; line: CountLine }) {
+  const [value, setValue] = useState(line.counted === null ? '' : String(line.counted));
+  const [error, setError] = useState<string | null>(null);
+  const [saving, setSaving] = useState(false);
+  const shown = line.counted === null ? '' : String(line.counted);
+  const focused = useRef(false);
+  // Scans change the line under this input: follow them unless the user is typing here.
+  useEffect(() => {
+    if (!focused.current) setValue(shown);
+  }, [shown]);
+  const commit = async () => {
+    if (value === shown) return;
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isInteger(n) || n < 0) {
+      setError('Whole number, 0 or more');
+      return;
+    }
+    setSaving(true);
+    setError(null);
+    try {
+      await post(`/counts/${countId}/lines`, { sku: line.sku, ...(line.lot ? { lot: line.lot } : {}), counted: n });
+      invalidate([`count:${countId}`]);
+    } catch (err) {
+      setError(err instanceof ApiError ? (err.field('counted') ?? err.message) : 'Not saved');
+    } finally {
+      setSaving(false);
+    }
+  };
+  return (
+    <span className="counted-input">
+      <input
+        type="number"
+        min={0}
+        step={1}
+        inputMode="numeric"
+        aria-label={`Counted ${line.sku}${line.lot ? ` lot ${line.lot}` : ''}`}
+        aria-invalid={error ? true : undefined}
+        title={error ?? undefined}
+        value={value}
+        disabled={saving}
+        onChange={(e) => setValue(e.target.value)}
+        onFocus={() => {
+          focused.current = true;
+        }}
+        onBlur={() => {
+          focused.current = false;
+          void commit();
+        }}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter') {
+            e.preventDefault();
+            void commit();
+          }
+        }}
+      />
+      {error ? (
+        <span className="sr-only" role="alert">
+          {error}
+        </span>
+      ) : null}
+    </span>
+  );
+}

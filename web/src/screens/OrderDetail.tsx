@@ -1,0 +1,536 @@
+/**
+ * One order: lines with their allocations per location and lot, totals, customer and address,
+ * payments, timeline; hold / release, cancel (all or some units), and edit lines. Updates live.
+ */
+import { useEffect, useState } from 'react';
+import { ApiError, api, get, post, qs } from '../lib/api.js';
+import { actorLabel, decimalToMinor, minorToDecimal, money, num, shortId, when } from '../lib/format.js';
+import { useDebounced } from '../lib/hooks.js';
+import { invalidate, useQuery } from '../lib/query.js';
+import { Link } from '../lib/router.js';
+import { useSession } from '../lib/session.js';
+import type { Order, Page, Sku } from '../lib/types.js';
+import { Dialog } from '../components/Dialog.js';
+import { useToast } from '../components/Toasts.js';
+import { Button, Card, Chip, EmptyState, ErrorState, Facts, FormError, Loading, PageHeader, TextArea, TextField, fieldMessage } from '../components/ui.js';
+
+type Action = 'hold' | 'release' | 'cancel' | 'edit' | null;
+
+const orderTags = (id: string) => ['orders', `order:${id}`, 'stock', 'movements', 'dashboard'];
+
+export function OrderDetail({ id }: { id: string }) {
+  const session = useSession();
+  const q = useQuery(`order|${id}`, (signal) => get<Order>(`/orders/${encodeURIComponent(id)}`, { signal }), ['orders', `order:${id}`]);
+  const [action, setAction] = useState<Action>(null);
+  const o = q.data;
+  if (q.error && !o) {
+    return (q.error as ApiError).status === 404 ? (
+      <EmptyState title={`No order ${id}`}>
+        <Link to="/orders">Back to orders</Link>
+      </EmptyState>
+    ) : (
+      <ErrorState error={q.error} onRetry={q.refetch} />
+    );
+  }
+  if (!o) return <Loading rows={8} />;
+  const canChange = session.can('changeOrders');
+  const live = o.status === 'open' || o.status === 'on_hold';
+  const address = o.shippingAddress as Record<string, string | undefined> | null;
+  const cancellable = o.lines.some((l) => l.quantity - l.shippedQuantity > 0);
+
+  return (
+    <div>
+      <PageHeader
+        back={<Link to="/orders">← Orders</Link>}
+        title={
+          <>
+            Order {o.externalId ? o.externalId : <span className="mono">#{shortId(o.id)}</span>}
+          </>
+        }
+        subtitle={
+          <span className="chips">
+            <Chip value={o.status} />
+            <Chip value={o.fulfillmentStatus} />
+            <Chip value={o.paymentStatus} />
+            <span className="muted">
+              {when(o.createdAt)} · via {o.channel}
+            </span>
+          </span>
+        }
+        actions={
+          canChange && live ? (
+            <>
+              {o.status === 'open' ? <Button onClick={() => setAction('hold')}>Hold</Button> : <Button onClick={() => setAction('release')}>Release hold</Button>}
+              <Button onClick={() => setAction('edit')}>Edit lines</Button>
+              {cancellable ? (
+                <Button variant="danger" onClick={() => setAction('cancel')}>
+                  Cancel…
+                </Button>
+              ) : null}
+            </>
+          ) : null
+        }
+      />
+      {o.status === 'on_hold' && o.holdReason ? (
+        <div className="alert alert-warn" role="status">
+          On hold: {o.holdReason}
+        </div>
+      ) : null}
+      <div className="detail-grid">
+        <div className="detail-main">
+          <Card title="Lines">
+            <div className="table-wrap">
+              <table className="table" aria-label="Order lines">
+                <thead>
+                  <tr>
+                    <th scope="col">SKU</th>
+                    <th scope="col">Item</th>
+                    <th scope="col" className="num">
+                      Qty
+                    </th>
+                    <th scope="col">Allocated from</th>
+                    <th scope="col" className="num">
+                      Unit price
+                    </th>
+                    <th scope="col" className="num">
+                      Total
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {o.lines.map((l) => (
+                    <tr key={l.id} className={l.quantity === 0 ? 'muted-row' : ''}>
+                      <td>
+                        <Link to={`/catalog/${encodeURIComponent(l.sku)}`} className="mono">
+                          {l.sku}
+                        </Link>
+                      </td>
+                      <td>
+                        {l.name}
+                        <div className="chips small">
+                          {l.cancelledQuantity > 0 ? <Chip value="cancelled" label={`${num(l.cancelledQuantity)} cancelled`} /> : null}
+                          {l.backordered > 0 ? <Chip value="backordered" label={`${num(l.backordered)} backordered`} /> : null}
+                          {l.shippedQuantity > 0 ? <Chip value="shipped" label={`${num(l.shippedQuantity)} shipped`} /> : null}
+                        </div>
+                      </td>
+                      <td className="num">{num(l.quantity)}</td>
+                      <td>
+                        {l.allocations.length === 0 ? (
+                          <span className="muted">—</span>
+                        ) : (
+                          <ul className="plain small">
+                            {l.allocations.map((a, i) => (
+                              <li key={i}>
+                                {num(a.quantity)} × {a.location}
+                                {a.lot ? <span className="muted"> · lot {a.lot}</span> : null}
+                                {a.sku !== l.sku ? <span className="muted"> · {a.sku}</span> : null}
+                              </li>
+                            ))}
+                          </ul>
+                        )}
+                      </td>
+                      <td className="num">{money(l.unitPriceMinor, o.currency)}</td>
+                      <td className="num">
+                        {money(l.totalMinor, o.currency)}
+                        {l.discountMinor > 0 ? <div className="muted small">−{money(l.discountMinor, o.currency)}</div> : null}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+                <tfoot>
+                  {(
+                    [
+                      ['Subtotal', o.subtotalMinor],
+                      ['Discount', -o.discountMinor],
+                      ['Shipping', o.shippingMinor],
+                      ['Tax', o.taxMinor],
+                    ] as const
+                  )
+                    .filter(([k, v]) => k === 'Subtotal' || v !== 0)
+                    .map(([k, v]) => (
+                      <tr key={k}>
+                        <td colSpan={5} className="num muted">
+                          {k}
+                        </td>
+                        <td className="num">{money(v, o.currency)}</td>
+                      </tr>
+                    ))}
+                  <tr className="grand-total">
+                    <td colSpan={5} className="num">
+                      Total
+                    </td>
+                    <td className="num">{money(o.totalMinor, o.currency)}</td>
+                  </tr>
+                </tfoot>
+              </table>
+            </div>
+          </Card>
+          <Card title="Timeline">
+            {o.timeline.length === 0 ? (
+              <p className="muted">Nothing yet.</p>
+            ) : (
+              <ol className="timeline">
+                {[...o.timeline].reverse().map((t, i) => (
+                  <li key={`${t.at}-${i}`}>
+                    <time dateTime={t.at}>{when(t.at)}</time>
+                    <div>
+                      <Chip value={t.type} tone="grey" /> {t.message}
+                      <div className="muted small">by {actorLabel(t.actor)}</div>
+                    </div>
+                  </li>
+                ))}
+              </ol>
+            )}
+          </Card>
+        </div>
+        <div className="detail-side">
+          <Card title="Customer">
+            <Facts
+              items={[
+                ['Name', o.customer.name ?? '—'],
+                ['Email', <a key="e" href={`mailto:${o.customer.email}`}>{o.customer.email}</a>],
+                ['Orders', <Link key="o" to={`/orders?q=${encodeURIComponent(o.customer.email)}`}>All orders</Link>],
+              ]}
+            />
+          </Card>
+          <Card title="Shipping address">
+            {address ? (
+              <address>
+                {[
+                  address['name'],
+                  address['line1'],
+                  address['line2'],
+                  [[address['city'], address['region']].filter(Boolean).join(', '), address['postalCode']].filter(Boolean).join(' '),
+                  address['country'],
+                ]
+                  .filter(Boolean)
+                  .map((line, i) => (
+                    <div key={i}>{line}</div>
+                  ))}
+              </address>
+            ) : (
+              <p className="muted">No shipping address.</p>
+            )}
+          </Card>
+          <Card title="Payments">
+            {o.payments.length === 0 ? (
+              <p className="muted">No payments recorded.</p>
+            ) : (
+              <table className="table compact">
+                <tbody>
+                  {o.payments.map((p) => (
+                    <tr key={p.id}>
+                      <td>
+                        {p.provider}
+                        {p.reference ? <div className="muted small mono">{p.reference}</div> : null}
+                      </td>
+                      <td>
+                        <Chip value={p.status} />
+                      </td>
+                      <td className="num">
+                        {money(p.amountMinor, o.currency)}
+                        {p.refundedMinor > 0 ? <div className="muted small">−{money(p.refundedMinor, o.currency)} refunded</div> : null}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+          </Card>
+          <Card title="Details">
+            <Facts items={[['Order id', <span key="id" className="mono small">{o.id}</span>], ['Updated', when(o.updatedAt)], ['On shortage', o.onShortage], ['Version', String(o.version)]]} />
+          </Card>
+        </div>
+      </div>
+      <HoldDialog order={o} open={action === 'hold' || action === 'release'} release={action === 'release'} onClose={() => setAction(null)} />
+      <CancelDialog order={o} open={action === 'cancel'} onClose={() => setAction(null)} />
+      <EditDialog order={o} open={action === 'edit'} onClose={() => setAction(null)} />
+    </div>
+  );
+}
+
+function HoldDialog({ order, open, release, onClose }: { order: Order; open: boolean; release: boolean; onClose: () => void }) {
+  const toast = useToast();
+  const [reason, setReason] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    if (open) {
+      setReason('');
+      setError(null);
+    }
+  }, [open]);
+  const submit = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await post(`/orders/${order.id}/${release ? 'release' : 'hold'}`, release ? undefined : { reason });
+      toast(release ? 'Hold released' : 'Order put on hold');
+      invalidate(orderTags(order.id));
+      onClose();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog open={open} title={release ? 'Release the hold?' : 'Put the order on hold'} onClose={onClose} onSubmit={() => void submit()} busy={busy} submitLabel={release ? 'Release' : 'Hold order'}>
+      {release ? (
+        <p>The order goes back to open and continues to fulfilment. Its allocations were kept.</p>
+      ) : (
+        <>
+          <p className="muted">Allocated stock stays reserved for the order while it is on hold.</p>
+          <TextArea label="Reason" rows={2} value={reason} onChange={(e) => setReason(e.target.value)} error={fieldMessage(error, 'reason')} required placeholder="e.g. fraud check, address to confirm" />
+        </>
+      )}
+      <FormError error={error} shown={['reason']} />
+    </Dialog>
+  );
+}
+
+function CancelDialog({ order, open, onClose }: { order: Order; open: boolean; onClose: () => void }) {
+  const toast = useToast();
+  const open_lines = order.lines.filter((l) => l.quantity - l.shippedQuantity > 0);
+  const [qty, setQty] = useState<Record<string, string>>({});
+  const [reason, setReason] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    if (!open) return;
+    setQty(Object.fromEntries(order.lines.map((l) => [l.id, String(l.quantity - l.shippedQuantity)])));
+    setReason('');
+    setError(null);
+    // Only when the dialog opens: a live refresh of the order must not wipe what is being typed.
+  }, [open]);
+  const everything = open_lines.every((l) => Number(qty[l.id] ?? 0) === l.quantity - l.shippedQuantity);
+  const submit = async () => {
+    setError(null);
+    const lines = open_lines.map((l) => ({ sku: l.sku, quantity: Number(qty[l.id] ?? 0) })).filter((l) => l.quantity > 0);
+    const bad = open_lines.findIndex((l) => {
+      const n = Number(qty[l.id] ?? 0);
+      return !Number.isInteger(n) || n < 0 || n > l.quantity - l.shippedQuantity;
+    });
+    if (bad >= 0) {
+      setError(new ApiError({ status: 400, title: 'Check the quantities', detail: `Line ${open_lines[bad]!.sku}: between 0 and ${open_lines[bad]!.quantity - open_lines[bad]!.shippedQuantity}.` }));
+      return;
+    }
+    if (lines.length === 0) {
+      setError(new ApiError({ status: 400, title: 'Nothing to cancel', detail: 'Set how many units to cancel on at least one line.' }));
+      return;
+    }
+    setBusy(true);
+    try {
+      await post(`/orders/${order.id}/cancel`, {
+        ...(everything ? {} : { lines }),
+        ...(reason.trim() ? { reason: reason.trim() } : {}),
+      });
+      toast(everything ? 'Order cancelled; its stock is available again' : 'Units cancelled; their stock is available again');
+      invalidate(orderTags(order.id));
+      onClose();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog open={open} title="Cancel order or units" onClose={onClose} onSubmit={() => void submit()} busy={busy} submitLabel={everything ? 'Cancel order' : 'Cancel units'} submitVariant="danger" wide>
+      <p className="muted">Cancelled units release their stock at once. Leave every line at its full quantity to cancel the whole order.</p>
+      <table className="table compact">
+        <thead>
+          <tr>
+            <th scope="col">SKU</th>
+            <th scope="col">Item</th>
+            <th scope="col" className="num">
+              Open
+            </th>
+            <th scope="col" className="num">
+              Cancel
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {open_lines.map((l, i) => (
+            <tr key={l.id}>
+              <td className="mono">{l.sku}</td>
+              <td>{l.name}</td>
+              <td className="num">{num(l.quantity - l.shippedQuantity)}</td>
+              <td className="num">
+                <input
+                  className="qty-input"
+                  type="number"
+                  min={0}
+                  max={l.quantity - l.shippedQuantity}
+                  step={1}
+                  aria-label={`Units of ${l.sku} to cancel`}
+                  aria-invalid={fieldMessage(error, `lines.${i}.quantity`) ? true : undefined}
+                  value={qty[l.id] ?? ''}
+                  onChange={(e) => setQty((q) => ({ ...q, [l.id]: e.target.value }))}
+                />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <TextField label="Reason (optional)" value={reason} onChange={(e) => setReason(e.target.value)} error={fieldMessage(error, 'reason')} />
+      <FormError error={error} shown={['reason']} />
+    </Dialog>
+  );
+}
+
+type EditLine = { key: string; sku: string; name: string; quantity: string; price: string };
+
+function EditDialog({ order, open, onClose }: { order: Order; open: boolean; onClose: () => void }) {
+  const toast = useToast();
+  const [lines, setLines] = useState<EditLine[]>([]);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const [search, setSearch] = useState('');
+  const q = useDebounced(search.trim(), 150);
+  const suggestions = useQuery(open && q ? `sku-suggest|${q}` : null, (signal) => get<Page<Sku>>(`/skus${qs({ q, limit: 8, active: true })}`, { signal }), ['skus']);
+  useEffect(() => {
+    if (!open) return;
+    setLines(
+      order.lines
+        .filter((l) => l.quantity > 0)
+        .map((l) => ({ key: l.id, sku: l.sku, name: l.name, quantity: String(l.quantity), price: minorToDecimal(l.unitPriceMinor, order.currency) })),
+    );
+    setError(null);
+    setSearch('');
+    // Only when the dialog opens: a live refresh of the order must not wipe the edit in progress.
+  }, [open]);
+
+  const add = (s: Sku) => {
+    setSearch('');
+    if (lines.some((l) => l.sku.toUpperCase() === s.sku.toUpperCase())) return;
+    setLines((ls) => [...ls, { key: `new-${s.sku}`, sku: s.sku, name: s.name, quantity: '1', price: s.priceMinor === null ? '' : minorToDecimal(s.priceMinor, order.currency) }]);
+  };
+
+  const submit = async () => {
+    setError(null);
+    if (lines.length === 0) {
+      setError(new ApiError({ status: 400, title: 'An order needs a line', detail: 'To drop every line, cancel the order instead.' }));
+      return;
+    }
+    const body = lines.map((l, i) => {
+      const unitPriceMinor = decimalToMinor(l.price, order.currency);
+      return { i, sku: l.sku, quantity: Number(l.quantity), unitPriceMinor };
+    });
+    const badQty = body.find((l) => !Number.isInteger(l.quantity) || l.quantity < 1);
+    if (badQty) {
+      setError(new ApiError({ status: 400, title: 'Check the form', detail: 'Quantities are whole numbers from 1.', errors: [{ field: `lines.${badQty.i}.quantity`, message: 'must be a whole number from 1' }] }));
+      return;
+    }
+    const badPrice = body.find((l) => l.unitPriceMinor === null);
+    if (badPrice) {
+      setError(new ApiError({ status: 400, title: 'Check the form', detail: 'Prices are amounts like 12.50.', errors: [{ field: `lines.${badPrice.i}.unitPriceMinor`, message: 'must be an amount like 12.50' }] }));
+      return;
+    }
+    setBusy(true);
+    try {
+      await api('PATCH', `/orders/${order.id}`, { lines: body.map(({ sku, quantity, unitPriceMinor }) => ({ sku, quantity, unitPriceMinor })) }, { version: order.version });
+      toast('Order updated and re-allocated');
+      invalidate(orderTags(order.id));
+      onClose();
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 412) invalidate([`order:${order.id}`]);
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const shown = lines.flatMap((_, i) => [`lines.${i}.quantity`, `lines.${i}.unitPriceMinor`, `lines.${i}.sku`]);
+  return (
+    <Dialog open={open} title="Edit lines" onClose={onClose} onSubmit={() => void submit()} busy={busy} submitLabel="Save and re-allocate" wide>
+      <p className="muted">The order is re-allocated as a whole when you save; if stock is short it is refused and nothing changes.</p>
+      <table className="table compact edit-lines">
+        <thead>
+          <tr>
+            <th scope="col">SKU</th>
+            <th scope="col">Item</th>
+            <th scope="col" className="num">
+              Qty
+            </th>
+            <th scope="col" className="num">
+              Unit price ({order.currency})
+            </th>
+            <th scope="col">
+              <span className="sr-only">Remove</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {lines.map((l, i) => {
+            const qErr = fieldMessage(error, `lines.${i}.quantity`, `lines.${i}.sku`);
+            const pErr = fieldMessage(error, `lines.${i}.unitPriceMinor`);
+            return (
+              <tr key={l.key}>
+                <td className="mono">{l.sku}</td>
+                <td>{l.name}</td>
+                <td className="num">
+                  <input
+                    className="qty-input"
+                    type="number"
+                    min={1}
+                    step={1}
+                    aria-label={`Quantity of ${l.sku}`}
+                    aria-invalid={qErr ? true : undefined}
+                    value={l.quantity}
+                    onChange={(e) => setLines((ls) => ls.map((x) => (x.key === l.key ? { ...x, quantity: e.target.value } : x)))}
+                  />
+                  {qErr ? <div className="field-error">{qErr}</div> : null}
+                </td>
+                <td className="num">
+                  <input
+                    className="price-input"
+                    inputMode="decimal"
+                    aria-label={`Unit price of ${l.sku}`}
+                    aria-invalid={pErr ? true : undefined}
+                    value={l.price}
+                    onChange={(e) => setLines((ls) => ls.map((x) => (x.key === l.key ? { ...x, price: e.target.value } : x)))}
+                  />
+                  {pErr ? <div className="field-error">{pErr}</div> : null}
+                </td>
+                <td>
+                  <Button size="sm" variant="ghost" aria-label={`Remove ${l.sku}`} onClick={() => setLines((ls) => ls.filter((x) => x.key !== l.key))}>
+                    Remove
+                  </Button>
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      <div className="add-line">
+        <TextField
+          label="Add a SKU"
+          placeholder="Search by SKU, barcode or name"
+          value={search}
+          onChange={(e) => setSearch(e.target.value)}
+          autoComplete="off"
+          onKeyDown={(e) => {
+            if (e.key === 'Enter') {
+              e.preventDefault();
+              const first = suggestions.data?.items[0];
+              if (first) add(first);
+            }
+          }}
+        />
+        {q && suggestions.data ? (
+          <ul className="suggestions" aria-label="Matching SKUs">
+            {suggestions.data.items.length === 0 ? <li className="muted">No SKU matches</li> : null}
+            {suggestions.data.items.map((s) => (
+              <li key={s.id}>
+                <button type="button" onClick={() => add(s)}>
+                  <span className="mono">{s.sku}</span> {s.name} <span className="muted">{money(s.priceMinor, s.currency)}</span>
+                </button>
+              </li>
+            ))}
+          </ul>
+        ) : null}
+      </div>
+      <FormError error={error} shown={shown} />
+    </Dialog>
+  );
+}
