@@ -82,9 +82,14 @@ export async function revokeApiKey(tx: Tx, id: string): Promise<boolean> {
  */
 export async function ensureAdminKey(tx: Tx, presetKey: string | undefined): Promise<CreatedKey | null> {
   if (presetKey) {
-    const existing = await principalForKey(tx, presetKey);
-    if (existing) return null;
-    return createApiKey(tx, { role: 'admin', name: 'admin (KIBBLE_ADMIN_KEY)', key: presetKey });
+    // Several processes may start at once with the same key: insert-if-absent, never fail.
+    const id = newId('apiKey');
+    const r = await tx
+      .insertInto('api_keys')
+      .values({ id, name: 'admin (KIBBLE_ADMIN_KEY)', role: 'admin', prefix: presetKey.slice(0, 8), key_hash: hashKey(presetKey), created_at: nowIso(), revoked_at: null })
+      .onConflict((oc) => oc.column('key_hash').doNothing())
+      .executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1 ? { id, key: presetKey, role: 'admin', name: 'admin (KIBBLE_ADMIN_KEY)' } : null;
   }
   if ((await countApiKeys(tx)) > 0) return null;
   return createApiKey(tx, { role: 'admin', name: 'first admin key' });
