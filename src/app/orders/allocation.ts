@@ -55,18 +55,22 @@ export async function loadSnapshot(tx: Tx, skuIds: readonly string[], onlyLocati
     .selectFrom('balances as b')
     .innerJoin('locations as l', 'l.id', 'b.location_id')
     .leftJoin('lots as t', 't.id', 'b.lot_id')
+    .leftJoin('safety_stock as s', (j) => j.onRef('s.sku_id', '=', 'b.sku_id').onRef('s.location_id', '=', 'b.location_id'))
     .select([
       'b.sku_id', 'b.location_id', 'b.lot_id', 'b.on_hand', 'b.allocated', 'b.quarantined',
-      'l.code', 'l.lat', 'l.lon', 't.code as lot_code', 't.expires_on', 't.status',
+      'l.code', 'l.lat', 'l.lon', 't.code as lot_code', 't.expires_on', 't.status', 's.quantity as safety',
     ])
     .where('b.sku_id', 'in', skuIds)
     .where('l.sellable', '=', 1)
     .where(sql<boolean>`b.on_hand - b.allocated - b.quarantined > 0`);
   if (onlyLocationId) q = q.where('b.location_id', '=', onlyLocationId);
-  const [rows, safety] = await Promise.all([
-    q.execute(),
-    tx.selectFrom('safety_stock').select(['sku_id', 'location_id', 'quantity']).where('sku_id', 'in', skuIds).where('quantity', '>', 0).execute(),
-  ]);
+  const rows = await q.execute();
+  // Safety stock is per (SKU, location); one row of each pair carries it to the routing function.
+  const safetyByPair = new Map<string, SafetyStock>();
+  for (const r of rows) {
+    if (r.safety !== null && r.safety > 0) safetyByPair.set(`${r.sku_id}|${r.location_id}`, { skuId: r.sku_id, locationId: r.location_id, quantity: r.safety });
+  }
+  const safety = [...safetyByPair.values()];
   return {
     rows: rows.map((r) => ({
       skuId: r.sku_id,
@@ -82,7 +86,7 @@ export async function loadSnapshot(tx: Tx, skuIds: readonly string[], onlyLocati
       quarantined: r.quarantined,
       lotCode: r.lot_code,
     })),
-    safety: safety.map((s) => ({ skuId: s.sku_id, locationId: s.location_id, quantity: s.quantity })),
+    safety,
   };
 }
 
