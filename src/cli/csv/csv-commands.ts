@@ -3,12 +3,13 @@
  * src/cli/csv.command.ts). Exit codes: 0 done, 2 bad usage or any row refused (then nothing was
  * written), 1 an unexpected failure (also nothing written).
  */
-import { basename } from 'node:path';
+import { access, constants } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { configFromEnv, openDatabase } from '../../db/database.js';
 import { findSku } from '../../db/catalog.repo.js';
 import { nowIso } from '../../domain/clock.js';
-import { readCsv, type ColumnSet } from './csv-file.js';
+import { readCsv } from './csv-file.js';
 import { runExport, type Exporter } from './exporter.js';
 import { runImport, type Importer } from './importer.js';
 import { locationExporter, locationImporter } from './locations.csv.js';
@@ -56,13 +57,13 @@ export async function runImportCommand(
   if (!(stockModes as readonly string[]).includes(mode)) {
     return usage(`--mode must be one of ${stockModes.join(', ')}.`);
   }
-  const importer: Importer<unknown> = (
+  const importer = (
     kind === 'skus' ? skuImporter : kind === 'locations' ? locationImporter : stockImporter(mode)
   ) as Importer<unknown>;
 
   let table;
   try {
-    table = await readCsv(file, importer as ColumnSet);
+    table = await readCsv(file, importer);
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES') {
@@ -139,6 +140,14 @@ export async function runExportCommand(
   const since = instant(opts.since, '--since');
   const until = instant(opts.until, '--until');
   if (since === null || until === null) return;
+  if (opts.out !== undefined) {
+    const dir = dirname(resolve(opts.out));
+    try {
+      await access(dir, constants.W_OK);
+    } catch {
+      return usage(`Cannot write ${opts.out}: ${dir} is not a writable directory.`);
+    }
+  }
   const database = openDatabase(configFromEnv());
   try {
     await database.migrate();
@@ -158,13 +167,13 @@ export async function runExportCommand(
     } else {
       exporter = kind === 'skus' ? skuExporter : kind === 'locations' ? locationExporter : stockExporter;
     }
-    const n = await runExport(database, exporter, {
+    const { written: n, complete } = await runExport(database, exporter, {
       out: opts.out,
       bom: opts.bom === true,
       progress: (total) => progress(`exporting ${kind}`, total),
     });
     if (opts.out !== undefined) console.log(`Exported ${fmt(n)} ${kind} rows to ${opts.out}.`);
-    else console.error(`Exported ${fmt(n)} ${kind} rows.`);
+    else if (complete) console.error(`Exported ${fmt(n)} ${kind} rows.`);
   } finally {
     await database.close();
   }

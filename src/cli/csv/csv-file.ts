@@ -172,6 +172,8 @@ export type Cell = string | number | boolean | null | undefined;
 
 export type CsvWriter = {
   write(record: Readonly<Record<string, Cell>>): Promise<void>;
+  /** True once the reader of standard output went away (`kibble export … | head`): stop writing. */
+  readonly closed: boolean;
   /** Finishes the file; with `--out`, moves it into place only now, so a failed export leaves no half file. */
   end(): Promise<void>;
   /** Abandons the output (removes the temporary file). */
@@ -188,17 +190,32 @@ export function csvWriter(
   opts: { bom?: boolean } = {},
 ): CsvWriter {
   const tmp = outPath === undefined ? undefined : `${outPath}.${process.pid}.tmp`;
-  const sink = tmp === undefined ? process.stdout : createWriteStream(tmp);
+  const file = tmp === undefined ? null : createWriteStream(tmp);
+  const sink: NodeJS.WritableStream = file ?? process.stdout;
   const csv = stringify({
     header: true,
     columns: [...columns],
     bom: opts.bom === true,
     record_delimiter: 'unix',
   });
-  csv.pipe(sink, { end: tmp !== undefined });
-  let failure: unknown = null;
-  csv.on('error', (e) => (failure = e));
-  sink.on('error', (e) => (failure = e));
+  csv.pipe(sink, { end: file !== null });
+  let failure: Error | null = null;
+  let closed = false;
+  const settled: Array<() => void> = [];
+  const wake = () => settled.splice(0).forEach((f) => f());
+  csv.on('error', (e: Error) => {
+    failure = e;
+    wake();
+  });
+  sink.on('error', (e: Error & { code?: string }) => {
+    if (file === null && e.code === 'EPIPE') closed = true;
+    else failure = e;
+    csv.unpipe(sink);
+    wake();
+  });
+  const check = () => {
+    if (failure) throw failure;
+  };
   const cell = (v: Cell): string | number => {
     if (v === null || v === undefined) return '';
     if (typeof v === 'number') return v;
@@ -206,32 +223,39 @@ export function csvWriter(
     return escapeCell(v);
   };
   return {
+    get closed() {
+      return closed;
+    },
     async write(record) {
-      if (failure) throw failure;
+      check();
+      if (closed) return;
       const out: Record<string, string | number> = {};
       for (const c of columns) out[c] = cell(record[c]);
-      if (!csv.write(out)) await new Promise<void>((resolve) => csv.once('drain', resolve));
+      if (!csv.write(out)) {
+        await new Promise<void>((resolve) => {
+          settled.push(resolve);
+          csv.once('drain', resolve);
+        });
+      }
+      check();
     },
     async end() {
-      if (failure) throw failure;
+      check();
+      if (closed) return;
       await new Promise<void>((resolve, reject) => {
-        if (tmp === undefined) {
-          // Wait until everything reached stdout, without closing it.
-          csv.once('end', () => (failure ? reject(failure) : resolve()));
-          csv.end();
-          csv.resume();
-          return;
-        }
-        sink.once('finish', () => (failure ? reject(failure) : resolve()));
-        sink.once('error', reject);
+        const done = () => (failure ? reject(failure) : resolve());
+        settled.push(done);
+        // A file is complete when it is flushed; stdout when everything has been handed to it.
+        if (file !== null) file.once('finish', done);
+        else csv.once('end', done);
         csv.end();
       });
       if (tmp !== undefined && outPath !== undefined) await rename(tmp, outPath);
     },
     async abort() {
       csv.destroy();
-      if (tmp !== undefined) {
-        (sink as ReturnType<typeof createWriteStream>).destroy();
+      if (file !== null && tmp !== undefined) {
+        file.destroy();
         await rm(tmp, { force: true });
       }
     },

@@ -14,18 +14,22 @@ export type Exporter = {
   rows(tx: Tx): AsyncIterable<Readonly<Record<string, Cell>>>;
 };
 
-/** Writes every record of `exporter`; returns how many were written. */
+/**
+ * Writes every record of `exporter`; returns how many were written, and whether the output took
+ * them all (false when the reader of standard output went away early).
+ */
 export async function runExport(
   database: Database,
   exporter: Exporter,
   opts: { out: string | undefined; bom: boolean; progress: (total: number) => Progress },
-): Promise<number> {
+): Promise<{ written: number; complete: boolean }> {
   const total = await exporter.count(database.db);
   const progress = opts.progress(total);
   const writer = csvWriter(exporter.columns, opts.out, { bom: opts.bom });
   let n = 0;
   try {
     for await (const record of exporter.rows(database.db)) {
+      if (writer.closed) break; // the reader of our output is gone (`| head`): nothing left to do
       await writer.write(record);
       n++;
       progress.tick();
@@ -37,5 +41,5 @@ export async function runExport(
   } finally {
     progress.done();
   }
-  return n;
+  return { written: n, complete: !writer.closed };
 }
