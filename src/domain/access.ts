@@ -34,5 +34,6 @@ export const can = {
   placeOrders: ['admin', 'sales', 'support'],
   changeOrders: ['admin', 'sales', 'support'],
   reserveStock: ['admin', 'sales'],
+  shipOrders: ['admin', 'fulfilment', 'warehouse'],
   manageAccess: ['admin'],
 } as const satisfies Record<string, readonly Role[]>;

@@ -220,6 +220,24 @@ for (const dialect of DIALECTS) {
       expect((await s.request('POST', `/api/v1/orders/${placed.body.id}/payments/${pay}/refund`, { amountMinor: 5000 })).status).toBe(400);
     });
 
+    it('ships what is allocated: on hand and allocated fall together, and the order completes', async () => {
+      const loc = await makeLocation(s);
+      const a = await makeSku(s);
+      await receive(s, a.sku, loc.code, 3);
+      const placed = await s.request('POST', '/api/v1/orders', order([{ sku: a.sku, quantity: 5 }], { onShortage: 'backorder' }));
+      const partly = await s.request('POST', `/api/v1/orders/${placed.body.id}/ship`, { carrier: 'UPS', trackingNumber: '1Z999' });
+      expect(partly.status).toBe(200);
+      expect(partly.body).toMatchObject({ status: 'open', fulfillmentStatus: 'partially_shipped' });
+      expect(partly.body.lines[0]).toMatchObject({ shippedQuantity: 3, backordered: 2 });
+      expect((await s.request('GET', `/api/v1/stock/${a.sku}`)).body.totals).toMatchObject({ onHand: 0, allocated: 0 });
+      await receive(s, a.sku, loc.code, 2);
+      const done = await s.request('POST', `/api/v1/orders/${placed.body.id}/ship`, {});
+      expect(done.body).toMatchObject({ status: 'completed', fulfillmentStatus: 'shipped' });
+      expect((await s.request('POST', `/api/v1/orders/${placed.body.id}/ship`, {})).status).toBe(409);
+      expect((await s.request('POST', `/api/v1/orders/${placed.body.id}/cancel`, {})).status).toBe(409);
+      expect(await verifyBalances(s.testDb.database.db)).toEqual([]);
+    });
+
     it('writes outbox events in the same transaction as the change', async () => {
       const loc = await makeLocation(s);
       const a = await makeSku(s);

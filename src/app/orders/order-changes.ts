@@ -81,7 +81,7 @@ export async function saveLines(tx: Tx, lines: readonly OrderLineTable[]): Promi
   for (const l of lines) {
     await tx
       .updateTable('order_lines')
-      .set({ quantity: l.quantity, cancelled_quantity: l.cancelled_quantity, backordered: l.backordered, unit_price_minor: l.unit_price_minor, discount_minor: l.discount_minor, total_minor: l.total_minor })
+      .set({ quantity: l.quantity, cancelled_quantity: l.cancelled_quantity, shipped_quantity: l.shipped_quantity, backordered: l.backordered, unit_price_minor: l.unit_price_minor, discount_minor: l.discount_minor, total_minor: l.total_minor })
       .where('id', '=', l.id)
       .execute();
   }

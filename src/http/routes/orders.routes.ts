@@ -8,6 +8,7 @@ import { holdOrder, releaseHold } from '../../app/orders/hold-order.js';
 import { listOrders } from '../../app/orders/list-orders.js';
 import { getOrder } from '../../app/orders/order-view.js';
 import { placeOrder } from '../../app/orders/place-order.js';
+import { shipOrder } from '../../app/orders/ship-order.js';
 import { runPaymentAction } from '../../app/payments/payment-actions.js';
 import { paymentProviders } from '../../integrations/payments/registry.js';
 import { sendCreated } from '../plugins/idempotency.js';
@@ -88,6 +89,19 @@ export default async function orderRoutes(fastify: FastifyInstance): Promise<voi
     const ctx = contextOf(req);
     const expected = ifMatchVersion(req);
     return sendWithEtag(reply, await app.database.transact((tx) => editOrder(tx, req.params.id, req.body, expected, ctx)));
+  });
+
+  app.post('/orders/:id/ship', {
+    schema: {
+      tags, summary: 'Ship everything allocated on the order (shipment movements); completes it when nothing is left',
+      params: OrderParams,
+      body: Type.Optional(Type.Object({ carrier: Type.Optional(NonEmptyText(64)), trackingNumber: Type.Optional(NonEmptyText(100)) }, { additionalProperties: false })),
+      response: { 200: OrderResponse, ...problemResponses },
+    },
+    config: { roles: can.shipOrders },
+  }, async (req, reply) => {
+    const ctx = contextOf(req);
+    return sendWithEtag(reply, await app.database.transact((tx) => shipOrder(tx, req.params.id, ctx, req.body ?? {})));
   });
 
   const providers = paymentProviders();
