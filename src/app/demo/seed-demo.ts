@@ -20,15 +20,19 @@ import { createLocation } from '../locations/locations.js';
 import { postMovement } from '../stock/post-movement.js';
 import { demoCatalog } from './demo-catalog.js';
 import { demoLocations, planOpeningStock } from './demo-stock.js';
+import { seedOrderHistory, type HistoryStats } from './demo-orders.js';
 
 export type DemoOptions = {
   readonly seed: number;
   readonly out: (line: string) => void;
   /** Seed a smaller sample of exactly this many SKUs (tests, quick looks); default: the full catalog. */
   readonly skus?: number | undefined;
+  /** Place 90 days of order history (default true). */
+  readonly orders?: boolean | undefined;
 };
 
 export type DemoSummary = {
+  readonly orders?: HistoryStats;
   readonly seed: number;
   readonly skus: number;
   readonly bundles: number;
@@ -56,6 +60,10 @@ export async function seedDemo(database: Database, options: DemoOptions): Promis
   const locations = demoLocations();
   const plan = planOpeningStock(catalog, seed, today);
   const bins = locations.reduce((n, l) => n + (l.bins?.length ?? 0), 0);
+  // Opening stock arrives before the order history starts, so stock as of any past day is sound.
+  const now = new Date();
+  const openingAt = new Date(now.getTime() - 100 * 86_400_000).toISOString();
+  let history: HistoryStats | null = null;
 
   await database.transact(async (tx) => {
     const any = await tx.selectFrom('skus').select('sku').limit(1).executeTakeFirst();
@@ -99,13 +107,17 @@ export async function seedDemo(database: Database, options: DemoOptions): Promis
     out(`Receiving opening stock: ${fmt(plan.movements.length)} movements…`);
     done = 0;
     for (const m of plan.movements) {
-      await postMovement(tx, m, { actor: ACTOR, requestId: null, at: nowIso() });
+      await postMovement(tx, m, { actor: ACTOR, requestId: null, at: openingAt });
       if (++done % 2000 === 0) out(`  ${fmt(done)} / ${fmt(plan.movements.length)} movements`);
     }
     for (const s of plan.safetyStock) {
       const sku = await findSku(tx, s.sku);
       const location = await findLocation(tx, s.location);
       if (sku && location) await setSafetyStock(tx, sku.id, location.id, s.quantity);
+    }
+    if (options.orders !== false) {
+      out('Placing 90 days of order history…');
+      history = await seedOrderHistory(tx, catalog, seed, now, out);
     }
   });
 
@@ -132,5 +144,9 @@ export async function seedDemo(database: Database, options: DemoOptions): Promis
       `${fmt(summary.nearExpiryLots)} near expiry), ${fmt(summary.movements)} stock movements; ` +
       `${fmt(summary.outOfStock)} SKUs out of stock, ${fmt(summary.lowStock)} low.`,
   );
-  return summary;
+  if (history) {
+    const h: HistoryStats = history;
+    out(`Order history: ${fmt(h.orders)} orders over 90 days (${fmt(h.shipped)} shipped, ${fmt(h.cancelled)} cancelled, ${fmt(h.open)} open, ${fmt(h.onHold)} on hold, ${fmt(h.backordered)} backordered).`);
+  }
+  return { ...summary, ...(history ? { orders: history } : {}) };
 }
