@@ -17,7 +17,7 @@ export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
     .description(
-      'Seed a realistic pet-supplies shop (≥ 2,000 SKUs, 3 warehouses, a store, opening stock) into an empty database',
+      'Seed a realistic pet-supplies shop (≥ 2,000 SKUs, 3 warehouses, a store, opening stock, 90 days of orders) into an empty database',
     )
     .option(
       '--seed <n>',
@@ -30,7 +30,8 @@ export function registerDemoCommand(program: Command): void {
       'seed a smaller sample of exactly n SKUs (default: the full catalog)',
       wholeNumber('--skus', 20, 100_000),
     )
-    .action(async (opts: { seed: number; skus?: number }) => {
+    .option('--no-orders', 'skip the 90 days of order history')
+    .action(async (opts: { seed: number; skus?: number; orders: boolean }) => {
       const { seedDemo } = await import('../app/demo/seed-demo.js');
       const database = openDatabase(configFromEnv());
       try {
@@ -38,6 +39,7 @@ export function registerDemoCommand(program: Command): void {
         await seedDemo(database, {
           seed: opts.seed,
           skus: opts.skus,
+          orders: opts.orders,
           out: (line) => process.stdout.write(`${line}\n`),
         });
         process.stdout.write(
