@@ -41,6 +41,7 @@ export async function serve(
   out(`API docs: ${url}/api/docs`);
   if (created) {
     out(`Admin API key (shown once, keep it safe): ${created.key}`);
+    out(`Open ${url} and paste this key to create the first admin user (or: kibble users create).`);
   }
   const stopLeases = startLeaseExpiry(database, 1000, (e) =>
     app.log.error({ err: e }, 'lease expiry failed'),

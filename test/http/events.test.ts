@@ -116,7 +116,14 @@ for (const dialect of DIALECTS) {
           type: 'stock.changed',
           aggregateType: 'sku',
           aggregateId: sku.id,
-          payload: { sku: sku.sku, location: loc.code, onHand: 12, allocated: 0, quarantined: 0, available: 12 },
+          payload: {
+            sku: sku.sku,
+            location: loc.code,
+            onHand: 12,
+            allocated: 0,
+            quarantined: 0,
+            available: 12,
+          },
           createdAt: expect.any(String),
         });
         await stream.until((t) => t.includes(': heartbeat'));
@@ -142,7 +149,9 @@ for (const dialect of DIALECTS) {
         'last-event-id': String(from),
       });
       try {
-        const text = await stream.until((t) => messages(t).filter((m) => m.data.payload?.sku === sku.sku).length >= 2);
+        const text = await stream.until(
+          (t) => messages(t).filter((m) => m.data.payload?.sku === sku.sku).length >= 2,
+        );
         const mine = messages(text).filter((m) => m.data.payload?.sku === sku.sku);
         expect(mine.map((m) => m.data.payload.onHand)).toEqual([3, 6]);
         expect(Number(mine[0]!.id)).toBeGreaterThan(from);
@@ -188,7 +197,8 @@ for (const dialect of DIALECTS) {
       await Promise.all(streams.map((st) => st.until((t) => t.includes(': connected'))));
       expect(await streamClients(s)).toBe(3);
       for (const st of streams) st.close();
-      for (let i = 0; i < 50 && (await streamClients(s)) !== 0; i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 50 && (await streamClients(s)) !== 0; i++)
+        await new Promise((r) => setTimeout(r, 50));
       expect(await streamClients(s)).toBe(0);
     });
   });

@@ -53,7 +53,9 @@ for (const dialect of DIALECTS) {
         reason: 'damaged',
       });
       expect(q.status).toBe(201);
-      const ss = await s.request('PUT', `/api/v1/stock/${shop.treats}/safety-stock/${shop.wh}`, { quantity: 3 });
+      const ss = await s.request('PUT', `/api/v1/stock/${shop.treats}/safety-stock/${shop.wh}`, {
+        quantity: 3,
+      });
       expect(ss.status).toBe(200);
 
       const order = await s.request('POST', '/api/v1/orders', {
@@ -75,7 +77,9 @@ for (const dialect of DIALECTS) {
         currency: 'USD',
         lines: [{ sku: shop.kibble, quantity: 2, unitPriceMinor: 500 }],
       });
-      expect((await s.request('POST', `/api/v1/orders/${held.body.id}/hold`, { reason: 'fraud check' })).status).toBe(200);
+      expect(
+        (await s.request('POST', `/api/v1/orders/${held.body.id}/hold`, { reason: 'fraud check' })).status,
+      ).toBe(200);
     });
     afterAll(async () => s?.close());
 
@@ -93,10 +97,12 @@ for (const dialect of DIALECTS) {
       // kibble: 40 − 5 − 2 allocated = 33 → fine. treats: 6 good − safety 3 = 3 ≤ safety 3 → low.
       // toy: 3 ≤ 5 → low. bowl: all quarantined → out. catnip: never received → out.
       expect(d.skus).toEqual({ active: 5, outOfStock: 2, lowStock: 2, lowStockThreshold: 5 });
-      expect(d.lowStockItems).toEqual([
-        { sku: shop.toy, name: 'Squeaky Toy', available: 3, threshold: 5 },
-        { sku: shop.treats, name: 'Chicken Treats', available: 3, threshold: 3 },
-      ].sort((a, b) => a.available - b.available || a.sku.localeCompare(b.sku)));
+      expect(d.lowStockItems).toEqual(
+        [
+          { sku: shop.toy, name: 'Squeaky Toy', available: 3, threshold: 5 },
+          { sku: shop.treats, name: 'Chicken Treats', available: 3, threshold: 3 },
+        ].sort((a, b) => a.available - b.available || a.sku.localeCompare(b.sku)),
+      );
       expect(d.openOrders).toEqual({
         total: 2,
         byStatus: [
@@ -166,7 +172,10 @@ for (const dialect of DIALECTS) {
       expect(quarantined.body.items.map((r: any) => r.sku)).toEqual([shop.euroBowl]);
       const expiring = await s.request('GET', '/api/v1/reports/stock?filter=expiring');
       expect(expiring.body.items.map((r: any) => r.sku)).toEqual([shop.treats]);
-      const low = await s.request('GET', `/api/v1/reports/stock?filter=low&location=${shop.wh.toLowerCase()}`);
+      const low = await s.request(
+        'GET',
+        `/api/v1/reports/stock?filter=low&location=${shop.wh.toLowerCase()}`,
+      );
       expect(low.body.items.map((r: any) => r.sku).sort()).toEqual([shop.toy, shop.treats].sort());
       const search = await s.request('GET', `/api/v1/reports/stock?q=${encodeURIComponent('salmon')}`);
       expect(search.body.items.map((r: any) => r.location).sort()).toEqual([shop.store, shop.wh].sort());
@@ -197,14 +206,19 @@ for (const dialect of DIALECTS) {
       expect([...ids].sort().reverse()).toEqual(ids);
       const receipts = await s.request('GET', `/api/v1/reports/movements?type=receipt&location=${shop.wh}`);
       expect(receipts.body.items).toHaveLength(5);
-      expect(receipts.body.items.every((m: any) => m.type === 'receipt' && m.location === shop.wh)).toBe(true);
+      expect(receipts.body.items.every((m: any) => m.type === 'receipt' && m.location === shop.wh)).toBe(
+        true,
+      );
       const damaged = await s.request('GET', '/api/v1/reports/movements?reason=DAMAG');
       expect(damaged.body.items).toEqual([
         expect.objectContaining({ type: 'quarantine', sku: shop.euroBowl, quantity: 2, reason: 'damaged' }),
       ]);
       const forSku = await s.request('GET', `/api/v1/reports/movements?sku=${shop.treats.toLowerCase()}`);
       expect(forSku.body.items.map((m: any) => m.lot).sort()).toEqual(['GOOD', 'OLD']);
-      const future = await s.request('GET', `/api/v1/reports/movements?from=${addDays(isoDate(nowIso()), 1)}`);
+      const future = await s.request(
+        'GET',
+        `/api/v1/reports/movements?from=${addDays(isoDate(nowIso()), 1)}`,
+      );
       expect(future.body.items).toEqual([]);
       const paged = await s.request('GET', '/api/v1/reports/movements?limit=3');
       const next = await s.request(
@@ -220,7 +234,11 @@ for (const dialect of DIALECTS) {
 
     it('lets every role read reports, and nobody without a credential', async () => {
       const key = await s.keyFor('fulfilment');
-      for (const path of ['/api/v1/reports/dashboard', '/api/v1/reports/stock', '/api/v1/reports/movements']) {
+      for (const path of [
+        '/api/v1/reports/dashboard',
+        '/api/v1/reports/stock',
+        '/api/v1/reports/movements',
+      ]) {
         expect((await s.request('GET', path, undefined, { key })).status).toBe(200);
         expect((await s.request('GET', path, undefined, { key: null })).status).toBe(401);
       }

@@ -155,7 +155,11 @@ for (const dialect of DIALECTS) {
     it('answers GET /session for an API key too, without a CSRF token', async () => {
       const me = await s.request('GET', '/api/v1/session');
       expect(me.status).toBe(200);
-      expect(me.body).toMatchObject({ principal: { kind: 'key', role: 'admin' }, user: null, csrfToken: null });
+      expect(me.body).toMatchObject({
+        principal: { kind: 'key', role: 'admin' },
+        user: null,
+        csrfToken: null,
+      });
       const anonymous = await s.request('GET', '/api/v1/session', undefined, { key: null });
       expect(anonymous.status).toBe(401);
     });
@@ -252,7 +256,9 @@ for (const dialect of DIALECTS) {
       const user = await makeUser(s, { role: 'sales' });
       const first = await signIn(s, user.email);
 
-      const selfDisable = await adminSession.request('PATCH', `/api/v1/users/${admin.id}`, { disabled: true });
+      const selfDisable = await adminSession.request('PATCH', `/api/v1/users/${admin.id}`, {
+        disabled: true,
+      });
       expect(selfDisable.status).toBe(400);
       expect(selfDisable.body.errors[0].field).toBe('disabled');
 
@@ -305,7 +311,12 @@ for (const dialect of DIALECTS) {
     });
 
     it('rejects malformed sign-in bodies with 4xx problem+json', async () => {
-      for (const body of [{}, { email: 'a@b.co' }, { email: 'a@b.co', password: 'x', extra: 1 }, '{not json']) {
+      for (const body of [
+        {},
+        { email: 'a@b.co' },
+        { email: 'a@b.co', password: 'x', extra: 1 },
+        '{not json',
+      ]) {
         const r = await s.request('POST', '/api/v1/session', body, {
           key: null,
           headers: { 'content-type': 'application/json' },

@@ -71,7 +71,8 @@ export function App() {
         <ErrorState error={state.error} onRetry={reload} />
       </main>
     );
-  if (state.kind === 'signed-out') return <SignIn setupRequired={state.setupRequired} reason={state.reason} />;
+  if (state.kind === 'signed-out')
+    return <SignIn setupRequired={state.setupRequired} reason={state.reason} />;
   return <Shell />;
 }
 
@@ -141,7 +142,8 @@ function Shell() {
         <div className="state state-empty" role="alert">
           <h1>Not available to your role</h1>
           <p>
-            This screen needs a role your account ({roleLabels[role as Role] ?? role}) does not have. Ask an administrator.
+            This screen needs a role your account ({roleLabels[role as Role] ?? role}) does not have. Ask an
+            administrator.
           </p>
         </div>
       ) : (

@@ -92,7 +92,12 @@ export function generatePassword(): string {
   return groups.join('-');
 }
 
-function scryptAsync(password: string, salt: Buffer, keyLength: number, opts: ScryptOptions): Promise<Buffer> {
+function scryptAsync(
+  password: string,
+  salt: Buffer,
+  keyLength: number,
+  opts: ScryptOptions,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     scrypt(password.normalize('NFKC'), salt, keyLength, opts, (error, key) =>
       error ? reject(error) : resolve(key),
@@ -264,7 +269,13 @@ export async function createSession(tx: Tx, userId: string, at: string): Promise
   await tx.deleteFrom('sessions').where('expires_at', '<=', at).execute();
   await tx
     .insertInto('sessions')
-    .values({ id: hashToken(token), user_id: userId, csrf_token: csrfToken, created_at: at, expires_at: expiresAt })
+    .values({
+      id: hashToken(token),
+      user_id: userId,
+      csrf_token: csrfToken,
+      created_at: at,
+      expires_at: expiresAt,
+    })
     .execute();
   return { token, csrfToken, expiresAt };
 }

@@ -9,7 +9,15 @@ import { addDays, isoDate } from '../../domain/clock.js';
 import { fieldError } from '../../domain/errors.js';
 import { locationKey, skuKey } from '../../domain/sku-code.js';
 
-export const stockFilters = ['all', 'available', 'low', 'out', 'quarantined', 'allocated', 'expiring'] as const;
+export const stockFilters = [
+  'all',
+  'available',
+  'low',
+  'out',
+  'quarantined',
+  'allocated',
+  'expiring',
+] as const;
 export type StockFilter = (typeof stockFilters)[number];
 
 /** Days ahead within which a lot counts as expiring for the `expiring` filter. */
@@ -92,7 +100,9 @@ export async function listStock(
   const rowConditions = [sql`1 = 1`];
   if (opts.cursor) {
     const [afterSku, afterLoc] = decodeCursor(opts.cursor);
-    rowConditions.push(sql`(x.sku_key > ${afterSku} or (x.sku_key = ${afterSku} and x.code_key > ${afterLoc}))`);
+    rowConditions.push(
+      sql`(x.sku_key > ${afterSku} or (x.sku_key = ${afterSku} and x.code_key > ${afterLoc}))`,
+    );
   }
   switch (opts.filter ?? 'all') {
     case 'available':
@@ -113,7 +123,9 @@ export async function listStock(
       rowConditions.push(sql`x.allocated > 0`);
       break;
     case 'expiring':
-      rowConditions.push(sql`x.next_expiry is not null and x.next_expiry <= ${addDays(today, EXPIRING_WITHIN_DAYS)}`);
+      rowConditions.push(
+        sql`x.next_expiry is not null and x.next_expiry <= ${addDays(today, EXPIRING_WITHIN_DAYS)}`,
+      );
       break;
     case 'all':
       break;

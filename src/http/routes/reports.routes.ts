@@ -24,7 +24,8 @@ const Instant = Type.String({
 function instant(value: string | undefined, field: string): string | undefined {
   if (value === undefined) return undefined;
   const at = new Date(value.length === 10 ? `${value}T00:00:00Z` : value);
-  if (Number.isNaN(at.getTime())) throw fieldError('VALIDATION_FAILED', field, 'is not a valid date or instant');
+  if (Number.isNaN(at.getTime()))
+    throw fieldError('VALIDATION_FAILED', field, 'is not a valid date or instant');
   return at.toISOString();
 }
 
@@ -37,7 +38,8 @@ export default async function reportRoutes(fastify: FastifyInstance): Promise<vo
     {
       schema: {
         tags,
-        summary: 'Dashboard figures: stock value, low and out of stock, open orders, orders and movements per day',
+        summary:
+          'Dashboard figures: stock value, low and out of stock, open orders, orders and movements per day',
         description: [
           '- **stockValue**: Σ on hand × SKU cost per currency over every location; units of SKUs without a cost are in `unvaluedUnits`.',
           '- **available** (as everywhere): per sellable location max(0, free units of sellable lots − safety stock), summed.',
@@ -47,7 +49,10 @@ export default async function reportRoutes(fastify: FastifyInstance): Promise<vo
           `- **ordersPerDay**: per UTC day over the last ${DASHBOARD_DAYS} days, zero-filled; **salesPerDay** excludes cancelled orders.`,
           `- **movementsPerDay**: ledger movements per UTC day and type over the last ${DASHBOARD_DAYS} days, with units moved.`,
         ].join('\n'),
-        querystring: Type.Object({ lowStockThreshold: Type.Optional(Threshold) }, { additionalProperties: false }),
+        querystring: Type.Object(
+          { lowStockThreshold: Type.Optional(Threshold) },
+          { additionalProperties: false },
+        ),
         response: { 200: DashboardResponse, ...problemResponses },
       },
       config: { roles: can.read },
@@ -65,7 +70,9 @@ export default async function reportRoutes(fastify: FastifyInstance): Promise<vo
         description: `Filters: \`available\` (available > 0), \`low\` (0 < available ≤ safety stock or the threshold), \`out\` (nothing available at a sellable location), \`quarantined\`, \`allocated\`, \`expiring\` (a lot on hand expires within ${EXPIRING_WITHIN_DAYS} days).`,
         querystring: Type.Object(
           {
-            q: Type.Optional(Text({ maxLength: 100, description: 'SKU prefix, barcode, or part of the name' })),
+            q: Type.Optional(
+              Text({ maxLength: 100, description: 'SKU prefix, barcode, or part of the name' }),
+            ),
             location: Type.Optional(Text({ maxLength: 64 })),
             filter: Type.Optional(Type.Union(stockFilters.map((f) => Type.Literal(f)))),
             lowStockThreshold: Type.Optional(Threshold),

@@ -56,7 +56,12 @@ class Throttle {
   }
 }
 
-const sessionBody = (user: UserView | null, principal: { kind: 'user' | 'key'; id: string; role: string; name: string }, csrfToken: string | null, expiresAt: string | null) => ({
+const sessionBody = (
+  user: UserView | null,
+  principal: { kind: 'user' | 'key'; id: string; role: string; name: string },
+  csrfToken: string | null,
+  expiresAt: string | null,
+) => ({
   principal: { kind: principal.kind, id: principal.id, role: principal.role, name: principal.name },
   user,
   csrfToken,

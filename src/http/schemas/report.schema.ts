@@ -53,4 +53,3 @@ export const StockRowResponse = Type.Object({
   safetyStock: Type.Integer(),
   available: Type.Integer(),
 });
-

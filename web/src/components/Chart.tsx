@@ -18,6 +18,7 @@ type Props = {
   stacked?: boolean;
 };
 
+const compact = new Intl.NumberFormat(undefined, { notation: 'compact', maximumFractionDigits: 1 });
 const bars = uPlot.paths.bars!({ size: [0.7, 24], gap: 1 });
 
 export function TimeChart({ label, days, series, height = 220 }: Props) {
@@ -34,7 +35,11 @@ export function TimeChart({ label, days, series, height = 220 }: Props) {
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC'),
       legend: { show: true, live: true },
       cursor: { points: { show: true }, drag: { x: false, y: false } },
-      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
+      scales: {
+        // Half a day of room on each side, so the first and last bars are drawn whole.
+        x: { time: true, range: (_u, min, max) => [min - 43_200, max + 43_200] },
+        y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] },
+      },
       axes: [
         {
           stroke: '#57606a',
@@ -46,12 +51,15 @@ export function TimeChart({ label, days, series, height = 220 }: Props) {
           stroke: '#57606a',
           grid: { stroke: '#eaeef2' },
           ticks: { show: false },
-          size: 48,
-          values: (_u, splits) => splits.map((v) => num(v)),
+          size: 56,
+          values: (_u, splits) => splits.map((v) => compact.format(v)),
         },
       ],
       series: [
-        { value: (_u, v) => (v === null ? '—' : shortDay(new Date(v * 1000).toISOString().slice(0, 10))) },
+        {
+          label: 'Day',
+          value: (_u, v) => (v === null ? '—' : shortDay(new Date(v * 1000).toISOString().slice(0, 10))),
+        },
         ...series.map((s) => ({
           label: s.label,
           stroke: s.color,
@@ -77,29 +85,31 @@ export function TimeChart({ label, days, series, height = 220 }: Props) {
   return (
     <figure className="chart">
       <div ref={host} className="chart-canvas" role="img" aria-label={label} />
-      <table className="sr-only">
-        <caption>{label}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Day</th>
-            {series.map((s) => (
-              <th key={s.label} scope="col">
-                {s.label}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {days.map((d, i) => (
-            <tr key={d}>
-              <th scope="row">{d}</th>
+      <div className="sr-only">
+        <table>
+          <caption>{label}</caption>
+          <thead>
+            <tr>
+              <th scope="col">Day</th>
               {series.map((s) => (
-                <td key={s.label}>{s.values[i] ?? 0}</td>
+                <th key={s.label} scope="col">
+                  {s.label}
+                </th>
               ))}
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {days.map((d, i) => (
+              <tr key={d}>
+                <th scope="row">{d}</th>
+                {series.map((s) => (
+                  <td key={s.label}>{s.values[i] ?? 0}</td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </figure>
   );
 }

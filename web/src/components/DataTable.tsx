@@ -129,7 +129,10 @@ export function DataTable<T>({
 
   const activeRow = active >= 0 ? rows[active] : undefined;
   return (
-    <div className="datatable" style={{ ['--cols' as string]: template, ['--row-min' as string]: `${minWidth}px` }}>
+    <div
+      className="datatable"
+      style={{ ['--cols' as string]: template, ['--row-min' as string]: `${minWidth}px` }}
+    >
       <div
         ref={scrollRef}
         className="datatable-scroll"
@@ -170,7 +173,11 @@ export function DataTable<T>({
                 }}
               >
                 {columns.map((c) => (
-                  <div key={c.key} role="gridcell" className={`cell align-${c.align ?? 'left'}${c.className ? ` ${c.className}` : ''}`}>
+                  <div
+                    key={c.key}
+                    role="gridcell"
+                    className={`cell align-${c.align ?? 'left'}${c.className ? ` ${c.className}` : ''}`}
+                  >
                     {c.render(row)}
                   </div>
                 ))}

@@ -19,7 +19,18 @@ type Props = {
   footer?: ReactNode;
 };
 
-export function Dialog({ open, title, onClose, children, onSubmit, submitLabel = 'Save', submitVariant = 'primary', busy, wide, footer }: Props) {
+export function Dialog({
+  open,
+  title,
+  onClose,
+  children,
+  onSubmit,
+  submitLabel = 'Save',
+  submitVariant = 'primary',
+  busy,
+  wide,
+  footer,
+}: Props) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   useEffect(() => {
@@ -28,7 +39,9 @@ export function Dialog({ open, title, onClose, children, onSubmit, submitLabel =
     if (open && !d.open) {
       const opener = document.activeElement as HTMLElement | null;
       d.showModal();
-      const first = d.querySelector<HTMLElement>('[data-autofocus], input:not([type=hidden]):not([disabled]), select, textarea');
+      const first = d.querySelector<HTMLElement>(
+        '[data-autofocus], input:not([type=hidden]):not([disabled]), select, textarea',
+      );
       first?.focus();
       return () => {
         if (d.open) d.close();

@@ -23,6 +23,14 @@ const titles: Record<StockAction, string> = {
   receive: 'Receive stock',
 };
 
+const submitLabels: Record<StockAction, string> = {
+  adjust: 'Adjust',
+  transfer: 'Transfer',
+  quarantine: 'Quarantine',
+  release: 'Release',
+  receive: 'Receive',
+};
+
 /** Reason codes per action; the code (and an optional note) is stored as the movement's reason. */
 export const reasonCodes: Record<StockAction, ReadonlyArray<[string, string]>> = {
   adjust: [
@@ -169,26 +177,50 @@ export function StockDialog({ sku, action, location, lot, onClose }: Props) {
 
   const allLocations = locations.data ?? [];
   const sourceOptions =
-    action === 'receive' ? allLocations.map((l) => l.code) : (stock.data?.locations.map((l) => l.location) ?? []);
+    action === 'receive'
+      ? allLocations.map((l) => l.code)
+      : (stock.data?.locations.map((l) => l.location) ?? []);
   const shown = ['quantity', 'location', 'lot', 'toLocation', 'expiresOn', 'bin', 'reason'];
 
   return (
-    <Dialog open title={`${titles[action]} · ${sku.sku}`} onClose={onClose} onSubmit={() => void submit()} busy={busy} submitLabel={titles[action].split(' ')[0]!}>
+    <Dialog
+      open
+      title={`${titles[action]} · ${sku.sku}`}
+      onClose={onClose}
+      onSubmit={() => void submit()}
+      busy={busy}
+      submitLabel={submitLabels[action]}
+    >
       <p className="muted dialog-lead">{sku.name}</p>
       <div className="form-grid">
-        <SelectField label={action === 'transfer' ? 'From location' : 'Location'} value={loc} onChange={(e) => setLoc(e.target.value)} error={fieldError('location')} required>
+        <SelectField
+          label={action === 'transfer' ? 'From location' : 'Location'}
+          className={action === 'transfer' ? undefined : 'span-2'}
+          value={loc}
+          onChange={(e) => setLoc(e.target.value)}
+          error={fieldError('location')}
+          required
+        >
           <option value="" disabled>
             Choose a location
           </option>
           {sourceOptions.map((code) => (
             <option key={code} value={code}>
               {code}
-              {allLocations.find((l) => l.code === code) ? ` — ${allLocations.find((l) => l.code === code)!.name}` : ''}
+              {allLocations.find((l) => l.code === code)
+                ? ` — ${allLocations.find((l) => l.code === code)!.name}`
+                : ''}
             </option>
           ))}
         </SelectField>
         {action === 'transfer' ? (
-          <SelectField label="To location" value={toLoc} onChange={(e) => setToLoc(e.target.value)} error={fieldError('toLocation')} required>
+          <SelectField
+            label="To location"
+            value={toLoc}
+            onChange={(e) => setToLoc(e.target.value)}
+            error={fieldError('toLocation')}
+            required
+          >
             <option value="" disabled>
               Choose a location
             </option>
@@ -203,11 +235,30 @@ export function StockDialog({ sku, action, location, lot, onClose }: Props) {
         ) : null}
         {lotTracked && action === 'receive' ? (
           <>
-            <TextField label="Lot" value={lotCode} onChange={(e) => setLotCode(e.target.value)} error={fieldError('lot')} required />
-            <TextField label="Best before" type="date" value={expiresOn} onChange={(e) => setExpiresOn(e.target.value)} error={fieldError('expiresOn')} hint="Defaults from the shelf life" />
+            <TextField
+              label="Lot"
+              value={lotCode}
+              onChange={(e) => setLotCode(e.target.value)}
+              error={fieldError('lot')}
+              required
+            />
+            <TextField
+              label="Best before"
+              type="date"
+              value={expiresOn}
+              onChange={(e) => setExpiresOn(e.target.value)}
+              error={fieldError('expiresOn')}
+              hint="Defaults from the shelf life"
+            />
           </>
         ) : lotTracked ? (
-          <SelectField label="Lot" value={lotCode} onChange={(e) => setLotCode(e.target.value)} error={fieldError('lot')} required>
+          <SelectField
+            label="Lot"
+            value={lotCode}
+            onChange={(e) => setLotCode(e.target.value)}
+            error={fieldError('lot')}
+            required
+          >
             {lots.length === 0 ? <option value="">No lots here</option> : null}
             {lots.map((l) => (
               <option key={l.lot} value={l.lot}>
@@ -216,15 +267,34 @@ export function StockDialog({ sku, action, location, lot, onClose }: Props) {
             ))}
           </SelectField>
         ) : null}
-        {action === 'receive' ? <TextField label="Bin (optional)" value={bin} onChange={(e) => setBin(e.target.value)} error={fieldError('bin')} /> : null}
+        {action === 'receive' ? (
+          <TextField
+            label="Bin (optional)"
+            value={bin}
+            onChange={(e) => setBin(e.target.value)}
+            error={fieldError('bin')}
+          />
+        ) : null}
         {action === 'adjust' ? (
           <fieldset className="field radio-row">
             <legend>Change</legend>
             <label>
-              <input type="radio" name="direction" checked={direction === 'remove'} onChange={() => setDirection('remove')} /> Remove units
+              <input
+                type="radio"
+                name="direction"
+                checked={direction === 'remove'}
+                onChange={() => setDirection('remove')}
+              />{' '}
+              Remove units
             </label>
             <label>
-              <input type="radio" name="direction" checked={direction === 'add'} onChange={() => setDirection('add')} /> Add units
+              <input
+                type="radio"
+                name="direction"
+                checked={direction === 'add'}
+                onChange={() => setDirection('add')}
+              />{' '}
+              Add units
             </label>
           </fieldset>
         ) : null}
@@ -244,14 +314,25 @@ export function StockDialog({ sku, action, location, lot, onClose }: Props) {
           }
           required
         />
-        <SelectField label="Reason" value={reason} onChange={(e) => setReason(e.target.value)} error={fieldError('reason')}>
+        <SelectField
+          label="Reason"
+          value={reason}
+          onChange={(e) => setReason(e.target.value)}
+          error={fieldError('reason')}
+        >
           {reasonCodes[action].map(([code, label]) => (
             <option key={code} value={code}>
               {label}
             </option>
           ))}
         </SelectField>
-        <TextField label="Note (optional)" value={note} onChange={(e) => setNote(e.target.value)} maxLength={300} className="span-2" />
+        <TextField
+          label="Note (optional)"
+          value={note}
+          onChange={(e) => setNote(e.target.value)}
+          maxLength={300}
+          className="span-2"
+        />
       </div>
       <FormError error={error} shown={shown} />
     </Dialog>

@@ -13,17 +13,27 @@ function referenceLink(m: Movement) {
   return to ? <Link to={to}>{label}</Link> : <span className="muted">{label}</span>;
 }
 
-/** `withSku: false` is the compact form for one SKU's page: no SKU, no reference column. */
+/** `withSku: false` is the compact form for one SKU's page: no SKU, reference or actor column. */
 export function movementColumns(opts: { withSku: boolean }): Column<Movement>[] {
   const cols: Column<Movement>[] = [
-    { key: 'at', header: 'When', width: opts.withSku ? '175px' : '165px', render: (m) => <time dateTime={m.createdAt}>{when(m.createdAt)}</time> },
-    { key: 'type', header: 'Type', width: opts.withSku ? '150px' : '140px', render: (m) => <Chip value={m.type} /> },
+    {
+      key: 'at',
+      header: 'When',
+      width: '190px',
+      render: (m) => <time dateTime={m.createdAt}>{when(m.createdAt)}</time>,
+    },
+    {
+      key: 'type',
+      header: 'Type',
+      width: '140px',
+      render: (m) => <Chip value={m.type} />,
+    },
   ];
   if (opts.withSku) {
     cols.push({
       key: 'sku',
       header: 'SKU',
-      width: 'minmax(130px, 1fr)',
+      width: 'minmax(160px, 1.5fr)',
       render: (m) => (
         <Link to={`/catalog/${encodeURIComponent(m.sku)}`} className="mono">
           {m.sku}
@@ -32,19 +42,47 @@ export function movementColumns(opts: { withSku: boolean }): Column<Movement>[] 
     });
   }
   cols.push(
-    { key: 'location', header: 'Location', width: '80px', render: (m) => m.location },
-    { key: 'lot', header: 'Lot', width: '100px', optional: true, render: (m) => m.lot ?? <span className="muted">—</span> },
+    { key: 'location', header: 'Location', width: opts.withSku ? '80px' : '90px', render: (m) => m.location },
+    {
+      key: 'lot',
+      header: 'Lot',
+      width: opts.withSku ? '80px' : '100px',
+      optional: true,
+      render: (m) => m.lot ?? <span className="muted">—</span>,
+    },
     {
       key: 'qty',
       header: 'Quantity',
-      width: '90px',
+      width: '80px',
       align: 'right',
-      render: (m) => <span className={m.quantity < 0 ? 'tone-red' : m.quantity > 0 ? 'tone-green' : ''}>{signed(m.quantity)}</span>,
+      render: (m) => (
+        <span className={m.quantity < 0 ? 'tone-red' : m.quantity > 0 ? 'tone-green' : ''}>
+          {signed(m.quantity)}
+        </span>
+      ),
     },
-    { key: 'reason', header: 'Reason', width: 'minmax(120px, 2fr)', render: (m) => <span className="truncate" title={m.reason ?? undefined}>{m.reason ?? '—'}</span> },
+    {
+      key: 'reason',
+      header: 'Reason',
+      width: 'minmax(130px, 2fr)',
+      render: (m) => (
+        <span className="truncate" title={m.reason ?? undefined}>
+          {m.reason ?? '—'}
+        </span>
+      ),
+    },
   );
-  if (opts.withSku) cols.push({ key: 'ref', header: 'Reference', width: '150px', optional: true, render: referenceLink });
-  cols.push({ key: 'actor', header: 'By', width: '130px', optional: true, render: (m) => <span className="muted truncate">{actorLabel(m.actor)}</span> });
+  if (!opts.withSku) return cols;
+  cols.push(
+    { key: 'ref', header: 'Reference', width: '120px', optional: true, render: referenceLink },
+    {
+      key: 'actor',
+      header: 'By',
+      width: '110px',
+      optional: true,
+      render: (m) => <span className="muted truncate">{actorLabel(m.actor)}</span>,
+    },
+  );
   return cols;
 }
 

@@ -17,7 +17,15 @@ type ButtonProps = ButtonHTMLAttributes<HTMLButtonElement> & {
   busy?: boolean;
 };
 
-export function Button({ variant = 'secondary', size = 'md', busy, className, children, disabled, ...rest }: ButtonProps) {
+export function Button({
+  variant = 'secondary',
+  size = 'md',
+  busy,
+  className,
+  children,
+  disabled,
+  ...rest
+}: ButtonProps) {
   return (
     <button
       type="button"
@@ -35,7 +43,14 @@ export function Button({ variant = 'secondary', size = 'md', busy, className, ch
 type FieldShell = { label: string; error?: string | undefined; hint?: ReactNode; className?: string };
 
 /** A labelled control with its hint and its error (from the API's problem+json, by field name). */
-function Shell({ label, error, hint, className, id, children }: FieldShell & { id: string; children: ReactNode }) {
+function Shell({
+  label,
+  error,
+  hint,
+  className,
+  id,
+  children,
+}: FieldShell & { id: string; children: ReactNode }) {
   return (
     <div className={`field${error ? ' field-invalid' : ''}${className ? ` ${className}` : ''}`}>
       <label htmlFor={id}>{label}</label>
@@ -69,7 +84,13 @@ export function TextField({
   const id = useId();
   return (
     <Shell id={id} label={label} error={error} hint={hint} className={className}>
-      <input ref={ref} id={id} aria-invalid={error ? true : undefined} aria-describedby={describedBy(id, error, hint)} {...rest} />
+      <input
+        ref={ref}
+        id={id}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={describedBy(id, error, hint)}
+        {...rest}
+      />
     </Shell>
   );
 }
@@ -85,18 +106,34 @@ export function SelectField({
   const id = useId();
   return (
     <Shell id={id} label={label} error={error} hint={hint} className={className}>
-      <select id={id} aria-invalid={error ? true : undefined} aria-describedby={describedBy(id, error, hint)} {...rest}>
+      <select
+        id={id}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={describedBy(id, error, hint)}
+        {...rest}
+      >
         {children}
       </select>
     </Shell>
   );
 }
 
-export function TextArea({ label, error, hint, className, ...rest }: FieldShell & TextareaHTMLAttributes<HTMLTextAreaElement>) {
+export function TextArea({
+  label,
+  error,
+  hint,
+  className,
+  ...rest
+}: FieldShell & TextareaHTMLAttributes<HTMLTextAreaElement>) {
   const id = useId();
   return (
     <Shell id={id} label={label} error={error} hint={hint} className={className}>
-      <textarea id={id} aria-invalid={error ? true : undefined} aria-describedby={describedBy(id, error, hint)} {...rest} />
+      <textarea
+        id={id}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={describedBy(id, error, hint)}
+        {...rest}
+      />
     </Shell>
   );
 }
@@ -114,7 +151,7 @@ export function FormError({ error, shown = [] }: { error: unknown; shown?: reado
   return (
     <div className="alert alert-error" role="alert">
       <strong>{api ? (api.problem.title ?? 'Could not save') : 'Something went wrong'}.</strong>{' '}
-      {error instanceof Error ? error.message : String(error)}
+      {error instanceof Error ? error.message : 'Please try again.'}
       {unclaimed.length > 0 ? (
         <ul>
           {unclaimed.map(([f, m]) => (
@@ -223,7 +260,17 @@ export function EmptyState({ title, children }: { title: string; children?: Reac
   );
 }
 
-export function PageHeader({ title, subtitle, actions, back }: { title: ReactNode; subtitle?: ReactNode; actions?: ReactNode; back?: ReactNode }) {
+export function PageHeader({
+  title,
+  subtitle,
+  actions,
+  back,
+}: {
+  title: ReactNode;
+  subtitle?: ReactNode;
+  actions?: ReactNode;
+  back?: ReactNode;
+}) {
   return (
     <div className="page-header">
       <div>
@@ -236,9 +283,22 @@ export function PageHeader({ title, subtitle, actions, back }: { title: ReactNod
   );
 }
 
-export function Card({ title, actions, children, className }: { title?: ReactNode; actions?: ReactNode; children: ReactNode; className?: string }) {
+export function Card({
+  title,
+  actions,
+  children,
+  className,
+}: {
+  title?: ReactNode;
+  actions?: ReactNode;
+  children: ReactNode;
+  className?: string;
+}) {
   return (
-    <section className={`card${className ? ` ${className}` : ''}`} aria-label={typeof title === 'string' ? title : undefined}>
+    <section
+      className={`card${className ? ` ${className}` : ''}`}
+      aria-label={typeof title === 'string' ? title : undefined}
+    >
       {title || actions ? (
         <div className="card-header">
           {title ? <h2>{title}</h2> : <span />}

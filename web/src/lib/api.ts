@@ -66,7 +66,12 @@ function idempotencyKey(): string {
   return `ui-${crypto.randomUUID()}`;
 }
 
-export async function api<T>(method: string, path: string, body?: unknown, opts: RequestOptions = {}): Promise<T> {
+export async function api<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  opts: RequestOptions = {},
+): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (opts.apiKey) headers['authorization'] = `Bearer ${opts.apiKey}`;
@@ -84,11 +89,15 @@ export async function api<T>(method: string, path: string, body?: unknown, opts:
     });
   } catch (error) {
     if (error instanceof DOMException && error.name === 'AbortError') throw error;
-    throw new ApiError({ status: 0, code: 'NETWORK', detail: 'Kibble cannot be reached. Check your connection.' });
+    throw new ApiError({
+      status: 0,
+      code: 'NETWORK',
+      detail: 'Kibble cannot be reached. Check your connection.',
+    });
   }
   if (res.status === 204) return undefined as T;
   const text = await res.text();
-  let parsed: unknown = null;
+  let parsed: unknown;
   try {
     parsed = text ? JSON.parse(text) : null;
   } catch {
@@ -99,14 +108,16 @@ export async function api<T>(method: string, path: string, body?: unknown, opts:
       parsed && typeof parsed === 'object'
         ? { ...(parsed as Problem), status: res.status }
         : { status: res.status, detail: `The server answered ${res.status}.` };
-    if (res.status === 401 && !opts.apiKey) for (const l of unauthorizedListeners) l();
+    // A 401 means the session ended, except when signing in (a wrong password) or using a key.
+    if (res.status === 401 && !opts.apiKey && path !== '/session') for (const l of unauthorizedListeners) l();
     throw new ApiError(problem);
   }
   return parsed as T;
 }
 
 export const get = <T>(path: string, opts?: RequestOptions) => api<T>('GET', path, undefined, opts);
-export const post = <T>(path: string, body?: unknown, opts?: RequestOptions) => api<T>('POST', path, body ?? {}, opts);
+export const post = <T>(path: string, body?: unknown, opts?: RequestOptions) =>
+  api<T>('POST', path, body ?? {}, opts);
 
 /** `?a=1&b=x` from the defined, non-empty values. */
 export function qs(params: Record<string, string | number | boolean | null | undefined>): string {

@@ -4,7 +4,11 @@ import { useQuery } from './query.js';
 import type { Location, Stock } from './types.js';
 
 export function useLocations() {
-  return useQuery('locations', (signal) => get<{ items: Location[] }>('/locations', { signal }).then((r) => r.items), ['locations']);
+  return useQuery(
+    'locations',
+    (signal) => get<{ items: Location[] }>('/locations', { signal }).then((r) => r.items),
+    ['locations'],
+  );
 }
 
 export const skuTag = (sku: string) => `sku:${sku.toUpperCase()}`;

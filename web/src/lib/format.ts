@@ -33,7 +33,9 @@ export function minorDigits(currency: string): number {
 export function minorToDecimal(amountMinor: number, currency: string): string {
   const digits = minorDigits(currency);
   const negative = amountMinor < 0;
-  const s = Math.abs(amountMinor).toString().padStart(digits + 1, '0');
+  const s = Math.abs(amountMinor)
+    .toString()
+    .padStart(digits + 1, '0');
   const whole = digits === 0 ? s : s.slice(0, -digits);
   const frac = digits === 0 ? '' : `.${s.slice(-digits)}`;
   return `${negative ? '-' : ''}${whole}${frac}`;
@@ -58,11 +60,14 @@ export function money(amountMinor: number | null | undefined, currency: string):
 }
 
 export function moneyCompact(amountMinor: number, currency: string): string {
-  return moneyFormat(currency, true).format(minorToDecimal(amountMinor, currency) as Intl.StringNumericLiteral);
+  return moneyFormat(currency, true).format(
+    minorToDecimal(amountMinor, currency) as Intl.StringNumericLiteral,
+  );
 }
 
 const integer = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
-export const num = (n: number | null | undefined) => (n === null || n === undefined ? '—' : integer.format(n));
+export const num = (n: number | null | undefined) =>
+  n === null || n === undefined ? '—' : integer.format(n);
 export const signed = (n: number) => (n > 0 ? `+${integer.format(n)}` : integer.format(n));
 
 const dateTime = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' });

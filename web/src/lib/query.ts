@@ -78,7 +78,7 @@ export function useQuery<T>(
           error: undefined,
           loading: false,
           tags,
-          fetcher: fetcher as (signal: AbortSignal) => Promise<unknown>,
+          fetcher,
           controller: null,
           subscribers: new Set(),
           snapshot: starting,

@@ -2,7 +2,15 @@
  * A hand-written history router: paths are matched against patterns like `/orders/:id`, links are
  * real `<a href>` elements (open in a new tab works), and plain clicks navigate without a reload.
  */
-import { createContext, useContext, useEffect, useState, type AnchorHTMLAttributes, type MouseEvent, type ReactNode } from 'react';
+import {
+  createContext,
+  useContext,
+  useEffect,
+  useState,
+  type AnchorHTMLAttributes,
+  type MouseEvent,
+  type ReactNode,
+} from 'react';
 
 export type Location = { path: string; query: URLSearchParams };
 

@@ -54,7 +54,11 @@ export function SessionProvider({ children }: { children: ReactNode }) {
         setCsrfToken(null);
         stopLive();
         clearQueries();
-        setState({ kind: 'signed-out', setupRequired: false, reason: 'Your session has ended. Please sign in again.' });
+        setState({
+          kind: 'signed-out',
+          setupRequired: false,
+          reason: 'Your session has ended. Please sign in again.',
+        });
       }),
     [],
   );
@@ -82,7 +86,9 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   }, []);
 
   return (
-    <AuthContext.Provider value={{ state, signedIn, signOut, reload: () => void load() }}>{children}</AuthContext.Provider>
+    <AuthContext.Provider value={{ state, signedIn, signOut, reload: () => void load() }}>
+      {children}
+    </AuthContext.Provider>
   );
 }
 

@@ -6,9 +6,17 @@
 import type { Static } from 'typebox';
 import type { CountLineResponse, CountResponse } from '../../../src/http/schemas/count.schema.js';
 import type { LocationResponse } from '../../../src/http/schemas/location.schema.js';
-import type { OrderResponse, OrderSummary, ReservationResponse } from '../../../src/http/schemas/order.schema.js';
+import type {
+  OrderResponse,
+  OrderSummary,
+  ReservationResponse,
+} from '../../../src/http/schemas/order.schema.js';
 import type { DashboardResponse, StockRowResponse } from '../../../src/http/schemas/report.schema.js';
-import type { SessionResponse, SessionStatusResponse, UserResponse } from '../../../src/http/schemas/session.schema.js';
+import type {
+  SessionResponse,
+  SessionStatusResponse,
+  UserResponse,
+} from '../../../src/http/schemas/session.schema.js';
 import type { SkuResponse } from '../../../src/http/schemas/sku.schema.js';
 import type { MovementResponse, StockResponse } from '../../../src/http/schemas/stock.schema.js';
 

@@ -7,11 +7,27 @@ import { invalidate, useQuery } from '../lib/query.js';
 import type { ApiKey, CreatedApiKey } from '../lib/types.js';
 import { Dialog } from '../components/Dialog.js';
 import { useToast } from '../components/Toasts.js';
-import { Button, Card, Chip, EmptyState, ErrorState, FormError, Loading, PageHeader, SelectField, TextField, fieldMessage } from '../components/ui.js';
+import {
+  Button,
+  Card,
+  Chip,
+  EmptyState,
+  ErrorState,
+  FormError,
+  Loading,
+  PageHeader,
+  SelectField,
+  TextField,
+  fieldMessage,
+} from '../components/ui.js';
 
 export function ApiKeys() {
   const toast = useToast();
-  const q = useQuery('api-keys', (signal) => get<{ items: ApiKey[] }>('/api-keys', { signal }).then((r) => r.items), ['api-keys']);
+  const q = useQuery(
+    'api-keys',
+    (signal) => get<{ items: ApiKey[] }>('/api-keys', { signal }).then((r) => r.items),
+    ['api-keys'],
+  );
   const [creating, setCreating] = useState(false);
   const [revoking, setRevoking] = useState<ApiKey | null>(null);
   const [busy, setBusy] = useState(false);
@@ -69,7 +85,13 @@ export function ApiKeys() {
                     <td className="mono">{k.prefix}…</td>
                     <td>{roleLabels[k.role as Role] ?? k.role}</td>
                     <td>{when(k.createdAt)}</td>
-                    <td>{k.revokedAt ? <Chip value="revoked" label={`Revoked ${when(k.revokedAt)}`} tone="grey" /> : <Chip value="active" />}</td>
+                    <td>
+                      {k.revokedAt ? (
+                        <Chip value="revoked" label={`Revoked ${when(k.revokedAt)}`} tone="grey" />
+                      ) : (
+                        <Chip value="active" />
+                      )}
+                    </td>
                     <td className="row-actions">
                       {!k.revokedAt ? (
                         <Button size="sm" variant="ghost" onClick={() => setRevoking(k)}>
@@ -85,9 +107,18 @@ export function ApiKeys() {
         )}
       </Card>
       <NewKeyDialog open={creating} onClose={() => setCreating(false)} />
-      <Dialog open={revoking !== null} title="Revoke this key?" onClose={() => setRevoking(null)} onSubmit={() => void revoke()} submitLabel="Revoke key" submitVariant="danger" busy={busy}>
+      <Dialog
+        open={revoking !== null}
+        title="Revoke this key?"
+        onClose={() => setRevoking(null)}
+        onSubmit={() => void revoke()}
+        submitLabel="Revoke key"
+        submitVariant="danger"
+        busy={busy}
+      >
         <p>
-          Anything using <strong>{revoking?.name}</strong> ({revoking?.prefix}…) stops working within seconds. This cannot be undone.
+          Anything using <strong>{revoking?.name}</strong> ({revoking?.prefix}…) stops working within seconds.
+          This cannot be undone.
         </p>
       </Dialog>
     </div>
@@ -141,9 +172,28 @@ function NewKeyDialog({ open, onClose }: { open: boolean; onClose: () => void })
     );
   }
   return (
-    <Dialog open={open} title="New API key" onClose={onClose} onSubmit={() => void submit()} busy={busy} submitLabel="Create key">
-      <TextField label="Name" value={name} onChange={(e) => setName(e.target.value)} error={fieldMessage(error, 'name')} placeholder="e.g. Shopify store" required />
-      <SelectField label="Role" value={role} onChange={(e) => setRole(e.target.value as Role)} error={fieldMessage(error, 'role')}>
+    <Dialog
+      open={open}
+      title="New API key"
+      onClose={onClose}
+      onSubmit={() => void submit()}
+      busy={busy}
+      submitLabel="Create key"
+    >
+      <TextField
+        label="Name"
+        value={name}
+        onChange={(e) => setName(e.target.value)}
+        error={fieldMessage(error, 'name')}
+        placeholder="e.g. Shopify store"
+        required
+      />
+      <SelectField
+        label="Role"
+        value={role}
+        onChange={(e) => setRole(e.target.value as Role)}
+        error={fieldMessage(error, 'role')}
+      >
         {roles.map((r) => (
           <option key={r} value={r}>
             {roleLabels[r]}

@@ -22,7 +22,12 @@ const columns: Column<Sku>[] = [
       </Link>
     ),
   },
-  { key: 'name', header: 'Name', width: 'minmax(220px, 3fr)', render: (s) => <span className="truncate">{s.name}</span> },
+  {
+    key: 'name',
+    header: 'Name',
+    width: 'minmax(220px, 3fr)',
+    render: (s) => <span className="truncate">{s.name}</span>,
+  },
   {
     key: 'barcode',
     header: 'Barcode',
@@ -44,7 +49,13 @@ const columns: Column<Sku>[] = [
       </span>
     ),
   },
-  { key: 'price', header: 'Price', width: '100px', align: 'right', render: (s) => money(s.priceMinor, s.currency) },
+  {
+    key: 'price',
+    header: 'Price',
+    width: '100px',
+    align: 'right',
+    render: (s) => money(s.priceMinor, s.currency),
+  },
 ];
 
 export function Catalog() {
@@ -87,7 +98,8 @@ export function Catalog() {
                 e.preventDefault();
                 document.querySelector<HTMLElement>('.datatable-scroll')?.focus();
               }
-              if (e.key === 'Enter' && list.items?.length === 1) navigate(`/catalog/${encodeURIComponent(list.items[0]!.sku)}`);
+              if (e.key === 'Enter' && list.items?.length === 1)
+                navigate(`/catalog/${encodeURIComponent(list.items[0]!.sku)}`);
             }}
           />
           <Kbd>/</Kbd>
@@ -112,7 +124,9 @@ export function Catalog() {
         <Loading rows={8} />
       ) : list.items.length === 0 ? (
         <EmptyState title={q ? `No SKU matches “${q}”` : 'The catalog is empty'}>
-          {q ? 'Try part of the name, the start of the SKU, or scan a barcode.' : 'Create SKUs through the API or import a CSV.'}
+          {q
+            ? 'Try part of the name, the start of the SKU, or scan a barcode.'
+            : 'Create SKUs through the API or import a CSV.'}
         </EmptyState>
       ) : (
         <DataTable

@@ -39,23 +39,49 @@ export function Counts() {
   const [creating, setCreating] = useState(false);
   const fetchPage = useCallback(
     (cursor: string | null, limit: number, signal: AbortSignal) =>
-      get<Page<Count>>(`/counts${qs({ status: status === 'all' ? undefined : status, limit, cursor })}`, { signal }),
+      get<Page<Count>>(`/counts${qs({ status: status === 'all' ? undefined : status, limit, cursor })}`, {
+        signal,
+      }),
     [status],
   );
   const list = useList(`counts|${status}`, fetchPage, ['counts'], 100, 500);
   const columns: Column<Count>[] = [
-    { key: 'id', header: 'Count', width: '130px', render: (c) => <Link to={`/counts/${c.id}`} className="mono">{c.id.slice(-8).toUpperCase()}</Link> },
+    {
+      key: 'id',
+      header: 'Count',
+      width: '130px',
+      render: (c) => (
+        <Link to={`/counts/${c.id}`} className="mono">
+          {c.id.slice(-8).toUpperCase()}
+        </Link>
+      ),
+    },
     { key: 'location', header: 'Location', width: '110px', render: (c) => c.location },
     { key: 'status', header: 'Status', width: '110px', render: (c) => <Chip value={c.status} /> },
-    { key: 'progress', header: 'Counted', width: '140px', render: (c) => `${num(c.summary.counted)} of ${num(c.summary.lines)}` },
+    {
+      key: 'progress',
+      header: 'Counted',
+      width: '140px',
+      render: (c) => `${num(c.summary.counted)} of ${num(c.summary.lines)}`,
+    },
     {
       key: 'variance',
       header: 'Variance',
       width: '140px',
       align: 'right',
-      render: (c) => (c.summary.withVariance > 0 ? `${num(c.summary.withVariance)} lines, ${signed(c.summary.netVariance)}` : <span className="muted">none</span>),
+      render: (c) =>
+        c.summary.withVariance > 0 ? (
+          `${num(c.summary.withVariance)} lines, ${signed(c.summary.netVariance)}`
+        ) : (
+          <span className="muted">none</span>
+        ),
     },
-    { key: 'note', header: 'Note', width: 'minmax(120px, 2fr)', render: (c) => <span className="truncate">{c.note ?? ''}</span> },
+    {
+      key: 'note',
+      header: 'Note',
+      width: 'minmax(120px, 2fr)',
+      render: (c) => <span className="truncate">{c.note ?? ''}</span>,
+    },
     { key: 'created', header: 'Opened', width: '180px', render: (c) => when(c.createdAt) },
   ];
   return (
@@ -93,7 +119,15 @@ export function Counts() {
           {session.can('countStock') ? 'Start one with “New count”.' : null}
         </EmptyState>
       ) : (
-        <DataTable label="Cycle counts" rows={list.items} columns={columns} rowKey={(c) => c.id} onOpen={(c) => navigate(`/counts/${c.id}`)} hasMore={list.hasMore} onEndReached={() => void list.more()} />
+        <DataTable
+          label="Cycle counts"
+          rows={list.items}
+          columns={columns}
+          rowKey={(c) => c.id}
+          onOpen={(c) => navigate(`/counts/${c.id}`)}
+          hasMore={list.hasMore}
+          onEndReached={() => void list.more()}
+        />
       )}
       <NewCountDialog open={creating} onClose={() => setCreating(false)} />
     </div>
@@ -108,7 +142,11 @@ function NewCountDialog({ open, onClose }: { open: boolean; onClose: () => void 
   const [note, setNote] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const split = (s: string) => s.split(/[\s,;]+/).map((x) => x.trim()).filter(Boolean);
+  const split = (s: string) =>
+    s
+      .split(/[\s,;]+/)
+      .map((x) => x.trim())
+      .filter(Boolean);
   const submit = async () => {
     setBusy(true);
     setError(null);
@@ -128,8 +166,21 @@ function NewCountDialog({ open, onClose }: { open: boolean; onClose: () => void 
     }
   };
   return (
-    <Dialog open={open} title="New cycle count" onClose={onClose} onSubmit={() => void submit()} busy={busy} submitLabel="Open count">
-      <SelectField label="Location" value={location} onChange={(e) => setLocation(e.target.value)} error={fieldMessage(error, 'location')} required>
+    <Dialog
+      open={open}
+      title="New cycle count"
+      onClose={onClose}
+      onSubmit={() => void submit()}
+      busy={busy}
+      submitLabel="Open count"
+    >
+      <SelectField
+        label="Location"
+        value={location}
+        onChange={(e) => setLocation(e.target.value)}
+        error={fieldMessage(error, 'location')}
+        required
+      >
         <option value="" disabled>
           Choose a location
         </option>
@@ -139,9 +190,26 @@ function NewCountDialog({ open, onClose }: { open: boolean; onClose: () => void 
           </option>
         ))}
       </SelectField>
-      <TextArea label="Only these SKUs (optional)" rows={2} value={skus} onChange={(e) => setSkus(e.target.value)} error={fieldMessage(error, 'skus')} hint="Separate with spaces or commas. Empty: everything in stock here." />
-      <TextField label="Only these bins (optional)" value={bins} onChange={(e) => setBins(e.target.value)} error={fieldMessage(error, 'bins')} />
-      <TextField label="Note (optional)" value={note} onChange={(e) => setNote(e.target.value)} error={fieldMessage(error, 'note')} />
+      <TextArea
+        label="Only these SKUs (optional)"
+        rows={2}
+        value={skus}
+        onChange={(e) => setSkus(e.target.value)}
+        error={fieldMessage(error, 'skus')}
+        hint="Separate with spaces or commas. Empty: everything in stock here."
+      />
+      <TextField
+        label="Only these bins (optional)"
+        value={bins}
+        onChange={(e) => setBins(e.target.value)}
+        error={fieldMessage(error, 'bins')}
+      />
+      <TextField
+        label="Note (optional)"
+        value={note}
+        onChange={(e) => setNote(e.target.value)}
+        error={fieldMessage(error, 'note')}
+      />
       <FormError error={error} shown={['location', 'skus', 'bins', 'note']} />
     </Dialog>
   );
@@ -152,7 +220,10 @@ type LineFilter = 'all' | 'uncounted' | 'variance';
 export function CountDetail({ id }: { id: string }) {
   const session = useSession();
   const toast = useToast();
-  const q = useQuery(`count|${id}`, (signal) => get<Count>(`/counts/${encodeURIComponent(id)}`, { signal }), ['counts', `count:${id}`]);
+  const q = useQuery(`count|${id}`, (signal) => get<Count>(`/counts/${encodeURIComponent(id)}`, { signal }), [
+    'counts',
+    `count:${id}`,
+  ]);
   const [filter, setFilter] = useState<LineFilter>('all');
   const [busy, setBusy] = useState<'approve' | 'cancel' | null>(null);
   const [confirm, setConfirm] = useState<'approve' | 'cancel' | null>(null);
@@ -185,7 +256,16 @@ export function CountDetail({ id }: { id: string }) {
   };
 
   const columns: Column<CountLine>[] = [
-    { key: 'sku', header: 'SKU', width: 'minmax(140px, 1fr)', render: (l) => <Link to={`/catalog/${encodeURIComponent(l.sku)}`} className="mono">{l.sku}</Link> },
+    {
+      key: 'sku',
+      header: 'SKU',
+      width: 'minmax(140px, 1fr)',
+      render: (l) => (
+        <Link to={`/catalog/${encodeURIComponent(l.sku)}`} className="mono">
+          {l.sku}
+        </Link>
+      ),
+    },
     { key: 'lot', header: 'Lot', width: '120px', render: (l) => l.lot ?? <span className="muted">—</span> },
     { key: 'expected', header: 'Expected', width: '90px', align: 'right', render: (l) => num(l.expected) },
     {
@@ -193,16 +273,36 @@ export function CountDetail({ id }: { id: string }) {
       header: 'Counted',
       width: '120px',
       align: 'right',
-      render: (l) => (editable ? <CountedInput countId={c.id} line={l} /> : l.counted === null ? <span className="muted">—</span> : num(l.counted)),
+      render: (l) =>
+        editable ? (
+          <CountedInput countId={c.id} line={l} />
+        ) : l.counted === null ? (
+          <span className="muted">—</span>
+        ) : (
+          num(l.counted)
+        ),
     },
     {
       key: 'variance',
       header: 'Variance',
       width: '90px',
       align: 'right',
-      render: (l) => (l.variance === null ? <span className="muted">—</span> : <span className={l.variance < 0 ? 'tone-red' : l.variance > 0 ? 'tone-green' : ''}>{signed(l.variance)}</span>),
+      render: (l) =>
+        l.variance === null ? (
+          <span className="muted">—</span>
+        ) : (
+          <span className={l.variance < 0 ? 'tone-red' : l.variance > 0 ? 'tone-green' : ''}>
+            {signed(l.variance)}
+          </span>
+        ),
     },
-    { key: 'by', header: 'When', width: '120px', optional: true, render: (l) => (l.countedAt ? <span className="muted">{ago(l.countedAt)}</span> : '') },
+    {
+      key: 'by',
+      header: 'When',
+      width: '120px',
+      optional: true,
+      render: (l) => (l.countedAt ? <span className="muted">{ago(l.countedAt)}</span> : ''),
+    },
   ];
 
   return (
@@ -220,7 +320,11 @@ export function CountDetail({ id }: { id: string }) {
           c.status === 'open' ? (
             <>
               {session.can('moveStock') ? (
-                <Button variant="primary" onClick={() => setConfirm('approve')} disabled={c.summary.counted === 0}>
+                <Button
+                  variant="primary"
+                  onClick={() => setConfirm('approve')}
+                  disabled={c.summary.counted === 0}
+                >
                   Approve…
                 </Button>
               ) : null}
@@ -254,7 +358,13 @@ export function CountDetail({ id }: { id: string }) {
             {lines.length === 0 ? (
               <EmptyState title="No lines here" />
             ) : (
-              <DataTable label="Count lines" rows={lines} columns={columns} rowKey={(l) => `${l.sku}|${l.lot ?? ''}`} maxHeight="calc(100vh - 360px)" />
+              <DataTable
+                label="Count lines"
+                rows={lines}
+                columns={columns}
+                rowKey={(l) => `${l.sku}|${l.lot ?? ''}`}
+                maxHeight="calc(100vh - 360px)"
+              />
             )}
           </Card>
         </div>
@@ -287,8 +397,11 @@ export function CountDetail({ id }: { id: string }) {
       >
         {confirm === 'approve' ? (
           <p>
-            {num(c.summary.withVariance)} line(s) differ from what was expected (net {signed(c.summary.netVariance)}). Approving posts each difference as a count
-            correction. {c.summary.uncounted > 0 ? `${num(c.summary.uncounted)} uncounted line(s) are left as they are.` : ''}
+            {num(c.summary.withVariance)} line(s) differ from what was expected (net{' '}
+            {signed(c.summary.netVariance)}). Approving posts each difference as a count correction.{' '}
+            {c.summary.uncounted > 0
+              ? `${num(c.summary.uncounted)} uncounted line(s) are left as they are.`
+              : ''}
           </p>
         ) : (
           <p>Nothing will be posted; counted quantities are kept for the record.</p>
@@ -312,8 +425,13 @@ function ScanBox({ countId }: { countId: string }) {
     setCode('');
     setError(null);
     try {
-      const r = await post<{ countId: string; line: CountLine }>(`/counts/${countId}/lines`, { barcode: value });
-      setLast({ text: `${value} → ${r.line.sku}${r.line.lot ? ` lot ${r.line.lot}` : ''}: counted ${num(r.line.counted ?? 0)}`, ok: true });
+      const r = await post<{ countId: string; line: CountLine }>(`/counts/${countId}/lines`, {
+        barcode: value,
+      });
+      setLast({
+        text: `${value} → ${r.line.sku}${r.line.lot ? ` lot ${r.line.lot}` : ''}: counted ${num(r.line.counted ?? 0)}`,
+        ok: true,
+      });
       invalidate([`count:${countId}`]);
     } catch (err) {
       setError(err);
@@ -340,7 +458,11 @@ function ScanBox({ countId }: { countId: string }) {
           Add
         </Button>
       </form>
-      <div className={`scan-result${last ? (last.ok ? ' ok' : ' bad') : ''}`} role="status" aria-live="assertive">
+      <div
+        className={`scan-result${last ? (last.ok ? ' ok' : ' bad') : ''}`}
+        role="status"
+        aria-live="assertive"
+      >
         {last?.text ?? 'Waiting for a scan…'}
       </div>
     </Card>
@@ -367,7 +489,11 @@ function CountedInput({ countId, line }: { countId: string; line: CountLine }) {
     setSaving(true);
     setError(null);
     try {
-      await post(`/counts/${countId}/lines`, { sku: line.sku, ...(line.lot ? { lot: line.lot } : {}), counted: n });
+      await post(`/counts/${countId}/lines`, {
+        sku: line.sku,
+        ...(line.lot ? { lot: line.lot } : {}),
+        counted: n,
+      });
       invalidate([`count:${countId}`]);
     } catch (err) {
       setError(err instanceof ApiError ? (err.field('counted') ?? err.message) : 'Not saved');

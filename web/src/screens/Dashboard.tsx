@@ -24,7 +24,9 @@ const movementColors: Record<string, string> = {
 };
 
 export function Dashboard() {
-  const q = useQuery('dashboard', (signal) => get<DashboardData>('/reports/dashboard', { signal }), ['dashboard']);
+  const q = useQuery('dashboard', (signal) => get<DashboardData>('/reports/dashboard', { signal }), [
+    'dashboard',
+  ]);
   const [span, setSpan] = useState<'30' | '90'>('30');
   const [measure, setMeasure] = useState<'units' | 'count'>('units');
   const d = q.data;
@@ -33,7 +35,12 @@ export function Dashboard() {
     if (!d) return null;
     const days = d.ordersPerDay.map((x) => x.date);
     const series: Series[] = [
-      { label: 'Orders', values: d.ordersPerDay.map((x) => x.orders - x.cancelled), color: '#3b5bdb', kind: 'bars' },
+      {
+        label: 'Orders',
+        values: d.ordersPerDay.map((x) => x.orders - x.cancelled),
+        color: '#3b5bdb',
+        kind: 'bars',
+      },
       { label: 'Cancelled', values: d.ordersPerDay.map((x) => x.cancelled), color: '#e03131', kind: 'line' },
     ];
     return { days, series };
@@ -118,17 +125,27 @@ export function Dashboard() {
                 <Link key={`s-${s.status}`} to={`/orders?status=${s.status}`} className="bar-row">
                   <Chip value={s.status} />
                   <span className="bar-track" aria-hidden="true">
-                    <span className="bar-fill" style={{ width: `${(100 * s.count) / Math.max(1, d.openOrders.total)}%` }} />
+                    <span
+                      className="bar-fill"
+                      style={{ width: `${(100 * s.count) / Math.max(1, d.openOrders.total)}%` }}
+                    />
                   </span>
                   <span className="bar-count">{num(s.count)}</span>
                 </Link>
               ))}
               <div className="bars-group">Fulfilment</div>
               {d.openOrders.byFulfillmentStatus.map((s) => (
-                <Link key={`f-${s.fulfillmentStatus}`} to={`/orders?fulfillmentStatus=${s.fulfillmentStatus}`} className="bar-row">
+                <Link
+                  key={`f-${s.fulfillmentStatus}`}
+                  to={`/orders?fulfillmentStatus=${s.fulfillmentStatus}`}
+                  className="bar-row"
+                >
                   <Chip value={s.fulfillmentStatus} />
                   <span className="bar-track" aria-hidden="true">
-                    <span className="bar-fill" style={{ width: `${(100 * s.count) / Math.max(1, d.openOrders.total)}%` }} />
+                    <span
+                      className="bar-fill"
+                      style={{ width: `${(100 * s.count) / Math.max(1, d.openOrders.total)}%` }}
+                    />
                   </span>
                   <span className="bar-count">{num(s.count)}</span>
                 </Link>
@@ -212,7 +229,11 @@ export function Dashboard() {
         {movements.series.length === 0 ? (
           <p className="muted">No stock movements in this period.</p>
         ) : (
-          <TimeChart label={`Stock movements per day by type, last ${span} days`} days={movements.days} series={movements.series} />
+          <TimeChart
+            label={`Stock movements per day by type, last ${span} days`}
+            days={movements.days}
+            series={movements.series}
+          />
         )}
       </Card>
     </div>

@@ -43,7 +43,12 @@ export function Movements() {
       ),
     [skuQ, reasonQ, type, location, from, to],
   );
-  const list = useList(`all-movements|${skuQ}|${reasonQ}|${type}|${location}|${from}|${to}`, fetchPage, ['movements'], 100);
+  const list = useList(
+    `all-movements|${skuQ}|${reasonQ}|${type}|${location}|${from}|${to}`,
+    fetchPage,
+    ['movements'],
+    100,
+  );
   const filtered = Boolean(skuQ || reasonQ || type || location || from || to);
 
   return (

@@ -12,7 +12,20 @@ import { useSession } from '../lib/session.js';
 import type { Order, Page, Sku } from '../lib/types.js';
 import { Dialog } from '../components/Dialog.js';
 import { useToast } from '../components/Toasts.js';
-import { Button, Card, Chip, EmptyState, ErrorState, Facts, FormError, Loading, PageHeader, TextArea, TextField, fieldMessage } from '../components/ui.js';
+import {
+  Button,
+  Card,
+  Chip,
+  EmptyState,
+  ErrorState,
+  Facts,
+  FormError,
+  Loading,
+  PageHeader,
+  TextArea,
+  TextField,
+  fieldMessage,
+} from '../components/ui.js';
 
 type Action = 'hold' | 'release' | 'cancel' | 'edit' | null;
 
@@ -20,7 +33,10 @@ const orderTags = (id: string) => ['orders', `order:${id}`, 'stock', 'movements'
 
 export function OrderDetail({ id }: { id: string }) {
   const session = useSession();
-  const q = useQuery(`order|${id}`, (signal) => get<Order>(`/orders/${encodeURIComponent(id)}`, { signal }), ['orders', `order:${id}`]);
+  const q = useQuery(`order|${id}`, (signal) => get<Order>(`/orders/${encodeURIComponent(id)}`, { signal }), [
+    'orders',
+    `order:${id}`,
+  ]);
   const [action, setAction] = useState<Action>(null);
   const o = q.data;
   if (q.error && !o) {
@@ -42,11 +58,7 @@ export function OrderDetail({ id }: { id: string }) {
     <div>
       <PageHeader
         back={<Link to="/orders">← Orders</Link>}
-        title={
-          <>
-            Order {o.externalId ? o.externalId : <span className="mono">#{shortId(o.id)}</span>}
-          </>
-        }
+        title={<>Order {o.externalId ? o.externalId : <span className="mono">#{shortId(o.id)}</span>}</>}
         subtitle={
           <span className="chips">
             <Chip value={o.status} />
@@ -60,7 +72,11 @@ export function OrderDetail({ id }: { id: string }) {
         actions={
           canChange && live ? (
             <>
-              {o.status === 'open' ? <Button onClick={() => setAction('hold')}>Hold</Button> : <Button onClick={() => setAction('release')}>Release hold</Button>}
+              {o.status === 'open' ? (
+                <Button onClick={() => setAction('hold')}>Hold</Button>
+              ) : (
+                <Button onClick={() => setAction('release')}>Release hold</Button>
+              )}
               <Button onClick={() => setAction('edit')}>Edit lines</Button>
               {cancellable ? (
                 <Button variant="danger" onClick={() => setAction('cancel')}>
@@ -108,9 +124,15 @@ export function OrderDetail({ id }: { id: string }) {
                       <td>
                         {l.name}
                         <div className="chips small">
-                          {l.cancelledQuantity > 0 ? <Chip value="cancelled" label={`${num(l.cancelledQuantity)} cancelled`} /> : null}
-                          {l.backordered > 0 ? <Chip value="backordered" label={`${num(l.backordered)} backordered`} /> : null}
-                          {l.shippedQuantity > 0 ? <Chip value="shipped" label={`${num(l.shippedQuantity)} shipped`} /> : null}
+                          {l.cancelledQuantity > 0 ? (
+                            <Chip value="cancelled" label={`${num(l.cancelledQuantity)} cancelled`} />
+                          ) : null}
+                          {l.backordered > 0 ? (
+                            <Chip value="backordered" label={`${num(l.backordered)} backordered`} />
+                          ) : null}
+                          {l.shippedQuantity > 0 ? (
+                            <Chip value="shipped" label={`${num(l.shippedQuantity)} shipped`} />
+                          ) : null}
                         </div>
                       </td>
                       <td className="num">{num(l.quantity)}</td>
@@ -132,7 +154,9 @@ export function OrderDetail({ id }: { id: string }) {
                       <td className="num">{money(l.unitPriceMinor, o.currency)}</td>
                       <td className="num">
                         {money(l.totalMinor, o.currency)}
-                        {l.discountMinor > 0 ? <div className="muted small">−{money(l.discountMinor, o.currency)}</div> : null}
+                        {l.discountMinor > 0 ? (
+                          <div className="muted small">−{money(l.discountMinor, o.currency)}</div>
+                        ) : null}
                       </td>
                     </tr>
                   ))}
@@ -188,8 +212,18 @@ export function OrderDetail({ id }: { id: string }) {
             <Facts
               items={[
                 ['Name', o.customer.name ?? '—'],
-                ['Email', <a key="e" href={`mailto:${o.customer.email}`}>{o.customer.email}</a>],
-                ['Orders', <Link key="o" to={`/orders?q=${encodeURIComponent(o.customer.email)}`}>All orders</Link>],
+                [
+                  'Email',
+                  <a key="e" href={`mailto:${o.customer.email}`}>
+                    {o.customer.email}
+                  </a>,
+                ],
+                [
+                  'Orders',
+                  <Link key="o" to={`/orders?q=${encodeURIComponent(o.customer.email)}`}>
+                    All orders
+                  </Link>,
+                ],
               ]}
             />
           </Card>
@@ -200,7 +234,9 @@ export function OrderDetail({ id }: { id: string }) {
                   address['name'],
                   address['line1'],
                   address['line2'],
-                  [[address['city'], address['region']].filter(Boolean).join(', '), address['postalCode']].filter(Boolean).join(' '),
+                  [[address['city'], address['region']].filter(Boolean).join(', '), address['postalCode']]
+                    .filter(Boolean)
+                    .join(' '),
                   address['country'],
                 ]
                   .filter(Boolean)
@@ -229,7 +265,9 @@ export function OrderDetail({ id }: { id: string }) {
                       </td>
                       <td className="num">
                         {money(p.amountMinor, o.currency)}
-                        {p.refundedMinor > 0 ? <div className="muted small">−{money(p.refundedMinor, o.currency)} refunded</div> : null}
+                        {p.refundedMinor > 0 ? (
+                          <div className="muted small">−{money(p.refundedMinor, o.currency)} refunded</div>
+                        ) : null}
                       </td>
                     </tr>
                   ))}
@@ -238,18 +276,45 @@ export function OrderDetail({ id }: { id: string }) {
             )}
           </Card>
           <Card title="Details">
-            <Facts items={[['Order id', <span key="id" className="mono small">{o.id}</span>], ['Updated', when(o.updatedAt)], ['On shortage', o.onShortage], ['Version', String(o.version)]]} />
+            <Facts
+              items={[
+                [
+                  'Order id',
+                  <span key="id" className="mono small">
+                    {o.id}
+                  </span>,
+                ],
+                ['Updated', when(o.updatedAt)],
+                ['On shortage', o.onShortage],
+                ['Version', String(o.version)],
+              ]}
+            />
           </Card>
         </div>
       </div>
-      <HoldDialog order={o} open={action === 'hold' || action === 'release'} release={action === 'release'} onClose={() => setAction(null)} />
+      <HoldDialog
+        order={o}
+        open={action === 'hold' || action === 'release'}
+        release={action === 'release'}
+        onClose={() => setAction(null)}
+      />
       <CancelDialog order={o} open={action === 'cancel'} onClose={() => setAction(null)} />
       <EditDialog order={o} open={action === 'edit'} onClose={() => setAction(null)} />
     </div>
   );
 }
 
-function HoldDialog({ order, open, release, onClose }: { order: Order; open: boolean; release: boolean; onClose: () => void }) {
+function HoldDialog({
+  order,
+  open,
+  release,
+  onClose,
+}: {
+  order: Order;
+  open: boolean;
+  release: boolean;
+  onClose: () => void;
+}) {
   const toast = useToast();
   const [reason, setReason] = useState('');
   const [error, setError] = useState<unknown>(null);
@@ -275,13 +340,28 @@ function HoldDialog({ order, open, release, onClose }: { order: Order; open: boo
     }
   };
   return (
-    <Dialog open={open} title={release ? 'Release the hold?' : 'Put the order on hold'} onClose={onClose} onSubmit={() => void submit()} busy={busy} submitLabel={release ? 'Release' : 'Hold order'}>
+    <Dialog
+      open={open}
+      title={release ? 'Release the hold?' : 'Put the order on hold'}
+      onClose={onClose}
+      onSubmit={() => void submit()}
+      busy={busy}
+      submitLabel={release ? 'Release' : 'Hold order'}
+    >
       {release ? (
         <p>The order goes back to open and continues to fulfilment. Its allocations were kept.</p>
       ) : (
         <>
           <p className="muted">Allocated stock stays reserved for the order while it is on hold.</p>
-          <TextArea label="Reason" rows={2} value={reason} onChange={(e) => setReason(e.target.value)} error={fieldMessage(error, 'reason')} required placeholder="e.g. fraud check, address to confirm" />
+          <TextArea
+            label="Reason"
+            rows={2}
+            value={reason}
+            onChange={(e) => setReason(e.target.value)}
+            error={fieldMessage(error, 'reason')}
+            required
+            placeholder="e.g. fraud check, address to confirm"
+          />
         </>
       )}
       <FormError error={error} shown={['reason']} />
@@ -306,17 +386,31 @@ function CancelDialog({ order, open, onClose }: { order: Order; open: boolean; o
   const everything = open_lines.every((l) => Number(qty[l.id] ?? 0) === l.quantity - l.shippedQuantity);
   const submit = async () => {
     setError(null);
-    const lines = open_lines.map((l) => ({ sku: l.sku, quantity: Number(qty[l.id] ?? 0) })).filter((l) => l.quantity > 0);
+    const lines = open_lines
+      .map((l) => ({ sku: l.sku, quantity: Number(qty[l.id] ?? 0) }))
+      .filter((l) => l.quantity > 0);
     const bad = open_lines.findIndex((l) => {
       const n = Number(qty[l.id] ?? 0);
       return !Number.isInteger(n) || n < 0 || n > l.quantity - l.shippedQuantity;
     });
     if (bad >= 0) {
-      setError(new ApiError({ status: 400, title: 'Check the quantities', detail: `Line ${open_lines[bad]!.sku}: between 0 and ${open_lines[bad]!.quantity - open_lines[bad]!.shippedQuantity}.` }));
+      setError(
+        new ApiError({
+          status: 400,
+          title: 'Check the quantities',
+          detail: `Line ${open_lines[bad]!.sku}: between 0 and ${open_lines[bad]!.quantity - open_lines[bad]!.shippedQuantity}.`,
+        }),
+      );
       return;
     }
     if (lines.length === 0) {
-      setError(new ApiError({ status: 400, title: 'Nothing to cancel', detail: 'Set how many units to cancel on at least one line.' }));
+      setError(
+        new ApiError({
+          status: 400,
+          title: 'Nothing to cancel',
+          detail: 'Set how many units to cancel on at least one line.',
+        }),
+      );
       return;
     }
     setBusy(true);
@@ -325,7 +419,11 @@ function CancelDialog({ order, open, onClose }: { order: Order; open: boolean; o
         ...(everything ? {} : { lines }),
         ...(reason.trim() ? { reason: reason.trim() } : {}),
       });
-      toast(everything ? 'Order cancelled; its stock is available again' : 'Units cancelled; their stock is available again');
+      toast(
+        everything
+          ? 'Order cancelled; its stock is available again'
+          : 'Units cancelled; their stock is available again',
+      );
       invalidate(orderTags(order.id));
       onClose();
     } catch (err) {
@@ -335,8 +433,20 @@ function CancelDialog({ order, open, onClose }: { order: Order; open: boolean; o
     }
   };
   return (
-    <Dialog open={open} title="Cancel order or units" onClose={onClose} onSubmit={() => void submit()} busy={busy} submitLabel={everything ? 'Cancel order' : 'Cancel units'} submitVariant="danger" wide>
-      <p className="muted">Cancelled units release their stock at once. Leave every line at its full quantity to cancel the whole order.</p>
+    <Dialog
+      open={open}
+      title="Cancel order or units"
+      onClose={onClose}
+      onSubmit={() => void submit()}
+      busy={busy}
+      submitLabel={everything ? 'Cancel order' : 'Cancel units'}
+      submitVariant="danger"
+      wide
+    >
+      <p className="muted">
+        Cancelled units release their stock at once. Leave every line at its full quantity to cancel the whole
+        order.
+      </p>
       <table className="table compact">
         <thead>
           <tr>
@@ -373,7 +483,12 @@ function CancelDialog({ order, open, onClose }: { order: Order; open: boolean; o
           ))}
         </tbody>
       </table>
-      <TextField label="Reason (optional)" value={reason} onChange={(e) => setReason(e.target.value)} error={fieldMessage(error, 'reason')} />
+      <TextField
+        label="Reason (optional)"
+        value={reason}
+        onChange={(e) => setReason(e.target.value)}
+        error={fieldMessage(error, 'reason')}
+      />
       <FormError error={error} shown={['reason']} />
     </Dialog>
   );
@@ -388,13 +503,23 @@ function EditDialog({ order, open, onClose }: { order: Order; open: boolean; onC
   const [busy, setBusy] = useState(false);
   const [search, setSearch] = useState('');
   const q = useDebounced(search.trim(), 150);
-  const suggestions = useQuery(open && q ? `sku-suggest|${q}` : null, (signal) => get<Page<Sku>>(`/skus${qs({ q, limit: 8, active: true })}`, { signal }), ['skus']);
+  const suggestions = useQuery(
+    open && q ? `sku-suggest|${q}` : null,
+    (signal) => get<Page<Sku>>(`/skus${qs({ q, limit: 8, active: true })}`, { signal }),
+    ['skus'],
+  );
   useEffect(() => {
     if (!open) return;
     setLines(
       order.lines
         .filter((l) => l.quantity > 0)
-        .map((l) => ({ key: l.id, sku: l.sku, name: l.name, quantity: String(l.quantity), price: minorToDecimal(l.unitPriceMinor, order.currency) })),
+        .map((l) => ({
+          key: l.id,
+          sku: l.sku,
+          name: l.name,
+          quantity: String(l.quantity),
+          price: minorToDecimal(l.unitPriceMinor, order.currency),
+        })),
     );
     setError(null);
     setSearch('');
@@ -404,13 +529,28 @@ function EditDialog({ order, open, onClose }: { order: Order; open: boolean; onC
   const add = (s: Sku) => {
     setSearch('');
     if (lines.some((l) => l.sku.toUpperCase() === s.sku.toUpperCase())) return;
-    setLines((ls) => [...ls, { key: `new-${s.sku}`, sku: s.sku, name: s.name, quantity: '1', price: s.priceMinor === null ? '' : minorToDecimal(s.priceMinor, order.currency) }]);
+    setLines((ls) => [
+      ...ls,
+      {
+        key: `new-${s.sku}`,
+        sku: s.sku,
+        name: s.name,
+        quantity: '1',
+        price: s.priceMinor === null ? '' : minorToDecimal(s.priceMinor, order.currency),
+      },
+    ]);
   };
 
   const submit = async () => {
     setError(null);
     if (lines.length === 0) {
-      setError(new ApiError({ status: 400, title: 'An order needs a line', detail: 'To drop every line, cancel the order instead.' }));
+      setError(
+        new ApiError({
+          status: 400,
+          title: 'An order needs a line',
+          detail: 'To drop every line, cancel the order instead.',
+        }),
+      );
       return;
     }
     const body = lines.map((l, i) => {
@@ -419,17 +559,36 @@ function EditDialog({ order, open, onClose }: { order: Order; open: boolean; onC
     });
     const badQty = body.find((l) => !Number.isInteger(l.quantity) || l.quantity < 1);
     if (badQty) {
-      setError(new ApiError({ status: 400, title: 'Check the form', detail: 'Quantities are whole numbers from 1.', errors: [{ field: `lines.${badQty.i}.quantity`, message: 'must be a whole number from 1' }] }));
+      setError(
+        new ApiError({
+          status: 400,
+          title: 'Check the form',
+          detail: 'Quantities are whole numbers from 1.',
+          errors: [{ field: `lines.${badQty.i}.quantity`, message: 'must be a whole number from 1' }],
+        }),
+      );
       return;
     }
     const badPrice = body.find((l) => l.unitPriceMinor === null);
     if (badPrice) {
-      setError(new ApiError({ status: 400, title: 'Check the form', detail: 'Prices are amounts like 12.50.', errors: [{ field: `lines.${badPrice.i}.unitPriceMinor`, message: 'must be an amount like 12.50' }] }));
+      setError(
+        new ApiError({
+          status: 400,
+          title: 'Check the form',
+          detail: 'Prices are amounts like 12.50.',
+          errors: [{ field: `lines.${badPrice.i}.unitPriceMinor`, message: 'must be an amount like 12.50' }],
+        }),
+      );
       return;
     }
     setBusy(true);
     try {
-      await api('PATCH', `/orders/${order.id}`, { lines: body.map(({ sku, quantity, unitPriceMinor }) => ({ sku, quantity, unitPriceMinor })) }, { version: order.version });
+      await api(
+        'PATCH',
+        `/orders/${order.id}`,
+        { lines: body.map(({ sku, quantity, unitPriceMinor }) => ({ sku, quantity, unitPriceMinor })) },
+        { version: order.version },
+      );
       toast('Order updated and re-allocated');
       invalidate(orderTags(order.id));
       onClose();
@@ -440,10 +599,25 @@ function EditDialog({ order, open, onClose }: { order: Order; open: boolean; onC
       setBusy(false);
     }
   };
-  const shown = lines.flatMap((_, i) => [`lines.${i}.quantity`, `lines.${i}.unitPriceMinor`, `lines.${i}.sku`]);
+  const shown = lines.flatMap((_, i) => [
+    `lines.${i}.quantity`,
+    `lines.${i}.unitPriceMinor`,
+    `lines.${i}.sku`,
+  ]);
   return (
-    <Dialog open={open} title="Edit lines" onClose={onClose} onSubmit={() => void submit()} busy={busy} submitLabel="Save and re-allocate" wide>
-      <p className="muted">The order is re-allocated as a whole when you save; if stock is short it is refused and nothing changes.</p>
+    <Dialog
+      open={open}
+      title="Edit lines"
+      onClose={onClose}
+      onSubmit={() => void submit()}
+      busy={busy}
+      submitLabel="Save and re-allocate"
+      wide
+    >
+      <p className="muted">
+        The order is re-allocated as a whole when you save; if stock is short it is refused and nothing
+        changes.
+      </p>
       <table className="table compact edit-lines">
         <thead>
           <tr>
@@ -477,7 +651,11 @@ function EditDialog({ order, open, onClose }: { order: Order; open: boolean; onC
                     aria-label={`Quantity of ${l.sku}`}
                     aria-invalid={qErr ? true : undefined}
                     value={l.quantity}
-                    onChange={(e) => setLines((ls) => ls.map((x) => (x.key === l.key ? { ...x, quantity: e.target.value } : x)))}
+                    onChange={(e) =>
+                      setLines((ls) =>
+                        ls.map((x) => (x.key === l.key ? { ...x, quantity: e.target.value } : x)),
+                      )
+                    }
                   />
                   {qErr ? <div className="field-error">{qErr}</div> : null}
                 </td>
@@ -488,12 +666,19 @@ function EditDialog({ order, open, onClose }: { order: Order; open: boolean; onC
                     aria-label={`Unit price of ${l.sku}`}
                     aria-invalid={pErr ? true : undefined}
                     value={l.price}
-                    onChange={(e) => setLines((ls) => ls.map((x) => (x.key === l.key ? { ...x, price: e.target.value } : x)))}
+                    onChange={(e) =>
+                      setLines((ls) => ls.map((x) => (x.key === l.key ? { ...x, price: e.target.value } : x)))
+                    }
                   />
                   {pErr ? <div className="field-error">{pErr}</div> : null}
                 </td>
                 <td>
-                  <Button size="sm" variant="ghost" aria-label={`Remove ${l.sku}`} onClick={() => setLines((ls) => ls.filter((x) => x.key !== l.key))}>
+                  <Button
+                    size="sm"
+                    variant="ghost"
+                    aria-label={`Remove ${l.sku}`}
+                    onClick={() => setLines((ls) => ls.filter((x) => x.key !== l.key))}
+                  >
                     Remove
                   </Button>
                 </td>
@@ -523,7 +708,8 @@ function EditDialog({ order, open, onClose }: { order: Order; open: boolean; onC
             {suggestions.data.items.map((s) => (
               <li key={s.id}>
                 <button type="button" onClick={() => add(s)}>
-                  <span className="mono">{s.sku}</span> {s.name} <span className="muted">{money(s.priceMinor, s.currency)}</span>
+                  <span className="mono">{s.sku}</span> {s.name}{' '}
+                  <span className="muted">{money(s.priceMinor, s.currency)}</span>
                 </button>
               </li>
             ))}

@@ -19,7 +19,15 @@ const statuses = [
 type StatusFilter = (typeof statuses)[number]['value'];
 
 const fulfilments = ['unallocated', 'backordered', 'allocated', 'partially_shipped', 'shipped', 'delivered'];
-const payments = ['unpaid', 'authorized', 'partially_paid', 'paid', 'partially_refunded', 'refunded', 'failed'];
+const payments = [
+  'unpaid',
+  'authorized',
+  'partially_paid',
+  'paid',
+  'partially_refunded',
+  'refunded',
+  'failed',
+];
 
 const columns: Column<OrderSummaryRow>[] = [
   {
@@ -32,7 +40,12 @@ const columns: Column<OrderSummaryRow>[] = [
       </Link>
     ),
   },
-  { key: 'date', header: 'Date', width: '175px', render: (o) => <time dateTime={o.createdAt}>{when(o.createdAt)}</time> },
+  {
+    key: 'date',
+    header: 'Date',
+    width: '175px',
+    render: (o) => <time dateTime={o.createdAt}>{when(o.createdAt)}</time>,
+  },
   {
     key: 'customer',
     header: 'Customer',
@@ -57,8 +70,21 @@ const columns: Column<OrderSummaryRow>[] = [
       </span>
     ),
   },
-  { key: 'items', header: 'Lines', width: '60px', align: 'right', optional: true, render: (o) => num(o.lineCount) },
-  { key: 'total', header: 'Total', width: '110px', align: 'right', render: (o) => money(o.totalMinor, o.currency) },
+  {
+    key: 'items',
+    header: 'Lines',
+    width: '60px',
+    align: 'right',
+    optional: true,
+    render: (o) => num(o.lineCount),
+  },
+  {
+    key: 'total',
+    header: 'Total',
+    width: '110px',
+    align: 'right',
+    render: (o) => money(o.totalMinor, o.currency),
+  },
 ];
 
 export function Orders() {
@@ -120,11 +146,20 @@ export function Orders() {
           />
           <Kbd>/</Kbd>
         </div>
-        <Segmented label="Status" value={status} onChange={(v) => setQuery({ status: v === 'all' ? null : v })} options={statuses} />
+        <Segmented
+          label="Status"
+          value={status}
+          onChange={(v) => setQuery({ status: v === 'all' ? null : v })}
+          options={statuses}
+        />
         <label className="sr-only" htmlFor="order-fulfilment">
           Fulfilment status
         </label>
-        <select id="order-fulfilment" value={fulfillmentStatus} onChange={(e) => setQuery({ fulfillmentStatus: e.target.value })}>
+        <select
+          id="order-fulfilment"
+          value={fulfillmentStatus}
+          onChange={(e) => setQuery({ fulfillmentStatus: e.target.value })}
+        >
           <option value="">Any fulfilment</option>
           {fulfilments.map((f) => (
             <option key={f} value={f}>
@@ -135,7 +170,11 @@ export function Orders() {
         <label className="sr-only" htmlFor="order-payment">
           Payment status
         </label>
-        <select id="order-payment" value={paymentStatus} onChange={(e) => setQuery({ paymentStatus: e.target.value })}>
+        <select
+          id="order-payment"
+          value={paymentStatus}
+          onChange={(e) => setQuery({ paymentStatus: e.target.value })}
+        >
           <option value="">Any payment</option>
           {payments.map((p) => (
             <option key={p} value={p}>
@@ -149,8 +188,14 @@ export function Orders() {
       ) : !list.items ? (
         <Loading rows={8} />
       ) : list.items.length === 0 ? (
-        <EmptyState title={q || status !== 'all' || fulfillmentStatus || paymentStatus ? 'No order matches' : 'No orders yet'}>
-          {q ? 'Search takes a whole order id, channel order id or email.' : 'Orders placed through the API or a channel appear here as they arrive.'}
+        <EmptyState
+          title={
+            q || status !== 'all' || fulfillmentStatus || paymentStatus ? 'No order matches' : 'No orders yet'
+          }
+        >
+          {q
+            ? 'Search takes a whole order id, channel order id or email.'
+            : 'Orders placed through the API or a channel appear here as they arrive.'}
         </EmptyState>
       ) : (
         <DataTable

@@ -11,7 +11,19 @@ import type { Page, Reservation } from '../lib/types.js';
 import { DataTable, type Column } from '../components/DataTable.js';
 import { Dialog } from '../components/Dialog.js';
 import { useToast } from '../components/Toasts.js';
-import { Button, Chip, EmptyState, ErrorState, FormError, Loading, PageHeader, Segmented, SelectField, TextField, fieldMessage } from '../components/ui.js';
+import {
+  Button,
+  Chip,
+  EmptyState,
+  ErrorState,
+  FormError,
+  Loading,
+  PageHeader,
+  Segmented,
+  SelectField,
+  TextField,
+  fieldMessage,
+} from '../components/ui.js';
 
 type Status = 'active' | 'released' | 'expired' | 'converted' | 'all';
 
@@ -25,7 +37,10 @@ export function Reservations() {
   const [busy, setBusy] = useState<string | null>(null);
   const fetchPage = useCallback(
     (cursor: string | null, limit: number, signal: AbortSignal) =>
-      get<Page<Reservation>>(`/reservations${qs({ status: status === 'all' ? undefined : status, limit, cursor })}`, { signal }),
+      get<Page<Reservation>>(
+        `/reservations${qs({ status: status === 'all' ? undefined : status, limit, cursor })}`,
+        { signal },
+      ),
     [status],
   );
   const list = useList(`reservations|${status}`, fetchPage, ['reservations'], 100, 200);
@@ -36,7 +51,11 @@ export function Reservations() {
     try {
       if (what === 'extend') await post(`/reservations/${r.id}/extend`, { ttlSeconds: 15 * 60 });
       else await api('DELETE', `/reservations/${r.id}`);
-      toast(what === 'extend' ? `Reservation of ${r.sku} extended by 15 minutes` : `Reservation of ${r.sku} released`);
+      toast(
+        what === 'extend'
+          ? `Reservation of ${r.sku} extended by 15 minutes`
+          : `Reservation of ${r.sku} released`,
+      );
       invalidate(['reservations', 'stock']);
     } catch (err) {
       toast(err instanceof Error ? err.message : 'That did not work', 'error');
@@ -46,9 +65,27 @@ export function Reservations() {
   };
 
   const columns: Column<Reservation>[] = [
-    { key: 'sku', header: 'SKU', width: 'minmax(140px, 1fr)', render: (r) => <Link to={`/catalog/${encodeURIComponent(r.sku)}`} className="mono">{r.sku}</Link> },
+    {
+      key: 'sku',
+      header: 'SKU',
+      width: 'minmax(140px, 1fr)',
+      render: (r) => (
+        <Link to={`/catalog/${encodeURIComponent(r.sku)}`} className="mono">
+          {r.sku}
+        </Link>
+      ),
+    },
     { key: 'qty', header: 'Quantity', width: '90px', align: 'right', render: (r) => num(r.quantity) },
-    { key: 'where', header: 'Held at', width: 'minmax(140px, 1fr)', render: (r) => r.allocations.map((a) => `${num(a.quantity)} × ${a.location}${a.lot ? ` (${a.lot})` : ''}`).join(', ') || (r.location ?? 'any') },
+    {
+      key: 'where',
+      header: 'Held at',
+      width: 'minmax(140px, 1fr)',
+      render: (r) =>
+        r.allocations
+          .map((a) => `${num(a.quantity)} × ${a.location}${a.lot ? ` (${a.lot})` : ''}`)
+          .join(', ') ||
+        (r.location ?? 'any'),
+    },
     { key: 'status', header: 'Status', width: '110px', render: (r) => <Chip value={r.status} /> },
     {
       key: 'expires',
@@ -60,7 +97,17 @@ export function Reservations() {
         </time>
       ),
     },
-    { key: 'ref', header: 'Reference', width: 'minmax(120px, 1fr)', render: (r) => (r.orderId ? <Link to={`/orders/${r.orderId}`}>Order</Link> : (r.reference ?? <span className="muted">—</span>)) },
+    {
+      key: 'ref',
+      header: 'Reference',
+      width: 'minmax(120px, 1fr)',
+      render: (r) =>
+        r.orderId ? (
+          <Link to={`/orders/${r.orderId}`}>Order</Link>
+        ) : (
+          (r.reference ?? <span className="muted">—</span>)
+        ),
+    },
   ];
   if (canReserve) {
     columns.push({
@@ -70,10 +117,22 @@ export function Reservations() {
       render: (r) =>
         r.status === 'active' ? (
           <span className="row-actions">
-            <Button size="sm" variant="ghost" busy={busy === r.id} onClick={() => void act(r, 'extend')} aria-label={`Extend reservation of ${r.sku}`}>
+            <Button
+              size="sm"
+              variant="ghost"
+              busy={busy === r.id}
+              onClick={() => void act(r, 'extend')}
+              aria-label={`Extend reservation of ${r.sku}`}
+            >
               +15 min
             </Button>
-            <Button size="sm" variant="ghost" busy={busy === r.id} onClick={() => void act(r, 'release')} aria-label={`Release reservation of ${r.sku}`}>
+            <Button
+              size="sm"
+              variant="ghost"
+              busy={busy === r.id}
+              onClick={() => void act(r, 'release')}
+              aria-label={`Release reservation of ${r.sku}`}
+            >
               Release
             </Button>
           </span>
@@ -115,7 +174,14 @@ export function Reservations() {
       ) : list.items.length === 0 ? (
         <EmptyState title={status === 'active' ? 'No active reservations' : 'No reservations'} />
       ) : (
-        <DataTable label="Reservations" rows={list.items} columns={columns} rowKey={(r) => r.id} hasMore={list.hasMore} onEndReached={() => void list.more()} />
+        <DataTable
+          label="Reservations"
+          rows={list.items}
+          columns={columns}
+          rowKey={(r) => r.id}
+          hasMore={list.hasMore}
+          onEndReached={() => void list.more()}
+        />
       )}
       <NewReservationDialog open={creating} onClose={() => setCreating(false)} />
     </div>
@@ -163,10 +229,29 @@ function NewReservationDialog({ open, onClose }: { open: boolean; onClose: () =>
     }
   };
   return (
-    <Dialog open={open} title="New reservation" onClose={onClose} onSubmit={() => void submit()} busy={busy} submitLabel="Reserve">
+    <Dialog
+      open={open}
+      title="New reservation"
+      onClose={onClose}
+      onSubmit={() => void submit()}
+      busy={busy}
+      submitLabel="Reserve"
+    >
       <div className="form-grid">
-        <TextField label="SKU" value={sku} onChange={(e) => setSku(e.target.value)} error={fieldMessage(error, 'sku')} required autoComplete="off" />
-        <SelectField label="Location" value={location} onChange={(e) => setLocation(e.target.value)} error={fieldMessage(error, 'location')}>
+        <TextField
+          label="SKU"
+          value={sku}
+          onChange={(e) => setSku(e.target.value)}
+          error={fieldMessage(error, 'sku')}
+          required
+          autoComplete="off"
+        />
+        <SelectField
+          label="Location"
+          value={location}
+          onChange={(e) => setLocation(e.target.value)}
+          error={fieldMessage(error, 'location')}
+        >
           <option value="">Any sellable location</option>
           {locations.data
             ?.filter((l) => l.sellable)
@@ -176,9 +261,34 @@ function NewReservationDialog({ open, onClose }: { open: boolean; onClose: () =>
               </option>
             ))}
         </SelectField>
-        <TextField label="Quantity" type="number" min={1} step={1} value={quantity} onChange={(e) => setQuantity(e.target.value)} error={fieldMessage(error, 'quantity')} required />
-        <TextField label="Hold for (minutes)" type="number" min={1} step={1} value={minutes} onChange={(e) => setMinutes(e.target.value)} error={fieldMessage(error, 'ttlSeconds')} required />
-        <TextField label="Reference (optional)" value={reference} onChange={(e) => setReference(e.target.value)} error={fieldMessage(error, 'reference')} className="span-2" placeholder="Cart or channel reference" />
+        <TextField
+          label="Quantity"
+          type="number"
+          min={1}
+          step={1}
+          value={quantity}
+          onChange={(e) => setQuantity(e.target.value)}
+          error={fieldMessage(error, 'quantity')}
+          required
+        />
+        <TextField
+          label="Hold for (minutes)"
+          type="number"
+          min={1}
+          step={1}
+          value={minutes}
+          onChange={(e) => setMinutes(e.target.value)}
+          error={fieldMessage(error, 'ttlSeconds')}
+          required
+        />
+        <TextField
+          label="Reference (optional)"
+          value={reference}
+          onChange={(e) => setReference(e.target.value)}
+          error={fieldMessage(error, 'reference')}
+          className="span-2"
+          placeholder="Cart or channel reference"
+        />
       </div>
       <FormError error={error} shown={['sku', 'location', 'quantity', 'ttlSeconds', 'reference']} />
     </Dialog>

@@ -48,7 +48,7 @@ function SignInForm({ reason, onSetup }: { reason?: string | undefined; onSetup:
     }
   };
   return (
-    <form onSubmit={submit} noValidate aria-labelledby="signin-title">
+    <form onSubmit={(e) => void submit(e)} noValidate aria-labelledby="signin-title">
       <h2 id="signin-title">Sign in</h2>
       {reason ? (
         <div className="alert alert-info" role="status">
@@ -121,7 +121,7 @@ function SetupForm({ onBack }: { onBack: () => void }) {
     }
   };
   return (
-    <form onSubmit={submit} noValidate aria-labelledby="setup-title">
+    <form onSubmit={(e) => void submit(e)} noValidate aria-labelledby="setup-title">
       <h2 id="setup-title">Create the first admin</h2>
       <p className="muted">
         Paste the admin API key Kibble printed when it first started (or create one with{' '}
@@ -139,7 +139,14 @@ function SetupForm({ onBack }: { onBack: () => void }) {
         error={keyError}
         placeholder="kbl_…"
       />
-      <TextField label="Your name" name="name" autoComplete="name" value={name} onChange={(e) => setName(e.target.value)} error={fieldMessage(error, 'name')} />
+      <TextField
+        label="Your name"
+        name="name"
+        autoComplete="name"
+        value={name}
+        onChange={(e) => setName(e.target.value)}
+        error={fieldMessage(error, 'name')}
+      />
       <TextField
         label="Email"
         type="email"

@@ -19,7 +19,11 @@ type DialogState = { action: StockAction; location?: string; lot?: string } | nu
 
 export function SkuDetail({ sku }: { sku: string }) {
   const session = useSession();
-  const q = useQuery(`sku|${sku.toUpperCase()}`, (signal) => get<Sku>(`/skus/${encodeURIComponent(sku)}`, { signal }), ['skus', skuTag(sku)]);
+  const q = useQuery(
+    `sku|${sku.toUpperCase()}`,
+    (signal) => get<Sku>(`/skus/${encodeURIComponent(sku)}`, { signal }),
+    ['skus', skuTag(sku)],
+  );
   const [dialog, setDialog] = useState<DialogState>(null);
 
   if (q.error && !q.data) {
@@ -65,7 +69,13 @@ export function SkuDetail({ sku }: { sku: string }) {
       />
       <div className="detail-grid">
         <div className="detail-main">
-          <StockCard sku={s} canMove={canMove} onAction={(action, location, lot) => setDialog({ action, ...(location ? { location } : {}), ...(lot ? { lot } : {}) })} />
+          <StockCard
+            sku={s}
+            canMove={canMove}
+            onAction={(action, location, lot) =>
+              setDialog({ action, ...(location ? { location } : {}), ...(lot ? { lot } : {}) })
+            }
+          />
           <MovementsCard sku={s} />
         </div>
         <div className="detail-side">
@@ -76,11 +86,26 @@ export function SkuDetail({ sku }: { sku: string }) {
                 ['Cost', money(s.costMinor, s.currency)],
                 ['Unit', s.unit],
                 ['Tax class', s.taxClass ?? '—'],
-                ['Tracking', s.tracking === 'lot' ? 'Lots with expiry' : s.tracking === 'serial' ? 'Serial numbers' : 'None'],
+                [
+                  'Tracking',
+                  s.tracking === 'lot'
+                    ? 'Lots with expiry'
+                    : s.tracking === 'serial'
+                      ? 'Serial numbers'
+                      : 'None',
+                ],
                 ['Shelf life', s.shelfLifeDays ? `${num(s.shelfLifeDays)} days` : '—'],
-                ['Min. remaining shelf life', s.minRemainingShelfLifeDays ? `${num(s.minRemainingShelfLifeDays)} days` : '—'],
+                [
+                  'Min. remaining shelf life',
+                  s.minRemainingShelfLifeDays ? `${num(s.minRemainingShelfLifeDays)} days` : '—',
+                ],
                 ['Weight', s.weightGrams !== null ? `${num(s.weightGrams)} g` : '—'],
-                ['Dimensions', dims.length && dims.width && dims.height ? `${dims.length} × ${dims.width} × ${dims.height} mm` : '—'],
+                [
+                  'Dimensions',
+                  dims.length && dims.width && dims.height
+                    ? `${dims.length} × ${dims.width} × ${dims.height} mm`
+                    : '—',
+                ],
               ]}
             />
           </Card>
@@ -149,12 +174,26 @@ export function SkuDetail({ sku }: { sku: string }) {
           ) : null}
         </div>
       </div>
-      <StockDialog sku={s} action={dialog?.action ?? null} location={dialog?.location} lot={dialog?.lot} onClose={() => setDialog(null)} />
+      <StockDialog
+        sku={s}
+        action={dialog?.action ?? null}
+        location={dialog?.location}
+        lot={dialog?.lot}
+        onClose={() => setDialog(null)}
+      />
     </div>
   );
 }
 
-function StockCard({ sku, canMove, onAction }: { sku: Sku; canMove: boolean; onAction: (a: StockAction, location?: string, lot?: string) => void }) {
+function StockCard({
+  sku,
+  canMove,
+  onAction,
+}: {
+  sku: Sku;
+  canMove: boolean;
+  onAction: (a: StockAction, location?: string, lot?: string) => void;
+}) {
   const stock = useStock(sku.sku);
   const [open, setOpen] = useState<Record<string, boolean>>({});
   const today = new Date().toISOString().slice(0, 10);
@@ -166,7 +205,9 @@ function StockCard({ sku, canMove, onAction }: { sku: Sku; canMove: boolean; onA
       ) : !st ? (
         <Loading rows={3} />
       ) : st.locations.length === 0 ? (
-        <EmptyState title="No stock anywhere yet">{canMove ? 'Receive stock to get started.' : null}</EmptyState>
+        <EmptyState title="No stock anywhere yet">
+          {canMove ? 'Receive stock to get started.' : null}
+        </EmptyState>
       ) : (
         <>
           <div className="totals" aria-label="Totals">
@@ -242,11 +283,21 @@ function StockCard({ sku, canMove, onAction }: { sku: Sku; canMove: boolean; onA
                         <td className="num strong">{num(l.available)}</td>
                         {canMove ? (
                           <td className="row-actions">
-                            <Button size="sm" variant="ghost" onClick={() => onAction('adjust', l.location)} aria-label={`Adjust stock at ${l.location}`}>
+                            <Button
+                              size="sm"
+                              variant="ghost"
+                              onClick={() => onAction('adjust', l.location)}
+                              aria-label={`Adjust stock at ${l.location}`}
+                            >
                               Adjust
                             </Button>
                             {l.quarantined > 0 ? (
-                              <Button size="sm" variant="ghost" onClick={() => onAction('release', l.location)} aria-label={`Release quarantine at ${l.location}`}>
+                              <Button
+                                size="sm"
+                                variant="ghost"
+                                onClick={() => onAction('release', l.location)}
+                                aria-label={`Release quarantine at ${l.location}`}
+                              >
                                 Release
                               </Button>
                             ) : null}
@@ -262,7 +313,11 @@ function StockCard({ sku, canMove, onAction }: { sku: Sku; canMove: boolean; onA
                                   <span className="lot-label">
                                     Lot <span className="mono">{t.lot}</span>
                                   </span>{' '}
-                                  {t.status === 'recalled' ? <Chip value="recalled" /> : expired ? <Chip value="expired" tone="red" /> : null}
+                                  {t.status === 'recalled' ? (
+                                    <Chip value="recalled" />
+                                  ) : expired ? (
+                                    <Chip value="expired" tone="red" />
+                                  ) : null}
                                   <div className="muted small">expires {day(t.expiresOn)}</div>
                                 </td>
                                 <td className="mono">{t.bin ?? '—'}</td>
@@ -273,7 +328,12 @@ function StockCard({ sku, canMove, onAction }: { sku: Sku; canMove: boolean; onA
                                 <td className="num">{num(t.available)}</td>
                                 {canMove ? (
                                   <td className="row-actions">
-                                    <Button size="sm" variant="ghost" onClick={() => onAction('adjust', l.location, t.lot)} aria-label={`Adjust lot ${t.lot} at ${l.location}`}>
+                                    <Button
+                                      size="sm"
+                                      variant="ghost"
+                                      onClick={() => onAction('adjust', l.location, t.lot)}
+                                      aria-label={`Adjust lot ${t.lot} at ${l.location}`}
+                                    >
                                       Adjust
                                     </Button>
                                   </td>
@@ -290,7 +350,8 @@ function StockCard({ sku, canMove, onAction }: { sku: Sku; canMove: boolean; onA
           </div>
           {st.components ? (
             <p className="muted small">
-              A bundle has no stock of its own: it is available where all of its components are ({st.components.map((c) => `${c.sku} ${num(c.available)}`).join(', ')}).
+              A bundle has no stock of its own: it is available where all of its components are (
+              {st.components.map((c) => `${c.sku} ${num(c.available)}`).join(', ')}).
             </p>
           ) : null}
         </>
@@ -305,10 +366,18 @@ function MovementsCard({ sku }: { sku: Sku }) {
   const stock = useStock(sku.sku);
   const fetchPage = useCallback(
     (cursor: string | null, limit: number, signal: AbortSignal) =>
-      get<Page<Movement>>(`/stock/${encodeURIComponent(sku.sku)}/movements${qs({ limit, cursor, type, location })}`, { signal }),
+      get<Page<Movement>>(
+        `/stock/${encodeURIComponent(sku.sku)}/movements${qs({ limit, cursor, type, location })}`,
+        { signal },
+      ),
     [sku.sku, type, location],
   );
-  const list = useList(`movements|${sku.sku}|${type}|${location}`, fetchPage, ['movements', skuTag(sku.sku)], 50);
+  const list = useList(
+    `movements|${sku.sku}|${type}|${location}`,
+    fetchPage,
+    ['movements', skuTag(sku.sku)],
+    50,
+  );
   if (sku.isBundle) return null;
   return (
     <Card

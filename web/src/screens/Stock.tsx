@@ -39,7 +39,10 @@ export function StockScreen() {
 
   const fetchPage = useCallback(
     (cursor: string | null, limit: number, signal: AbortSignal) =>
-      get<Page<StockRow>>(`/reports/stock${qs({ q, location, filter: filter === 'all' ? undefined : filter, limit, cursor })}`, { signal }),
+      get<Page<StockRow>>(
+        `/reports/stock${qs({ q, location, filter: filter === 'all' ? undefined : filter, limit, cursor })}`,
+        { signal },
+      ),
     [q, location, filter],
   );
   const list = useList(`stock-list|${q}|${location}|${filter}`, fetchPage, ['stock'], 200, 1000);
@@ -56,26 +59,64 @@ export function StockScreen() {
         </Link>
       ),
     },
-    { key: 'name', header: 'Name', width: 'minmax(160px, 2fr)', render: (r) => <span className="truncate">{r.name}</span> },
-    { key: 'location', header: 'Location', width: '80px', render: (r) => (r.sellable ? r.location : <span title="Not sellable">{r.location} ⦸</span>) },
-    { key: 'bin', header: 'Bin', width: '70px', optional: true, render: (r) => <span className="mono">{r.bin ?? '—'}</span> },
+    {
+      key: 'name',
+      header: 'Name',
+      width: 'minmax(160px, 2fr)',
+      render: (r) => <span className="truncate">{r.name}</span>,
+    },
+    {
+      key: 'location',
+      header: 'Location',
+      width: '80px',
+      render: (r) => (r.sellable ? r.location : <span title="Not sellable">{r.location} ⦸</span>),
+    },
+    {
+      key: 'bin',
+      header: 'Bin',
+      width: '70px',
+      optional: true,
+      render: (r) => <span className="mono">{r.bin ?? '—'}</span>,
+    },
     {
       key: 'lots',
       header: 'Lots',
       width: '110px',
       optional: true,
-      render: (r) => (r.lots > 0 ? <span title={`next expiry ${day(r.nextExpiry)}`}>{num(r.lots)} · {day(r.nextExpiry)}</span> : <span className="muted">—</span>),
+      render: (r) =>
+        r.lots > 0 ? (
+          <span title={`next expiry ${day(r.nextExpiry)}`}>
+            {num(r.lots)} · {day(r.nextExpiry)}
+          </span>
+        ) : (
+          <span className="muted">—</span>
+        ),
     },
     { key: 'onHand', header: 'On hand', width: '80px', align: 'right', render: (r) => num(r.onHand) },
     { key: 'allocated', header: 'Allocated', width: '85px', align: 'right', render: (r) => num(r.allocated) },
-    { key: 'quarantined', header: 'Quarant.', width: '80px', align: 'right', render: (r) => (r.quarantined > 0 ? <span className="tone-red">{num(r.quarantined)}</span> : '0') },
-    { key: 'safety', header: 'Safety', width: '70px', align: 'right', optional: true, render: (r) => <span className="muted">{num(r.safetyStock)}</span> },
+    {
+      key: 'quarantined',
+      header: 'Quarant.',
+      width: '80px',
+      align: 'right',
+      render: (r) => (r.quarantined > 0 ? <span className="tone-red">{num(r.quarantined)}</span> : '0'),
+    },
+    {
+      key: 'safety',
+      header: 'Safety',
+      width: '70px',
+      align: 'right',
+      optional: true,
+      render: (r) => <span className="muted">{num(r.safetyStock)}</span>,
+    },
     {
       key: 'available',
       header: 'Available',
       width: '85px',
       align: 'right',
-      render: (r) => <strong className={r.available === 0 && r.sellable ? 'tone-red' : ''}>{num(r.available)}</strong>,
+      render: (r) => (
+        <strong className={r.available === 0 && r.sellable ? 'tone-red' : ''}>{num(r.available)}</strong>
+      ),
     },
   ];
   if (canMove) {
@@ -84,7 +125,12 @@ export function StockScreen() {
       header: <span className="sr-only">Actions</span>,
       width: '84px',
       render: (r) => (
-        <Button size="sm" variant="ghost" onClick={() => setAction({ action: 'adjust', sku: r.sku, location: r.location })} aria-label={`Adjust ${r.sku} at ${r.location}`}>
+        <Button
+          size="sm"
+          variant="ghost"
+          onClick={() => setAction({ action: 'adjust', sku: r.sku, location: r.location })}
+          aria-label={`Adjust ${r.sku} at ${r.location}`}
+        >
           Adjust
         </Button>
       ),
@@ -124,7 +170,12 @@ export function StockScreen() {
             </option>
           ))}
         </select>
-        <Segmented label="Show" value={filter} onChange={(v) => setQuery({ filter: v === 'all' ? null : v })} options={filters} />
+        <Segmented
+          label="Show"
+          value={filter}
+          onChange={(v) => setQuery({ filter: v === 'all' ? null : v })}
+          options={filters}
+        />
       </div>
       {list.error && !list.items ? (
         <ErrorState error={list.error} onRetry={list.refetch} />
@@ -132,7 +183,9 @@ export function StockScreen() {
         <Loading rows={8} />
       ) : list.items.length === 0 ? (
         <EmptyState title="Nothing matches">
-          {filter === 'all' && !q ? 'No stock has been received yet.' : 'Try another filter, location or search.'}
+          {filter === 'all' && !q
+            ? 'No stock has been received yet.'
+            : 'Try another filter, location or search.'}
         </EmptyState>
       ) : (
         <DataTable
@@ -151,8 +204,22 @@ export function StockScreen() {
   );
 }
 
-function QuickAction({ action, sku, location, onClose }: { action: StockAction; sku: string; location: string; onClose: () => void }) {
-  const q = useQuery(`sku|${sku.toUpperCase()}`, (signal) => get<Sku>(`/skus/${encodeURIComponent(sku)}`, { signal }), ['skus']);
+function QuickAction({
+  action,
+  sku,
+  location,
+  onClose,
+}: {
+  action: StockAction;
+  sku: string;
+  location: string;
+  onClose: () => void;
+}) {
+  const q = useQuery(
+    `sku|${sku.toUpperCase()}`,
+    (signal) => get<Sku>(`/skus/${encodeURIComponent(sku)}`, { signal }),
+    ['skus'],
+  );
   if (!q.data) return null;
   return <StockDialog sku={q.data} action={action} location={location} onClose={onClose} />;
 }

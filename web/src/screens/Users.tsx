@@ -8,19 +8,36 @@ import { useSession } from '../lib/session.js';
 import type { User } from '../lib/types.js';
 import { Dialog } from '../components/Dialog.js';
 import { useToast } from '../components/Toasts.js';
-import { Button, Card, Chip, EmptyState, ErrorState, FormError, Loading, PageHeader, SelectField, TextField, fieldMessage } from '../components/ui.js';
+import {
+  Button,
+  Card,
+  Chip,
+  EmptyState,
+  ErrorState,
+  FormError,
+  Loading,
+  PageHeader,
+  SelectField,
+  TextField,
+  fieldMessage,
+} from '../components/ui.js';
 
 /** A random password to hand over (the user should change it). */
 function randomPassword(): string {
   const alphabet = 'abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
   const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return [...bytes].map((b) => alphabet[b % alphabet.length]).join('').replace(/(.{4})(?=.)/g, '$1-');
+  return [...bytes]
+    .map((b) => alphabet[b % alphabet.length])
+    .join('')
+    .replace(/(.{4})(?=.)/g, '$1-');
 }
 
 export function Users() {
   const session = useSession();
   const toast = useToast();
-  const q = useQuery('users', (signal) => get<{ items: User[] }>('/users', { signal }).then((r) => r.items), ['users']);
+  const q = useQuery('users', (signal) => get<{ items: User[] }>('/users', { signal }).then((r) => r.items), [
+    'users',
+  ]);
   const [creating, setCreating] = useState(false);
   const [resetting, setResetting] = useState<User | null>(null);
 
@@ -85,7 +102,13 @@ export function Users() {
                           id={`role-${u.id}`}
                           value={u.role}
                           disabled={self}
-                          onChange={(e) => void change(u, { role: e.target.value }, `${u.name} is now ${roleLabels[e.target.value as Role]}`)}
+                          onChange={(e) =>
+                            void change(
+                              u,
+                              { role: e.target.value },
+                              `${u.name} is now ${roleLabels[e.target.value as Role]}`,
+                            )
+                          }
                         >
                           {roles.map((r) => (
                             <option key={r} value={r}>
@@ -102,11 +125,23 @@ export function Users() {
                         </Button>
                         {!self ? (
                           u.disabledAt ? (
-                            <Button size="sm" variant="ghost" onClick={() => void change(u, { disabled: false }, `${u.name} can sign in again`)}>
+                            <Button
+                              size="sm"
+                              variant="ghost"
+                              onClick={() =>
+                                void change(u, { disabled: false }, `${u.name} can sign in again`)
+                              }
+                            >
                               Enable
                             </Button>
                           ) : (
-                            <Button size="sm" variant="ghost" onClick={() => void change(u, { disabled: true }, `${u.name} is disabled and signed out`)}>
+                            <Button
+                              size="sm"
+                              variant="ghost"
+                              onClick={() =>
+                                void change(u, { disabled: true }, `${u.name} is disabled and signed out`)
+                              }
+                            >
                               Disable
                             </Button>
                           )
@@ -127,13 +162,15 @@ export function Users() {
             <strong>Admin</strong>: everything, including users and API keys.
           </li>
           <li>
-            <strong>Warehouse</strong>: receive, adjust, transfer, quarantine and count stock; edit the catalog and locations.
+            <strong>Warehouse</strong>: receive, adjust, transfer, quarantine and count stock; edit the
+            catalog and locations.
           </li>
           <li>
             <strong>Procurement</strong>: edit the catalog.
           </li>
           <li>
-            <strong>Sales</strong> and <strong>Customer service</strong>: place, edit, hold and cancel orders (sales also reserves stock).
+            <strong>Sales</strong> and <strong>Customer service</strong>: place, edit, hold and cancel orders
+            (sales also reserves stock).
           </li>
           <li>
             <strong>Fulfilment</strong>: count stock.
@@ -181,10 +218,36 @@ function UserDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
     }
   };
   return (
-    <Dialog open={open} title="New user" onClose={onClose} onSubmit={() => void submit()} busy={busy} submitLabel="Create user">
-      <TextField label="Email" type="email" value={email} onChange={(e) => setEmail(e.target.value)} error={fieldMessage(error, 'email')} required autoComplete="off" />
-      <TextField label="Name" value={name} onChange={(e) => setName(e.target.value)} error={fieldMessage(error, 'name')} autoComplete="off" />
-      <SelectField label="Role" value={role} onChange={(e) => setRole(e.target.value as Role)} error={fieldMessage(error, 'role')}>
+    <Dialog
+      open={open}
+      title="New user"
+      onClose={onClose}
+      onSubmit={() => void submit()}
+      busy={busy}
+      submitLabel="Create user"
+    >
+      <TextField
+        label="Email"
+        type="email"
+        value={email}
+        onChange={(e) => setEmail(e.target.value)}
+        error={fieldMessage(error, 'email')}
+        required
+        autoComplete="off"
+      />
+      <TextField
+        label="Name"
+        value={name}
+        onChange={(e) => setName(e.target.value)}
+        error={fieldMessage(error, 'name')}
+        autoComplete="off"
+      />
+      <SelectField
+        label="Role"
+        value={role}
+        onChange={(e) => setRole(e.target.value as Role)}
+        error={fieldMessage(error, 'role')}
+      >
         {roles.map((r) => (
           <option key={r} value={r}>
             {roleLabels[r]}
@@ -231,9 +294,23 @@ function ResetDialog({ user, onClose }: { user: User | null; onClose: () => void
     }
   };
   return (
-    <Dialog open title={`Reset the password of ${user.name}`} onClose={onClose} onSubmit={() => void submit()} busy={busy} submitLabel="Set password">
+    <Dialog
+      open
+      title={`Reset the password of ${user.name}`}
+      onClose={onClose}
+      onSubmit={() => void submit()}
+      busy={busy}
+      submitLabel="Set password"
+    >
       <p className="muted">They are signed out everywhere and sign in with the new password.</p>
-      <TextField label="New password" value={password} onChange={(e) => setPassword(e.target.value)} error={fieldMessage(error, 'password')} autoComplete="new-password" spellCheck={false} />
+      <TextField
+        label="New password"
+        value={password}
+        onChange={(e) => setPassword(e.target.value)}
+        error={fieldMessage(error, 'password')}
+        autoComplete="new-password"
+        spellCheck={false}
+      />
       <FormError error={error} shown={['password']} />
     </Dialog>
   );
