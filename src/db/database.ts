@@ -155,6 +155,11 @@ function openSqlite(file: string): Database {
   raw.pragma('synchronous = FULL');
   raw.pragma('busy_timeout = 10000');
   raw.pragma('foreign_keys = ON');
+  // Keep the working set in memory: a 64 MiB page cache, and reads through a memory map (no read()
+  // system call per page; the mapped pages are the OS page cache, shared and reclaimable).
+  raw.pragma('cache_size = -65536');
+  raw.pragma('mmap_size = 268435456');
+  raw.pragma('temp_store = MEMORY');
   raw.defaultSafeIntegers(false);
   const db = new Kysely<DB>({ dialect: new KibbleSqliteDialect(raw) });
 
@@ -194,10 +199,17 @@ function openSqlite(file: string): Database {
     });
   }
 
+  // better-sqlite3 answers synchronously, so a whole transaction would otherwise run inside one
+  // macrotask and no request could ever join it. Yielding one event-loop turn before each batch lets
+  // every request that has already arrived enqueue its unit, and one fsync then commits them all.
+  const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
   async function drain(): Promise<void> {
     draining = true;
     try {
-      while (queue.length > 0) await runBatch(queue.splice(0, MAX_BATCH));
+      do {
+        await nextTurn();
+        await runBatch(queue.splice(0, MAX_BATCH));
+      } while (queue.length > 0);
     } finally {
       draining = false;
     }
