@@ -33,7 +33,11 @@ const WAREHOUSES = [
   { code: 'ABE', name: 'Allentown PA', lat: 40.6, lon: -75.49 },
 ];
 const CUSTOMERS = [
-  { lat: 34.05, lon: -118.24 }, { lat: 41.88, lon: -87.63 }, { lat: 40.71, lon: -74.0 }, { lat: 29.76, lon: -95.37 }, { lat: 47.61, lon: -122.33 },
+  { lat: 34.05, lon: -118.24 },
+  { lat: 41.88, lon: -87.63 },
+  { lat: 40.71, lon: -74.0 },
+  { lat: 29.76, lon: -95.37 },
+  { lat: 47.61, lon: -122.33 },
 ];
 
 let seed = 7;
@@ -50,7 +54,8 @@ async function seedCatalog(config: DatabaseConfig): Promise<{ skus: string[] }> 
   await database.migrate();
   const ctx = { actor: 'bench', requestId: null, at: new Date().toISOString() };
   await database.transact(async (tx) => {
-    for (const w of WAREHOUSES) await createLocation(tx, { code: w.code, name: w.name, kind: 'warehouse', lat: w.lat, lon: w.lon });
+    for (const w of WAREHOUSES)
+      await createLocation(tx, { code: w.code, name: w.name, kind: 'warehouse', lat: w.lat, lon: w.lon });
   });
   const skus: string[] = [];
   const batch = 250;
@@ -59,13 +64,40 @@ async function seedCatalog(config: DatabaseConfig): Promise<{ skus: string[] }> 
       for (let i = start; i < Math.min(SKUS, start + batch); i++) {
         const sku = `BENCH-${String(i).padStart(5, '0')}`;
         const lot = i % 5 === 0;
-        await createSku(tx, { sku, name: `Bench item ${i}`, priceMinor: 500 + (i % 50) * 100, tracking: lot ? 'lot' : 'none' });
+        await createSku(tx, {
+          sku,
+          name: `Bench item ${i}`,
+          priceMinor: 500 + (i % 50) * 100,
+          tracking: lot ? 'lot' : 'none',
+        });
         // Most SKUs are in all three warehouses; every 4th only in one, so some orders need two.
         const where = i % 4 === 0 ? [WAREHOUSES[i % 3]!] : WAREHOUSES;
         for (const w of where) {
           if (lot) {
-            await postMovement(tx, { type: 'receipt', sku, location: w.code, quantity: 20_000, lot: `L${i}-A`, expiresOn: '2031-01-01' }, ctx);
-            await postMovement(tx, { type: 'receipt', sku, location: w.code, quantity: 20_000, lot: `L${i}-B`, expiresOn: '2032-01-01' }, ctx);
+            await postMovement(
+              tx,
+              {
+                type: 'receipt',
+                sku,
+                location: w.code,
+                quantity: 20_000,
+                lot: `L${i}-A`,
+                expiresOn: '2031-01-01',
+              },
+              ctx,
+            );
+            await postMovement(
+              tx,
+              {
+                type: 'receipt',
+                sku,
+                location: w.code,
+                quantity: 20_000,
+                lot: `L${i}-B`,
+                expiresOn: '2032-01-01',
+              },
+              ctx,
+            );
           } else {
             await postMovement(tx, { type: 'receipt', sku, location: w.code, quantity: 40_000 }, ctx);
           }
@@ -84,12 +116,16 @@ type Server = { child: ChildProcess; port: number; stop(): Promise<void> };
 
 async function startServer(env: Record<string, string>): Promise<Server> {
   const port = 38000 + Math.floor(Math.random() * 2000);
-  const child = spawn(process.execPath, ['bin/kibble.js', 'serve', '--port', String(port), '--host', '127.0.0.1'], {
-    env: { ...process.env, ...env, KIBBLE_ADMIN_KEY: ADMIN_KEY, KIBBLE_LOG: 'off' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['bin/kibble.js', 'serve', '--port', String(port), '--host', '127.0.0.1'],
+    {
+      env: { ...process.env, ...env, KIBBLE_ADMIN_KEY: ADMIN_KEY, KIBBLE_LOG: 'off' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stdout?.on('data', (d: Buffer) => {
       if (d.toString().includes('running at')) resolve();
     });
     child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
@@ -119,7 +155,18 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 function post(port: number, path: string, body: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${ADMIN_KEY}` } },
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          authorization: `Bearer ${ADMIN_KEY}`,
+        },
+      },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));
@@ -139,17 +186,42 @@ function orderBody(skus: readonly string[]): string {
   orderNo++;
   return JSON.stringify({
     customer: { email: `customer${orderNo % 5000}@example.com`, name: 'Bench Customer' },
-    shippingAddress: { line1: '1 Main St', city: 'Somewhere', postalCode: '00000', country: 'US', lat: c.lat, lon: c.lon },
+    shippingAddress: {
+      line1: '1 Main St',
+      city: 'Somewhere',
+      postalCode: '00000',
+      country: 'US',
+      lat: c.lat,
+      lon: c.lon,
+    },
     currency: 'USD',
     lines: [...chosen].map((sku) => ({ sku, quantity: 1 + Math.floor(rand() * 2), unitPriceMinor: 1299 })),
   });
 }
 
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 
-type Phase = { label: string; orders: number; errors: number; seconds: number; rate: number; p50: number; p95: number; p99: number; cpuMsPerOrder: number; rssMb: number };
+type Phase = {
+  label: string;
+  orders: number;
+  errors: number;
+  seconds: number;
+  rate: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  cpuMsPerOrder: number;
+  rssMb: number;
+};
 
-async function closedLoop(server: Server, skus: readonly string[], concurrency: number, seconds: number, label: string): Promise<Phase> {
+async function closedLoop(
+  server: Server,
+  skus: readonly string[],
+  concurrency: number,
+  seconds: number,
+  label: string,
+): Promise<Phase> {
   const latencies: number[] = [];
   let errors = 0;
   const before = procStats(server.child.pid!);
@@ -174,13 +246,26 @@ async function closedLoop(server: Server, skus: readonly string[], concurrency: 
   latencies.sort((a, b) => a - b);
   const ok = latencies.length - errors;
   return {
-    label, orders: ok, errors, seconds: elapsed, rate: ok / elapsed,
-    p50: pct(latencies, 50), p95: pct(latencies, 95), p99: pct(latencies, 99),
-    cpuMsPerOrder: (after.cpuMs - before.cpuMs) / Math.max(1, latencies.length), rssMb: Math.max(rssMax, after.rssMb),
+    label,
+    orders: ok,
+    errors,
+    seconds: elapsed,
+    rate: ok / elapsed,
+    p50: pct(latencies, 50),
+    p95: pct(latencies, 95),
+    p99: pct(latencies, 99),
+    cpuMsPerOrder: (after.cpuMs - before.cpuMs) / Math.max(1, latencies.length),
+    rssMb: Math.max(rssMax, after.rssMb),
   };
 }
 
-async function openLoop(server: Server, skus: readonly string[], rate: number, seconds: number, label: string): Promise<Phase> {
+async function openLoop(
+  server: Server,
+  skus: readonly string[],
+  rate: number,
+  seconds: number,
+  label: string,
+): Promise<Phase> {
   const latencies: number[] = [];
   let errors = 0;
   const before = procStats(server.child.pid!);
@@ -205,9 +290,16 @@ async function openLoop(server: Server, skus: readonly string[], rate: number, s
   const after = procStats(server.child.pid!);
   latencies.sort((a, b) => a - b);
   return {
-    label, orders: latencies.length - errors, errors, seconds: elapsed, rate: (latencies.length - errors) / elapsed,
-    p50: pct(latencies, 50), p95: pct(latencies, 95), p99: pct(latencies, 99),
-    cpuMsPerOrder: (after.cpuMs - before.cpuMs) / Math.max(1, latencies.length), rssMb: after.rssMb,
+    label,
+    orders: latencies.length - errors,
+    errors,
+    seconds: elapsed,
+    rate: (latencies.length - errors) / elapsed,
+    p50: pct(latencies, 50),
+    p95: pct(latencies, 95),
+    p99: pct(latencies, 99),
+    cpuMsPerOrder: (after.cpuMs - before.cpuMs) / Math.max(1, latencies.length),
+    rssMb: after.rssMb,
   };
 }
 
@@ -224,7 +316,9 @@ function sqliteCeiling(seconds: number): number {
     create table m (id text primary key, q integer); create table e (id text primary key, body text);`);
   const ins = db.prepare('insert into bal values (?, 1000000000, 0)');
   for (let i = 0; i < 10000; i++) ins.run(i);
-  const upd = db.prepare('update bal set allocated = allocated + 1 where id = ? and on_hand - allocated >= 1');
+  const upd = db.prepare(
+    'update bal set allocated = allocated + 1 where id = ? and on_hand - allocated >= 1',
+  );
   const io = db.prepare('insert into o values (?, ?)');
   const il = db.prepare('insert into l values (?, ?, 1)');
   const im = db.prepare('insert into m values (?, 1)');
@@ -260,7 +354,9 @@ async function postgresCeiling(url: string, seconds: number, clients = 8): Promi
       while (performance.now() < deadline) {
         const id = `${w}-${i++}`;
         await c.query('begin');
-        await c.query('update bal set allocated = allocated + 1 where id = $1 and on_hand - allocated >= 1', [Math.floor(Math.random() * 10000)]);
+        await c.query('update bal set allocated = allocated + 1 where id = $1 and on_hand - allocated >= 1', [
+          Math.floor(Math.random() * 10000),
+        ]);
         await c.query('insert into o values ($1, $2)', [`o${id}`, '{"customer":"x"}']);
         await c.query('insert into l values ($1, $2, 1)', [`l${id}`, `o${id}`]);
         await c.query('insert into m values ($1, 1)', [`m${id}`]);
@@ -339,10 +435,14 @@ async function runFor(dialect: 'sqlite' | 'postgres'): Promise<void> {
     config = { dialect: 'postgres', url };
     cleanup = () => dropPg(name);
   }
-  console.log(`\n== ${dialect}: bare ceiling (UPDATE + 4 INSERTs per transaction${dialect === 'postgres' ? ', 8 clients' : ', synchronous=FULL'}): ${ceiling.toFixed(0)} tx/s`);
+  console.log(
+    `\n== ${dialect}: bare ceiling (UPDATE + 4 INSERTs per transaction${dialect === 'postgres' ? ', 8 clients' : ', synchronous=FULL'}): ${ceiling.toFixed(0)} tx/s`,
+  );
   const t0 = performance.now();
   const { skus } = await seedCatalog(config);
-  console.log(`   seeded ${skus.length} SKUs over ${WAREHOUSES.length} warehouses in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `   seeded ${skus.length} SKUs over ${WAREHOUSES.length} warehouses in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
   const server = await startServer(env);
   try {
     await closedLoop(server, skus, 8, 2, 'warm-up');
@@ -351,7 +451,9 @@ async function runFor(dialect: 'sqlite' | 'postgres'): Promise<void> {
     const peak = Math.max(...phases.map((p) => p.rate));
     phases.push(await openLoop(server, skus, Math.floor(peak * 0.8), SECONDS, `open loop @80% peak`));
     print(phases);
-    console.log(`   peak ${peak.toFixed(0)} orders/s = ${((peak / ceiling) * 100).toFixed(0)}% of the bare ceiling`);
+    console.log(
+      `   peak ${peak.toFixed(0)} orders/s = ${((peak / ceiling) * 100).toFixed(0)}% of the bare ceiling`,
+    );
   } finally {
     await server.stop();
     await cleanup();

@@ -252,7 +252,7 @@ const pgTypes = {
     if (oid === 1700) return parseNumeric; // numeric, e.g. sum(bigint)
     return pg.types.getTypeParser(oid, format);
   },
-} as unknown as pg.CustomTypesConfig;
+};
 
 const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
 
@@ -291,6 +291,6 @@ async function runMigrations(db: Kysely<DB>): Promise<string[]> {
     migrationLockTableName: 'kibble_migrations_lock',
   });
   const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(String(error));
+  if (error) throw error instanceof Error ? error : new Error('migration failed', { cause: error });
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

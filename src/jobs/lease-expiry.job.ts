@@ -8,7 +8,11 @@ import type { Database } from '../db/database.js';
 import { expireLeases } from '../app/orders/reservations.js';
 import { nowIso } from '../domain/clock.js';
 
-export function startLeaseExpiry(database: Database, intervalMs = 1000, onError: (e: unknown) => void = () => undefined): () => void {
+export function startLeaseExpiry(
+  database: Database,
+  intervalMs = 1000,
+  onError: (e: unknown) => void = () => undefined,
+): () => void {
   let running = false;
   const timer = setInterval(() => {
     if (running) return;

@@ -4,7 +4,10 @@ import { startServer, type TestServer } from '../helpers/server.js';
 import { makeLocation, makeSku, receive } from '../factories/catalog.js';
 import { verifyBalances } from '../../src/db/stock.repo.js';
 
-const order = (lines: Array<{ sku: string; quantity: number; unitPriceMinor?: number }>, extra: Record<string, unknown> = {}) => ({
+const order = (
+  lines: Array<{ sku: string; quantity: number; unitPriceMinor?: number }>,
+  extra: Record<string, unknown> = {},
+) => ({
   customer: { email: 'buyer@example.com', name: 'Buyer' },
   currency: 'USD',
   lines: lines.map((l) => ({ unitPriceMinor: 1000, ...l })),
@@ -27,12 +30,33 @@ for (const dialect of DIALECTS) {
       await receive(s, a.sku, near.code, 5);
       await receive(s, a.sku, far.code, 10);
       await receive(s, b.sku, far.code, 10);
-      const r = await s.request('POST', '/api/v1/orders', order([{ sku: a.sku, quantity: 2 }, { sku: b.sku, quantity: 1 }], { shippingAddress: { line1: '1 Main', city: 'Columbus', postalCode: '43004', country: 'US', lat: 40, lon: -83 } }));
+      const r = await s.request(
+        'POST',
+        '/api/v1/orders',
+        order(
+          [
+            { sku: a.sku, quantity: 2 },
+            { sku: b.sku, quantity: 1 },
+          ],
+          {
+            shippingAddress: {
+              line1: '1 Main',
+              city: 'Columbus',
+              postalCode: '43004',
+              country: 'US',
+              lat: 40,
+              lon: -83,
+            },
+          },
+        ),
+      );
       expect(r.status).toBe(201);
       expect(r.body.status).toBe('open');
       expect(r.body.fulfillmentStatus).toBe('allocated');
       expect(r.body.totalMinor).toBe(3000);
-      expect(r.body.lines[0].allocations).toEqual([{ location: far.code, lot: null, sku: a.sku, quantity: 2 }]);
+      expect(r.body.lines[0].allocations).toEqual([
+        { location: far.code, lot: null, sku: a.sku, quantity: 2 },
+      ]);
       expect(r.body.timeline.map((t: any) => t.type)).toContain('order.created');
       const got = await s.request('GET', `/api/v1/orders/${r.body.id}`);
       expect(got.status).toBe(200);
@@ -45,12 +69,25 @@ for (const dialect of DIALECTS) {
       const loc = await makeLocation(s);
       const a = await makeSku(s);
       await receive(s, a.sku, loc.code, 5);
-      const before = await s.testDb.database.db.selectFrom('orders').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-      const r = await s.request('POST', '/api/v1/orders', order([{ sku: a.sku, quantity: 1 }, { sku: 'NOPE-404', quantity: 1 }]));
+      const before = await s.testDb.database.db
+        .selectFrom('orders')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+      const r = await s.request(
+        'POST',
+        '/api/v1/orders',
+        order([
+          { sku: a.sku, quantity: 1 },
+          { sku: 'NOPE-404', quantity: 1 },
+        ]),
+      );
       expect(r.status).toBe(422);
       expect(r.body.code).toBe('UNKNOWN_SKU');
       expect(r.body.errors[0].field).toBe('lines.1.sku');
-      const after = await s.testDb.database.db.selectFrom('orders').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const after = await s.testDb.database.db
+        .selectFrom('orders')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
       expect(Number(after.n)).toBe(Number(before.n));
       const stock = await s.request('GET', `/api/v1/stock/${a.sku}`);
       expect(stock.body.totals.allocated).toBe(0);
@@ -61,16 +98,31 @@ for (const dialect of DIALECTS) {
       const a = await makeSku(s);
       const b = await makeSku(s);
       await receive(s, a.sku, loc.code, 1);
-      const rejected = await s.request('POST', '/api/v1/orders', order([{ sku: a.sku, quantity: 2 }, { sku: b.sku, quantity: 3 }]));
+      const rejected = await s.request(
+        'POST',
+        '/api/v1/orders',
+        order([
+          { sku: a.sku, quantity: 2 },
+          { sku: b.sku, quantity: 3 },
+        ]),
+      );
       expect(rejected.status).toBe(409);
       expect(rejected.body.code).toBe('INSUFFICIENT_STOCK');
       expect(rejected.body.errors.map((e: any) => e.field)).toEqual(['lines.0.quantity', 'lines.1.quantity']);
 
-      const first = await s.request('POST', '/api/v1/orders', order([{ sku: a.sku, quantity: 3 }], { onShortage: 'backorder' }));
+      const first = await s.request(
+        'POST',
+        '/api/v1/orders',
+        order([{ sku: a.sku, quantity: 3 }], { onShortage: 'backorder' }),
+      );
       expect(first.status).toBe(201);
       expect(first.body.fulfillmentStatus).toBe('backordered');
       expect(first.body.lines[0].backordered).toBe(2);
-      const second = await s.request('POST', '/api/v1/orders', order([{ sku: a.sku, quantity: 1 }], { onShortage: 'backorder' }));
+      const second = await s.request(
+        'POST',
+        '/api/v1/orders',
+        order([{ sku: a.sku, quantity: 1 }], { onShortage: 'backorder' }),
+      );
       expect(second.body.lines[0].backordered).toBe(1);
       await receive(s, a.sku, loc.code, 2);
       const o1 = await s.request('GET', `/api/v1/orders/${first.body.id}`);
@@ -78,7 +130,9 @@ for (const dialect of DIALECTS) {
       expect(o1.body.fulfillmentStatus).toBe('allocated');
       expect(o2.body.fulfillmentStatus).toBe('backordered');
       await receive(s, a.sku, loc.code, 5);
-      expect((await s.request('GET', `/api/v1/orders/${second.body.id}`)).body.fulfillmentStatus).toBe('allocated');
+      expect((await s.request('GET', `/api/v1/orders/${second.body.id}`)).body.fulfillmentStatus).toBe(
+        'allocated',
+      );
       expect(await verifyBalances(s.testDb.database.db)).toEqual([]);
     });
 
@@ -87,14 +141,22 @@ for (const dialect of DIALECTS) {
       const a = await makeSku(s);
       await receive(s, a.sku, loc.code, 100);
       const body = order([{ sku: a.sku, quantity: 1 }]);
-      const replies = await Promise.all(Array.from({ length: 20 }, () => s.request('POST', '/api/v1/orders', body, { headers: { 'idempotency-key': `k-${a.sku}` } })));
+      const replies = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          s.request('POST', '/api/v1/orders', body, { headers: { 'idempotency-key': `k-${a.sku}` } }),
+        ),
+      );
       const ok = replies.filter((r) => r.status === 201);
       expect(ok.length).toBeGreaterThanOrEqual(1);
       expect(new Set(ok.map((r) => r.body.id)).size).toBe(1);
       for (const r of replies.filter((x) => x.status !== 201)) expect(r.status).toBe(409);
-      const other = await s.request('POST', '/api/v1/orders', order([{ sku: a.sku, quantity: 2 }]), { headers: { 'idempotency-key': `k-${a.sku}` } });
+      const other = await s.request('POST', '/api/v1/orders', order([{ sku: a.sku, quantity: 2 }]), {
+        headers: { 'idempotency-key': `k-${a.sku}` },
+      });
       expect(other.status).toBe(422);
-      const replay = await s.request('POST', '/api/v1/orders', body, { headers: { 'idempotency-key': `k-${a.sku}` } });
+      const replay = await s.request('POST', '/api/v1/orders', body, {
+        headers: { 'idempotency-key': `k-${a.sku}` },
+      });
       expect(replay.status).toBe(201);
       expect(replay.body.id).toBe(ok[0]!.body.id);
       expect((await s.request('GET', `/api/v1/stock/${a.sku}`)).body.totals.allocated).toBe(1);
@@ -113,9 +175,18 @@ for (const dialect of DIALECTS) {
       const b = await makeSku(s);
       await receive(s, a.sku, loc.code, 10);
       await receive(s, b.sku, loc.code, 10);
-      const placed = await s.request('POST', '/api/v1/orders', order([{ sku: a.sku, quantity: 4 }, { sku: b.sku, quantity: 2 }]));
+      const placed = await s.request(
+        'POST',
+        '/api/v1/orders',
+        order([
+          { sku: a.sku, quantity: 4 },
+          { sku: b.sku, quantity: 2 },
+        ]),
+      );
       const id = placed.body.id;
-      const partial = await s.request('POST', `/api/v1/orders/${id}/cancel`, { lines: [{ sku: a.sku, quantity: 3 }] });
+      const partial = await s.request('POST', `/api/v1/orders/${id}/cancel`, {
+        lines: [{ sku: a.sku, quantity: 3 }],
+      });
       expect(partial.status).toBe(200);
       expect(partial.body.lines[0]).toMatchObject({ quantity: 1, cancelledQuantity: 3, totalMinor: 1000 });
       expect(partial.body.totalMinor).toBe(3000);
@@ -125,9 +196,19 @@ for (const dialect of DIALECTS) {
       expect((await s.request('POST', `/api/v1/orders/${id}/hold`, { reason: 'again' })).status).toBe(409);
       expect((await s.request('POST', `/api/v1/orders/${id}/release`)).body.status).toBe('open');
       const current = await s.request('GET', `/api/v1/orders/${id}`);
-      const stale = await s.request('PATCH', `/api/v1/orders/${id}`, { lines: [{ sku: b.sku, quantity: 5 }] }, { headers: { 'if-match': '"1"' } });
+      const stale = await s.request(
+        'PATCH',
+        `/api/v1/orders/${id}`,
+        { lines: [{ sku: b.sku, quantity: 5 }] },
+        { headers: { 'if-match': '"1"' } },
+      );
       expect(stale.status).toBe(412);
-      const edited = await s.request('PATCH', `/api/v1/orders/${id}`, { lines: [{ sku: b.sku, quantity: 5 }] }, { headers: { 'if-match': current.headers.get('etag')! } });
+      const edited = await s.request(
+        'PATCH',
+        `/api/v1/orders/${id}`,
+        { lines: [{ sku: b.sku, quantity: 5 }] },
+        { headers: { 'if-match': current.headers.get('etag')! } },
+      );
       expect(edited.status).toBe(200);
       expect(edited.body.totalMinor).toBe(5000);
       expect((await s.request('GET', `/api/v1/stock/${a.sku}`)).body.totals.allocated).toBe(0);
@@ -144,17 +225,34 @@ for (const dialect of DIALECTS) {
       const loc = await makeLocation(s);
       const food = await makeSku(s, { tracking: 'lot', minRemainingShelfLifeDays: 30 });
       const toy = await makeSku(s);
-      const kit = await makeSku(s, { components: [{ sku: food.sku, quantity: 2 }, { sku: toy.sku, quantity: 1 }] });
+      const kit = await makeSku(s, {
+        components: [
+          { sku: food.sku, quantity: 2 },
+          { sku: toy.sku, quantity: 1 },
+        ],
+      });
       await receive(s, food.sku, loc.code, 4, { lot: 'LATE', expiresOn: '2099-01-01' });
       await receive(s, food.sku, loc.code, 4, { lot: 'SOON', expiresOn: '2098-01-01' });
-      await receive(s, food.sku, loc.code, 50, { lot: 'NEAR', expiresOn: new Date(Date.now() + 5 * 86400e3).toISOString().slice(0, 10) });
+      await receive(s, food.sku, loc.code, 50, {
+        lot: 'NEAR',
+        expiresOn: new Date(Date.now() + 5 * 86400e3).toISOString().slice(0, 10),
+      });
       await receive(s, toy.sku, loc.code, 3);
       const kitStock = await s.request('GET', `/api/v1/stock/${kit.sku}`);
       expect(kitStock.body.totals.available).toBe(3);
-      const r = await s.request('POST', '/api/v1/orders', order([{ sku: kit.sku, quantity: 3 }, { sku: food.sku, quantity: 2 }]));
+      const r = await s.request(
+        'POST',
+        '/api/v1/orders',
+        order([
+          { sku: kit.sku, quantity: 3 },
+          { sku: food.sku, quantity: 2 },
+        ]),
+      );
       expect(r.status).toBe(201);
       const byLot: Record<string, number> = {};
-      for (const l of r.body.lines) for (const a of l.allocations.filter((x: any) => x.sku === food.sku)) byLot[a.lot] = (byLot[a.lot] ?? 0) + a.quantity;
+      for (const l of r.body.lines)
+        for (const a of l.allocations.filter((x: any) => x.sku === food.sku))
+          byLot[a.lot] = (byLot[a.lot] ?? 0) + a.quantity;
       expect(byLot).toEqual({ SOON: 4, LATE: 4 });
       const more = await s.request('POST', '/api/v1/orders', order([{ sku: food.sku, quantity: 1 }]));
       expect(more.status).toBe(409);
@@ -164,14 +262,24 @@ for (const dialect of DIALECTS) {
       const loc = await makeLocation(s);
       const a = await makeSku(s);
       await receive(s, a.sku, loc.code, 3);
-      const lease = await s.request('POST', '/api/v1/reservations', { sku: a.sku, quantity: 3, ttlSeconds: 1 });
+      const lease = await s.request('POST', '/api/v1/reservations', {
+        sku: a.sku,
+        quantity: 3,
+        ttlSeconds: 1,
+      });
       expect(lease.status).toBe(201);
-      expect((await s.request('POST', '/api/v1/orders', order([{ sku: a.sku, quantity: 1 }]))).status).toBe(409);
+      expect((await s.request('POST', '/api/v1/orders', order([{ sku: a.sku, quantity: 1 }]))).status).toBe(
+        409,
+      );
       await new Promise((r) => setTimeout(r, 1100));
       const after = await s.request('POST', '/api/v1/orders', order([{ sku: a.sku, quantity: 3 }]));
       expect(after.status).toBe(201);
       expect((await s.request('GET', `/api/v1/reservations/${lease.body.id}`)).body.status).toBe('expired');
-      const lease2 = await s.request('POST', '/api/v1/reservations', { sku: a.sku, quantity: 1, ttlSeconds: 60 });
+      const lease2 = await s.request('POST', '/api/v1/reservations', {
+        sku: a.sku,
+        quantity: 1,
+        ttlSeconds: 60,
+      });
       expect(lease2.status).toBe(409);
       expect(await verifyBalances(s.testDb.database.db)).toEqual([]);
     });
@@ -180,10 +288,22 @@ for (const dialect of DIALECTS) {
       const loc = await makeLocation(s);
       const a = await makeSku(s);
       await receive(s, a.sku, loc.code, 2);
-      const lease = await s.request('POST', '/api/v1/reservations', { sku: a.sku, quantity: 2, ttlSeconds: 600, reference: 'cart-1' });
-      const r = await s.request('POST', '/api/v1/orders', order([{ sku: a.sku, quantity: 2 }], { reservations: [lease.body.id] }));
+      const lease = await s.request('POST', '/api/v1/reservations', {
+        sku: a.sku,
+        quantity: 2,
+        ttlSeconds: 600,
+        reference: 'cart-1',
+      });
+      const r = await s.request(
+        'POST',
+        '/api/v1/orders',
+        order([{ sku: a.sku, quantity: 2 }], { reservations: [lease.body.id] }),
+      );
       expect(r.status).toBe(201);
-      expect((await s.request('GET', `/api/v1/reservations/${lease.body.id}`)).body).toMatchObject({ status: 'converted', orderId: r.body.id });
+      expect((await s.request('GET', `/api/v1/reservations/${lease.body.id}`)).body).toMatchObject({
+        status: 'converted',
+        orderId: r.body.id,
+      });
       expect((await s.request('GET', `/api/v1/stock/${a.sku}`)).body.totals.allocated).toBe(2);
     });
 
@@ -193,8 +313,19 @@ for (const dialect of DIALECTS) {
       await receive(s, a.sku, loc.code, 10);
       const email = `Pat.${a.sku}@Example.com`;
       const address = { line1: '9 Elm St', city: 'Reno', postalCode: '89501', country: 'US' };
-      const o1 = await s.request('POST', '/api/v1/orders', order([{ sku: a.sku, quantity: 1 }], { customer: { email, name: 'Pat' }, shippingAddress: address }));
-      const o2 = await s.request('POST', '/api/v1/orders', order([{ sku: a.sku, quantity: 2 }], { customer: { email: email.toLowerCase() }, shippingAddress: address }));
+      const o1 = await s.request(
+        'POST',
+        '/api/v1/orders',
+        order([{ sku: a.sku, quantity: 1 }], { customer: { email, name: 'Pat' }, shippingAddress: address }),
+      );
+      const o2 = await s.request(
+        'POST',
+        '/api/v1/orders',
+        order([{ sku: a.sku, quantity: 2 }], {
+          customer: { email: email.toLowerCase() },
+          shippingAddress: address,
+        }),
+      );
       expect(o2.body.customer.id).toBe(o1.body.customer.id);
       expect(o2.body.customer.name).toBe('Pat');
       const found = await s.request('GET', `/api/v1/customers?q=${encodeURIComponent(a.sku.toLowerCase())}`);
@@ -208,28 +339,58 @@ for (const dialect of DIALECTS) {
       const loc = await makeLocation(s);
       const a = await makeSku(s);
       await receive(s, a.sku, loc.code, 10);
-      const placed = await s.request('POST', '/api/v1/orders', order([{ sku: a.sku, quantity: 2 }], { payments: [{ provider: 'manual', amountMinor: 2000, status: 'authorized' }] }));
+      const placed = await s.request(
+        'POST',
+        '/api/v1/orders',
+        order([{ sku: a.sku, quantity: 2 }], {
+          payments: [{ provider: 'manual', amountMinor: 2000, status: 'authorized' }],
+        }),
+      );
       expect(placed.body.paymentStatus).toBe('authorized');
       const pay = placed.body.payments[0].id;
-      const captured = await s.request('POST', `/api/v1/orders/${placed.body.id}/payments/${pay}/capture`, {});
+      const captured = await s.request(
+        'POST',
+        `/api/v1/orders/${placed.body.id}/payments/${pay}/capture`,
+        {},
+      );
       expect(captured.status).toBe(200);
       expect(captured.body.paymentStatus).toBe('paid');
-      expect((await s.request('POST', `/api/v1/orders/${placed.body.id}/payments/${pay}/capture`, {})).status).toBe(409);
-      const refunded = await s.request('POST', `/api/v1/orders/${placed.body.id}/payments/${pay}/refund`, { amountMinor: 500 });
+      expect(
+        (await s.request('POST', `/api/v1/orders/${placed.body.id}/payments/${pay}/capture`, {})).status,
+      ).toBe(409);
+      const refunded = await s.request('POST', `/api/v1/orders/${placed.body.id}/payments/${pay}/refund`, {
+        amountMinor: 500,
+      });
       expect(refunded.body.paymentStatus).toBe('partially_refunded');
-      expect((await s.request('POST', `/api/v1/orders/${placed.body.id}/payments/${pay}/refund`, { amountMinor: 5000 })).status).toBe(400);
+      expect(
+        (
+          await s.request('POST', `/api/v1/orders/${placed.body.id}/payments/${pay}/refund`, {
+            amountMinor: 5000,
+          })
+        ).status,
+      ).toBe(400);
     });
 
     it('ships what is allocated: on hand and allocated fall together, and the order completes', async () => {
       const loc = await makeLocation(s);
       const a = await makeSku(s);
       await receive(s, a.sku, loc.code, 3);
-      const placed = await s.request('POST', '/api/v1/orders', order([{ sku: a.sku, quantity: 5 }], { onShortage: 'backorder' }));
-      const partly = await s.request('POST', `/api/v1/orders/${placed.body.id}/ship`, { carrier: 'UPS', trackingNumber: '1Z999' });
+      const placed = await s.request(
+        'POST',
+        '/api/v1/orders',
+        order([{ sku: a.sku, quantity: 5 }], { onShortage: 'backorder' }),
+      );
+      const partly = await s.request('POST', `/api/v1/orders/${placed.body.id}/ship`, {
+        carrier: 'UPS',
+        trackingNumber: '1Z999',
+      });
       expect(partly.status).toBe(200);
       expect(partly.body).toMatchObject({ status: 'open', fulfillmentStatus: 'partially_shipped' });
       expect(partly.body.lines[0]).toMatchObject({ shippedQuantity: 3, backordered: 2 });
-      expect((await s.request('GET', `/api/v1/stock/${a.sku}`)).body.totals).toMatchObject({ onHand: 0, allocated: 0 });
+      expect((await s.request('GET', `/api/v1/stock/${a.sku}`)).body.totals).toMatchObject({
+        onHand: 0,
+        allocated: 0,
+      });
       await receive(s, a.sku, loc.code, 2);
       const done = await s.request('POST', `/api/v1/orders/${placed.body.id}/ship`, {});
       expect(done.body).toMatchObject({ status: 'completed', fulfillmentStatus: 'shipped' });
@@ -243,7 +404,12 @@ for (const dialect of DIALECTS) {
       const a = await makeSku(s);
       await receive(s, a.sku, loc.code, 2);
       const r = await s.request('POST', '/api/v1/orders', order([{ sku: a.sku, quantity: 1 }]));
-      const events = await s.testDb.database.db.selectFrom('outbox').select(['type', 'payload']).where('aggregate_id', 'in', [r.body.id, a.id]).orderBy('seq').execute();
+      const events = await s.testDb.database.db
+        .selectFrom('outbox')
+        .select(['type', 'payload'])
+        .where('aggregate_id', 'in', [r.body.id, a.id])
+        .orderBy('seq')
+        .execute();
       const types = events.map((e) => e.type);
       expect(types).toContain('order.created');
       expect(types).toContain('order.allocated');

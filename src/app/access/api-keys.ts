@@ -86,10 +86,20 @@ export async function ensureAdminKey(tx: Tx, presetKey: string | undefined): Pro
     const id = newId('apiKey');
     const r = await tx
       .insertInto('api_keys')
-      .values({ id, name: 'admin (KIBBLE_ADMIN_KEY)', role: 'admin', prefix: presetKey.slice(0, 8), key_hash: hashKey(presetKey), created_at: nowIso(), revoked_at: null })
+      .values({
+        id,
+        name: 'admin (KIBBLE_ADMIN_KEY)',
+        role: 'admin',
+        prefix: presetKey.slice(0, 8),
+        key_hash: hashKey(presetKey),
+        created_at: nowIso(),
+        revoked_at: null,
+      })
       .onConflict((oc) => oc.column('key_hash').doNothing())
       .executeTakeFirst();
-    return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1 ? { id, key: presetKey, role: 'admin', name: 'admin (KIBBLE_ADMIN_KEY)' } : null;
+    return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1
+      ? { id, key: presetKey, role: 'admin', name: 'admin (KIBBLE_ADMIN_KEY)' }
+      : null;
   }
   if ((await countApiKeys(tx)) > 0) return null;
   return createApiKey(tx, { role: 'admin', name: 'first admin key' });

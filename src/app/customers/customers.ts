@@ -13,11 +13,24 @@ export type CustomerView = {
 };
 
 /** Customers by e-mail or name fragment, newest first. */
-export async function listCustomers(tx: Tx, opts: { q?: string | undefined; limit: number; before?: string | undefined }) {
-  let q = tx.selectFrom('customers').select(['id', 'email', 'name', 'created_at']).orderBy('id', 'desc').limit(opts.limit + 1);
+export async function listCustomers(
+  tx: Tx,
+  opts: { q?: string | undefined; limit: number; before?: string | undefined },
+) {
+  let q = tx
+    .selectFrom('customers')
+    .select(['id', 'email', 'name', 'created_at'])
+    .orderBy('id', 'desc')
+    .limit(opts.limit + 1);
   if (opts.before) q = q.where('id', '<', opts.before);
-  const term = opts.q?.trim().toLowerCase().replace(/[\\%_]/g, '');
-  if (term) q = q.where((eb) => eb.or([eb('email_key', 'like', `%${term}%`), eb(eb.fn('lower', ['name']), 'like', `%${term}%`)]));
+  const term = opts.q
+    ?.trim()
+    .toLowerCase()
+    .replace(/[\\%_]/g, '');
+  if (term)
+    q = q.where((eb) =>
+      eb.or([eb('email_key', 'like', `%${term}%`), eb(eb.fn('lower', ['name']), 'like', `%${term}%`)]),
+    );
   const rows = await q.execute();
   const page = rows.slice(0, opts.limit);
   return {
@@ -31,10 +44,19 @@ export async function getCustomer(tx: Tx, id: string): Promise<CustomerView> {
   const c = await tx.selectFrom('customers').selectAll().where('id', '=', id).executeTakeFirst();
   if (!c) throw fieldError('NOT_FOUND', 'id', `Customer ${id} does not exist.`);
   const [addresses, totals] = await Promise.all([
-    tx.selectFrom('customer_addresses').select('address').where('customer_id', '=', id).orderBy('created_at').execute(),
+    tx
+      .selectFrom('customer_addresses')
+      .select('address')
+      .where('customer_id', '=', id)
+      .orderBy('created_at')
+      .execute(),
     tx
       .selectFrom('orders')
-      .select((eb) => ['currency', eb.fn.countAll<number>().as('n'), eb.fn.sum<number>('total_minor').as('total')])
+      .select((eb) => [
+        'currency',
+        eb.fn.countAll<number>().as('n'),
+        eb.fn.sum<number>('total_minor').as('total'),
+      ])
       .where('customer_id', '=', id)
       .where('status', '<>', 'cancelled')
       .groupBy('currency')

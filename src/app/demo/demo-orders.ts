@@ -30,16 +30,72 @@ const CITIES = [
   { city: 'Portland', region: 'OR', postalCode: '97204', lat: 45.52, lon: -122.68 },
   { city: 'Phoenix', region: 'AZ', postalCode: '85004', lat: 33.45, lon: -112.07 },
 ];
-const FIRST = ['Ava', 'Ben', 'Chloe', 'Dan', 'Ella', 'Finn', 'Grace', 'Hugo', 'Isla', 'Jack', 'Kara', 'Leo', 'Maya', 'Noah', 'Olive', 'Priya', 'Quinn', 'Ravi', 'Sofia', 'Theo', 'Uma', 'Vera', 'Wes', 'Yara', 'Zoe'];
-const LAST = ['Garcia', 'Smith', 'Nguyen', 'Patel', 'Kim', 'Johnson', 'Brown', 'Lopez', 'Müller', 'Rossi', 'Cohen', 'Okafor', 'Silva', 'Tanaka', 'Walsh'];
+const FIRST = [
+  'Ava',
+  'Ben',
+  'Chloe',
+  'Dan',
+  'Ella',
+  'Finn',
+  'Grace',
+  'Hugo',
+  'Isla',
+  'Jack',
+  'Kara',
+  'Leo',
+  'Maya',
+  'Noah',
+  'Olive',
+  'Priya',
+  'Quinn',
+  'Ravi',
+  'Sofia',
+  'Theo',
+  'Uma',
+  'Vera',
+  'Wes',
+  'Yara',
+  'Zoe',
+];
+const LAST = [
+  'Garcia',
+  'Smith',
+  'Nguyen',
+  'Patel',
+  'Kim',
+  'Johnson',
+  'Brown',
+  'Lopez',
+  'Müller',
+  'Rossi',
+  'Cohen',
+  'Okafor',
+  'Silva',
+  'Tanaka',
+  'Walsh',
+];
 const STREETS = ['Oak St', 'Maple Ave', 'Cedar Ln', 'Elm St', 'Pine Rd', 'Birch Way', 'Willow Dr', 'Main St'];
 
-export type HistoryStats = { orders: number; shipped: number; cancelled: number; open: number; onHold: number; backordered: number; skipped: number };
+export type HistoryStats = {
+  orders: number;
+  shipped: number;
+  cancelled: number;
+  open: number;
+  onHold: number;
+  backordered: number;
+  skipped: number;
+};
 
 const DAY = 86_400_000;
 
 /** Places ~90 days of orders ending `now`; returns what it did. Runs inside the caller's transaction. */
-export async function seedOrderHistory(tx: Tx, catalog: readonly DemoSku[], seed: number, now: Date, out: (line: string) => void): Promise<HistoryStats> {
+export async function seedOrderHistory(
+  tx: Tx,
+  catalog: readonly DemoSku[],
+  seed: number,
+  now: Date,
+  out: (line: string) => void,
+): Promise<HistoryStats> {
   const rng = new Rng(seed, 9);
   const customers = Array.from({ length: 400 }, (_, i) => {
     const first = rng.pick(FIRST);
@@ -48,7 +104,16 @@ export async function seedOrderHistory(tx: Tx, catalog: readonly DemoSku[], seed
     return {
       email: `${first}.${last}.${i}@example.com`.toLowerCase().replace('ü', 'u'),
       name: `${first} ${last}`,
-      address: { name: `${first} ${last}`, line1: `${rng.int(1, 9999)} ${rng.pick(STREETS)}`, city: place.city, region: place.region, postalCode: place.postalCode, country: 'US', lat: place.lat, lon: place.lon },
+      address: {
+        name: `${first} ${last}`,
+        line1: `${rng.int(1, 9999)} ${rng.pick(STREETS)}`,
+        city: place.city,
+        region: place.region,
+        postalCode: place.postalCode,
+        country: 'US',
+        lat: place.lat,
+        lon: place.lon,
+      },
     };
   });
   // Popular, active SKUs are ordered most; weight by popularity squared.
@@ -66,7 +131,15 @@ export async function seedOrderHistory(tx: Tx, catalog: readonly DemoSku[], seed
 
   // About 14 orders a day for the full catalog; smaller samples get proportionally fewer.
   const scale = Math.min(1, sellable.length / 2000);
-  const stats: HistoryStats = { orders: 0, shipped: 0, cancelled: 0, open: 0, onHold: 0, backordered: 0, skipped: 0 };
+  const stats: HistoryStats = {
+    orders: 0,
+    shipped: 0,
+    cancelled: 0,
+    open: 0,
+    onHold: 0,
+    backordered: 0,
+    skipped: 0,
+  };
   const startOfToday = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
   for (let daysAgo = 90; daysAgo >= 0; daysAgo--) {
     const dayStart = startOfToday - daysAgo * DAY;
@@ -75,14 +148,20 @@ export async function seedOrderHistory(tx: Tx, catalog: readonly DemoSku[], seed
     const trend = 1 + (90 - daysAgo) / 180;
     const count = Math.max(1, Math.round(14 * scale * weekly * trend * rng.between(0.8, 1.2)));
     const span = daysAgo === 0 ? Math.max(1, now.getTime() - dayStart - 60_000) : DAY - 3_600_000;
-    const times = Array.from({ length: count }, () => dayStart + Math.floor(rng.float() * span)).sort((a, b) => a - b);
+    const times = Array.from({ length: count }, () => dayStart + Math.floor(rng.float() * span)).sort(
+      (a, b) => a - b,
+    );
     for (const t of times) {
       const customer = rng.pick(customers);
       const lines = new Map<string, { sku: string; quantity: number; unitPriceMinor: number }>();
       const n = rng.chance(0.55) ? 1 : rng.chance(0.7) ? 2 : 3;
       for (let i = 0; i < n; i++) {
         const s = pickSku();
-        lines.set(s.sku, { sku: s.sku, quantity: rng.chance(0.8) ? 1 : rng.int(2, 4), unitPriceMinor: s.priceMinor });
+        lines.set(s.sku, {
+          sku: s.sku,
+          quantity: rng.chance(0.8) ? 1 : rng.int(2, 4),
+          unitPriceMinor: s.priceMinor,
+        });
       }
       const subtotal = [...lines.values()].reduce((a, l) => a + l.quantity * l.unitPriceMinor, 0);
       const shippingMinor = subtotal >= 4900 ? 0 : 599;
@@ -104,7 +183,13 @@ export async function seedOrderHistory(tx: Tx, catalog: readonly DemoSku[], seed
             lines: [...lines.values()],
             shippingMinor,
             taxMinor,
-            payments: [{ provider: 'manual', amountMinor: subtotal + shippingMinor + taxMinor, status: recent ? 'authorized' : 'paid' }],
+            payments: [
+              {
+                provider: 'manual',
+                amountMinor: subtotal + shippingMinor + taxMinor,
+                status: recent ? 'authorized' : 'paid',
+              },
+            ],
           },
           ctx,
         );
@@ -118,15 +203,26 @@ export async function seedOrderHistory(tx: Tx, catalog: readonly DemoSku[], seed
         }
         throw error;
       }
-      const later = (minutes: number) => ({ ...ctx, at: new Date(Math.min(t + minutes * 60_000, now.getTime() - 1000)).toISOString() });
+      const later = (minutes: number) => ({
+        ...ctx,
+        at: new Date(Math.min(t + minutes * 60_000, now.getTime() - 1000)).toISOString(),
+      });
       if (rng.chance(0.03)) {
         await cancelOrder(tx, orderId, { reason: 'customer changed their mind' }, later(30));
         stats.cancelled++;
       } else if (!recent) {
-        await shipOrder(tx, orderId, later(rng.int(120, 1200)), { carrier: rng.pick(['UPS', 'USPS', 'FedEx']), trackingNumber: `1Z${rng.int(100000000, 999999999)}` });
+        await shipOrder(tx, orderId, later(rng.int(120, 1200)), {
+          carrier: rng.pick(['UPS', 'USPS', 'FedEx']),
+          trackingNumber: `1Z${rng.int(100000000, 999999999)}`,
+        });
         stats.shipped++;
       } else if (rng.chance(0.08)) {
-        await holdOrder(tx, orderId, rng.pick(['address check', 'fraud review', 'customer asked to wait']), later(5));
+        await holdOrder(
+          tx,
+          orderId,
+          rng.pick(['address check', 'fraud review', 'customer asked to wait']),
+          later(5),
+        );
         stats.onHold++;
       } else {
         stats.open++;

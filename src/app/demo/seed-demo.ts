@@ -146,7 +146,9 @@ export async function seedDemo(database: Database, options: DemoOptions): Promis
   );
   if (history) {
     const h: HistoryStats = history;
-    out(`Order history: ${fmt(h.orders)} orders over 90 days (${fmt(h.shipped)} shipped, ${fmt(h.cancelled)} cancelled, ${fmt(h.open)} open, ${fmt(h.onHold)} on hold, ${fmt(h.backordered)} backordered).`);
+    out(
+      `Order history: ${fmt(h.orders)} orders over 90 days (${fmt(h.shipped)} shipped, ${fmt(h.cancelled)} cancelled, ${fmt(h.open)} open, ${fmt(h.onHold)} on hold, ${fmt(h.backordered)} backordered).`,
+    );
   }
   return { ...summary, ...(history ? { orders: history } : {}) };
 }

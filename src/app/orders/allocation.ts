@@ -12,7 +12,14 @@ import type { Tx } from '../../db/database.js';
 import { applyDeltas, insertMovements, type MovementRow } from '../../db/stock.repo.js';
 import { newId } from '../../domain/ids.js';
 import { locationAvailable } from '../../domain/inventory/balance.js';
-import type { Allocation, RoutingInput, RoutingLine, RoutingSku, StockRow, SafetyStock } from '../../domain/orders/routing.js';
+import type {
+  Allocation,
+  RoutingInput,
+  RoutingLine,
+  RoutingSku,
+  StockRow,
+  SafetyStock,
+} from '../../domain/orders/routing.js';
 import type { DomainEvent } from '../outbox.js';
 
 export type Ctx = { readonly actor: string; readonly requestId: string | null; readonly at: string };
@@ -49,16 +56,33 @@ export type Snapshot = {
 };
 
 /** Free stock of the given SKUs at sellable locations, with lots, coordinates and safety stock. */
-export async function loadSnapshot(tx: Tx, skuIds: readonly string[], onlyLocationId?: string): Promise<Snapshot> {
+export async function loadSnapshot(
+  tx: Tx,
+  skuIds: readonly string[],
+  onlyLocationId?: string,
+): Promise<Snapshot> {
   if (skuIds.length === 0) return { rows: [], safety: [] };
   let q = tx
     .selectFrom('balances as b')
     .innerJoin('locations as l', 'l.id', 'b.location_id')
     .leftJoin('lots as t', 't.id', 'b.lot_id')
-    .leftJoin('safety_stock as s', (j) => j.onRef('s.sku_id', '=', 'b.sku_id').onRef('s.location_id', '=', 'b.location_id'))
+    .leftJoin('safety_stock as s', (j) =>
+      j.onRef('s.sku_id', '=', 'b.sku_id').onRef('s.location_id', '=', 'b.location_id'),
+    )
     .select([
-      'b.sku_id', 'b.location_id', 'b.lot_id', 'b.on_hand', 'b.allocated', 'b.quarantined',
-      'l.code', 'l.lat', 'l.lon', 't.code as lot_code', 't.expires_on', 't.status', 's.quantity as safety',
+      'b.sku_id',
+      'b.location_id',
+      'b.lot_id',
+      'b.on_hand',
+      'b.allocated',
+      'b.quarantined',
+      'l.code',
+      'l.lat',
+      'l.lon',
+      't.code as lot_code',
+      't.expires_on',
+      't.status',
+      's.quantity as safety',
     ])
     .where('b.sku_id', 'in', skuIds)
     .where('l.sellable', '=', 1)
@@ -68,7 +92,12 @@ export async function loadSnapshot(tx: Tx, skuIds: readonly string[], onlyLocati
   // Safety stock is per (SKU, location); one row of each pair carries it to the routing function.
   const safetyByPair = new Map<string, SafetyStock>();
   for (const r of rows) {
-    if (r.safety !== null && r.safety > 0) safetyByPair.set(`${r.sku_id}|${r.location_id}`, { skuId: r.sku_id, locationId: r.location_id, quantity: r.safety });
+    if (r.safety !== null && r.safety > 0)
+      safetyByPair.set(`${r.sku_id}|${r.location_id}`, {
+        skuId: r.sku_id,
+        locationId: r.location_id,
+        quantity: r.safety,
+      });
   }
   const safety = [...safetyByPair.values()];
   return {
@@ -76,7 +105,10 @@ export async function loadSnapshot(tx: Tx, skuIds: readonly string[], onlyLocati
       skuId: r.sku_id,
       locationId: r.location_id,
       lotId: r.lot_id,
-      lot: r.lot_code === null ? null : { code: r.lot_code, expiresOn: r.expires_on, status: r.status ?? 'active' },
+      lot:
+        r.lot_code === null
+          ? null
+          : { code: r.lot_code, expiresOn: r.expires_on, status: r.status ?? 'active' },
       free: r.on_hand - r.allocated - r.quarantined,
       locationCode: r.code,
       lat: r.lat,
@@ -99,12 +131,29 @@ export function routingInput(
   today: string,
   onShortage: 'reject' | 'backorder',
 ): RoutingInput {
-  const locations = new Map<string, { locationId: string; code: string; lat: number | null; lon: number | null }>();
-  for (const r of snapshot.rows) locations.set(r.locationId, { locationId: r.locationId, code: r.locationCode, lat: r.lat, lon: r.lon });
-  return { lines, skus, locations: [...locations.values()], stock: snapshot.rows, safetyStock: snapshot.safety, shipTo, today, onShortage };
+  const locations = new Map<
+    string,
+    { locationId: string; code: string; lat: number | null; lon: number | null }
+  >();
+  for (const r of snapshot.rows)
+    locations.set(r.locationId, { locationId: r.locationId, code: r.locationCode, lat: r.lat, lon: r.lon });
+  return {
+    lines,
+    skus,
+    locations: [...locations.values()],
+    stock: snapshot.rows,
+    safetyStock: snapshot.safety,
+    shipTo,
+    today,
+    onShortage,
+  };
 }
 
-export type Owner = { readonly type: 'order' | 'reservation'; readonly id: string; readonly expiresAt?: string | null };
+export type Owner = {
+  readonly type: 'order' | 'reservation';
+  readonly id: string;
+  readonly expiresAt?: string | null;
+};
 
 /**
  * Commits the plan's decrements (sorted) and records one allocation row per line allocation and
@@ -151,7 +200,13 @@ export async function applyAllocations(
   return stockChangedEvents(snapshot, after, decrements, today);
 }
 
-function movementRow(type: 'allocation' | 'deallocation', key: Omit<Allocation, 'quantity'>, quantity: number, owner: Owner, ctx: Ctx): MovementRow {
+function movementRow(
+  type: 'allocation' | 'deallocation',
+  key: Omit<Allocation, 'quantity'>,
+  quantity: number,
+  owner: Owner,
+  ctx: Ctx,
+): MovementRow {
   return {
     id: newId('movement'),
     createdAt: ctx.at,
@@ -174,13 +229,15 @@ function stockChangedEvents(
   today: string,
 ): DomainEvent[] {
   const pairs = new Map<string, { skuId: string; locationId: string }>();
-  for (const t of touched) pairs.set(`${t.skuId}|${t.locationId}`, { skuId: t.skuId, locationId: t.locationId });
+  for (const t of touched)
+    pairs.set(`${t.skuId}|${t.locationId}`, { skuId: t.skuId, locationId: t.locationId });
   const events: DomainEvent[] = [];
   for (const { skuId, locationId } of pairs.values()) {
     const rows = snapshot.rows
       .filter((r) => r.skuId === skuId && r.locationId === locationId)
       .map((r) => ({ ...r, ...(after.get(`${skuId}|${locationId}|${r.lotId}`) ?? {}) }));
-    const safety = snapshot.safety.find((s) => s.skuId === skuId && s.locationId === locationId)?.quantity ?? 0;
+    const safety =
+      snapshot.safety.find((s) => s.skuId === skuId && s.locationId === locationId)?.quantity ?? 0;
     events.push({
       type: 'stock.changed',
       aggregateType: 'sku',
@@ -195,7 +252,16 @@ function stockChangedEvents(
   return events;
 }
 
-export type HeldAllocation = { id: string; sku_id: string; location_id: string; lot_id: string; quantity: number; order_line_id: string | null; owner_id: string; owner_type: 'order' | 'reservation' };
+export type HeldAllocation = {
+  id: string;
+  sku_id: string;
+  location_id: string;
+  lot_id: string;
+  quantity: number;
+  order_line_id: string | null;
+  owner_id: string;
+  owner_type: 'order' | 'reservation';
+};
 
 /**
  * Releases `quantity` units of each given allocation (all of it when omitted): decrements the
@@ -208,7 +274,9 @@ export async function releaseAllocations(
   ctx: Ctx,
 ): Promise<Array<{ skuId: string; locationId: string }>> {
   const sorted = [...releases].sort((a, b) =>
-    `${a.allocation.sku_id}|${a.allocation.location_id}|${a.allocation.lot_id}`.localeCompare(`${b.allocation.sku_id}|${b.allocation.location_id}|${b.allocation.lot_id}`),
+    `${a.allocation.sku_id}|${a.allocation.location_id}|${a.allocation.lot_id}`.localeCompare(
+      `${b.allocation.sku_id}|${b.allocation.location_id}|${b.allocation.lot_id}`,
+    ),
   );
   const movements: MovementRow[] = [];
   for (const { allocation: a, quantity } of sorted) {
@@ -219,16 +287,48 @@ export async function releaseAllocations(
     // converts the lease) must not both decrement the balance. The loser retries with fresh reads.
     const claimed =
       q >= a.quantity
-        ? Number((await tx.deleteFrom('allocations').where('id', '=', a.id).where('quantity', '=', a.quantity).executeTakeFirst()).numDeletedRows)
-        : Number((await tx.updateTable('allocations').set((eb) => ({ quantity: eb('quantity', '-', q) })).where('id', '=', a.id).where('quantity', '=', a.quantity).executeTakeFirst()).numUpdatedRows);
+        ? Number(
+            (
+              await tx
+                .deleteFrom('allocations')
+                .where('id', '=', a.id)
+                .where('quantity', '=', a.quantity)
+                .executeTakeFirst()
+            ).numDeletedRows,
+          )
+        : Number(
+            (
+              await tx
+                .updateTable('allocations')
+                .set((eb) => ({ quantity: eb('quantity', '-', q) }))
+                .where('id', '=', a.id)
+                .where('quantity', '=', a.quantity)
+                .executeTakeFirst()
+            ).numUpdatedRows,
+          );
     if (claimed !== 1) throw new StockRaced();
-    const counters = await applyDeltas(tx, { skuId: a.sku_id, locationId: a.location_id, lotId: a.lot_id }, { onHand: 0, allocated: -q, quarantined: 0 }, ctx.at);
-    if (counters === null) throw new Error(`allocation ${a.id} exceeds the balance's allocated counter: ledger invariant broken`);
-    movements.push(movementRow('deallocation', { skuId: a.sku_id, locationId: a.location_id, lotId: a.lot_id }, q, { type: a.owner_type, id: a.owner_id }, ctx));
+    const counters = await applyDeltas(
+      tx,
+      { skuId: a.sku_id, locationId: a.location_id, lotId: a.lot_id },
+      { onHand: 0, allocated: -q, quarantined: 0 },
+      ctx.at,
+    );
+    if (counters === null)
+      throw new Error(`allocation ${a.id} exceeds the balance's allocated counter: ledger invariant broken`);
+    movements.push(
+      movementRow(
+        'deallocation',
+        { skuId: a.sku_id, locationId: a.location_id, lotId: a.lot_id },
+        q,
+        { type: a.owner_type, id: a.owner_id },
+        ctx,
+      ),
+    );
   }
   await insertMovements(tx, movements);
   const pairs = new Map<string, { skuId: string; locationId: string }>();
-  for (const { allocation: a } of sorted) pairs.set(`${a.sku_id}|${a.location_id}`, { skuId: a.sku_id, locationId: a.location_id });
+  for (const { allocation: a } of sorted)
+    pairs.set(`${a.sku_id}|${a.location_id}`, { skuId: a.sku_id, locationId: a.location_id });
   return [...pairs.values()];
 }
 
@@ -236,7 +336,11 @@ export async function releaseAllocations(
  * Leases stop counting at their expiry instant: before allocating the given SKUs, release every
  * reservation allocation of theirs that has expired, in the same transaction.
  */
-export async function sweepExpiredLeases(tx: Tx, skuIds: readonly string[] | null, ctx: Ctx): Promise<Array<{ skuId: string; locationId: string }>> {
+export async function sweepExpiredLeases(
+  tx: Tx,
+  skuIds: readonly string[] | null,
+  ctx: Ctx,
+): Promise<Array<{ skuId: string; locationId: string }>> {
   let q = tx
     .selectFrom('allocations')
     .select(['id', 'sku_id', 'location_id', 'lot_id', 'quantity', 'order_line_id', 'owner_id', 'owner_type'])
@@ -248,7 +352,11 @@ export async function sweepExpiredLeases(tx: Tx, skuIds: readonly string[] | nul
   }
   const expired = await q.execute();
   if (expired.length === 0) return [];
-  const touched = await releaseAllocations(tx, expired.map((allocation) => ({ allocation })), ctx);
+  const touched = await releaseAllocations(
+    tx,
+    expired.map((allocation) => ({ allocation })),
+    ctx,
+  );
   await tx
     .updateTable('reservations')
     .set({ status: 'expired', updated_at: ctx.at })

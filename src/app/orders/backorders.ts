@@ -16,45 +16,111 @@ export async function allocateBackorders(tx: Tx, skuId: string, ctx: Ctx): Promi
     .select(['l.id', 'l.order_id'])
     .where('l.backordered', '>', 0)
     .where('o.status', 'in', ['open', 'on_hold'])
-    .where((eb) => eb.or([eb('l.sku_id', '=', skuId), eb('l.sku_id', 'in', eb.selectFrom('bundle_components').select('bundle_sku_id').where('component_sku_id', '=', skuId))]))
+    .where((eb) =>
+      eb.or([
+        eb('l.sku_id', '=', skuId),
+        eb(
+          'l.sku_id',
+          'in',
+          eb.selectFrom('bundle_components').select('bundle_sku_id').where('component_sku_id', '=', skuId),
+        ),
+      ]),
+    )
     .orderBy('o.created_at')
     .orderBy('o.id')
     .orderBy('l.line_no')
     .execute();
   const today = isoDate(ctx.at);
   for (const candidate of candidates) {
-    const line = await tx.selectFrom('order_lines').selectAll().where('id', '=', candidate.id).executeTakeFirstOrThrow();
+    const line = await tx
+      .selectFrom('order_lines')
+      .selectAll()
+      .where('id', '=', candidate.id)
+      .executeTakeFirstOrThrow();
     if (line.backordered === 0) continue;
-    const sku = await tx.selectFrom('skus').selectAll().where('id', '=', line.sku_id).executeTakeFirstOrThrow();
+    const sku = await tx
+      .selectFrom('skus')
+      .selectAll()
+      .where('id', '=', line.sku_id)
+      .executeTakeFirstOrThrow();
     const components = (await componentQuantities(tx, [line])).get(line.sku_id);
     const stocked = components ? components.map((c) => c.skuId) : [line.sku_id];
-    const stockedRows = await tx.selectFrom('skus').select(['id', 'tracking', 'min_remaining_shelf_life_days']).where('id', 'in', stocked).execute();
-    const rules = new Map(stockedRows.map((r) => [r.id, { tracking: r.tracking, minRemainingShelfLifeDays: r.min_remaining_shelf_life_days }]));
+    const stockedRows = await tx
+      .selectFrom('skus')
+      .select(['id', 'tracking', 'min_remaining_shelf_life_days'])
+      .where('id', 'in', stocked)
+      .execute();
+    const rules = new Map(
+      stockedRows.map((r) => [
+        r.id,
+        { tracking: r.tracking, minRemainingShelfLifeDays: r.min_remaining_shelf_life_days },
+      ]),
+    );
     const order = await loadOrderForChange(tx, line.order_id);
-    const address = order.shipping_address ? (JSON.parse(order.shipping_address) as { lat?: number; lon?: number }) : null;
-    const shipTo = address?.lat !== undefined && address.lon !== undefined ? { lat: address.lat, lon: address.lon } : null;
+    const address = order.shipping_address
+      ? (JSON.parse(order.shipping_address) as { lat?: number; lon?: number })
+      : null;
+    const shipTo =
+      address?.lat !== undefined && address.lon !== undefined ? { lat: address.lat, lon: address.lon } : null;
     const snapshot = await loadSnapshot(tx, stocked);
     const routed = routeOrder(
-      routingInput(snapshot, [{ lineIndex: 0, skuId: sku.id, quantity: line.backordered, ...(components ? { components } : {}) }], rules, shipTo, today, 'backorder'),
+      routingInput(
+        snapshot,
+        [{ lineIndex: 0, skuId: sku.id, quantity: line.backordered, ...(components ? { components } : {}) }],
+        rules,
+        shipTo,
+        today,
+        'backorder',
+      ),
     );
     if (!routed.ok) continue;
     const planLine = routed.plan.lines[0];
     const allocatedUnits = planLine ? line.backordered - planLine.backordered : 0;
     if (allocatedUnits === 0) continue;
     const events = await applyAllocations(
-      tx, routed.plan.decrements, planLine!.allocations.map((allocation) => ({ lineId: line.id, allocation })),
-      { type: 'order', id: order.id }, snapshot, ctx, today,
+      tx,
+      routed.plan.decrements,
+      planLine!.allocations.map((allocation) => ({ lineId: line.id, allocation })),
+      { type: 'order', id: order.id },
+      snapshot,
+      ctx,
+      today,
     );
-    const lines = await tx.selectFrom('order_lines').selectAll().where('order_id', '=', order.id).orderBy('line_no').execute();
-    const next = lines.map((l) => (l.id === line.id ? { ...l, backordered: l.backordered - allocatedUnits } : l));
-    await saveLines(tx, next.filter((l) => l.id === line.id));
+    const lines = await tx
+      .selectFrom('order_lines')
+      .selectAll()
+      .where('order_id', '=', order.id)
+      .orderBy('line_no')
+      .execute();
+    const next = lines.map((l) =>
+      l.id === line.id ? { ...l, backordered: l.backordered - allocatedUnits } : l,
+    );
+    await saveLines(
+      tx,
+      next.filter((l) => l.id === line.id),
+    );
     const saved = await saveOrder(tx, order, next, {}, ctx);
     await record(
-      tx, order.id, ctx,
+      tx,
+      order.id,
+      ctx,
       [{ type: 'order.allocated', message: `Backorder allocated: ${allocatedUnits} × ${line.sku}` }],
       [
-        { type: 'order.allocated', aggregateType: 'order', aggregateId: order.id, payload: { orderId: order.id, sku: line.sku, quantity: allocatedUnits, fulfillmentStatus: saved.fulfillment_status } },
-        ...events.map((e) => ({ ...e, payload: { ...e.payload, sku: e.aggregateId === sku.id ? sku.sku : e.payload['skuId'] } })),
+        {
+          type: 'order.allocated',
+          aggregateType: 'order',
+          aggregateId: order.id,
+          payload: {
+            orderId: order.id,
+            sku: line.sku,
+            quantity: allocatedUnits,
+            fulfillmentStatus: saved.fulfillment_status,
+          },
+        },
+        ...events.map((e) => ({
+          ...e,
+          payload: { ...e.payload, sku: e.aggregateId === sku.id ? sku.sku : e.payload['skuId'] },
+        })),
       ],
     );
   }

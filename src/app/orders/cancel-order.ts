@@ -15,12 +15,20 @@ import { heldAllocationsOf, loadOrderForChange, record, saveLines, saveOrder } f
 import { getOrder, type OrderView } from './order-view.js';
 import { emitAll } from './reservations.js';
 
-export type CancelInput = { lines?: ReadonlyArray<{ sku: string; quantity: number }> | undefined; reason?: string | undefined };
+export type CancelInput = {
+  lines?: ReadonlyArray<{ sku: string; quantity: number }> | undefined;
+  reason?: string | undefined;
+};
 
 export async function cancelOrder(tx: Tx, id: string, input: CancelInput, ctx: Ctx): Promise<OrderView> {
   const order = await loadOrderForChange(tx, id);
   assertOrderTransition(order.status, 'cancelled', 'cancel');
-  const lines = await tx.selectFrom('order_lines').selectAll().where('order_id', '=', id).orderBy('line_no').execute();
+  const lines = await tx
+    .selectFrom('order_lines')
+    .selectAll()
+    .where('order_id', '=', id)
+    .orderBy('line_no')
+    .execute();
   const held = await heldAllocationsOf(tx, id);
   const components = await componentQuantities(tx, lines);
 
@@ -37,10 +45,20 @@ export async function cancelOrder(tx: Tx, id: string, input: CancelInput, ctx: C
         if (take > 0) wanted.set(l.id, (wanted.get(l.id) ?? 0) + take);
         left -= take;
       }
-      if (!lines.some((x) => skuKey(x.sku) === skuKey(c.sku))) errors.push({ field: `lines.${i}.sku`, message: `${c.sku} is not on this order` });
-      else if (left > 0) errors.push({ field: `lines.${i}.quantity`, message: `only ${c.quantity - left} unit(s) of ${c.sku} are left to cancel` });
+      if (!lines.some((x) => skuKey(x.sku) === skuKey(c.sku)))
+        errors.push({ field: `lines.${i}.sku`, message: `${c.sku} is not on this order` });
+      else if (left > 0)
+        errors.push({
+          field: `lines.${i}.quantity`,
+          message: `only ${c.quantity - left} unit(s) of ${c.sku} are left to cancel`,
+        });
     });
-    if (errors.length > 0) throw new DomainError('VALIDATION_FAILED', errors.map((e) => `${e.field} ${e.message}`).join('; '), errors);
+    if (errors.length > 0)
+      throw new DomainError(
+        'VALIDATION_FAILED',
+        errors.map((e) => `${e.field} ${e.message}`).join('; '),
+        errors,
+      );
   }
 
   const releases: Array<{ allocation: HeldAllocation; quantity: number }> = [];
@@ -62,29 +80,66 @@ export async function cancelOrder(tx: Tx, id: string, input: CancelInput, ctx: C
     }
     const quantity = l.quantity - cancel;
     const discount = proratedDiscount(l.discount_minor, l.quantity, quantity);
-    return { ...l, quantity, cancelled_quantity: l.cancelled_quantity + cancel, backordered: l.backordered - fromBackorder, discount_minor: discount, total_minor: quantity * l.unit_price_minor - discount };
+    return {
+      ...l,
+      quantity,
+      cancelled_quantity: l.cancelled_quantity + cancel,
+      backordered: l.backordered - fromBackorder,
+      discount_minor: discount,
+      total_minor: quantity * l.unit_price_minor - discount,
+    };
   });
   const touched = await releaseAllocations(tx, releases, ctx);
   await saveLines(tx, next);
   const everything = next.every((l) => l.quantity === 0);
-  const saved = await saveOrder(tx, order, next, { ...(everything ? { status: 'cancelled', zeroExtras: true } : {}) }, ctx);
+  const saved = await saveOrder(
+    tx,
+    order,
+    next,
+    { ...(everything ? { status: 'cancelled', zeroExtras: true } : {}) },
+    ctx,
+  );
   const units = [...wanted.values()].reduce((s, q) => s + q, 0);
   const reason = input.reason ? ` (${input.reason})` : '';
   await record(
-    tx, id, ctx,
-    [{ type: everything ? 'order.cancelled' : 'order.lines_cancelled', message: everything ? `Order cancelled${reason}; ${units} unit(s) released` : `Cancelled ${units} unit(s)${reason}`, data: { lines: input.lines ?? 'all' } }],
-    [{ type: everything ? 'order.cancelled' : 'order.updated', aggregateType: 'order', aggregateId: id, payload: { orderId: id, status: saved.status, cancelledUnits: units, totalMinor: saved.total_minor } }],
+    tx,
+    id,
+    ctx,
+    [
+      {
+        type: everything ? 'order.cancelled' : 'order.lines_cancelled',
+        message: everything
+          ? `Order cancelled${reason}; ${units} unit(s) released`
+          : `Cancelled ${units} unit(s)${reason}`,
+        data: { lines: input.lines ?? 'all' },
+      },
+    ],
+    [
+      {
+        type: everything ? 'order.cancelled' : 'order.updated',
+        aggregateType: 'order',
+        aggregateId: id,
+        payload: { orderId: id, status: saved.status, cancelledUnits: units, totalMinor: saved.total_minor },
+      },
+    ],
   );
   await emitAll(tx, touched, ctx);
   return getOrder(tx, id);
 }
 
 /** Components (sku id, quantity) of every bundle line's SKU. */
-export async function componentQuantities(tx: Tx, lines: ReadonlyArray<{ sku_id: string }>): Promise<Map<string, Array<{ skuId: string; quantity: number }>>> {
+export async function componentQuantities(
+  tx: Tx,
+  lines: ReadonlyArray<{ sku_id: string }>,
+): Promise<Map<string, Array<{ skuId: string; quantity: number }>>> {
   const ids = [...new Set(lines.map((l) => l.sku_id))];
   const out = new Map<string, Array<{ skuId: string; quantity: number }>>();
   if (ids.length === 0) return out;
-  const rows = await tx.selectFrom('bundle_components').selectAll().where('bundle_sku_id', 'in', ids).execute();
+  const rows = await tx
+    .selectFrom('bundle_components')
+    .selectAll()
+    .where('bundle_sku_id', 'in', ids)
+    .execute();
   for (const r of rows) {
     const list = out.get(r.bundle_sku_id) ?? [];
     list.push({ skuId: r.component_sku_id, quantity: r.quantity });

@@ -10,9 +10,13 @@ export async function holdOrder(tx: Tx, id: string, reason: string, ctx: Ctx): P
   assertOrderTransition(order.status, 'on_hold', 'hold');
   const lines = await tx.selectFrom('order_lines').selectAll().where('order_id', '=', id).execute();
   await saveOrder(tx, order, lines, { status: 'on_hold', holdReason: reason }, ctx);
-  await record(tx, id, ctx, [{ type: 'order.held', message: `Put on hold: ${reason}` }], [
-    { type: 'order.held', aggregateType: 'order', aggregateId: id, payload: { orderId: id, reason } },
-  ]);
+  await record(
+    tx,
+    id,
+    ctx,
+    [{ type: 'order.held', message: `Put on hold: ${reason}` }],
+    [{ type: 'order.held', aggregateType: 'order', aggregateId: id, payload: { orderId: id, reason } }],
+  );
   return getOrder(tx, id);
 }
 
@@ -21,8 +25,12 @@ export async function releaseHold(tx: Tx, id: string, ctx: Ctx): Promise<OrderVi
   assertOrderTransition(order.status, 'open', 'release the hold on');
   const lines = await tx.selectFrom('order_lines').selectAll().where('order_id', '=', id).execute();
   await saveOrder(tx, order, lines, { status: 'open', holdReason: null }, ctx);
-  await record(tx, id, ctx, [{ type: 'order.released', message: 'Hold released' }], [
-    { type: 'order.released', aggregateType: 'order', aggregateId: id, payload: { orderId: id } },
-  ]);
+  await record(
+    tx,
+    id,
+    ctx,
+    [{ type: 'order.released', message: 'Hold released' }],
+    [{ type: 'order.released', aggregateType: 'order', aggregateId: id, payload: { orderId: id } }],
+  );
   return getOrder(tx, id);
 }

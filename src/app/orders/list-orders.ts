@@ -6,15 +6,37 @@ import type { Tx } from '../../db/database.js';
  */
 export async function listOrders(
   tx: Tx,
-  opts: { status?: string | undefined; fulfillmentStatus?: string | undefined; paymentStatus?: string | undefined; channel?: string | undefined; q?: string | undefined; limit: number; before?: string | undefined },
+  opts: {
+    status?: string | undefined;
+    fulfillmentStatus?: string | undefined;
+    paymentStatus?: string | undefined;
+    channel?: string | undefined;
+    q?: string | undefined;
+    limit: number;
+    before?: string | undefined;
+  },
 ) {
   let query = tx
     .selectFrom('orders as o')
     .innerJoin('customers as c', 'c.id', 'o.customer_id')
     .select((eb) => [
-      'o.id', 'o.channel', 'o.external_id', 'o.status', 'o.payment_status', 'o.fulfillment_status', 'o.currency', 'o.total_minor', 'o.created_at',
-      'c.email', 'c.name',
-      eb.selectFrom('order_lines as l').select((e) => e.fn.countAll<number>().as('n')).whereRef('l.order_id', '=', 'o.id').where('l.quantity', '>', 0).as('line_count'),
+      'o.id',
+      'o.channel',
+      'o.external_id',
+      'o.status',
+      'o.payment_status',
+      'o.fulfillment_status',
+      'o.currency',
+      'o.total_minor',
+      'o.created_at',
+      'c.email',
+      'c.name',
+      eb
+        .selectFrom('order_lines as l')
+        .select((e) => e.fn.countAll<number>().as('n'))
+        .whereRef('l.order_id', '=', 'o.id')
+        .where('l.quantity', '>', 0)
+        .as('line_count'),
     ])
     .orderBy('o.id', 'desc')
     .limit(opts.limit + 1);
@@ -24,13 +46,25 @@ export async function listOrders(
   if (opts.channel) query = query.where('o.channel', '=', opts.channel);
   if (opts.before) query = query.where('o.id', '<', opts.before);
   const q = opts.q?.trim();
-  if (q) query = query.where((eb) => eb.or([eb('o.id', '=', q), eb('o.external_id', '=', q), eb('c.email_key', '=', q.toLowerCase())]));
+  if (q)
+    query = query.where((eb) =>
+      eb.or([eb('o.id', '=', q), eb('o.external_id', '=', q), eb('c.email_key', '=', q.toLowerCase())]),
+    );
   const rows = await query.execute();
   const page = rows.slice(0, opts.limit);
   return {
     items: page.map((r) => ({
-      id: r.id, channel: r.channel, externalId: r.external_id, status: r.status, paymentStatus: r.payment_status, fulfillmentStatus: r.fulfillment_status,
-      customer: { email: r.email, name: r.name }, currency: r.currency, totalMinor: r.total_minor, lineCount: Number(r.line_count ?? 0), createdAt: r.created_at,
+      id: r.id,
+      channel: r.channel,
+      externalId: r.external_id,
+      status: r.status,
+      paymentStatus: r.payment_status,
+      fulfillmentStatus: r.fulfillment_status,
+      customer: { email: r.email, name: r.name },
+      currency: r.currency,
+      totalMinor: r.total_minor,
+      lineCount: Number(r.line_count ?? 0),
+      createdAt: r.created_at,
     })),
     nextCursor: rows.length > opts.limit ? page[page.length - 1]!.id : null,
   };

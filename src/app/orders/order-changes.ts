@@ -11,11 +11,23 @@ import { emit, type DomainEvent } from '../outbox.js';
 import { ConcurrentChange, type Ctx, type HeldAllocation } from './allocation.js';
 import { insertTimeline } from './place-order.js';
 
-export async function loadOrderForChange(tx: Tx, id: string, expectedVersion: number | null = null): Promise<OrderTable> {
+export async function loadOrderForChange(
+  tx: Tx,
+  id: string,
+  expectedVersion: number | null = null,
+): Promise<OrderTable> {
   const order = await tx.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!order) throw new DomainError('NOT_FOUND', `Order ${id} does not exist.`, [{ field: 'id', message: 'no such order' }]);
+  if (!order)
+    throw new DomainError('NOT_FOUND', `Order ${id} does not exist.`, [
+      { field: 'id', message: 'no such order' },
+    ]);
   if (expectedVersion !== null && order.version !== expectedVersion) {
-    throw new DomainError('VERSION_MISMATCH', `Order ${id} is at version ${order.version}, not ${expectedVersion}; fetch it again.`, [], { currentVersion: order.version });
+    throw new DomainError(
+      'VERSION_MISMATCH',
+      `Order ${id} is at version ${order.version}, not ${expectedVersion}; fetch it again.`,
+      [],
+      { currentVersion: order.version },
+    );
   }
   return order;
 }
@@ -37,7 +49,12 @@ export async function saveOrder(
   tx: Tx,
   order: OrderTable,
   lines: readonly OrderLineTable[],
-  changes: { status?: string; holdReason?: string | null; shippingAddress?: string | null; zeroExtras?: boolean },
+  changes: {
+    status?: string;
+    holdReason?: string | null;
+    shippingAddress?: string | null;
+    zeroExtras?: boolean;
+  },
   ctx: Ctx,
 ): Promise<OrderTable> {
   const subtotal = safeSum(lines.map((l) => l.quantity * l.unit_price_minor));
@@ -45,13 +62,19 @@ export async function saveOrder(
   const shipping = changes.zeroExtras ? 0 : order.shipping_minor;
   const tax = changes.zeroExtras ? 0 : order.tax_minor;
   const fulfillment = fulfillmentStatusOf(
-    lines.map((l) => ({ quantity: l.quantity, allocated: l.quantity - l.backordered - l.shipped_quantity, backordered: l.backordered, shipped: l.shipped_quantity })),
+    lines.map((l) => ({
+      quantity: l.quantity,
+      allocated: l.quantity - l.backordered - l.shipped_quantity,
+      backordered: l.backordered,
+      shipped: l.shipped_quantity,
+    })),
   );
   const next: OrderTable = {
     ...order,
     status: changes.status ?? order.status,
     hold_reason: changes.holdReason !== undefined ? changes.holdReason : order.hold_reason,
-    shipping_address: changes.shippingAddress !== undefined ? changes.shippingAddress : order.shipping_address,
+    shipping_address:
+      changes.shippingAddress !== undefined ? changes.shippingAddress : order.shipping_address,
     subtotal_minor: subtotal,
     discount_minor: discount,
     shipping_minor: shipping,
@@ -64,16 +87,25 @@ export async function saveOrder(
   const r = await tx
     .updateTable('orders')
     .set({
-      status: next.status, hold_reason: next.hold_reason, shipping_address: next.shipping_address, subtotal_minor: next.subtotal_minor,
-      discount_minor: next.discount_minor, shipping_minor: next.shipping_minor, tax_minor: next.tax_minor, total_minor: next.total_minor,
-      fulfillment_status: next.fulfillment_status, version: next.version, updated_at: next.updated_at,
+      status: next.status,
+      hold_reason: next.hold_reason,
+      shipping_address: next.shipping_address,
+      subtotal_minor: next.subtotal_minor,
+      discount_minor: next.discount_minor,
+      shipping_minor: next.shipping_minor,
+      tax_minor: next.tax_minor,
+      total_minor: next.total_minor,
+      fulfillment_status: next.fulfillment_status,
+      version: next.version,
+      updated_at: next.updated_at,
     })
     .where('id', '=', order.id)
     .where('version', '=', order.version)
     .executeTakeFirst();
   // Only a concurrent transaction on PostgreSQL can get here (the version was read in this one):
   // retry the whole command with fresh reads; a client's stale If-Match is refused on the re-read.
-  if (Number(r.numUpdatedRows) !== 1) throw new ConcurrentChange(`order ${order.id} changed concurrently; retrying`);
+  if (Number(r.numUpdatedRows) !== 1)
+    throw new ConcurrentChange(`order ${order.id} changed concurrently; retrying`);
   return next;
 }
 
@@ -81,13 +113,31 @@ export async function saveLines(tx: Tx, lines: readonly OrderLineTable[]): Promi
   for (const l of lines) {
     await tx
       .updateTable('order_lines')
-      .set({ quantity: l.quantity, cancelled_quantity: l.cancelled_quantity, shipped_quantity: l.shipped_quantity, backordered: l.backordered, unit_price_minor: l.unit_price_minor, discount_minor: l.discount_minor, total_minor: l.total_minor })
+      .set({
+        quantity: l.quantity,
+        cancelled_quantity: l.cancelled_quantity,
+        shipped_quantity: l.shipped_quantity,
+        backordered: l.backordered,
+        unit_price_minor: l.unit_price_minor,
+        discount_minor: l.discount_minor,
+        total_minor: l.total_minor,
+      })
       .where('id', '=', l.id)
       .execute();
   }
 }
 
-export async function record(tx: Tx, orderId: string, ctx: Ctx, timeline: ReadonlyArray<{ type: string; message: string; data?: unknown }>, events: readonly DomainEvent[]): Promise<void> {
-  await insertTimeline(tx, orderId, timeline.map((t) => ({ ...t, at: ctx.at, actor: ctx.actor })));
+export async function record(
+  tx: Tx,
+  orderId: string,
+  ctx: Ctx,
+  timeline: ReadonlyArray<{ type: string; message: string; data?: unknown }>,
+  events: readonly DomainEvent[],
+): Promise<void> {
+  await insertTimeline(
+    tx,
+    orderId,
+    timeline.map((t) => ({ ...t, at: ctx.at, actor: ctx.actor })),
+  );
   await emit(tx, ctx.at, events);
 }

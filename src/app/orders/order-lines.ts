@@ -20,19 +20,29 @@ export type ResolvedLines = {
  * Resolves every line's SKU; one UNKNOWN_SKU error names every line that does not exist (the last
  * one too), and VALIDATION_FAILED every inactive SKU. Nothing is written.
  */
-export async function resolveLines(tx: Tx, lines: ReadonlyArray<{ sku: string }>, fieldPrefix = 'lines'): Promise<ResolvedLines> {
-  const found = await findSkus(tx, lines.map((l) => l.sku));
+export async function resolveLines(
+  tx: Tx,
+  lines: ReadonlyArray<{ sku: string }>,
+  fieldPrefix = 'lines',
+): Promise<ResolvedLines> {
+  const found = await findSkus(
+    tx,
+    lines.map((l) => l.sku),
+  );
   const unknown: FieldError[] = [];
   const inactive: FieldError[] = [];
   const skus: SkuRow[] = [];
   lines.forEach((l, i) => {
     const row = found.get(skuKey(l.sku));
     if (!row) unknown.push({ field: `${fieldPrefix}.${i}.sku`, message: `SKU ${l.sku} does not exist` });
-    else if (row.active !== 1) inactive.push({ field: `${fieldPrefix}.${i}.sku`, message: `SKU ${row.sku} is not active` });
+    else if (row.active !== 1)
+      inactive.push({ field: `${fieldPrefix}.${i}.sku`, message: `SKU ${row.sku} is not active` });
     else skus.push(row);
   });
-  if (unknown.length > 0) throw new DomainError('UNKNOWN_SKU', unknown.map((e) => e.message).join('; '), unknown);
-  if (inactive.length > 0) throw new DomainError('VALIDATION_FAILED', inactive.map((e) => e.message).join('; '), inactive);
+  if (unknown.length > 0)
+    throw new DomainError('UNKNOWN_SKU', unknown.map((e) => e.message).join('; '), unknown);
+  if (inactive.length > 0)
+    throw new DomainError('VALIDATION_FAILED', inactive.map((e) => e.message).join('; '), inactive);
 
   const bundleIds = [...new Set(skus.filter((s) => s.is_bundle === 1).map((s) => s.id))];
   const componentRows = await componentsOf(tx, bundleIds);
@@ -42,10 +52,17 @@ export async function resolveLines(tx: Tx, lines: ReadonlyArray<{ sku: string }>
     const list = components.get(c.bundle_sku_id) ?? [];
     list.push({ skuId: c.component_sku_id, quantity: c.quantity });
     components.set(c.bundle_sku_id, list);
-    routingSkus.set(c.component_sku_id, { tracking: c.tracking, minRemainingShelfLifeDays: c.min_remaining_shelf_life_days });
+    routingSkus.set(c.component_sku_id, {
+      tracking: c.tracking,
+      minRemainingShelfLifeDays: c.min_remaining_shelf_life_days,
+    });
   }
   for (const s of skus) {
-    if (s.is_bundle !== 1) routingSkus.set(s.id, { tracking: s.tracking, minRemainingShelfLifeDays: s.min_remaining_shelf_life_days });
+    if (s.is_bundle !== 1)
+      routingSkus.set(s.id, {
+        tracking: s.tracking,
+        minRemainingShelfLifeDays: s.min_remaining_shelf_life_days,
+      });
   }
   return { skus, components, routingSkus, stockedSkuIds: [...routingSkus.keys()] };
 }
@@ -57,7 +74,11 @@ export function toRoutingLines(resolved: ResolvedLines, quantities: readonly num
     const quantity = quantities[i]!;
     if (quantity <= 0) return;
     const components = resolved.components.get(s.id);
-    out.push(components ? { lineIndex: i, skuId: s.id, quantity, components } : { lineIndex: i, skuId: s.id, quantity });
+    out.push(
+      components
+        ? { lineIndex: i, skuId: s.id, quantity, components }
+        : { lineIndex: i, skuId: s.id, quantity },
+    );
   });
   return out;
 }

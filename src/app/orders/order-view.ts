@@ -3,7 +3,14 @@
  * just written (capture answers without reading back) or loaded (GET).
  */
 import type { Tx } from '../../db/database.js';
-import type { AllocationTable, CustomerTable, OrderEventTable, OrderLineTable, OrderTable, PaymentTable } from '../../db/schema.js';
+import type {
+  AllocationTable,
+  CustomerTable,
+  OrderEventTable,
+  OrderLineTable,
+  OrderTable,
+  PaymentTable,
+} from '../../db/schema.js';
 import { DomainError } from '../../domain/errors.js';
 
 export type AllocationView = { location: string; lot: string | null; sku: string; quantity: number };
@@ -40,7 +47,15 @@ export type OrderView = {
   shippingMinor: number;
   taxMinor: number;
   totalMinor: number;
-  payments: Array<{ id: string; provider: string; reference: string | null; amountMinor: number; capturedMinor: number; refundedMinor: number; status: string }>;
+  payments: Array<{
+    id: string;
+    provider: string;
+    reference: string | null;
+    amountMinor: number;
+    capturedMinor: number;
+    refundedMinor: number;
+    status: string;
+  }>;
   timeline: Array<{ at: string; type: string; message: string; actor: string }>;
   version: number;
   createdAt: string;
@@ -51,11 +66,17 @@ export type OrderParts = {
   order: OrderTable;
   customer: Pick<CustomerTable, 'id' | 'email' | 'name'>;
   lines: readonly OrderLineTable[];
-  allocations: ReadonlyArray<Pick<AllocationTable, 'order_line_id' | 'sku_id' | 'location_id' | 'lot_id' | 'quantity'>>;
+  allocations: ReadonlyArray<
+    Pick<AllocationTable, 'order_line_id' | 'sku_id' | 'location_id' | 'lot_id' | 'quantity'>
+  >;
   payments: readonly PaymentTable[];
   events: ReadonlyArray<Pick<OrderEventTable, 'at' | 'type' | 'message' | 'actor'>>;
   /** Display names for ids that allocations refer to. */
-  names: { locations: ReadonlyMap<string, string>; lots: ReadonlyMap<string, string>; skus: ReadonlyMap<string, string> };
+  names: {
+    locations: ReadonlyMap<string, string>;
+    lots: ReadonlyMap<string, string>;
+    skus: ReadonlyMap<string, string>;
+  };
 };
 
 export function toOrderView(p: OrderParts): OrderView {
@@ -70,7 +91,8 @@ export function toOrderView(p: OrderParts): OrderView {
     onShortage: o.on_shortage,
     holdReason: o.hold_reason,
     customer: { id: p.customer.id, email: p.customer.email, name: p.customer.name },
-    shippingAddress: o.shipping_address === null ? null : (JSON.parse(o.shipping_address) as Record<string, unknown>),
+    shippingAddress:
+      o.shipping_address === null ? null : (JSON.parse(o.shipping_address) as Record<string, unknown>),
     currency: o.currency,
     lines: [...p.lines]
       .sort((a, b) => a.line_no - b.line_no)
@@ -118,21 +140,42 @@ export function toOrderView(p: OrderParts): OrderView {
 /** Loads every part of an order; NOT_FOUND when there is none. */
 export async function loadOrderParts(tx: Tx, id: string): Promise<OrderParts> {
   const order = await tx.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!order) throw new DomainError('NOT_FOUND', `Order ${id} does not exist.`, [{ field: 'id', message: 'no such order' }]);
+  if (!order)
+    throw new DomainError('NOT_FOUND', `Order ${id} does not exist.`, [
+      { field: 'id', message: 'no such order' },
+    ]);
   const [customer, lines, allocations, payments, events] = await Promise.all([
-    tx.selectFrom('customers').select(['id', 'email', 'name']).where('id', '=', order.customer_id).executeTakeFirstOrThrow(),
+    tx
+      .selectFrom('customers')
+      .select(['id', 'email', 'name'])
+      .where('id', '=', order.customer_id)
+      .executeTakeFirstOrThrow(),
     tx.selectFrom('order_lines').selectAll().where('order_id', '=', id).orderBy('line_no').execute(),
     tx
       .selectFrom('allocations as a')
       .innerJoin('locations as l', 'l.id', 'a.location_id')
       .innerJoin('skus as s', 's.id', 'a.sku_id')
       .leftJoin('lots as t', 't.id', 'a.lot_id')
-      .select(['a.order_line_id', 'a.sku_id', 'a.location_id', 'a.lot_id', 'a.quantity', 'l.code as location_code', 't.code as lot_code', 's.sku'])
+      .select([
+        'a.order_line_id',
+        'a.sku_id',
+        'a.location_id',
+        'a.lot_id',
+        'a.quantity',
+        'l.code as location_code',
+        't.code as lot_code',
+        's.sku',
+      ])
       .where('a.owner_id', '=', id)
       .orderBy('a.id')
       .execute(),
     tx.selectFrom('payments').selectAll().where('order_id', '=', id).orderBy('id').execute(),
-    tx.selectFrom('order_events').select(['at', 'type', 'message', 'actor']).where('order_id', '=', id).orderBy('id').execute(),
+    tx
+      .selectFrom('order_events')
+      .select(['at', 'type', 'message', 'actor'])
+      .where('order_id', '=', id)
+      .orderBy('id')
+      .execute(),
   ]);
   return {
     order,

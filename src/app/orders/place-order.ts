@@ -12,12 +12,24 @@ import { isoDate } from '../../domain/clock.js';
 import { DomainError, fieldError } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
 import { isCurrency } from '../../domain/money.js';
-import { fulfillmentStatusOf, orderPaymentStatusOf, paymentStatusOf, type PaymentStatus } from '../../domain/orders/lifecycle.js';
+import {
+  fulfillmentStatusOf,
+  orderPaymentStatusOf,
+  paymentStatusOf,
+  type PaymentStatus,
+} from '../../domain/orders/lifecycle.js';
 import { routeOrder, type Shortage } from '../../domain/orders/routing.js';
 import { computeTotals, lineTotal } from '../../domain/orders/totals.js';
 import type { OrderEventTable, OrderLineTable, OrderTable, PaymentTable } from '../../db/schema.js';
 import { emit, type DomainEvent } from '../outbox.js';
-import { applyAllocations, ConcurrentChange, loadSnapshot, routingInput, sweepExpiredLeases, type Ctx } from './allocation.js';
+import {
+  applyAllocations,
+  ConcurrentChange,
+  loadSnapshot,
+  routingInput,
+  sweepExpiredLeases,
+  type Ctx,
+} from './allocation.js';
 import { resolveLines, toRoutingLines } from './order-lines.js';
 import { getOrder, toOrderView, type OrderView } from './order-view.js';
 import { consumeReservations } from './reservations.js';
@@ -41,43 +53,91 @@ export type PlaceOrderInput = {
   readonly shippingAddress?: ShippingAddress | undefined;
   readonly currency: string;
   readonly onShortage?: 'reject' | 'backorder' | undefined;
-  readonly lines: ReadonlyArray<{ readonly sku: string; readonly quantity: number; readonly unitPriceMinor: number; readonly discountMinor?: number | undefined }>;
+  readonly lines: ReadonlyArray<{
+    readonly sku: string;
+    readonly quantity: number;
+    readonly unitPriceMinor: number;
+    readonly discountMinor?: number | undefined;
+  }>;
   readonly shippingMinor?: number | undefined;
   readonly taxMinor?: number | undefined;
   readonly subtotalMinor?: number | undefined;
   readonly totalMinor?: number | undefined;
-  readonly payments?: ReadonlyArray<{ readonly provider: string; readonly reference?: string | undefined; readonly amountMinor: number; readonly status: 'pending' | 'authorized' | 'paid' | 'failed' }> | undefined;
+  readonly payments?:
+    | ReadonlyArray<{
+        readonly provider: string;
+        readonly reference?: string | undefined;
+        readonly amountMinor: number;
+        readonly status: 'pending' | 'authorized' | 'paid' | 'failed';
+      }>
+    | undefined;
   /** Reservation leases this order consumes (e.g. the cart's). */
   readonly reservations?: readonly string[] | undefined;
 };
 
 export type PlaceOrderResult = { readonly created: boolean; readonly order: OrderView };
 
-export const shortageError = (shortages: readonly Shortage[], lines: ReadonlyArray<{ sku: string }>, prefix = 'lines') =>
+export const shortageError = (
+  shortages: readonly Shortage[],
+  lines: ReadonlyArray<{ sku: string }>,
+  prefix = 'lines',
+) =>
   new DomainError(
     'INSUFFICIENT_STOCK',
     `Not enough stock: ${shortages.map((s) => `${lines[s.lineIndex]?.sku} needs ${s.requested}, ${s.available} available`).join('; ')}.`,
-    shortages.map((s) => ({ field: `${prefix}.${s.lineIndex}.quantity`, message: `${s.requested} requested, ${s.available} available` })),
-    { shortages: shortages.map((s) => ({ line: s.lineIndex, sku: lines[s.lineIndex]?.sku, requested: s.requested, available: s.available })) },
+    shortages.map((s) => ({
+      field: `${prefix}.${s.lineIndex}.quantity`,
+      message: `${s.requested} requested, ${s.available} available`,
+    })),
+    {
+      shortages: shortages.map((s) => ({
+        line: s.lineIndex,
+        sku: lines[s.lineIndex]?.sku,
+        requested: s.requested,
+        available: s.available,
+      })),
+    },
   );
 
 export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Promise<PlaceOrderResult> {
   const channel = input.channel ?? 'api';
   if (input.externalId !== undefined) {
-    const existing = await tx.selectFrom('orders').select('id').where('channel', '=', channel).where('external_id', '=', input.externalId).executeTakeFirst();
+    const existing = await tx
+      .selectFrom('orders')
+      .select('id')
+      .where('channel', '=', channel)
+      .where('external_id', '=', input.externalId)
+      .executeTakeFirst();
     if (existing) return { created: false, order: await getOrder(tx, existing.id) };
   }
-  if (!isCurrency(input.currency)) throw fieldError('VALIDATION_FAILED', 'currency', `${input.currency} is not an ISO-4217 currency Kibble knows`);
+  if (!isCurrency(input.currency))
+    throw fieldError(
+      'VALIDATION_FAILED',
+      'currency',
+      `${input.currency} is not an ISO-4217 currency Kibble knows`,
+    );
   const payments = input.payments ?? [];
   payments.forEach((p, i) => {
     if (p.provider === 'stripe' && !p.reference?.startsWith('pi_')) {
-      throw fieldError('VALIDATION_FAILED', `payments.${i}.reference`, 'a Stripe payment needs its PaymentIntent id (pi_…)');
+      throw fieldError(
+        'VALIDATION_FAILED',
+        `payments.${i}.reference`,
+        'a Stripe payment needs its PaymentIntent id (pi_…)',
+      );
     }
   });
 
   const resolved = await resolveLines(tx, input.lines);
-  const priced = input.lines.map((l) => ({ quantity: l.quantity, unitPriceMinor: l.unitPriceMinor, discountMinor: l.discountMinor ?? 0 }));
-  const totals = computeTotals(priced, { shippingMinor: input.shippingMinor ?? 0, taxMinor: input.taxMinor ?? 0 }, input);
+  const priced = input.lines.map((l) => ({
+    quantity: l.quantity,
+    unitPriceMinor: l.unitPriceMinor,
+    discountMinor: l.discountMinor ?? 0,
+  }));
+  const totals = computeTotals(
+    priced,
+    { shippingMinor: input.shippingMinor ?? 0, taxMinor: input.taxMinor ?? 0 },
+    input,
+  );
   const today = isoDate(ctx.at);
   const onShortage = input.onShortage ?? 'reject';
   const orderId = newId('order');
@@ -85,8 +145,23 @@ export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Prom
   if (input.reservations?.length) await consumeReservations(tx, input.reservations, resolved, orderId, ctx);
   await sweepExpiredLeases(tx, resolved.stockedSkuIds, ctx);
   const snapshot = await loadSnapshot(tx, resolved.stockedSkuIds);
-  const shipTo = input.shippingAddress?.lat !== undefined && input.shippingAddress.lon !== undefined ? { lat: input.shippingAddress.lat, lon: input.shippingAddress.lon } : null;
-  const routed = routeOrder(routingInput(snapshot, toRoutingLines(resolved, input.lines.map((l) => l.quantity)), resolved.routingSkus, shipTo, today, onShortage));
+  const shipTo =
+    input.shippingAddress?.lat !== undefined && input.shippingAddress.lon !== undefined
+      ? { lat: input.shippingAddress.lat, lon: input.shippingAddress.lon }
+      : null;
+  const routed = routeOrder(
+    routingInput(
+      snapshot,
+      toRoutingLines(
+        resolved,
+        input.lines.map((l) => l.quantity),
+      ),
+      resolved.routingSkus,
+      shipTo,
+      today,
+      onShortage,
+    ),
+  );
   if (!routed.ok) throw shortageError(routed.shortages, input.lines);
   const plan = routed.plan;
 
@@ -107,20 +182,52 @@ export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Prom
       backordered: plan.lines.find((p) => p.lineIndex === i)?.backordered ?? 0,
       unit_price_minor: l.unitPriceMinor,
       discount_minor: discount,
-      total_minor: lineTotal({ quantity: l.quantity, unitPriceMinor: l.unitPriceMinor, discountMinor: discount }),
+      total_minor: lineTotal({
+        quantity: l.quantity,
+        unitPriceMinor: l.unitPriceMinor,
+        discountMinor: discount,
+      }),
     };
   });
   const paymentRows: PaymentTable[] = payments.map((p) => {
     const captured = p.status === 'paid' ? p.amountMinor : 0;
-    const status: PaymentStatus = paymentStatusOf({ authorized: p.status === 'authorized', failed: p.status === 'failed', voided: false, amountMinor: p.amountMinor, capturedMinor: captured, refundedMinor: 0 });
+    const status: PaymentStatus = paymentStatusOf({
+      authorized: p.status === 'authorized',
+      failed: p.status === 'failed',
+      voided: false,
+      amountMinor: p.amountMinor,
+      capturedMinor: captured,
+      refundedMinor: 0,
+    });
     return {
-      id: newId('payment'), order_id: orderId, provider: p.provider, reference: p.reference ?? null, currency: input.currency,
-      amount_minor: p.amountMinor, captured_minor: captured, refunded_minor: 0, status, created_at: ctx.at, updated_at: ctx.at,
+      id: newId('payment'),
+      order_id: orderId,
+      provider: p.provider,
+      reference: p.reference ?? null,
+      currency: input.currency,
+      amount_minor: p.amountMinor,
+      captured_minor: captured,
+      refunded_minor: 0,
+      status,
+      created_at: ctx.at,
+      updated_at: ctx.at,
     };
   });
-  const fulfillment = fulfillmentStatusOf(lineRows.map((l) => ({ quantity: l.quantity, allocated: l.quantity - l.backordered, backordered: l.backordered, shipped: 0 })));
+  const fulfillment = fulfillmentStatusOf(
+    lineRows.map((l) => ({
+      quantity: l.quantity,
+      allocated: l.quantity - l.backordered,
+      backordered: l.backordered,
+      shipped: 0,
+    })),
+  );
   const paymentStatus = orderPaymentStatusOf(
-    paymentRows.map((p) => ({ status: p.status as PaymentStatus, amountMinor: p.amount_minor, capturedMinor: p.captured_minor, refundedMinor: p.refunded_minor })),
+    paymentRows.map((p) => ({
+      status: p.status as PaymentStatus,
+      amountMinor: p.amount_minor,
+      capturedMinor: p.captured_minor,
+      refundedMinor: p.refunded_minor,
+    })),
     totals.totalMinor,
   );
   const order: OrderTable = {
@@ -146,11 +253,26 @@ export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Prom
   };
   // A concurrent capture of the same (channel, externalId) may commit between our look-up and here:
   // then retry, and the look-up returns that order instead of failing on the unique index.
-  const inserted = await tx.insertInto('orders').values(order).onConflict((oc) => oc.columns(['channel', 'external_id']).doNothing()).executeTakeFirst();
-  if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) !== 1) throw new ConcurrentChange(`order ${channel}/${input.externalId} was captured concurrently; retrying`);
+  const inserted = await tx
+    .insertInto('orders')
+    .values(order)
+    .onConflict((oc) => oc.columns(['channel', 'external_id']).doNothing())
+    .executeTakeFirst();
+  if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) !== 1)
+    throw new ConcurrentChange(`order ${channel}/${input.externalId} was captured concurrently; retrying`);
   await tx.insertInto('order_lines').values(lineRows).execute();
-  const lineAllocations = plan.lines.flatMap((p) => p.allocations.map((allocation) => ({ lineId: lineRows[p.lineIndex]!.id, allocation })));
-  const stockEvents = await applyAllocations(tx, plan.decrements, lineAllocations, { type: 'order', id: orderId }, snapshot, ctx, today);
+  const lineAllocations = plan.lines.flatMap((p) =>
+    p.allocations.map((allocation) => ({ lineId: lineRows[p.lineIndex]!.id, allocation })),
+  );
+  const stockEvents = await applyAllocations(
+    tx,
+    plan.decrements,
+    lineAllocations,
+    { type: 'order', id: orderId },
+    snapshot,
+    ctx,
+    today,
+  );
   if (paymentRows.length > 0) await tx.insertInto('payments').values(paymentRows).execute();
 
   const names = {
@@ -159,54 +281,151 @@ export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Prom
     skus: new Map<string, string>(),
   };
   const events: Array<Pick<OrderEventTable, 'at' | 'type' | 'message' | 'actor'>> = [
-    { at: ctx.at, type: 'order.created', message: `Order placed via ${channel}: ${lineRows.length} line(s), total ${totals.totalMinor} ${input.currency} minor units`, actor: ctx.actor },
+    {
+      at: ctx.at,
+      type: 'order.created',
+      message: `Order placed via ${channel}: ${lineRows.length} line(s), total ${totals.totalMinor} ${input.currency} minor units`,
+      actor: ctx.actor,
+    },
   ];
   const allocatedUnits = lineAllocations.reduce((s, a) => s + a.allocation.quantity, 0);
   if (allocatedUnits > 0) {
     const where = plan.locationIds.map((id) => names.locations.get(id) ?? id).join(', ');
-    events.push({ at: ctx.at, type: 'order.allocated', message: `Allocated ${allocatedUnits} unit(s) from ${where}`, actor: ctx.actor });
+    events.push({
+      at: ctx.at,
+      type: 'order.allocated',
+      message: `Allocated ${allocatedUnits} unit(s) from ${where}`,
+      actor: ctx.actor,
+    });
   }
   const backordered = lineRows.filter((l) => l.backordered > 0);
   if (backordered.length > 0) {
-    events.push({ at: ctx.at, type: 'order.backordered', message: `Backordered ${backordered.map((l) => `${l.backordered} × ${l.sku}`).join(', ')}`, actor: ctx.actor });
+    events.push({
+      at: ctx.at,
+      type: 'order.backordered',
+      message: `Backordered ${backordered.map((l) => `${l.backordered} × ${l.sku}`).join(', ')}`,
+      actor: ctx.actor,
+    });
   }
   await insertTimeline(tx, orderId, events);
 
   const outbox: DomainEvent[] = [
-    { type: 'order.created', aggregateType: 'order', aggregateId: orderId, payload: { orderId, channel, externalId: order.external_id, totalMinor: order.total_minor, currency: order.currency, status: order.status, fulfillmentStatus: fulfillment } },
-    ...(allocatedUnits > 0 ? [{ type: 'order.allocated', aggregateType: 'order', aggregateId: orderId, payload: { orderId, locations: plan.locationIds.map((id) => names.locations.get(id) ?? id) } }] : []),
-    ...(backordered.length > 0 ? [{ type: 'order.backordered', aggregateType: 'order', aggregateId: orderId, payload: { orderId, lines: backordered.map((l) => ({ sku: l.sku, quantity: l.backordered })) } }] : []),
-    ...stockEvents.map((e) => ({ ...e, payload: { ...e.payload, sku: resolved.skus.find((s) => s.id === e.aggregateId)?.sku ?? (e.payload['skuId'] as string) } })),
+    {
+      type: 'order.created',
+      aggregateType: 'order',
+      aggregateId: orderId,
+      payload: {
+        orderId,
+        channel,
+        externalId: order.external_id,
+        totalMinor: order.total_minor,
+        currency: order.currency,
+        status: order.status,
+        fulfillmentStatus: fulfillment,
+      },
+    },
+    ...(allocatedUnits > 0
+      ? [
+          {
+            type: 'order.allocated',
+            aggregateType: 'order',
+            aggregateId: orderId,
+            payload: { orderId, locations: plan.locationIds.map((id) => names.locations.get(id) ?? id) },
+          },
+        ]
+      : []),
+    ...(backordered.length > 0
+      ? [
+          {
+            type: 'order.backordered',
+            aggregateType: 'order',
+            aggregateId: orderId,
+            payload: { orderId, lines: backordered.map((l) => ({ sku: l.sku, quantity: l.backordered })) },
+          },
+        ]
+      : []),
+    ...stockEvents.map((e) => ({
+      ...e,
+      payload: {
+        ...e.payload,
+        sku: resolved.skus.find((s) => s.id === e.aggregateId)?.sku ?? (e.payload['skuId'] as string),
+      },
+    })),
   ];
   await emit(tx, ctx.at, outbox);
 
-  const allocationRows = lineAllocations.map(({ lineId, allocation: a }) => ({ order_line_id: lineId, sku_id: a.skuId, location_id: a.locationId, lot_id: a.lotId, quantity: a.quantity }));
+  const allocationRows = lineAllocations.map(({ lineId, allocation: a }) => ({
+    order_line_id: lineId,
+    sku_id: a.skuId,
+    location_id: a.locationId,
+    lot_id: a.lotId,
+    quantity: a.quantity,
+  }));
   const skuNames = new Map<string, string>(resolved.skus.map((s) => [s.id, s.sku]));
   if (lineAllocations.some((a) => !skuNames.has(a.allocation.skuId))) {
     const ids = lineAllocations.map((a) => a.allocation.skuId).filter((id) => !skuNames.has(id));
-    for (const r of await tx.selectFrom('skus').select(['id', 'sku']).where('id', 'in', ids).execute()) skuNames.set(r.id, r.sku);
+    for (const r of await tx.selectFrom('skus').select(['id', 'sku']).where('id', 'in', ids).execute())
+      skuNames.set(r.id, r.sku);
   }
   return {
     created: true,
-    order: toOrderView({ order, customer, lines: lineRows, allocations: allocationRows, payments: paymentRows, events, names: { ...names, skus: skuNames } }),
+    order: toOrderView({
+      order,
+      customer,
+      lines: lineRows,
+      allocations: allocationRows,
+      payments: paymentRows,
+      events,
+      names: { ...names, skus: skuNames },
+    }),
   };
 }
 
-export async function insertTimeline(tx: Tx, orderId: string, events: ReadonlyArray<Pick<OrderEventTable, 'at' | 'type' | 'message' | 'actor'> & { data?: unknown }>): Promise<void> {
+export async function insertTimeline(
+  tx: Tx,
+  orderId: string,
+  events: ReadonlyArray<Pick<OrderEventTable, 'at' | 'type' | 'message' | 'actor'> & { data?: unknown }>,
+): Promise<void> {
   if (events.length === 0) return;
   await tx
     .insertInto('order_events')
-    .values(events.map((e) => ({ id: newId('event'), order_id: orderId, at: e.at, type: e.type, message: e.message, actor: e.actor, data: e.data === undefined ? null : JSON.stringify(e.data) })))
+    .values(
+      events.map((e) => ({
+        id: newId('event'),
+        order_id: orderId,
+        at: e.at,
+        type: e.type,
+        message: e.message,
+        actor: e.actor,
+        data: e.data === undefined ? null : JSON.stringify(e.data),
+      })),
+    )
     .execute();
 }
 
 /** Finds the customer by e-mail (case-insensitive) or creates them, and remembers the address. */
-async function upsertCustomer(tx: Tx, c: { email: string; name?: string | undefined }, address: ShippingAddress | undefined, at: string) {
+async function upsertCustomer(
+  tx: Tx,
+  c: { email: string; name?: string | undefined },
+  address: ShippingAddress | undefined,
+  at: string,
+) {
   const email = c.email.trim();
   const row = await tx
     .insertInto('customers')
-    .values({ id: newId('customer'), email, email_key: email.toLowerCase(), name: c.name ?? null, created_at: at, updated_at: at })
-    .onConflict((oc) => oc.column('email_key').doUpdateSet((eb) => ({ updated_at: at, name: eb.fn.coalesce('excluded.name', 'customers.name') })))
+    .values({
+      id: newId('customer'),
+      email,
+      email_key: email.toLowerCase(),
+      name: c.name ?? null,
+      created_at: at,
+      updated_at: at,
+    })
+    .onConflict((oc) =>
+      oc
+        .column('email_key')
+        .doUpdateSet((eb) => ({ updated_at: at, name: eb.fn.coalesce('excluded.name', 'customers.name') })),
+    )
     .returning(['id', 'email', 'name'])
     .executeTakeFirstOrThrow();
   if (address) {
@@ -214,7 +433,13 @@ async function upsertCustomer(tx: Tx, c: { email: string; name?: string | undefi
     const key = createHash('sha1').update(JSON.stringify(postal).toLowerCase()).digest('hex');
     await tx
       .insertInto('customer_addresses')
-      .values({ id: newId('customer'), customer_id: row.id, address_key: key, address: JSON.stringify(address), created_at: at })
+      .values({
+        id: newId('customer'),
+        customer_id: row.id,
+        address_key: key,
+        address: JSON.stringify(address),
+        created_at: at,
+      })
       .onConflict((oc) => oc.columns(['customer_id', 'address_key']).doNothing())
       .execute();
   }

@@ -12,7 +12,14 @@ import { routeOrder } from '../../domain/orders/routing.js';
 import { emit } from '../outbox.js';
 import { resolveLocation, resolveSku } from '../stock/post-movement.js';
 import { emitStockChanged } from '../stock/availability.js';
-import { applyAllocations, loadSnapshot, releaseAllocations, routingInput, sweepExpiredLeases, type Ctx } from './allocation.js';
+import {
+  applyAllocations,
+  loadSnapshot,
+  releaseAllocations,
+  routingInput,
+  sweepExpiredLeases,
+  type Ctx,
+} from './allocation.js';
 import type { ResolvedLines } from './order-lines.js';
 import { shortageError } from './place-order.js';
 
@@ -38,7 +45,17 @@ export async function getReservation(tx: Tx, id: string): Promise<ReservationVie
     .selectFrom('reservations as r')
     .innerJoin('skus as s', 's.id', 'r.sku_id')
     .leftJoin('locations as l', 'l.id', 'r.location_id')
-    .select(['r.id', 's.sku', 'l.code as location', 'r.quantity', 'r.status', 'r.reference', 'r.order_id', 'r.expires_at', 'r.created_at'])
+    .select([
+      'r.id',
+      's.sku',
+      'l.code as location',
+      'r.quantity',
+      'r.status',
+      'r.reference',
+      'r.order_id',
+      'r.expires_at',
+      'r.created_at',
+    ])
     .where('r.id', '=', id)
     .executeTakeFirst();
   if (!r) throw fieldError('NOT_FOUND', 'id', `Reservation ${id} does not exist.`);
@@ -50,28 +67,57 @@ export async function getReservation(tx: Tx, id: string): Promise<ReservationVie
     .where('a.owner_id', '=', id)
     .execute();
   return {
-    id: r.id, sku: r.sku, location: r.location, quantity: r.quantity, status: r.status, reference: r.reference,
-    orderId: r.order_id, expiresAt: r.expires_at, createdAt: r.created_at, allocations,
+    id: r.id,
+    sku: r.sku,
+    location: r.location,
+    quantity: r.quantity,
+    status: r.status,
+    reference: r.reference,
+    orderId: r.order_id,
+    expiresAt: r.expires_at,
+    createdAt: r.created_at,
+    allocations,
   };
 }
 
-export async function listReservations(tx: Tx, opts: { status?: 'active' | 'released' | 'expired' | 'converted' | undefined; limit: number; after?: string | undefined }) {
-  let q = tx.selectFrom('reservations').select('id').orderBy('id', 'desc').limit(opts.limit + 1);
+export async function listReservations(
+  tx: Tx,
+  opts: {
+    status?: 'active' | 'released' | 'expired' | 'converted' | undefined;
+    limit: number;
+    after?: string | undefined;
+  },
+) {
+  let q = tx
+    .selectFrom('reservations')
+    .select('id')
+    .orderBy('id', 'desc')
+    .limit(opts.limit + 1);
   if (opts.status) q = q.where('status', '=', opts.status);
   if (opts.after) q = q.where('id', '<', opts.after);
   const ids = (await q.execute()).map((r) => r.id);
   const page = ids.slice(0, opts.limit);
-  return { items: await Promise.all(page.map((id) => getReservation(tx, id))), nextCursor: ids.length > opts.limit ? page[page.length - 1]! : null };
+  return {
+    items: await Promise.all(page.map((id) => getReservation(tx, id))),
+    nextCursor: ids.length > opts.limit ? page[page.length - 1]! : null,
+  };
 }
 
 /** Holds `quantity` of a SKU (at one location when named) for `ttlSeconds`. INSUFFICIENT_STOCK when short. */
 export async function createReservation(
   tx: Tx,
-  input: { sku: string; location?: string | undefined; quantity: number; ttlSeconds: number; reference?: string | undefined },
+  input: {
+    sku: string;
+    location?: string | undefined;
+    quantity: number;
+    ttlSeconds: number;
+    reference?: string | undefined;
+  },
   ctx: Ctx,
 ): Promise<ReservationView> {
   const sku = await resolveSku(tx, input.sku);
-  if (sku.is_bundle === 1) throw fieldError('VALIDATION_FAILED', 'sku', 'Reserve the components of a bundle, not the bundle.');
+  if (sku.is_bundle === 1)
+    throw fieldError('VALIDATION_FAILED', 'sku', 'Reserve the components of a bundle, not the bundle.');
   const location = input.location === undefined ? null : await resolveLocation(tx, input.location);
   const id = newId('reservation');
   const expiresAt = expiry(ctx.at, input.ttlSeconds);
@@ -79,19 +125,50 @@ export async function createReservation(
   await sweepExpiredLeases(tx, [sku.id], ctx);
   const snapshot = await loadSnapshot(tx, [sku.id], location?.id);
   const routed = routeOrder(
-    routingInput(snapshot, [{ lineIndex: 0, skuId: sku.id, quantity: input.quantity }], new Map([[sku.id, { tracking: sku.tracking, minRemainingShelfLifeDays: sku.min_remaining_shelf_life_days }]]), null, today, 'reject'),
+    routingInput(
+      snapshot,
+      [{ lineIndex: 0, skuId: sku.id, quantity: input.quantity }],
+      new Map([
+        [sku.id, { tracking: sku.tracking, minRemainingShelfLifeDays: sku.min_remaining_shelf_life_days }],
+      ]),
+      null,
+      today,
+      'reject',
+    ),
   );
   if (!routed.ok) throw shortageError(routed.shortages, [{ sku: sku.sku }], 'reservation');
   await tx
     .insertInto('reservations')
-    .values({ id, sku_id: sku.id, location_id: location?.id ?? null, quantity: input.quantity, status: 'active', reference: input.reference ?? null, order_id: null, expires_at: expiresAt, actor: ctx.actor, created_at: ctx.at, updated_at: ctx.at })
+    .values({
+      id,
+      sku_id: sku.id,
+      location_id: location?.id ?? null,
+      quantity: input.quantity,
+      status: 'active',
+      reference: input.reference ?? null,
+      order_id: null,
+      expires_at: expiresAt,
+      actor: ctx.actor,
+      created_at: ctx.at,
+      updated_at: ctx.at,
+    })
     .execute();
   const stockEvents = await applyAllocations(
-    tx, routed.plan.decrements, routed.plan.lines.flatMap((l) => l.allocations.map((allocation) => ({ lineId: null, allocation }))),
-    { type: 'reservation', id, expiresAt }, snapshot, ctx, today,
+    tx,
+    routed.plan.decrements,
+    routed.plan.lines.flatMap((l) => l.allocations.map((allocation) => ({ lineId: null, allocation }))),
+    { type: 'reservation', id, expiresAt },
+    snapshot,
+    ctx,
+    today,
   );
   await emit(tx, ctx.at, [
-    { type: 'reservation.created', aggregateType: 'reservation', aggregateId: id, payload: { reservationId: id, sku: sku.sku, quantity: input.quantity, expiresAt } },
+    {
+      type: 'reservation.created',
+      aggregateType: 'reservation',
+      aggregateId: id,
+      payload: { reservationId: id, sku: sku.sku, quantity: input.quantity, expiresAt },
+    },
     ...stockEvents.map((e) => ({ ...e, payload: { ...e.payload, sku: sku.sku } })),
   ]);
   return getReservation(tx, id);
@@ -104,17 +181,37 @@ async function activeReservation(tx: Tx, id: string, ctx: Ctx) {
     await sweepExpiredLeases(tx, [r.sku_id], ctx);
     throw new DomainError('RESERVATION_EXPIRED', `Reservation ${id} expired at ${r.expires_at}.`);
   }
-  if (r.status !== 'active') throw new DomainError('INVALID_TRANSITION', `Reservation ${id} is ${r.status}.`, [], { status: r.status });
+  if (r.status !== 'active')
+    throw new DomainError('INVALID_TRANSITION', `Reservation ${id} is ${r.status}.`, [], {
+      status: r.status,
+    });
   return r;
 }
 
 /** Moves the expiry to now + ttlSeconds. RESERVATION_EXPIRED once it has lapsed. */
-export async function extendReservation(tx: Tx, id: string, ttlSeconds: number, ctx: Ctx): Promise<ReservationView> {
+export async function extendReservation(
+  tx: Tx,
+  id: string,
+  ttlSeconds: number,
+  ctx: Ctx,
+): Promise<ReservationView> {
   const r = await activeReservation(tx, id, ctx);
   const expiresAt = expiry(ctx.at, ttlSeconds);
-  await tx.updateTable('reservations').set({ expires_at: expiresAt, updated_at: ctx.at }).where('id', '=', r.id).where('status', '=', 'active').execute();
+  await tx
+    .updateTable('reservations')
+    .set({ expires_at: expiresAt, updated_at: ctx.at })
+    .where('id', '=', r.id)
+    .where('status', '=', 'active')
+    .execute();
   await tx.updateTable('allocations').set({ expires_at: expiresAt }).where('owner_id', '=', r.id).execute();
-  await emit(tx, ctx.at, [{ type: 'reservation.extended', aggregateType: 'reservation', aggregateId: id, payload: { reservationId: id, expiresAt } }]);
+  await emit(tx, ctx.at, [
+    {
+      type: 'reservation.extended',
+      aggregateType: 'reservation',
+      aggregateId: id,
+      payload: { reservationId: id, expiresAt },
+    },
+  ]);
   return getReservation(tx, id);
 }
 
@@ -122,41 +219,105 @@ export async function extendReservation(tx: Tx, id: string, ttlSeconds: number, 
 export async function releaseReservation(tx: Tx, id: string, ctx: Ctx): Promise<ReservationView> {
   const r = await activeReservation(tx, id, ctx);
   await releaseHeld(tx, r.id, ctx);
-  await tx.updateTable('reservations').set({ status: 'released', updated_at: ctx.at }).where('id', '=', r.id).execute();
-  await emit(tx, ctx.at, [{ type: 'reservation.released', aggregateType: 'reservation', aggregateId: id, payload: { reservationId: id } }]);
+  await tx
+    .updateTable('reservations')
+    .set({ status: 'released', updated_at: ctx.at })
+    .where('id', '=', r.id)
+    .execute();
+  await emit(tx, ctx.at, [
+    {
+      type: 'reservation.released',
+      aggregateType: 'reservation',
+      aggregateId: id,
+      payload: { reservationId: id },
+    },
+  ]);
   return getReservation(tx, id);
 }
 
 async function releaseHeld(tx: Tx, ownerId: string, ctx: Ctx): Promise<void> {
-  const held = await tx.selectFrom('allocations').select(['id', 'sku_id', 'location_id', 'lot_id', 'quantity', 'order_line_id', 'owner_id', 'owner_type']).where('owner_id', '=', ownerId).execute();
-  const touched = await releaseAllocations(tx, held.map((allocation) => ({ allocation })), ctx);
+  const held = await tx
+    .selectFrom('allocations')
+    .select(['id', 'sku_id', 'location_id', 'lot_id', 'quantity', 'order_line_id', 'owner_id', 'owner_type'])
+    .where('owner_id', '=', ownerId)
+    .execute();
+  const touched = await releaseAllocations(
+    tx,
+    held.map((allocation) => ({ allocation })),
+    ctx,
+  );
   await emitAll(tx, touched, ctx);
 }
 
 /** `stock.changed` for each released (SKU, location). */
-export async function emitAll(tx: Tx, touched: ReadonlyArray<{ skuId: string; locationId: string }>, ctx: Ctx): Promise<void> {
-  for (const t of touched) await emitStockChanged(tx, await resolveSkuById(tx, t.skuId), { id: t.locationId, code: await locationCode(tx, t.locationId) }, ctx.at);
+export async function emitAll(
+  tx: Tx,
+  touched: ReadonlyArray<{ skuId: string; locationId: string }>,
+  ctx: Ctx,
+): Promise<void> {
+  for (const t of touched)
+    await emitStockChanged(
+      tx,
+      await resolveSkuById(tx, t.skuId),
+      { id: t.locationId, code: await locationCode(tx, t.locationId) },
+      ctx.at,
+    );
 }
 
-const resolveSkuById = (tx: Tx, id: string) => tx.selectFrom('skus').select(['id', 'sku']).where('id', '=', id).executeTakeFirstOrThrow();
-const locationCode = async (tx: Tx, id: string) => (await tx.selectFrom('locations').select('code').where('id', '=', id).executeTakeFirstOrThrow()).code;
+const resolveSkuById = (tx: Tx, id: string) =>
+  tx.selectFrom('skus').select(['id', 'sku']).where('id', '=', id).executeTakeFirstOrThrow();
+const locationCode = async (tx: Tx, id: string) =>
+  (await tx.selectFrom('locations').select('code').where('id', '=', id).executeTakeFirstOrThrow()).code;
 
 /**
  * An order converts leases into its own allocations: the leases' stock is released inside the
  * order's transaction, right before the order allocates, so nobody else can take it in between.
  * Each lease must be active and hold a SKU the order contains.
  */
-export async function consumeReservations(tx: Tx, ids: readonly string[], resolved: ResolvedLines, orderId: string, ctx: Ctx): Promise<void> {
+export async function consumeReservations(
+  tx: Tx,
+  ids: readonly string[],
+  resolved: ResolvedLines,
+  orderId: string,
+  ctx: Ctx,
+): Promise<void> {
   const skuIds = new Set(resolved.stockedSkuIds);
   for (const [i, id] of ids.entries()) {
     const r = await activeReservation(tx, id, ctx).catch((e: unknown) => {
-      if (e instanceof DomainError) throw new DomainError(e.code, e.message, [{ field: `reservations.${i}`, message: e.message }]);
+      if (e instanceof DomainError)
+        throw new DomainError(e.code, e.message, [{ field: `reservations.${i}`, message: e.message }]);
       throw e;
     });
-    if (!skuIds.has(r.sku_id)) throw fieldError('VALIDATION_FAILED', `reservations.${i}`, `Reservation ${id} holds a SKU this order does not contain.`);
-    const held = await tx.selectFrom('allocations').select(['id', 'sku_id', 'location_id', 'lot_id', 'quantity', 'order_line_id', 'owner_id', 'owner_type']).where('owner_id', '=', r.id).execute();
-    await releaseAllocations(tx, held.map((allocation) => ({ allocation })), ctx);
-    await tx.updateTable('reservations').set({ status: 'converted', order_id: orderId, updated_at: ctx.at }).where('id', '=', r.id).execute();
+    if (!skuIds.has(r.sku_id))
+      throw fieldError(
+        'VALIDATION_FAILED',
+        `reservations.${i}`,
+        `Reservation ${id} holds a SKU this order does not contain.`,
+      );
+    const held = await tx
+      .selectFrom('allocations')
+      .select([
+        'id',
+        'sku_id',
+        'location_id',
+        'lot_id',
+        'quantity',
+        'order_line_id',
+        'owner_id',
+        'owner_type',
+      ])
+      .where('owner_id', '=', r.id)
+      .execute();
+    await releaseAllocations(
+      tx,
+      held.map((allocation) => ({ allocation })),
+      ctx,
+    );
+    await tx
+      .updateTable('reservations')
+      .set({ status: 'converted', order_id: orderId, updated_at: ctx.at })
+      .where('id', '=', r.id)
+      .execute();
   }
 }
 

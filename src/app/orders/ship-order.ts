@@ -14,24 +14,64 @@ import { heldAllocationsOf, loadOrderForChange, record, saveLines, saveOrder } f
 import { getOrder, type OrderView } from './order-view.js';
 import { emitAll } from './reservations.js';
 
-export async function shipOrder(tx: Tx, id: string, ctx: Ctx, opts: { carrier?: string | undefined; trackingNumber?: string | undefined } = {}): Promise<OrderView> {
+export async function shipOrder(
+  tx: Tx,
+  id: string,
+  ctx: Ctx,
+  opts: { carrier?: string | undefined; trackingNumber?: string | undefined } = {},
+): Promise<OrderView> {
   const order = await loadOrderForChange(tx, id);
-  if (order.status !== 'open') throw new DomainError('INVALID_TRANSITION', `Cannot ship an order that is ${order.status.replace('_', ' ')}.`, [], { status: order.status });
+  if (order.status !== 'open')
+    throw new DomainError(
+      'INVALID_TRANSITION',
+      `Cannot ship an order that is ${order.status.replace('_', ' ')}.`,
+      [],
+      { status: order.status },
+    );
   const held = await heldAllocationsOf(tx, id);
-  if (held.length === 0) throw new DomainError('INVALID_TRANSITION', 'Nothing on this order is allocated, so nothing can ship.');
-  const lines = await tx.selectFrom('order_lines').selectAll().where('order_id', '=', id).orderBy('line_no').execute();
+  if (held.length === 0)
+    throw new DomainError('INVALID_TRANSITION', 'Nothing on this order is allocated, so nothing can ship.');
+  const lines = await tx
+    .selectFrom('order_lines')
+    .selectAll()
+    .where('order_id', '=', id)
+    .orderBy('line_no')
+    .execute();
 
-  const sorted = [...held].sort((a, b) => `${a.sku_id}|${a.location_id}|${a.lot_id}`.localeCompare(`${b.sku_id}|${b.location_id}|${b.lot_id}`));
+  const sorted = [...held].sort((a, b) =>
+    `${a.sku_id}|${a.location_id}|${a.lot_id}`.localeCompare(`${b.sku_id}|${b.location_id}|${b.lot_id}`),
+  );
   const movements: MovementRow[] = [];
   for (const a of sorted) {
-    const gone = Number((await tx.deleteFrom('allocations').where('id', '=', a.id).where('quantity', '=', a.quantity).executeTakeFirst()).numDeletedRows);
+    const gone = Number(
+      (
+        await tx
+          .deleteFrom('allocations')
+          .where('id', '=', a.id)
+          .where('quantity', '=', a.quantity)
+          .executeTakeFirst()
+      ).numDeletedRows,
+    );
     if (gone !== 1) throw new StockRaced();
     const key = { skuId: a.sku_id, locationId: a.location_id, lotId: a.lot_id };
-    const counters = await applyDeltas(tx, key, { onHand: -a.quantity, allocated: -a.quantity, quarantined: 0 }, ctx.at);
+    const counters = await applyDeltas(
+      tx,
+      key,
+      { onHand: -a.quantity, allocated: -a.quantity, quarantined: 0 },
+      ctx.at,
+    );
     if (counters === null) throw new Error(`allocation ${a.id} exceeds its balance: ledger invariant broken`);
     movements.push({
-      id: newId('movement'), createdAt: ctx.at, type: 'shipment', key, deltas: { onHand: -a.quantity, allocated: -a.quantity, quarantined: 0 },
-      reason: opts.trackingNumber ? `${opts.carrier ?? 'carrier'} ${opts.trackingNumber}` : null, referenceType: 'order', referenceId: id, actor: ctx.actor, requestId: ctx.requestId,
+      id: newId('movement'),
+      createdAt: ctx.at,
+      type: 'shipment',
+      key,
+      deltas: { onHand: -a.quantity, allocated: -a.quantity, quarantined: 0 },
+      reason: opts.trackingNumber ? `${opts.carrier ?? 'carrier'} ${opts.trackingNumber}` : null,
+      referenceType: 'order',
+      referenceId: id,
+      actor: ctx.actor,
+      requestId: ctx.requestId,
     });
   }
   await insertMovements(tx, movements);
@@ -48,11 +88,33 @@ export async function shipOrder(tx: Tx, id: string, ctx: Ctx, opts: { carrier?: 
   const saved = await saveOrder(tx, order, next, complete ? { status: 'completed' } : {}, ctx);
   const summary = [...shippedUnits].map(([sku, q]) => `${q} × ${sku}`).join(', ');
   await record(
-    tx, id, ctx,
-    [{ type: 'order.shipped', message: `Shipped ${summary}${opts.trackingNumber ? ` (${opts.carrier ?? 'carrier'} ${opts.trackingNumber})` : ''}` }],
-    [{ type: 'order.shipped', aggregateType: 'order', aggregateId: id, payload: { orderId: id, fulfillmentStatus: saved.fulfillment_status, status: saved.status, carrier: opts.carrier ?? null, trackingNumber: opts.trackingNumber ?? null } }],
+    tx,
+    id,
+    ctx,
+    [
+      {
+        type: 'order.shipped',
+        message: `Shipped ${summary}${opts.trackingNumber ? ` (${opts.carrier ?? 'carrier'} ${opts.trackingNumber})` : ''}`,
+      },
+    ],
+    [
+      {
+        type: 'order.shipped',
+        aggregateType: 'order',
+        aggregateId: id,
+        payload: {
+          orderId: id,
+          fulfillmentStatus: saved.fulfillment_status,
+          status: saved.status,
+          carrier: opts.carrier ?? null,
+          trackingNumber: opts.trackingNumber ?? null,
+        },
+      },
+    ],
   );
-  const touched = new Map(sorted.map((a) => [`${a.sku_id}|${a.location_id}`, { skuId: a.sku_id, locationId: a.location_id }]));
+  const touched = new Map(
+    sorted.map((a) => [`${a.sku_id}|${a.location_id}`, { skuId: a.sku_id, locationId: a.location_id }]),
+  );
   await emitAll(tx, [...touched.values()], ctx);
   return getOrder(tx, id);
 }

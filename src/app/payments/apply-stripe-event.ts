@@ -41,7 +41,12 @@ export async function applyStripeEvent(tx: Tx, event: StripeEventLike, ctx: Ctx)
       return 'ignored';
   }
   if (reference === null) return 'ignored';
-  const payment = await tx.selectFrom('payments').selectAll().where('provider', '=', 'stripe').where('reference', '=', reference).executeTakeFirst();
+  const payment = await tx
+    .selectFrom('payments')
+    .selectAll()
+    .where('provider', '=', 'stripe')
+    .where('reference', '=', reference)
+    .executeTakeFirst();
   if (!payment) return 'ignored';
 
   // Dedupe on the event id. A concurrent delivery of the same event waits here on the primary key
@@ -63,7 +68,8 @@ export async function applyStripeEvent(tx: Tx, event: StripeEventLike, ctx: Ctx)
     capturedMinor: captured,
     refundedMinor: refunded,
   });
-  if (status === payment.status && captured === payment.captured_minor && refunded === payment.refunded_minor) return 'applied';
+  if (status === payment.status && captured === payment.captured_minor && refunded === payment.refunded_minor)
+    return 'applied';
   const updated = await tx
     .updateTable('payments')
     .set({ captured_minor: captured, refunded_minor: refunded, status, updated_at: ctx.at })
@@ -72,12 +78,22 @@ export async function applyStripeEvent(tx: Tx, event: StripeEventLike, ctx: Ctx)
     .where('captured_minor', '=', payment.captured_minor)
     .where('refunded_minor', '=', payment.refunded_minor)
     .executeTakeFirst();
-  if (Number(updated.numUpdatedRows) !== 1) throw new ConcurrentChange(`payment ${payment.id} changed concurrently; retrying`);
+  if (Number(updated.numUpdatedRows) !== 1)
+    throw new ConcurrentChange(`payment ${payment.id} changed concurrently; retrying`);
 
-  const order = await tx.selectFrom('orders').select(['id', 'total_minor', 'payment_status', 'version']).where('id', '=', payment.order_id).executeTakeFirstOrThrow();
+  const order = await tx
+    .selectFrom('orders')
+    .select(['id', 'total_minor', 'payment_status', 'version'])
+    .where('id', '=', payment.order_id)
+    .executeTakeFirstOrThrow();
   const payments = await tx.selectFrom('payments').selectAll().where('order_id', '=', order.id).execute();
   const orderStatus = orderPaymentStatusOf(
-    payments.map((p) => ({ status: p.status as PaymentStatus, amountMinor: p.amount_minor, capturedMinor: p.captured_minor, refundedMinor: p.refunded_minor })),
+    payments.map((p) => ({
+      status: p.status as PaymentStatus,
+      amountMinor: p.amount_minor,
+      capturedMinor: p.captured_minor,
+      refundedMinor: p.refunded_minor,
+    })),
     order.total_minor,
   );
   const bumped = await tx
@@ -86,11 +102,34 @@ export async function applyStripeEvent(tx: Tx, event: StripeEventLike, ctx: Ctx)
     .where('id', '=', order.id)
     .where('version', '=', order.version)
     .executeTakeFirst();
-  if (Number(bumped.numUpdatedRows) !== 1) throw new ConcurrentChange(`order ${order.id} changed concurrently; retrying`);
+  if (Number(bumped.numUpdatedRows) !== 1)
+    throw new ConcurrentChange(`order ${order.id} changed concurrently; retrying`);
   await record(
-    tx, order.id, ctx,
-    [{ type: 'payment.updated', message: `Stripe ${event.type}: payment ${reference} is ${status} (captured ${captured}, refunded ${refunded})`, data: { eventId: event.id } }],
-    [{ type: 'payment.updated', aggregateType: 'order', aggregateId: order.id, payload: { orderId: order.id, paymentId: payment.id, reference, status, paymentStatus: orderStatus, eventId: event.id } }],
+    tx,
+    order.id,
+    ctx,
+    [
+      {
+        type: 'payment.updated',
+        message: `Stripe ${event.type}: payment ${reference} is ${status} (captured ${captured}, refunded ${refunded})`,
+        data: { eventId: event.id },
+      },
+    ],
+    [
+      {
+        type: 'payment.updated',
+        aggregateType: 'order',
+        aggregateId: order.id,
+        payload: {
+          orderId: order.id,
+          paymentId: payment.id,
+          reference,
+          status,
+          paymentStatus: orderStatus,
+          eventId: event.id,
+        },
+      },
+    ],
   );
   return 'applied';
 }

@@ -12,7 +12,6 @@ import { DomainError, fieldError } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
 import { free } from '../../domain/inventory/balance.js';
 import { deltasFor, type MovementType, type PostableMovementType } from '../../domain/inventory/movement.js';
-import { emit } from '../outbox.js';
 import { allocateBackorders } from '../orders/backorders.js';
 import { movementView, type MovementView } from './movement-view.js';
 import { emitStockChanged } from './availability.js';

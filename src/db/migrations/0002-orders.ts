@@ -45,7 +45,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .addUniqueConstraint('orders_channel_external_uq', ['channel', 'external_id'])
-    .addCheckConstraint('orders_total_consistent', sql`total_minor = subtotal_minor - discount_minor + shipping_minor + tax_minor`)
+    .addCheckConstraint(
+      'orders_total_consistent',
+      sql`total_minor = subtotal_minor - discount_minor + shipping_minor + tax_minor`,
+    )
     .execute();
   await db.schema.createIndex('orders_status_idx').on('orders').columns(['status', 'created_at']).execute();
   await db.schema.createIndex('orders_created_idx').on('orders').columns(['created_at']).execute();
@@ -66,11 +69,25 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('unit_price_minor', int, (c) => c.notNull())
     .addColumn('discount_minor', int, (c) => c.notNull().defaultTo(0))
     .addColumn('total_minor', int, (c) => c.notNull())
-    .addCheckConstraint('order_lines_backordered_within_quantity', sql`backordered >= 0 and backordered <= quantity`)
-    .addCheckConstraint('order_lines_total_consistent', sql`total_minor = quantity * unit_price_minor - discount_minor`)
+    .addCheckConstraint(
+      'order_lines_backordered_within_quantity',
+      sql`backordered >= 0 and backordered <= quantity`,
+    )
+    .addCheckConstraint(
+      'order_lines_total_consistent',
+      sql`total_minor = quantity * unit_price_minor - discount_minor`,
+    )
     .execute();
-  await db.schema.createIndex('order_lines_order_idx').on('order_lines').columns(['order_id', 'line_no']).execute();
-  await db.schema.createIndex('order_lines_backorder_idx').on('order_lines').columns(['sku_id', 'backordered']).execute();
+  await db.schema
+    .createIndex('order_lines_order_idx')
+    .on('order_lines')
+    .columns(['order_id', 'line_no'])
+    .execute();
+  await db.schema
+    .createIndex('order_lines_backorder_idx')
+    .on('order_lines')
+    .columns(['sku_id', 'backordered'])
+    .execute();
 
   // Open commitments of stock, to order lines or to reservation leases. The sum of quantities per
   // balance key equals balances.allocated (checked by tests and `stock verify`).
@@ -88,8 +105,16 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'text', (c) => c.notNull())
     .execute();
   await db.schema.createIndex('allocations_owner_idx').on('allocations').columns(['owner_id']).execute();
-  await db.schema.createIndex('allocations_expiry_idx').on('allocations').columns(['sku_id', 'expires_at']).execute();
-  await db.schema.createIndex('allocations_balance_idx').on('allocations').columns(['sku_id', 'location_id', 'lot_id']).execute();
+  await db.schema
+    .createIndex('allocations_expiry_idx')
+    .on('allocations')
+    .columns(['sku_id', 'expires_at'])
+    .execute();
+  await db.schema
+    .createIndex('allocations_balance_idx')
+    .on('allocations')
+    .columns(['sku_id', 'location_id', 'lot_id'])
+    .execute();
 
   await db.schema
     .createTable('reservations')
@@ -105,7 +130,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('reservations_status_idx').on('reservations').columns(['status', 'expires_at']).execute();
+  await db.schema
+    .createIndex('reservations_status_idx')
+    .on('reservations')
+    .columns(['status', 'expires_at'])
+    .execute();
 
   await db.schema
     .createTable('order_events')
@@ -117,7 +146,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('actor', 'text', (c) => c.notNull())
     .addColumn('data', 'text')
     .execute();
-  await db.schema.createIndex('order_events_order_idx').on('order_events').columns(['order_id', 'id']).execute();
+  await db.schema
+    .createIndex('order_events_order_idx')
+    .on('order_events')
+    .columns(['order_id', 'id'])
+    .execute();
 
   await db.schema
     .createTable('payments')
@@ -133,7 +166,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .addUniqueConstraint('payments_provider_reference_uq', ['provider', 'reference'])
-    .addCheckConstraint('payments_amounts_consistent', sql`captured_minor >= 0 and refunded_minor >= 0 and refunded_minor <= captured_minor`)
+    .addCheckConstraint(
+      'payments_amounts_consistent',
+      sql`captured_minor >= 0 and refunded_minor >= 0 and refunded_minor <= captured_minor`,
+    )
     .execute();
   await db.schema.createIndex('payments_order_idx').on('payments').columns(['order_id']).execute();
 
@@ -148,7 +184,17 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const t of ['provider_events', 'payments', 'order_events', 'reservations', 'allocations', 'order_lines', 'orders', 'customer_addresses', 'customers']) {
+  for (const t of [
+    'provider_events',
+    'payments',
+    'order_events',
+    'reservations',
+    'allocations',
+    'order_lines',
+    'orders',
+    'customer_addresses',
+    'customers',
+  ]) {
     await db.schema.dropTable(t).execute();
   }
 }

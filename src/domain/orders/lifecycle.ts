@@ -37,16 +37,26 @@ export const fulfillmentTransitions = {
 export type FulfillmentStatus = keyof typeof fulfillmentTransitions;
 
 /** Order-level payment status, summarised over all payments. */
-export type OrderPaymentStatus = 'unpaid' | 'authorized' | 'partially_paid' | 'paid' | 'partially_refunded' | 'refunded' | 'failed';
+export type OrderPaymentStatus =
+  'unpaid' | 'authorized' | 'partially_paid' | 'paid' | 'partially_refunded' | 'refunded' | 'failed';
 
-export function canTransition<T extends Record<string, readonly string[]>>(table: T, from: keyof T, to: string): boolean {
+export function canTransition<T extends Record<string, readonly string[]>>(
+  table: T,
+  from: keyof T,
+  to: string,
+): boolean {
   return (table[from] as readonly string[]).includes(to);
 }
 
 /** Throws INVALID_TRANSITION unless the order may move from `from` to `to`. */
 export function assertOrderTransition(from: string, to: OrderStatus, action: string): void {
   if (!(from in orderTransitions) || !canTransition(orderTransitions, from as OrderStatus, to)) {
-    throw new DomainError('INVALID_TRANSITION', `Cannot ${action} an order that is ${from.replace('_', ' ')}.`, [], { status: from, target: to });
+    throw new DomainError(
+      'INVALID_TRANSITION',
+      `Cannot ${action} an order that is ${from.replace('_', ' ')}.`,
+      [],
+      { status: from, target: to },
+    );
   }
 }
 
@@ -78,7 +88,10 @@ export type PaymentFacts = {
 };
 
 /** The order's payment status from its payments and its total. */
-export function orderPaymentStatusOf(payments: readonly PaymentFacts[], totalMinor: number): OrderPaymentStatus {
+export function orderPaymentStatusOf(
+  payments: readonly PaymentFacts[],
+  totalMinor: number,
+): OrderPaymentStatus {
   const live = payments.filter((p) => p.status !== 'failed' && p.status !== 'voided');
   const captured = live.reduce((s, p) => s + p.capturedMinor, 0);
   const refunded = live.reduce((s, p) => s + p.refundedMinor, 0);
@@ -88,7 +101,8 @@ export function orderPaymentStatusOf(payments: readonly PaymentFacts[], totalMin
   if (captured > 0 && captured >= totalMinor) return 'paid';
   if (captured > 0) return 'partially_paid';
   if (authorized > 0) return 'authorized';
-  if (payments.length > 0 && live.length === 0 && payments.some((p) => p.status === 'failed')) return 'failed';
+  if (payments.length > 0 && live.length === 0 && payments.some((p) => p.status === 'failed'))
+    return 'failed';
   return 'unpaid';
 }
 
@@ -96,7 +110,14 @@ export function orderPaymentStatusOf(payments: readonly PaymentFacts[], totalMin
  * The status of one payment from the amounts a provider reported. Monotonic in the facts, so
  * provider events may arrive in any order, or twice, and the result is the same.
  */
-export function paymentStatusOf(p: { authorized: boolean; failed: boolean; voided: boolean; amountMinor: number; capturedMinor: number; refundedMinor: number }): PaymentStatus {
+export function paymentStatusOf(p: {
+  authorized: boolean;
+  failed: boolean;
+  voided: boolean;
+  amountMinor: number;
+  capturedMinor: number;
+  refundedMinor: number;
+}): PaymentStatus {
   if (p.refundedMinor > 0) return p.refundedMinor >= p.capturedMinor ? 'refunded' : 'partially_refunded';
   if (p.capturedMinor > 0) return 'paid';
   if (p.voided) return 'voided';

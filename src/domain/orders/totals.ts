@@ -2,7 +2,11 @@
 import { DomainError, type FieldError } from '../errors.js';
 import { safeSum } from '../quantity.js';
 
-export type PricedLine = { readonly quantity: number; readonly unitPriceMinor: number; readonly discountMinor: number };
+export type PricedLine = {
+  readonly quantity: number;
+  readonly unitPriceMinor: number;
+  readonly discountMinor: number;
+};
 
 export type Totals = {
   readonly subtotalMinor: number;
@@ -26,22 +30,46 @@ export function computeTotals(
 ): Totals {
   const errors: FieldError[] = [];
   lines.forEach((l, i) => {
-    if (l.discountMinor > l.quantity * l.unitPriceMinor) errors.push({ field: `lines.${i}.discountMinor`, message: 'exceeds the line amount' });
-    if (!Number.isSafeInteger(l.quantity * l.unitPriceMinor)) errors.push({ field: `lines.${i}.unitPriceMinor`, message: 'line amount is too large' });
+    if (l.discountMinor > l.quantity * l.unitPriceMinor)
+      errors.push({ field: `lines.${i}.discountMinor`, message: 'exceeds the line amount' });
+    if (!Number.isSafeInteger(l.quantity * l.unitPriceMinor))
+      errors.push({ field: `lines.${i}.unitPriceMinor`, message: 'line amount is too large' });
   });
-  if (errors.length > 0) throw new DomainError('VALIDATION_FAILED', errors.map((e) => `${e.field} ${e.message}`).join('; '), errors);
+  if (errors.length > 0)
+    throw new DomainError(
+      'VALIDATION_FAILED',
+      errors.map((e) => `${e.field} ${e.message}`).join('; '),
+      errors,
+    );
   const subtotalMinor = safeSum(lines.map((l) => l.quantity * l.unitPriceMinor));
   const discountMinor = safeSum(lines.map((l) => l.discountMinor));
   const totalMinor = safeSum([subtotalMinor, -discountMinor, extra.shippingMinor, extra.taxMinor]);
   const mismatches: FieldError[] = [];
   if (declared.subtotalMinor !== undefined && declared.subtotalMinor !== subtotalMinor) {
-    mismatches.push({ field: 'subtotalMinor', message: `is ${declared.subtotalMinor} but the lines add up to ${subtotalMinor}` });
+    mismatches.push({
+      field: 'subtotalMinor',
+      message: `is ${declared.subtotalMinor} but the lines add up to ${subtotalMinor}`,
+    });
   }
   if (declared.totalMinor !== undefined && declared.totalMinor !== totalMinor) {
-    mismatches.push({ field: 'totalMinor', message: `is ${declared.totalMinor} but lines, shipping and tax add up to ${totalMinor}` });
+    mismatches.push({
+      field: 'totalMinor',
+      message: `is ${declared.totalMinor} but lines, shipping and tax add up to ${totalMinor}`,
+    });
   }
-  if (mismatches.length > 0) throw new DomainError('TOTAL_MISMATCH', mismatches.map((e) => `${e.field} ${e.message}`).join('; '), mismatches);
-  return { subtotalMinor, discountMinor, shippingMinor: extra.shippingMinor, taxMinor: extra.taxMinor, totalMinor };
+  if (mismatches.length > 0)
+    throw new DomainError(
+      'TOTAL_MISMATCH',
+      mismatches.map((e) => `${e.field} ${e.message}`).join('; '),
+      mismatches,
+    );
+  return {
+    subtotalMinor,
+    discountMinor,
+    shippingMinor: extra.shippingMinor,
+    taxMinor: extra.taxMinor,
+    totalMinor,
+  };
 }
 
 /** The discount left on a line after cancelling part of it, pro rata and rounded down. */

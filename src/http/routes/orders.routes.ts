@@ -13,108 +13,228 @@ import { runPaymentAction } from '../../app/payments/payment-actions.js';
 import { paymentProviders } from '../../integrations/payments/registry.js';
 import { sendCreated } from '../plugins/idempotency.js';
 import { AmountMinor, NonEmptyText, Page, Text, problemResponses } from '../schemas/common.schema.js';
-import { CancelOrderBody, EditOrderBody, HoldBody, OrderParams, OrderResponse, OrderSummary, PlaceOrderBody } from '../schemas/order.schema.js';
+import {
+  CancelOrderBody,
+  EditOrderBody,
+  HoldBody,
+  OrderParams,
+  OrderResponse,
+  OrderSummary,
+  PlaceOrderBody,
+} from '../schemas/order.schema.js';
 import { contextOf, ifMatchVersion, sendWithEtag } from './route-helpers.js';
 
 export default async function orderRoutes(fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['orders'];
 
-  app.post('/orders', {
-    schema: {
-      tags, summary: 'Capture an order and allocate its stock atomically',
-      description: 'Idempotent by `Idempotency-Key` and by (channel, externalId). Lines are routed to one location when possible, else the fewest; ties by distance to the shipping address, then most remaining cover. 409 INSUFFICIENT_STOCK names every short line.',
-      body: PlaceOrderBody, response: { 200: OrderResponse, 201: OrderResponse, ...problemResponses },
+  app.post(
+    '/orders',
+    {
+      schema: {
+        tags,
+        summary: 'Capture an order and allocate its stock atomically',
+        description:
+          'Idempotent by `Idempotency-Key` and by (channel, externalId). Lines are routed to one location when possible, else the fewest; ties by distance to the shipping address, then most remaining cover. 409 INSUFFICIENT_STOCK names every short line.',
+        body: PlaceOrderBody,
+        response: { 200: OrderResponse, 201: OrderResponse, ...problemResponses },
+      },
+      config: { roles: can.placeOrders },
     },
-    config: { roles: can.placeOrders },
-  }, async (req, reply) => {
-    const ctx = contextOf(req);
-    return sendCreated(req, reply, async (tx) => {
-      const { created, order } = await placeOrder(tx, req.body, ctx);
-      if (!created) reply.header('idempotent-replayed', 'true');
-      return { status: 201, body: order };
-    });
-  });
-
-  app.get('/orders', {
-    schema: {
-      tags, summary: 'Orders, newest first, with filters',
-      querystring: Type.Object({
-        status: Type.Optional(Text({ maxLength: 30 })),
-        fulfillmentStatus: Type.Optional(Text({ maxLength: 30 })),
-        paymentStatus: Type.Optional(Text({ maxLength: 30 })),
-        channel: Type.Optional(Text({ maxLength: 64 })),
-        q: Type.Optional(Text({ maxLength: 254 })),
-        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
-        cursor: Type.Optional(Text({ maxLength: 100 })),
-      }, { additionalProperties: false }),
-      response: { 200: Page(OrderSummary), ...problemResponses },
+    async (req, reply) => {
+      const ctx = contextOf(req);
+      return sendCreated(req, reply, async (tx) => {
+        const { created, order } = await placeOrder(tx, req.body, ctx);
+        if (!created) reply.header('idempotent-replayed', 'true');
+        return { status: 201, body: order };
+      });
     },
-    config: { roles: can.read },
-  }, async (req) => listOrders(app.database.db, { ...req.query, limit: req.query.limit ?? 50, before: req.query.cursor }));
+  );
 
-  app.get('/orders/:id', {
-    schema: { tags, summary: 'One order with lines, allocations, payments and timeline', params: OrderParams, response: { 200: OrderResponse, ...problemResponses } },
-    config: { roles: can.read },
-  }, async (req, reply) => sendWithEtag(reply, await getOrder(app.database.db, req.params.id)));
-
-  app.post('/orders/:id/cancel', {
-    schema: { tags, summary: 'Cancel the order, or some units of some lines; releases their stock', params: OrderParams, body: Type.Optional(CancelOrderBody), response: { 200: OrderResponse, ...problemResponses } },
-    config: { roles: can.changeOrders },
-  }, async (req, reply) => {
-    const ctx = contextOf(req);
-    return sendWithEtag(reply, await app.database.transact((tx) => cancelOrder(tx, req.params.id, req.body ?? {}, ctx)));
-  });
-
-  app.post('/orders/:id/hold', {
-    schema: { tags, summary: 'Put the order on hold (allocations are kept)', params: OrderParams, body: HoldBody, response: { 200: OrderResponse, ...problemResponses } },
-    config: { roles: can.changeOrders },
-  }, async (req, reply) => {
-    const ctx = contextOf(req);
-    return sendWithEtag(reply, await app.database.transact((tx) => holdOrder(tx, req.params.id, req.body.reason, ctx)));
-  });
-
-  app.post('/orders/:id/release', {
-    schema: { tags, summary: 'Release a hold', params: OrderParams, response: { 200: OrderResponse, ...problemResponses } },
-    config: { roles: can.changeOrders },
-  }, async (req, reply) => {
-    const ctx = contextOf(req);
-    return sendWithEtag(reply, await app.database.transact((tx) => releaseHold(tx, req.params.id, ctx)));
-  });
-
-  app.patch('/orders/:id', {
-    schema: { tags, summary: 'Edit lines or the shipping address; re-allocates atomically. Send If-Match.', params: OrderParams, body: EditOrderBody, response: { 200: OrderResponse, ...problemResponses } },
-    config: { roles: can.changeOrders },
-  }, async (req, reply) => {
-    const ctx = contextOf(req);
-    const expected = ifMatchVersion(req);
-    return sendWithEtag(reply, await app.database.transact((tx) => editOrder(tx, req.params.id, req.body, expected, ctx)));
-  });
-
-  app.post('/orders/:id/ship', {
-    schema: {
-      tags, summary: 'Ship everything allocated on the order (shipment movements); completes it when nothing is left',
-      params: OrderParams,
-      body: Type.Optional(Type.Object({ carrier: Type.Optional(NonEmptyText(64)), trackingNumber: Type.Optional(NonEmptyText(100)) }, { additionalProperties: false })),
-      response: { 200: OrderResponse, ...problemResponses },
+  app.get(
+    '/orders',
+    {
+      schema: {
+        tags,
+        summary: 'Orders, newest first, with filters',
+        querystring: Type.Object(
+          {
+            status: Type.Optional(Text({ maxLength: 30 })),
+            fulfillmentStatus: Type.Optional(Text({ maxLength: 30 })),
+            paymentStatus: Type.Optional(Text({ maxLength: 30 })),
+            channel: Type.Optional(Text({ maxLength: 64 })),
+            q: Type.Optional(Text({ maxLength: 254 })),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+            cursor: Type.Optional(Text({ maxLength: 100 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Page(OrderSummary), ...problemResponses },
+      },
+      config: { roles: can.read },
     },
-    config: { roles: can.shipOrders },
-  }, async (req, reply) => {
-    const ctx = contextOf(req);
-    return sendWithEtag(reply, await app.database.transact((tx) => shipOrder(tx, req.params.id, ctx, req.body ?? {})));
-  });
+    async (req) =>
+      listOrders(app.database.db, { ...req.query, limit: req.query.limit ?? 50, before: req.query.cursor }),
+  );
+
+  app.get(
+    '/orders/:id',
+    {
+      schema: {
+        tags,
+        summary: 'One order with lines, allocations, payments and timeline',
+        params: OrderParams,
+        response: { 200: OrderResponse, ...problemResponses },
+      },
+      config: { roles: can.read },
+    },
+    async (req, reply) => sendWithEtag(reply, await getOrder(app.database.db, req.params.id)),
+  );
+
+  app.post(
+    '/orders/:id/cancel',
+    {
+      schema: {
+        tags,
+        summary: 'Cancel the order, or some units of some lines; releases their stock',
+        params: OrderParams,
+        body: Type.Optional(CancelOrderBody),
+        response: { 200: OrderResponse, ...problemResponses },
+      },
+      config: { roles: can.changeOrders },
+    },
+    async (req, reply) => {
+      const ctx = contextOf(req);
+      return sendWithEtag(
+        reply,
+        await app.database.transact((tx) => cancelOrder(tx, req.params.id, req.body ?? {}, ctx)),
+      );
+    },
+  );
+
+  app.post(
+    '/orders/:id/hold',
+    {
+      schema: {
+        tags,
+        summary: 'Put the order on hold (allocations are kept)',
+        params: OrderParams,
+        body: HoldBody,
+        response: { 200: OrderResponse, ...problemResponses },
+      },
+      config: { roles: can.changeOrders },
+    },
+    async (req, reply) => {
+      const ctx = contextOf(req);
+      return sendWithEtag(
+        reply,
+        await app.database.transact((tx) => holdOrder(tx, req.params.id, req.body.reason, ctx)),
+      );
+    },
+  );
+
+  app.post(
+    '/orders/:id/release',
+    {
+      schema: {
+        tags,
+        summary: 'Release a hold',
+        params: OrderParams,
+        response: { 200: OrderResponse, ...problemResponses },
+      },
+      config: { roles: can.changeOrders },
+    },
+    async (req, reply) => {
+      const ctx = contextOf(req);
+      return sendWithEtag(reply, await app.database.transact((tx) => releaseHold(tx, req.params.id, ctx)));
+    },
+  );
+
+  app.patch(
+    '/orders/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Edit lines or the shipping address; re-allocates atomically. Send If-Match.',
+        params: OrderParams,
+        body: EditOrderBody,
+        response: { 200: OrderResponse, ...problemResponses },
+      },
+      config: { roles: can.changeOrders },
+    },
+    async (req, reply) => {
+      const ctx = contextOf(req);
+      const expected = ifMatchVersion(req);
+      return sendWithEtag(
+        reply,
+        await app.database.transact((tx) => editOrder(tx, req.params.id, req.body, expected, ctx)),
+      );
+    },
+  );
+
+  app.post(
+    '/orders/:id/ship',
+    {
+      schema: {
+        tags,
+        summary:
+          'Ship everything allocated on the order (shipment movements); completes it when nothing is left',
+        params: OrderParams,
+        body: Type.Optional(
+          Type.Object(
+            { carrier: Type.Optional(NonEmptyText(64)), trackingNumber: Type.Optional(NonEmptyText(100)) },
+            { additionalProperties: false },
+          ),
+        ),
+        response: { 200: OrderResponse, ...problemResponses },
+      },
+      config: { roles: can.shipOrders },
+    },
+    async (req, reply) => {
+      const ctx = contextOf(req);
+      return sendWithEtag(
+        reply,
+        await app.database.transact((tx) => shipOrder(tx, req.params.id, ctx, req.body ?? {})),
+      );
+    },
+  );
 
   const providers = paymentProviders();
-  app.post('/orders/:id/payments/:paymentId/:action', {
-    schema: {
-      tags, summary: 'Capture, void or refund a payment through its provider (manual; Stripe when STRIPE_SECRET_KEY is set)',
-      params: Type.Object({ id: NonEmptyText(64), paymentId: NonEmptyText(64), action: Type.Union([Type.Literal('capture'), Type.Literal('void'), Type.Literal('refund')]) }, { additionalProperties: false }),
-      body: Type.Optional(Type.Object({ amountMinor: Type.Optional(AmountMinor) }, { additionalProperties: false })),
-      response: { 200: OrderResponse, ...problemResponses },
+  app.post(
+    '/orders/:id/payments/:paymentId/:action',
+    {
+      schema: {
+        tags,
+        summary:
+          'Capture, void or refund a payment through its provider (manual; Stripe when STRIPE_SECRET_KEY is set)',
+        params: Type.Object(
+          {
+            id: NonEmptyText(64),
+            paymentId: NonEmptyText(64),
+            action: Type.Union([Type.Literal('capture'), Type.Literal('void'), Type.Literal('refund')]),
+          },
+          { additionalProperties: false },
+        ),
+        body: Type.Optional(
+          Type.Object({ amountMinor: Type.Optional(AmountMinor) }, { additionalProperties: false }),
+        ),
+        response: { 200: OrderResponse, ...problemResponses },
+      },
+      config: { roles: can.changeOrders },
     },
-    config: { roles: can.changeOrders },
-  }, async (req, reply) => {
-    const view = await runPaymentAction(app.database, providers, { orderId: req.params.id, paymentId: req.params.paymentId, action: req.params.action, amountMinor: req.body?.amountMinor }, contextOf(req));
-    return sendWithEtag(reply, view);
-  });
+    async (req, reply) => {
+      const view = await runPaymentAction(
+        app.database,
+        providers,
+        {
+          orderId: req.params.id,
+          paymentId: req.params.paymentId,
+          action: req.params.action,
+          amountMinor: req.body?.amountMinor,
+        },
+        contextOf(req),
+      );
+      return sendWithEtag(reply, view);
+    },
+  );
 }

@@ -12,22 +12,50 @@ export default async function webhookRoutes(app: FastifyInstance): Promise<void>
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  app.post('/webhooks/stripe', {
-    schema: { tags: ['webhooks'], summary: 'Stripe events (payment_intent.succeeded, payment_intent.payment_failed, charge.refunded), verified with Stripe-Signature' },
-    config: { public: true },
-  }, async (req, reply) => {
-    const secret = process.env['STRIPE_WEBHOOK_SECRET'];
-    if (!secret) return sendProblem(reply, problem(req, 503, 'NOT_CONFIGURED', 'Stripe webhooks are not configured: set STRIPE_WEBHOOK_SECRET.'));
-    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    let event;
-    try {
-      const header = req.headers['stripe-signature'];
-      event = verifyStripeEvent(raw, Array.isArray(header) ? header[0] : header, secret);
-    } catch (error) {
-      return sendProblem(reply, problem(req, 400, 'INVALID_SIGNATURE', `The Stripe-Signature does not verify: ${(error as Error).message}`, [{ field: 'Stripe-Signature', message: 'does not verify' }]));
-    }
-    const ctx = { actor: 'webhook:stripe', requestId: req.id, at: nowIso() };
-    const outcome = await app.database.transact((tx) => applyStripeEvent(tx, event as unknown as Parameters<typeof applyStripeEvent>[1], ctx));
-    return reply.code(200).send({ received: true, outcome });
-  });
+  app.post(
+    '/webhooks/stripe',
+    {
+      schema: {
+        tags: ['webhooks'],
+        summary:
+          'Stripe events (payment_intent.succeeded, payment_intent.payment_failed, charge.refunded), verified with Stripe-Signature',
+      },
+      config: { public: true },
+    },
+    async (req, reply) => {
+      const secret = process.env['STRIPE_WEBHOOK_SECRET'];
+      if (!secret)
+        return sendProblem(
+          reply,
+          problem(
+            req,
+            503,
+            'NOT_CONFIGURED',
+            'Stripe webhooks are not configured: set STRIPE_WEBHOOK_SECRET.',
+          ),
+        );
+      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      let event;
+      try {
+        const header = req.headers['stripe-signature'];
+        event = verifyStripeEvent(raw, Array.isArray(header) ? header[0] : header, secret);
+      } catch (error) {
+        return sendProblem(
+          reply,
+          problem(
+            req,
+            400,
+            'INVALID_SIGNATURE',
+            `The Stripe-Signature does not verify: ${(error as Error).message}`,
+            [{ field: 'Stripe-Signature', message: 'does not verify' }],
+          ),
+        );
+      }
+      const ctx = { actor: 'webhook:stripe', requestId: req.id, at: nowIso() };
+      const outcome = await app.database.transact((tx) =>
+        applyStripeEvent(tx, event as unknown as Parameters<typeof applyStripeEvent>[1], ctx),
+      );
+      return reply.code(200).send({ received: true, outcome });
+    },
+  );
 }

@@ -1,7 +1,21 @@
 import { Type } from 'typebox';
-import { AmountMinor, Currency, NonEmptyText, Nullable, PositiveQuantity, SkuCode, Text, Timestamp } from './common.schema.js';
+import {
+  AmountMinor,
+  Currency,
+  NonEmptyText,
+  Nullable,
+  PositiveQuantity,
+  SkuCode,
+  Text,
+  Timestamp,
+} from './common.schema.js';
 
-const Email = Type.String({ minLength: 3, maxLength: 254, pattern: '^[^\\s@\\u0000]+@[^\\s@\\u0000]+$', description: 'E-mail address' });
+const Email = Type.String({
+  minLength: 3,
+  maxLength: 254,
+  pattern: '^[^\\s@\\u0000]+@[^\\s@\\u0000]+$',
+  description: 'E-mail address',
+});
 
 export const ShippingAddress = Type.Object(
   {
@@ -19,7 +33,12 @@ export const ShippingAddress = Type.Object(
 );
 
 const OrderLineInput = Type.Object(
-  { sku: SkuCode, quantity: PositiveQuantity, unitPriceMinor: AmountMinor, discountMinor: Type.Optional(AmountMinor) },
+  {
+    sku: SkuCode,
+    quantity: PositiveQuantity,
+    unitPriceMinor: AmountMinor,
+    discountMinor: Type.Optional(AmountMinor),
+  },
   { additionalProperties: false },
 );
 
@@ -27,10 +46,17 @@ export const PlaceOrderBody = Type.Object(
   {
     channel: Type.Optional(NonEmptyText(64, 'Sales channel, e.g. `web`, `shopify`, `pos`; default `api`')),
     externalId: Type.Optional(NonEmptyText(128, 'The order id in the channel; unique per channel')),
-    customer: Type.Object({ email: Email, name: Type.Optional(Text({ maxLength: 200 })) }, { additionalProperties: false }),
+    customer: Type.Object(
+      { email: Email, name: Type.Optional(Text({ maxLength: 200 })) },
+      { additionalProperties: false },
+    ),
     shippingAddress: Type.Optional(ShippingAddress),
     currency: Currency,
-    onShortage: Type.Optional(Type.Union([Type.Literal('reject'), Type.Literal('backorder')], { description: 'reject (default): 409 INSUFFICIENT_STOCK; backorder: allocate what exists' })),
+    onShortage: Type.Optional(
+      Type.Union([Type.Literal('reject'), Type.Literal('backorder')], {
+        description: 'reject (default): 409 INSUFFICIENT_STOCK; backorder: allocate what exists',
+      }),
+    ),
     lines: Type.Array(OrderLineInput, { minItems: 1, maxItems: 500 }),
     shippingMinor: Type.Optional(AmountMinor),
     taxMinor: Type.Optional(AmountMinor),
@@ -43,14 +69,21 @@ export const PlaceOrderBody = Type.Object(
             provider: Type.Union([Type.Literal('manual'), Type.Literal('stripe')]),
             reference: Type.Optional(NonEmptyText(255)),
             amountMinor: AmountMinor,
-            status: Type.Union([Type.Literal('pending'), Type.Literal('authorized'), Type.Literal('paid'), Type.Literal('failed')]),
+            status: Type.Union([
+              Type.Literal('pending'),
+              Type.Literal('authorized'),
+              Type.Literal('paid'),
+              Type.Literal('failed'),
+            ]),
           },
           { additionalProperties: false },
         ),
         { maxItems: 20 },
       ),
     ),
-    reservations: Type.Optional(Type.Array(NonEmptyText(64), { maxItems: 100, description: 'Reservation leases this order converts' })),
+    reservations: Type.Optional(
+      Type.Array(NonEmptyText(64), { maxItems: 100, description: 'Reservation leases this order converts' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -79,7 +112,14 @@ export const OrderResponse = Type.Object({
       unitPriceMinor: Type.Integer(),
       discountMinor: Type.Integer(),
       totalMinor: Type.Integer(),
-      allocations: Type.Array(Type.Object({ location: Type.String(), lot: Nullable(Type.String()), sku: Type.String(), quantity: Type.Integer() })),
+      allocations: Type.Array(
+        Type.Object({
+          location: Type.String(),
+          lot: Nullable(Type.String()),
+          sku: Type.String(),
+          quantity: Type.Integer(),
+        }),
+      ),
     }),
   ),
   subtotalMinor: Type.Integer(),
@@ -87,8 +127,20 @@ export const OrderResponse = Type.Object({
   shippingMinor: Type.Integer(),
   taxMinor: Type.Integer(),
   totalMinor: Type.Integer(),
-  payments: Type.Array(Type.Object({ id: Type.String(), provider: Type.String(), reference: Nullable(Type.String()), amountMinor: Type.Integer(), capturedMinor: Type.Integer(), refundedMinor: Type.Integer(), status: Type.String() })),
-  timeline: Type.Array(Type.Object({ at: Timestamp, type: Type.String(), message: Type.String(), actor: Type.String() })),
+  payments: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      provider: Type.String(),
+      reference: Nullable(Type.String()),
+      amountMinor: Type.Integer(),
+      capturedMinor: Type.Integer(),
+      refundedMinor: Type.Integer(),
+      status: Type.String(),
+    }),
+  ),
+  timeline: Type.Array(
+    Type.Object({ at: Timestamp, type: Type.String(), message: Type.String(), actor: Type.String() }),
+  ),
   version: Type.Integer(),
   createdAt: Timestamp,
   updatedAt: Timestamp,
@@ -112,7 +164,12 @@ export const OrderParams = Type.Object({ id: NonEmptyText(64) }, { additionalPro
 
 export const CancelOrderBody = Type.Object(
   {
-    lines: Type.Optional(Type.Array(Type.Object({ sku: SkuCode, quantity: PositiveQuantity }, { additionalProperties: false }), { minItems: 1, maxItems: 500 })),
+    lines: Type.Optional(
+      Type.Array(Type.Object({ sku: SkuCode, quantity: PositiveQuantity }, { additionalProperties: false }), {
+        minItems: 1,
+        maxItems: 500,
+      }),
+    ),
     reason: Type.Optional(Text({ maxLength: 500 })),
   },
   { additionalProperties: false },
@@ -124,7 +181,15 @@ export const EditOrderBody = Type.Object(
   {
     lines: Type.Optional(
       Type.Array(
-        Type.Object({ sku: SkuCode, quantity: PositiveQuantity, unitPriceMinor: Type.Optional(AmountMinor), discountMinor: Type.Optional(AmountMinor) }, { additionalProperties: false }),
+        Type.Object(
+          {
+            sku: SkuCode,
+            quantity: PositiveQuantity,
+            unitPriceMinor: Type.Optional(AmountMinor),
+            discountMinor: Type.Optional(AmountMinor),
+          },
+          { additionalProperties: false },
+        ),
         { minItems: 1, maxItems: 500 },
       ),
     ),
@@ -154,6 +219,7 @@ export const ReservationResponse = Type.Object({
   orderId: Nullable(Type.String()),
   expiresAt: Timestamp,
   createdAt: Timestamp,
-  allocations: Type.Array(Type.Object({ location: Type.String(), lot: Nullable(Type.String()), quantity: Type.Integer() })),
+  allocations: Type.Array(
+    Type.Object({ location: Type.String(), lot: Nullable(Type.String()), quantity: Type.Integer() }),
+  ),
 });
-

@@ -7,8 +7,20 @@ import type { PaymentProvider, ProviderResult } from './provider.js';
  */
 export const manualProvider: PaymentProvider = {
   name: 'manual',
-  authorize: async ({ amountMinor }) => ({ reference: `man_${randomUUID()}`, status: 'authorized', amountMinor }),
-  capture: async (reference, amountMinor): Promise<ProviderResult> => ({ reference, status: 'paid', amountMinor }),
-  refund: async (reference, amountMinor): Promise<ProviderResult> => ({ reference, status: 'refunded', amountMinor }),
+  authorize: async ({ amountMinor }) => ({
+    reference: `man_${randomUUID()}`,
+    status: 'authorized',
+    amountMinor,
+  }),
+  capture: async (reference, amountMinor): Promise<ProviderResult> => ({
+    reference,
+    status: 'paid',
+    amountMinor,
+  }),
+  refund: async (reference, amountMinor): Promise<ProviderResult> => ({
+    reference,
+    status: 'refunded',
+    amountMinor,
+  }),
   void: async (reference): Promise<ProviderResult> => ({ reference, status: 'voided', amountMinor: 0 }),
 };

@@ -2,7 +2,11 @@
  * The payment provider seam. Payment state never blocks stock correctness: providers are called
  * outside stock transactions, and their answers (or webhooks) only move payment status.
  */
-export type ProviderResult = { readonly reference: string; readonly status: 'authorized' | 'paid' | 'refunded' | 'voided' | 'failed'; readonly amountMinor: number };
+export type ProviderResult = {
+  readonly reference: string;
+  readonly status: 'authorized' | 'paid' | 'refunded' | 'voided' | 'failed';
+  readonly amountMinor: number;
+};
 
 export interface PaymentProvider {
   readonly name: string;

@@ -9,14 +9,25 @@ import type { PaymentProvider, ProviderResult } from './provider.js';
 export type StripeEvent = Stripe.Event;
 
 const statusOf = (pi: Stripe.PaymentIntent): ProviderResult['status'] =>
-  pi.status === 'succeeded' ? 'paid' : pi.status === 'requires_capture' ? 'authorized' : pi.status === 'canceled' ? 'voided' : 'failed';
+  pi.status === 'succeeded'
+    ? 'paid'
+    : pi.status === 'requires_capture'
+      ? 'authorized'
+      : pi.status === 'canceled'
+        ? 'voided'
+        : 'failed';
 
 export function stripeProvider(secretKey: string): PaymentProvider {
   const stripe = new Stripe(secretKey);
   return {
     name: 'stripe',
     async authorize({ amountMinor, currency, orderId }) {
-      const pi = await stripe.paymentIntents.create({ amount: amountMinor, currency: currency.toLowerCase(), capture_method: 'manual', metadata: { kibble_order_id: orderId } });
+      const pi = await stripe.paymentIntents.create({
+        amount: amountMinor,
+        currency: currency.toLowerCase(),
+        capture_method: 'manual',
+        metadata: { kibble_order_id: orderId },
+      });
       return { reference: pi.id, status: statusOf(pi), amountMinor: pi.amount };
     },
     async capture(reference, amountMinor) {
@@ -25,7 +36,11 @@ export function stripeProvider(secretKey: string): PaymentProvider {
     },
     async refund(reference, amountMinor) {
       const refund = await stripe.refunds.create({ payment_intent: reference, amount: amountMinor });
-      return { reference, status: refund.status === 'failed' ? 'failed' : 'refunded', amountMinor: refund.amount };
+      return {
+        reference,
+        status: refund.status === 'failed' ? 'failed' : 'refunded',
+        amountMinor: refund.amount,
+      };
     },
     async void(reference) {
       const pi = await stripe.paymentIntents.cancel(reference);
@@ -35,8 +50,16 @@ export function stripeProvider(secretKey: string): PaymentProvider {
 }
 
 /** Verifies `Stripe-Signature` over the exact raw bytes; throws on a bad or stale signature. */
-export function verifyStripeEvent(rawBody: Buffer, signature: string | undefined, secret: string): StripeEvent {
+export function verifyStripeEvent(
+  rawBody: Buffer,
+  signature: string | undefined,
+  secret: string,
+): StripeEvent {
   const stripe = new Stripe('sk_unused_for_webhooks');
-  if (!signature) throw new Stripe.errors.StripeSignatureVerificationError('No stripe-signature header value was provided.', rawBody.toString('utf8'));
+  if (!signature)
+    throw new Stripe.errors.StripeSignatureVerificationError(
+      'No stripe-signature header value was provided.',
+      rawBody.toString('utf8'),
+    );
   return stripe.webhooks.constructEvent(rawBody, signature, secret);
 }
