@@ -344,7 +344,7 @@ export async function sweepExpiredLeases(
   let q = tx
     .selectFrom('allocations')
     .select(['id', 'sku_id', 'location_id', 'lot_id', 'quantity', 'order_line_id', 'owner_id', 'owner_type'])
-    .where('owner_type', '=', 'reservation')
+    .where(sql<boolean>`owner_type = 'reservation'`) // a literal, so SQLite can use the partial index
     .where('expires_at', '<=', ctx.at);
   if (skuIds !== null) {
     if (skuIds.length === 0) return [];

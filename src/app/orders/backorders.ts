@@ -2,6 +2,7 @@
  * Backorders allocate automatically, oldest order first, in the same transaction as the stock
  * arrival that makes it possible (receipt, transfer in, adjustment up, count correction up).
  */
+import { sql } from 'kysely';
 import type { Tx } from '../../db/database.js';
 import { isoDate } from '../../domain/clock.js';
 import { routeOrder } from '../../domain/orders/routing.js';
@@ -14,7 +15,7 @@ export async function allocateBackorders(tx: Tx, skuId: string, ctx: Ctx): Promi
     .selectFrom('order_lines as l')
     .innerJoin('orders as o', 'o.id', 'l.order_id')
     .select(['l.id', 'l.order_id'])
-    .where('l.backordered', '>', 0)
+    .where(sql<boolean>`l.backordered > 0`) // a literal, so SQLite can use the partial index
     .where('o.status', 'in', ['open', 'on_hold'])
     .where((eb) =>
       eb.or([
