@@ -141,13 +141,15 @@ async function startServer(env: Record<string, string>): Promise<Server> {
   };
 }
 
-function procStats(pid: number): { cpuMs: number; rssMb: number } {
+function procStats(pid: number): { cpuMs: number; rssMb: number; anonMb: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return { cpuMs: (ticks * 1000) / 100, rssMb: rssKb / 1024 };
+  // RssFile includes SQLite's memory-mapped database pages (shared, reclaimable page cache).
+  const anonKb = Number(/RssAnon:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return { cpuMs: (ticks * 1000) / 100, rssMb: rssKb / 1024, anonMb: anonKb / 1024 };
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
@@ -213,6 +215,7 @@ type Phase = {
   p99: number;
   cpuMsPerOrder: number;
   rssMb: number;
+  anonMb: number;
 };
 
 async function closedLoop(
@@ -226,7 +229,12 @@ async function closedLoop(
   let errors = 0;
   const before = procStats(server.child.pid!);
   let rssMax = before.rssMb;
-  const sampler = setInterval(() => (rssMax = Math.max(rssMax, procStats(server.child.pid!).rssMb)), 250);
+  let anonMax = before.anonMb;
+  const sampler = setInterval(() => {
+    const now = procStats(server.child.pid!);
+    rssMax = Math.max(rssMax, now.rssMb);
+    anonMax = Math.max(anonMax, now.anonMb);
+  }, 250);
   const started = performance.now();
   const deadline = started + seconds * 1000;
   await Promise.all(
@@ -256,6 +264,7 @@ async function closedLoop(
     p99: pct(latencies, 99),
     cpuMsPerOrder: (after.cpuMs - before.cpuMs) / Math.max(1, latencies.length),
     rssMb: Math.max(rssMax, after.rssMb),
+    anonMb: Math.max(anonMax, after.anonMb),
   };
 }
 
@@ -300,6 +309,7 @@ async function openLoop(
     p99: pct(latencies, 99),
     cpuMsPerOrder: (after.cpuMs - before.cpuMs) / Math.max(1, latencies.length),
     rssMb: after.rssMb,
+    anonMb: after.anonMb,
   };
 }
 
@@ -404,10 +414,12 @@ async function dropPg(name: string): Promise<void> {
 }
 
 function print(phases: Phase[]): void {
-  console.log('  phase                 orders/s   p50 ms   p95 ms   p99 ms   CPU ms/order   RSS MB   errors');
+  console.log(
+    '  phase                 orders/s   p50 ms   p95 ms   p99 ms   CPU ms/order   RSS MB  anon MB   errors',
+  );
   for (const p of phases) {
     console.log(
-      `  ${p.label.padEnd(20)} ${p.rate.toFixed(0).padStart(9)} ${p.p50.toFixed(1).padStart(8)} ${p.p95.toFixed(1).padStart(8)} ${p.p99.toFixed(1).padStart(8)} ${p.cpuMsPerOrder.toFixed(2).padStart(14)} ${p.rssMb.toFixed(0).padStart(8)} ${String(p.errors).padStart(8)}`,
+      `  ${p.label.padEnd(20)} ${p.rate.toFixed(0).padStart(9)} ${p.p50.toFixed(1).padStart(8)} ${p.p95.toFixed(1).padStart(8)} ${p.p99.toFixed(1).padStart(8)} ${p.cpuMsPerOrder.toFixed(2).padStart(14)} ${p.rssMb.toFixed(0).padStart(8)} ${p.anonMb.toFixed(0).padStart(8)} ${String(p.errors).padStart(8)}`,
     );
   }
 }
