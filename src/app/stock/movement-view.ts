@@ -1,4 +1,5 @@
 import type { Tx } from '../../db/database.js';
+import { locationKey, skuKey } from '../../domain/sku-code.js';
 import { principalQuantity, type MovementType } from '../../domain/inventory/movement.js';
 
 export type MovementView = {
@@ -55,16 +56,28 @@ export function movementView(
   };
 }
 
-/** The ledger of one SKU, newest first, keyset-paginated by movement id (time-sortable). */
+export type MovementFilter = {
+  readonly limit: number;
+  readonly before?: string | undefined;
+  readonly sku?: string | undefined;
+  /** The SKU's id, when the caller already resolved it (uses the ledger's (sku_id, id) index). */
+  readonly skuId?: string | undefined;
+  readonly location?: string | undefined;
+  readonly type?: string | undefined;
+  readonly reason?: string | undefined;
+  /** Inclusive lower bound, ISO-8601 instant. */
+  readonly from?: string | undefined;
+  /** Exclusive upper bound, ISO-8601 instant. */
+  readonly to?: string | undefined;
+};
+
+/**
+ * The stock ledger, newest first, with filters: SKU, location, type, reason (part of), and a time
+ * window. Keyset-paginated by movement id (time-sortable UUIDv7).
+ */
 export async function listMovements(
   tx: Tx,
-  skuId: string,
-  opts: {
-    limit: number;
-    before?: string | undefined;
-    location?: string | undefined;
-    type?: string | undefined;
-  },
+  f: MovementFilter,
 ): Promise<{ items: MovementView[]; nextCursor: string | null }> {
   let q = tx
     .selectFrom('movements as m')
@@ -87,16 +100,23 @@ export async function listMovements(
       'l.code as location_code',
       't.code as lot_code',
     ])
-    .where('m.sku_id', '=', skuId)
     .orderBy('m.id', 'desc')
-    .limit(opts.limit + 1);
-  if (opts.before) q = q.where('m.id', '<', opts.before);
-  if (opts.location) q = q.where('l.code_key', '=', opts.location.normalize('NFKC').trim().toUpperCase());
-  if (opts.type) q = q.where('m.type', '=', opts.type);
+    .limit(f.limit + 1);
+  if (f.before) q = q.where('m.id', '<', f.before);
+  if (f.skuId) q = q.where('m.sku_id', '=', f.skuId);
+  else if (f.sku) q = q.where('s.sku_key', '=', skuKey(f.sku));
+  if (f.location) q = q.where('l.code_key', '=', locationKey(f.location));
+  if (f.type) q = q.where('m.type', '=', f.type);
+  if (f.reason) {
+    const like = `%${f.reason.toLowerCase().replace(/[\\%_]/g, '')}%`;
+    q = q.where((eb) => eb(eb.fn('lower', ['m.reason']), 'like', like));
+  }
+  if (f.from) q = q.where('m.created_at', '>=', f.from);
+  if (f.to) q = q.where('m.created_at', '<', f.to);
   const rows = await q.execute();
-  const page = rows.slice(0, opts.limit);
+  const page = rows.slice(0, f.limit);
   return {
     items: page.map((r) => movementView(r, { sku: r.sku, location: r.location_code, lot: r.lot_code })),
-    nextCursor: rows.length > opts.limit ? page[page.length - 1]!.id : null,
+    nextCursor: rows.length > f.limit ? page[page.length - 1]!.id : null,
   };
 }

@@ -11,7 +11,7 @@ import { fieldError } from '../../domain/errors.js';
 import { movementTypes } from '../../domain/inventory/movement.js';
 import { DASHBOARD_DAYS, DEFAULT_LOW_STOCK_THRESHOLD, dashboard } from '../../app/reports/dashboard.js';
 import { EXPIRING_WITHIN_DAYS, listStock, stockFilters } from '../../app/reports/stock-list.js';
-import { listAllMovements } from '../../app/reports/movement-list.js';
+import { listMovements } from '../../app/stock/movement-view.js';
 import { Page, Text, problemResponses } from '../schemas/common.schema.js';
 import { DashboardResponse, StockRowResponse, Threshold } from '../schemas/report.schema.js';
 import { MovementResponse } from '../schemas/stock.schema.js';
@@ -121,7 +121,7 @@ export default async function reportRoutes(fastify: FastifyInstance): Promise<vo
       config: { roles: can.read },
     },
     async (req) =>
-      listAllMovements(app.database.db, {
+      listMovements(app.database.db, {
         limit: req.query.limit ?? 100,
         before: req.query.cursor,
         sku: req.query.sku,

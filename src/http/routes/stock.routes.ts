@@ -95,7 +95,8 @@ export default async function stockRoutes(fastify: FastifyInstance): Promise<voi
     async (req) => {
       const sku = await findSku(app.database.db, req.params.sku);
       if (!sku) throw fieldError('NOT_FOUND', 'sku', `SKU ${req.params.sku} does not exist.`);
-      return listMovements(app.database.db, sku.id, {
+      return listMovements(app.database.db, {
+        skuId: sku.id,
         limit: req.query.limit ?? 50,
         before: req.query.cursor,
         location: req.query.location,
