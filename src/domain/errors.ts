@@ -10,6 +10,7 @@ export type DomainErrorCode =
   | 'UNKNOWN_SKU'
   | 'UNKNOWN_LOCATION'
   | 'UNKNOWN_LOT'
+  | 'UNKNOWN_BIN'
   | 'SKU_EXISTS'
   | 'LOCATION_EXISTS'
   | 'BARCODE_EXISTS'

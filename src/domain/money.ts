@@ -41,3 +41,13 @@ export const currencyExponent: Readonly<Record<string, number>> = {
 export function isCurrency(code: string): boolean {
   return Object.hasOwn(currencyExponent, code);
 }
+
+/** `157.45 USD` from 15745 minor units, exactly (string arithmetic, no floating point). */
+export function formatMinor(amountMinor: number, currency: string): string {
+  const exp = currencyExponent[currency] ?? 2;
+  const sign = amountMinor < 0 ? '-' : '';
+  const digits = String(Math.abs(amountMinor)).padStart(exp + 1, '0');
+  const whole = exp === 0 ? digits : digits.slice(0, -exp);
+  const fraction = exp === 0 ? '' : `.${digits.slice(-exp)}`;
+  return `${sign}${whole}${fraction} ${currency}`;
+}

@@ -26,7 +26,7 @@ for (const dialect of DIALECTS) {
     beforeAll(async () => {
       s = await startServer(dialect);
       shop.wh = (await makeLocation(s, { kind: 'warehouse' })).code;
-      shop.store = (await makeLocation(s, { kind: 'store' })).code;
+      shop.store = (await makeLocation(s, { kind: 'store', bins: ['A-01'] })).code;
       shop.cage = (await makeLocation(s, { kind: 'quarantine' })).code;
       shop.kibble = (await makeSku(s, { name: 'Salmon Kibble 2kg', costMinor: 250, priceMinor: 999 })).sku;
       shop.treats = (await makeSku(s, { name: 'Chicken Treats', costMinor: 100, tracking: 'lot' })).sku;

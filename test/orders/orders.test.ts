@@ -399,6 +399,62 @@ for (const dialect of DIALECTS) {
       expect(await verifyBalances(s.testDb.database.db)).toEqual([]);
     });
 
+    it('refuses overpayment, garbage cursors, unknown filters and unknown bins, and revokes keys at once', async () => {
+      const loc = await makeLocation(s, { bins: ['A-01'] });
+      const a = await makeSku(s);
+      await receive(s, a.sku, loc.code, 5, { bin: 'A-01' });
+      const bad = await s.request(
+        'POST',
+        '/api/v1/orders',
+        order([{ sku: a.sku, quantity: 1 }], {
+          payments: [{ provider: 'manual', amountMinor: 999_999, status: 'paid' }],
+        }),
+      );
+      expect(bad.status).toBe(400);
+      expect(bad.body.errors[0].field).toBe('payments.0.amountMinor');
+      expect(
+        (await s.request('GET', `/api/v1/stock/${a.sku}/movements?cursor=garbage`)).body.errors[0].field,
+      ).toBe('cursor');
+      expect((await s.request('GET', '/api/v1/orders?status=weird')).status).toBe(400);
+      const noBin = await s.request('POST', '/api/v1/stock/movements', {
+        type: 'receipt',
+        sku: a.sku,
+        location: loc.code,
+        quantity: 1,
+        bin: 'ZZ-99',
+      });
+      expect(noBin.status).toBe(422);
+      expect(noBin.body.errors[0].field).toBe('bin');
+      const key = await s.request('POST', '/api/v1/api-keys', { role: 'admin', name: 'to revoke' });
+      expect(
+        (await s.request('GET', `/api/v1/stock/${a.sku}`, undefined, { key: key.body.key })).status,
+      ).toBe(200);
+      expect((await s.request('DELETE', `/api/v1/api-keys/${key.body.id}`)).status).toBe(204);
+      expect(
+        (await s.request('GET', `/api/v1/stock/${a.sku}`, undefined, { key: key.body.key })).status,
+      ).toBe(401);
+    });
+
+    it('does not count lots inside the minimum remaining shelf life as available', async () => {
+      const loc = await makeLocation(s);
+      const food = await makeSku(s, { tracking: 'lot', minRemainingShelfLifeDays: 30 });
+      const soon = new Date(Date.now() + 10 * 86400e3).toISOString().slice(0, 10);
+      await receive(s, food.sku, loc.code, 5, { lot: 'SOON', expiresOn: soon });
+      await receive(s, food.sku, loc.code, 5, { lot: 'GOOD', expiresOn: '2099-12-31' });
+      const stock = await s.request('GET', `/api/v1/stock/${food.sku}`);
+      expect(stock.body.totals.available).toBe(5);
+      expect(stock.body.locations[0].lots.find((l: any) => l.lot === 'SOON')).toMatchObject({
+        sellable: false,
+        available: 0,
+      });
+      expect(
+        (await s.request('POST', '/api/v1/orders', order([{ sku: food.sku, quantity: 6 }]))).status,
+      ).toBe(409);
+      expect(
+        (await s.request('POST', '/api/v1/orders', order([{ sku: food.sku, quantity: 5 }]))).status,
+      ).toBe(201);
+    });
+
     it('writes outbox events in the same transaction as the change', async () => {
       const loc = await makeLocation(s);
       const a = await makeSku(s);

@@ -1,4 +1,6 @@
+import { sql } from 'kysely';
 import type { Tx } from '../../db/database.js';
+import { escapeLike } from '../../db/like.js';
 import { skuKey } from '../../domain/sku-code.js';
 import { skuViews, type SkuView } from './sku-view.js';
 
@@ -20,11 +22,11 @@ export async function listSkus(
   const q = opts.q?.trim();
   if (q) {
     const key = skuKey(q);
-    const like = `%${q.toLowerCase().replace(/[\\%_]/g, '')}%`;
+    const like = `%${escapeLike(q.toLowerCase())}%`;
     query = query.where((eb) =>
       eb.or([
         eb('sku_key', '>=', key).and('sku_key', '<', `${key}\uffff`),
-        eb(eb.fn('lower', ['name']), 'like', like),
+        sql<boolean>`lower(name) like ${like} escape '\\'`,
         eb('id', 'in', eb.selectFrom('sku_barcodes').select('sku_id').where('barcode', '=', q)),
       ]),
     );

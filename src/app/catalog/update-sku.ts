@@ -1,8 +1,8 @@
 import type { Tx } from '../../db/database.js';
+import { findSku } from '../../db/catalog.repo.js';
 import { nowIso } from '../../domain/clock.js';
 import { barcodeKind, validateSkuDraft } from '../../domain/catalog/sku.js';
 import { DomainError, fieldError } from '../../domain/errors.js';
-import { resolveSku } from '../stock/post-movement.js';
 import { skuView, type SkuView } from './sku-view.js';
 import type { CreateSkuInput } from './create-sku.js';
 
@@ -21,7 +21,8 @@ export async function updateSku(
   input: UpdateSkuInput,
   expectedVersion: number | null,
 ): Promise<SkuView> {
-  const current = await resolveSku(tx, code);
+  const current = await findSku(tx, code);
+  if (!current) throw fieldError('NOT_FOUND', 'sku', `SKU ${code} does not exist.`);
   const errors = validateSkuDraft({
     sku: current.sku,
     name: input.name ?? current.name,

@@ -1,5 +1,7 @@
 /** Customers are created or matched by e-mail when orders arrive; here they are read. */
+import { sql } from 'kysely';
 import type { Tx } from '../../db/database.js';
+import { escapeLike } from '../../db/like.js';
 import { fieldError } from '../../domain/errors.js';
 
 export type CustomerView = {
@@ -23,14 +25,16 @@ export async function listCustomers(
     .orderBy('id', 'desc')
     .limit(opts.limit + 1);
   if (opts.before) q = q.where('id', '<', opts.before);
-  const term = opts.q
-    ?.trim()
-    .toLowerCase()
-    .replace(/[\\%_]/g, '');
-  if (term)
+  const term = opts.q?.trim().toLowerCase();
+  if (term) {
+    const like = `%${escapeLike(term)}%`;
     q = q.where((eb) =>
-      eb.or([eb('email_key', 'like', `%${term}%`), eb(eb.fn('lower', ['name']), 'like', `%${term}%`)]),
+      eb.or([
+        sql<boolean>`email_key like ${like} escape '\\'`,
+        sql<boolean>`lower(name) like ${like} escape '\\'`,
+      ]),
     );
+  }
   const rows = await q.execute();
   const page = rows.slice(0, opts.limit);
   return {

@@ -48,6 +48,8 @@ export type SnapshotRow = StockRow & {
   readonly allocated: number;
   readonly quarantined: number;
   readonly lotCode: string | null;
+  /** The SKU's minimum remaining shelf life in days (lots expiring sooner are not available). */
+  readonly minRemainingDays: number;
 };
 
 export type Snapshot = {
@@ -65,6 +67,7 @@ export async function loadSnapshot(
   let q = tx
     .selectFrom('balances as b')
     .innerJoin('locations as l', 'l.id', 'b.location_id')
+    .innerJoin('skus as k', 'k.id', 'b.sku_id')
     .leftJoin('lots as t', 't.id', 'b.lot_id')
     .leftJoin('safety_stock as s', (j) =>
       j.onRef('s.sku_id', '=', 'b.sku_id').onRef('s.location_id', '=', 'b.location_id'),
@@ -83,6 +86,7 @@ export async function loadSnapshot(
       't.expires_on',
       't.status',
       's.quantity as safety',
+      'k.min_remaining_shelf_life_days as min_days',
     ])
     .where('b.sku_id', 'in', skuIds)
     .where('l.sellable', '=', 1)
@@ -117,6 +121,7 @@ export async function loadSnapshot(
       allocated: r.allocated,
       quarantined: r.quarantined,
       lotCode: r.lot_code,
+      minRemainingDays: r.min_days,
     })),
     safety,
   };
@@ -245,7 +250,7 @@ function stockChangedEvents(
       payload: {
         skuId,
         location: rows[0]?.locationCode ?? locationId,
-        available: locationAvailable(rows, safety, today),
+        available: locationAvailable(rows, safety, today, rows[0]?.minRemainingDays ?? 0),
       },
     });
   }

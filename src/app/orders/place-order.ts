@@ -11,7 +11,7 @@ import type { Tx } from '../../db/database.js';
 import { isoDate } from '../../domain/clock.js';
 import { DomainError, fieldError } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
-import { isCurrency } from '../../domain/money.js';
+import { formatMinor, isCurrency } from '../../domain/money.js';
 import {
   fulfillmentStatusOf,
   orderPaymentStatusOf,
@@ -138,6 +138,18 @@ export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Prom
     { shippingMinor: input.shippingMinor ?? 0, taxMinor: input.taxMinor ?? 0 },
     input,
   );
+  let paid = 0;
+  payments.forEach((p, i) => {
+    if (p.status === 'failed') return;
+    paid += p.amountMinor;
+    if (paid > totals.totalMinor) {
+      throw fieldError(
+        'VALIDATION_FAILED',
+        `payments.${i}.amountMinor`,
+        `payments add up to more than the order total ${totals.totalMinor}`,
+      );
+    }
+  });
   const today = isoDate(ctx.at);
   const onShortage = input.onShortage ?? 'reject';
   const orderId = newId('order');
@@ -284,7 +296,7 @@ export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Prom
     {
       at: ctx.at,
       type: 'order.created',
-      message: `Order placed via ${channel}: ${lineRows.length} line(s), total ${totals.totalMinor} ${input.currency} minor units`,
+      message: `Order placed via ${channel}: ${lineRows.length} line(s), total ${formatMinor(totals.totalMinor, input.currency)}`,
       actor: ctx.actor,
     },
   ];

@@ -9,6 +9,7 @@ export async function locationAvailability(tx: Tx, skuId: string, locationId: st
     .selectFrom('balances as b')
     .leftJoin('lots as t', 't.id', 'b.lot_id')
     .innerJoin('locations as l', 'l.id', 'b.location_id')
+    .innerJoin('skus as k', 'k.id', 'b.sku_id')
     .leftJoin('safety_stock as s', (j) =>
       j.onRef('s.sku_id', '=', 'b.sku_id').onRef('s.location_id', '=', 'b.location_id'),
     )
@@ -21,6 +22,7 @@ export async function locationAvailability(tx: Tx, skuId: string, locationId: st
       't.status',
       'l.sellable',
       's.quantity as safety',
+      'k.min_remaining_shelf_life_days as min_days',
     ])
     .where('b.sku_id', '=', skuId)
     .where('b.location_id', '=', locationId)
@@ -39,7 +41,9 @@ export async function locationAvailability(tx: Tx, skuId: string, locationId: st
     onHand: counters.reduce((s, r) => s + r.onHand, 0),
     allocated: counters.reduce((s, r) => s + r.allocated, 0),
     quarantined: counters.reduce((s, r) => s + r.quarantined, 0),
-    available: sellable ? locationAvailable(counters, rows[0]?.safety ?? 0, today) : 0,
+    available: sellable
+      ? locationAvailable(counters, rows[0]?.safety ?? 0, today, rows[0]?.min_days ?? 0)
+      : 0,
   };
 }
 

@@ -121,7 +121,10 @@ export async function recordMovement(
       : { onHand: 0, allocated: 0, quarantined: 0 };
     throw new DomainError(
       'NEGATIVE_STOCK',
-      `A ${m.type} of ${m.quantity} is refused: on hand ${c.onHand}, allocated ${c.allocated}, quarantined ${c.quarantined}, free ${free(c)}.`,
+      `A ${m.type} of ${m.quantity} is refused: on hand ${c.onHand}, allocated ${c.allocated}, quarantined ${c.quarantined}, free ${free(c)}.` +
+        (m.type === 'scrap' || m.type === 'quarantine_release'
+          ? ` ${m.type === 'scrap' ? 'Scrap takes' : 'A release takes'} quarantined stock only (${c.quarantined} quarantined); quarantine free stock first, or post a negative adjustment.`
+          : ''),
       [{ field: 'quantity', message: 'would make stock negative or commit more than is on hand' }],
       { current: c },
     );
@@ -156,6 +159,20 @@ export async function postMovement(
     );
   }
   const location = await resolveLocation(tx, input.location);
+  if (input.bin !== undefined) {
+    const bin = await tx
+      .selectFrom('bins')
+      .select('id')
+      .where('location_id', '=', location.id)
+      .where('code', '=', input.bin)
+      .executeTakeFirst();
+    if (!bin)
+      throw fieldError(
+        'UNKNOWN_BIN',
+        'bin',
+        `Location ${location.code} has no bin ${input.bin}; add it to the location first.`,
+      );
+  }
   // Validate the quantity before anything is written: a transfer row's CHECK would fail as a 500.
   deltasFor(input.type === 'transfer' ? 'transfer_out' : input.type, input.quantity);
   const lot = await resolveLot(tx, sku, input, ctx);

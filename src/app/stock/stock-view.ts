@@ -46,7 +46,7 @@ export type StockView = {
 
 /** Per-location stock of one SKU from its balance rows; `available` counts sellable locations only. */
 export function summarise(
-  sku: Pick<SkuRow, 'id' | 'sku' | 'tracking'>,
+  sku: Pick<SkuRow, 'id' | 'sku' | 'tracking' | 'min_remaining_shelf_life_days'>,
   rows: readonly BalanceView[],
   safety: ReadonlyMap<string, number>,
   today: string,
@@ -69,13 +69,15 @@ export function summarise(
       allocated: list.reduce((s, r) => s + r.allocated, 0),
       quarantined: list.reduce((s, r) => s + r.quarantined, 0),
       safetyStock,
-      available: first.sellable ? locationAvailable(list, safetyStock, today) : 0,
+      available: first.sellable
+        ? locationAvailable(list, safetyStock, today, sku.min_remaining_shelf_life_days)
+        : 0,
     };
     if (sku.tracking === 'lot') {
       view.lots = list
         .filter((r) => r.lot !== null)
         .map((r) => {
-          const sellable = lotSellable(r.lot, today);
+          const sellable = lotSellable(r.lot, today, sku.min_remaining_shelf_life_days);
           return {
             lot: r.lot!.code,
             expiresOn: r.lot!.expiresOn,
@@ -108,7 +110,12 @@ export async function stockOf(tx: Tx, sku: SkuRow): Promise<StockView> {
     const [rows, safety] = await Promise.all([balancesOf(tx, ids), safetyStockOf(tx, ids)]);
     const perComponent = comps.map((c) => {
       const view = summarise(
-        { id: c.component_sku_id, sku: c.sku, tracking: c.tracking },
+        {
+          id: c.component_sku_id,
+          sku: c.sku,
+          tracking: c.tracking,
+          min_remaining_shelf_life_days: c.min_remaining_shelf_life_days,
+        },
         rows.filter((r) => r.skuId === c.component_sku_id),
         safety,
         today,

@@ -28,14 +28,18 @@ export function lotSellable(lot: LotState | null, today: string, minRemainingDay
   return lot.expiresOn > limit.toISOString().slice(0, 10);
 }
 
-/** Available units at one location from its balance rows and its safety stock. */
+/**
+ * Available units at one location from its balance rows and its safety stock. Lots that expire
+ * within the SKU's minimum remaining shelf life cannot be allocated, so they are not available.
+ */
 export function locationAvailable(
   rows: ReadonlyArray<Counters & { readonly lot: LotState | null }>,
   safetyStock: number,
   today: string,
+  minRemainingDays = 0,
 ): number {
   let sellable = 0;
-  for (const r of rows) if (lotSellable(r.lot, today)) sellable += free(r);
+  for (const r of rows) if (lotSellable(r.lot, today, minRemainingDays)) sellable += free(r);
   return Math.max(0, sellable - safetyStock);
 }
 

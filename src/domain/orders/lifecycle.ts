@@ -37,8 +37,16 @@ export const fulfillmentTransitions = {
 export type FulfillmentStatus = keyof typeof fulfillmentTransitions;
 
 /** Order-level payment status, summarised over all payments. */
-export type OrderPaymentStatus =
-  'unpaid' | 'authorized' | 'partially_paid' | 'paid' | 'partially_refunded' | 'refunded' | 'failed';
+export const orderPaymentStatuses = [
+  'unpaid',
+  'authorized',
+  'partially_paid',
+  'paid',
+  'partially_refunded',
+  'refunded',
+  'failed',
+] as const;
+export type OrderPaymentStatus = (typeof orderPaymentStatuses)[number];
 
 export function canTransition<T extends Record<string, readonly string[]>>(
   table: T,

@@ -21,15 +21,22 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Extra credential resolvers (e.g. browser sessions); tried after the bearer key. */
     credentialResolvers: Array<(req: FastifyRequest) => Promise<Principal | null>>;
+    /** Drops cached key look-ups, e.g. right after a key is revoked. */
+    forgetCredentials(): void;
   }
 }
 
-const CACHE_MS = 5_000;
+/**
+ * Verified keys are cached briefly to spare a query per request. Revoking a key clears this
+ * process's cache at once; other processes sharing the database notice within CACHE_MS.
+ */
+const CACHE_MS = 1_000;
 
 async function authPlugin(app: FastifyInstance): Promise<void> {
   const cache = new Map<string, { principal: Principal | null; until: number }>();
   app.decorateRequest('principal', null);
   app.decorate('credentialResolvers', []);
+  app.decorate('forgetCredentials', () => cache.clear());
 
   async function resolveKey(key: string): Promise<Principal | null> {
     const now = Date.now();

@@ -13,6 +13,7 @@ export const statusOf: Record<DomainErrorCode, number> = {
   UNKNOWN_SKU: 422,
   UNKNOWN_LOCATION: 422,
   UNKNOWN_LOT: 422,
+  UNKNOWN_BIN: 422,
   SKU_EXISTS: 409,
   LOCATION_EXISTS: 409,
   BARCODE_EXISTS: 409,

@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { can } from '../../domain/access.js';
 import { getCustomer, listCustomers } from '../../app/customers/customers.js';
-import { NonEmptyText, Nullable, Page, Text, problemResponses } from '../schemas/common.schema.js';
+import { NonEmptyText, Nullable, Page, Text, problemResponses, IdCursor } from '../schemas/common.schema.js';
 
 const CustomerSummary = Type.Object({
   id: Type.String(),
@@ -34,7 +34,7 @@ export default async function customerRoutes(fastify: FastifyInstance): Promise<
           {
             q: Type.Optional(Text({ maxLength: 254 })),
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
-            cursor: Type.Optional(Text({ maxLength: 100 })),
+            cursor: Type.Optional(IdCursor),
           },
           { additionalProperties: false },
         ),

@@ -70,6 +70,7 @@ export default async function keyRoutes(fastify: FastifyInstance): Promise<void>
     },
     async (req, reply) => {
       const done = await app.database.transact((tx) => revokeApiKey(tx, req.params.id));
+      app.forgetCredentials();
       if (!done) throw fieldError('NOT_FOUND', 'id', `No active API key ${req.params.id}.`);
       return reply.code(204).send(null);
     },

@@ -8,11 +8,23 @@ import { holdOrder, releaseHold } from '../../app/orders/hold-order.js';
 import { listOrders } from '../../app/orders/list-orders.js';
 import { getOrder } from '../../app/orders/order-view.js';
 import { placeOrder } from '../../app/orders/place-order.js';
+import {
+  fulfillmentTransitions,
+  orderPaymentStatuses,
+  orderTransitions,
+} from '../../domain/orders/lifecycle.js';
 import { shipOrder } from '../../app/orders/ship-order.js';
 import { runPaymentAction } from '../../app/payments/payment-actions.js';
 import { paymentProviders } from '../../integrations/payments/registry.js';
 import { sendCreated } from '../plugins/idempotency.js';
-import { AmountMinor, NonEmptyText, Page, Text, problemResponses } from '../schemas/common.schema.js';
+import {
+  AmountMinor,
+  NonEmptyText,
+  Page,
+  Text,
+  problemResponses,
+  IdCursor,
+} from '../schemas/common.schema.js';
 import {
   CancelOrderBody,
   EditOrderBody,
@@ -59,13 +71,15 @@ export default async function orderRoutes(fastify: FastifyInstance): Promise<voi
         summary: 'Orders, newest first, with filters',
         querystring: Type.Object(
           {
-            status: Type.Optional(Text({ maxLength: 30 })),
-            fulfillmentStatus: Type.Optional(Text({ maxLength: 30 })),
-            paymentStatus: Type.Optional(Text({ maxLength: 30 })),
+            status: Type.Optional(Type.Union(Object.keys(orderTransitions).map((s) => Type.Literal(s)))),
+            fulfillmentStatus: Type.Optional(
+              Type.Union(Object.keys(fulfillmentTransitions).map((s) => Type.Literal(s))),
+            ),
+            paymentStatus: Type.Optional(Type.Union(orderPaymentStatuses.map((s) => Type.Literal(s)))),
             channel: Type.Optional(Text({ maxLength: 64 })),
             q: Type.Optional(Text({ maxLength: 254 })),
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
-            cursor: Type.Optional(Text({ maxLength: 100 })),
+            cursor: Type.Optional(IdCursor),
           },
           { additionalProperties: false },
         ),

@@ -12,7 +12,7 @@ import { movementTypes } from '../../domain/inventory/movement.js';
 import { DASHBOARD_DAYS, DEFAULT_LOW_STOCK_THRESHOLD, dashboard } from '../../app/reports/dashboard.js';
 import { EXPIRING_WITHIN_DAYS, listStock, stockFilters } from '../../app/reports/stock-list.js';
 import { listMovements } from '../../app/stock/movement-view.js';
-import { Page, Text, problemResponses } from '../schemas/common.schema.js';
+import { Page, Text, problemResponses, IdCursor } from '../schemas/common.schema.js';
 import { DashboardResponse, StockRowResponse, Threshold } from '../schemas/report.schema.js';
 import { MovementResponse } from '../schemas/stock.schema.js';
 
@@ -112,7 +112,7 @@ export default async function reportRoutes(fastify: FastifyInstance): Promise<vo
             from: Type.Optional(Instant),
             to: Type.Optional(Instant),
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
-            cursor: Type.Optional(Text({ maxLength: 100 })),
+            cursor: Type.Optional(IdCursor),
           },
           { additionalProperties: false },
         ),

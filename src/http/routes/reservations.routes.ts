@@ -10,7 +10,7 @@ import {
   releaseReservation,
 } from '../../app/orders/reservations.js';
 import { sendCreated } from '../plugins/idempotency.js';
-import { NonEmptyText, Page, Text, problemResponses } from '../schemas/common.schema.js';
+import { NonEmptyText, Page, problemResponses, IdCursor } from '../schemas/common.schema.js';
 import { ReservationBody, ReservationResponse } from '../schemas/order.schema.js';
 import { contextOf } from './route-helpers.js';
 
@@ -58,7 +58,7 @@ export default async function reservationRoutes(fastify: FastifyInstance): Promi
               ]),
             ),
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
-            cursor: Type.Optional(Text({ maxLength: 100 })),
+            cursor: Type.Optional(IdCursor),
           },
           { additionalProperties: false },
         ),

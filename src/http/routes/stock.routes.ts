@@ -9,7 +9,7 @@ import { listMovements } from '../../app/stock/movement-view.js';
 import { postMovement, resolveLocation, resolveSku } from '../../app/stock/post-movement.js';
 import { stockAsOf, stockOf } from '../../app/stock/stock-view.js';
 import { sendCreated } from '../plugins/idempotency.js';
-import { Page, Text, problemResponses } from '../schemas/common.schema.js';
+import { Page, Text, problemResponses, IdCursor } from '../schemas/common.schema.js';
 import {
   MovementResponse,
   PostMovementBody,
@@ -82,7 +82,7 @@ export default async function stockRoutes(fastify: FastifyInstance): Promise<voi
         querystring: Type.Object(
           {
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
-            cursor: Type.Optional(Text({ maxLength: 100 })),
+            cursor: Type.Optional(IdCursor),
             location: Type.Optional(Text({ maxLength: 64 })),
             type: Type.Optional(Text({ maxLength: 40 })),
           },

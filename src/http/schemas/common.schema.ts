@@ -47,6 +47,12 @@ export const Id = Type.String({ maxLength: 64 });
 
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
+/** The `nextCursor` of a list keyed by Kibble ids (`ord_…`, `mov_…`): anything else is a 400. */
+export const IdCursor = Type.String({
+  pattern: '^[a-z]{3}_[0-9a-f]{32}$',
+  description: 'The nextCursor of the previous page',
+});
+
 /** RFC 9457 problem details, with field-level errors. */
 export const Problem = Type.Object(
   {

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { LocationCode, NonEmptyText, Nullable, SkuCode, Text, Timestamp } from './common.schema.js';
+import { LocationCode, NonEmptyText, Nullable, SkuCode, Text, Timestamp, IdCursor } from './common.schema.js';
 import { MAX_QUANTITY } from '../../domain/quantity.js';
 
 const CountStatus = Type.Union([Type.Literal('open'), Type.Literal('approved'), Type.Literal('cancelled')]);
@@ -100,7 +100,7 @@ export const CountQuery = Type.Object(
     status: Type.Optional(CountStatus),
     location: Type.Optional(LocationCode),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
-    cursor: Type.Optional(Text({ maxLength: 100 })),
+    cursor: Type.Optional(IdCursor),
   },
   { additionalProperties: false },
 );

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { LocationCode, NonEmptyText, Nullable, SkuCode, Text, Timestamp } from './common.schema.js';
+import { LocationCode, NonEmptyText, Nullable, SkuCode, Timestamp, IdCursor } from './common.schema.js';
 import { MovementResponse } from './stock.schema.js';
 
 const TransferStatus = Type.Union([Type.Literal('in_transit'), Type.Literal('received')]);
@@ -33,7 +33,7 @@ export const TransferQuery = Type.Object(
     fromLocation: Type.Optional(LocationCode),
     toLocation: Type.Optional(LocationCode),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
-    cursor: Type.Optional(Text({ maxLength: 100 })),
+    cursor: Type.Optional(IdCursor),
   },
   { additionalProperties: false },
 );
