@@ -129,7 +129,7 @@ export async function seedOrderHistory(
     return sellable[sellable.length - 1]!;
   };
 
-  // About 14 orders a day for the full catalog; smaller samples get proportionally fewer.
+  // About 9 orders a day for the full catalog; smaller samples get proportionally fewer.
   const scale = Math.min(1, sellable.length / 2000);
   const stats: HistoryStats = {
     orders: 0,
@@ -146,7 +146,7 @@ export async function seedOrderHistory(
     const weekday = new Date(dayStart).getUTCDay();
     const weekly = weekday === 0 || weekday === 6 ? 1.35 : weekday === 1 ? 1.1 : 0.9;
     const trend = 1 + (90 - daysAgo) / 180;
-    const count = Math.max(1, Math.round(14 * scale * weekly * trend * rng.between(0.8, 1.2)));
+    const count = Math.max(1, Math.round(9 * scale * weekly * trend * rng.between(0.8, 1.2)));
     const span = daysAgo === 0 ? Math.max(1, now.getTime() - dayStart - 60_000) : DAY - 3_600_000;
     const times = Array.from({ length: count }, () => dayStart + Math.floor(rng.float() * span)).sort(
       (a, b) => a - b,
