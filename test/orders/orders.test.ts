@@ -455,6 +455,45 @@ for (const dialect of DIALECTS) {
       ).toBe(201);
     });
 
+    it('captures authorised payments on shipment; a failed capture never blocks the shipment', async () => {
+      const loc = await makeLocation(s);
+      const a = await makeSku(s);
+      await receive(s, a.sku, loc.code, 10);
+      const manual = await s.request(
+        'POST',
+        '/api/v1/orders',
+        order([{ sku: a.sku, quantity: 1 }], {
+          payments: [{ provider: 'manual', amountMinor: 1000, status: 'authorized' }],
+        }),
+      );
+      const shipped = await s.request('POST', `/api/v1/orders/${manual.body.id}/ship`, {});
+      expect(shipped.body).toMatchObject({ status: 'completed', paymentStatus: 'paid' });
+      const keep = await s.request(
+        'POST',
+        '/api/v1/orders',
+        order([{ sku: a.sku, quantity: 1 }], {
+          payments: [{ provider: 'manual', amountMinor: 1000, status: 'authorized' }],
+        }),
+      );
+      expect(
+        (await s.request('POST', `/api/v1/orders/${keep.body.id}/ship`, { capturePayments: false })).body
+          .paymentStatus,
+      ).toBe('authorized');
+      const stripe = await s.request(
+        'POST',
+        '/api/v1/orders',
+        order([{ sku: a.sku, quantity: 1 }], {
+          payments: [
+            { provider: 'stripe', reference: `pi_${a.id}`, amountMinor: 1000, status: 'authorized' },
+          ],
+        }),
+      );
+      const noStripe = await s.request('POST', `/api/v1/orders/${stripe.body.id}/ship`, {});
+      expect(noStripe.status).toBe(200);
+      expect(noStripe.body).toMatchObject({ status: 'completed', paymentStatus: 'authorized' });
+      expect(noStripe.body.timeline.map((t: any) => t.type)).toContain('payment.capture_failed');
+    });
+
     it('writes outbox events in the same transaction as the change', async () => {
       const loc = await makeLocation(s);
       const a = await makeSku(s);

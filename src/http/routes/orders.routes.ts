@@ -14,6 +14,7 @@ import {
   orderTransitions,
 } from '../../domain/orders/lifecycle.js';
 import { shipOrder } from '../../app/orders/ship-order.js';
+import { captureAuthorizedPayments } from '../../app/payments/capture-on-ship.js';
 import { runPaymentAction } from '../../app/payments/payment-actions.js';
 import { paymentProviders } from '../../integrations/payments/registry.js';
 import { sendCreated } from '../plugins/idempotency.js';
@@ -196,7 +197,13 @@ export default async function orderRoutes(fastify: FastifyInstance): Promise<voi
         params: OrderParams,
         body: Type.Optional(
           Type.Object(
-            { carrier: Type.Optional(NonEmptyText(64)), trackingNumber: Type.Optional(NonEmptyText(100)) },
+            {
+              carrier: Type.Optional(NonEmptyText(64)),
+              trackingNumber: Type.Optional(NonEmptyText(100)),
+              capturePayments: Type.Optional(
+                Type.Boolean({ description: 'Capture authorised payments once shipped (default true)' }),
+              ),
+            },
             { additionalProperties: false },
           ),
         ),
@@ -206,10 +213,13 @@ export default async function orderRoutes(fastify: FastifyInstance): Promise<voi
     },
     async (req, reply) => {
       const ctx = contextOf(req);
-      return sendWithEtag(
-        reply,
-        await app.database.transact((tx) => shipOrder(tx, req.params.id, ctx, req.body ?? {})),
-      );
+      const { capturePayments = true, ...shipping } = req.body ?? {};
+      const shipped = await app.database.transact((tx) => shipOrder(tx, req.params.id, ctx, shipping));
+      if (!capturePayments || !shipped.payments.some((p) => p.status === 'authorized')) {
+        return sendWithEtag(reply, shipped);
+      }
+      await captureAuthorizedPayments(app.database, providers, req.params.id, ctx);
+      return sendWithEtag(reply, await getOrder(app.database.db, req.params.id));
     },
   );
 
