@@ -494,6 +494,37 @@ for (const dialect of DIALECTS) {
       expect(noStripe.body.timeline.map((t: any) => t.type)).toContain('payment.capture_failed');
     });
 
+    it('stocks serial-tracked SKUs one serial number at a time and allocates them like lots of one', async () => {
+      const loc = await makeLocation(s);
+      const other = await makeLocation(s);
+      const scanner = await makeSku(s, { tracking: 'serial' });
+      const move = (body: Record<string, unknown>) =>
+        s.request('POST', '/api/v1/stock/movements', {
+          type: 'receipt',
+          sku: scanner.sku,
+          location: loc.code,
+          quantity: 1,
+          ...body,
+        });
+      expect((await move({})).body.errors[0].field).toBe('lot');
+      expect((await move({ lot: 'SN-1', quantity: 2 })).body.errors[0].field).toBe('quantity');
+      expect((await move({ lot: 'SN-1' })).status).toBe(201);
+      expect((await move({ lot: 'SN-2' })).status).toBe(201);
+      const twice = await move({ lot: 'SN-1', location: other.code });
+      expect(twice.status).toBe(400);
+      expect(twice.body.errors[0].field).toBe('lot');
+      const stock = await s.request('GET', `/api/v1/stock/${scanner.sku}`);
+      expect(stock.body.totals.onHand).toBe(2);
+      expect(stock.body.locations[0].lots.map((l: any) => l.lot).sort()).toEqual(['SN-1', 'SN-2']);
+      const r = await s.request('POST', '/api/v1/orders', order([{ sku: scanner.sku, quantity: 2 }]));
+      expect(r.status).toBe(201);
+      expect(r.body.lines[0].allocations.map((a: any) => `${a.lot}:${a.quantity}`).sort()).toEqual([
+        'SN-1:1',
+        'SN-2:1',
+      ]);
+      expect(await verifyBalances(s.testDb.database.db)).toEqual([]);
+    });
+
     it('writes outbox events in the same transaction as the change', async () => {
       const loc = await makeLocation(s);
       const a = await makeSku(s);

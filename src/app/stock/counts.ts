@@ -509,7 +509,7 @@ export async function recordCountLine(
   if (sku.is_bundle === 1)
     throw fieldError('VALIDATION_FAILED', field, `SKU ${sku.sku} is a bundle: count its components.`);
   let lotId = '';
-  if (sku.tracking === 'lot') {
+  if (sku.tracking !== 'none') {
     if (input.lot === undefined)
       throw fieldError('LOT_REQUIRED', 'lot', `SKU ${sku.sku} is lot-tracked: name the lot counted.`);
     const lot = await findLot(tx, sku.id, input.lot);

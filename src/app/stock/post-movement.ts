@@ -55,13 +55,27 @@ async function resolveLot(
   input: PostMovementInput,
   ctx: Context,
 ): Promise<{ id: string; code: string | null }> {
-  if (sku.tracking !== 'lot') {
+  if (sku.tracking === 'none') {
     if (input.lot !== undefined)
       throw fieldError('VALIDATION_FAILED', 'lot', `SKU ${sku.sku} is not lot-tracked.`);
     return { id: '', code: null };
   }
+  // A serial-tracked SKU is stocked one unit per serial number, carried in `lot`: a lot of one.
+  if (sku.tracking === 'serial' && Math.abs(input.quantity) !== 1) {
+    throw fieldError(
+      'VALIDATION_FAILED',
+      'quantity',
+      `SKU ${sku.sku} is serial-tracked: move one serial number at a time (quantity 1).`,
+    );
+  }
   if (input.lot === undefined)
-    throw fieldError('LOT_REQUIRED', 'lot', `SKU ${sku.sku} is lot-tracked: name the lot.`);
+    throw fieldError(
+      'LOT_REQUIRED',
+      'lot',
+      sku.tracking === 'serial'
+        ? `SKU ${sku.sku} is serial-tracked: give the serial number in \`lot\`.`
+        : `SKU ${sku.sku} is lot-tracked: name the lot.`,
+    );
   const existing = await findLot(tx, sku.id, input.lot);
   if (existing) {
     if (input.expiresOn !== undefined && existing.expires_on !== input.expiresOn) {
@@ -225,6 +239,22 @@ export async function postMovement(
     },
     ctx,
   );
+  if (sku.tracking === 'serial' && row.deltas.onHand > 0) {
+    const total = await tx
+      .selectFrom('balances')
+      .select((eb) => eb.fn.sum<number>('on_hand').as('n'))
+      .where('sku_id', '=', sku.id)
+      .where('lot_id', '=', lot.id)
+      .executeTakeFirstOrThrow();
+    // Thrown inside the transaction, so the movement above is rolled back with it.
+    if (Number(total.n) > 1) {
+      throw fieldError(
+        'VALIDATION_FAILED',
+        'lot',
+        `Serial number ${input.lot} of ${sku.sku} is already in stock.`,
+      );
+    }
+  }
   await emitStockChanged(tx, sku, location, ctx.at);
   if (row.deltas.onHand > 0) await allocateBackorders(tx, sku.id, ctx);
 

@@ -73,7 +73,7 @@ export function summarise(
         ? locationAvailable(list, safetyStock, today, sku.min_remaining_shelf_life_days)
         : 0,
     };
-    if (sku.tracking === 'lot') {
+    if (sku.tracking !== 'none') {
       view.lots = list
         .filter((r) => r.lot !== null)
         .map((r) => {
@@ -210,7 +210,7 @@ async function withIncoming(
       safetyStock: safety.get(`${sku.id}|${l.id}`) ?? 0,
       available: 0,
       incoming: quantity,
-      ...(sku.tracking === 'lot' ? { lots: [] } : {}),
+      ...(sku.tracking !== 'none' ? { lots: [] } : {}),
     });
   }
   if (added) view.locations.sort((a, b) => (a.location < b.location ? -1 : a.location > b.location ? 1 : 0));
