@@ -43,9 +43,3 @@ export class DomainError extends Error {
 export function fieldError(code: DomainErrorCode, field: string, message: string): DomainError {
   return new DomainError(code, message, [{ field, message }]);
 }
-
-export type Result<T, E = DomainError> =
-  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: E };
-
-export const ok = <T>(value: T): Result<T, never> => ({ ok: true, value });
-export const err = <E>(error: E): Result<never, E> => ({ ok: false, error });

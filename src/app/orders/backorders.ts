@@ -7,7 +7,7 @@ import type { Tx } from '../../db/database.js';
 import { isoDate } from '../../domain/clock.js';
 import { routeOrder } from '../../domain/orders/routing.js';
 import { applyAllocations, loadSnapshot, routingInput, type Ctx } from './allocation.js';
-import { componentQuantities } from './cancel-order.js';
+import { componentQuantities } from './order-lines.js';
 import { loadOrderForChange, record, saveLines, saveOrder } from './order-changes.js';
 
 export async function allocateBackorders(tx: Tx, skuId: string, ctx: Ctx): Promise<void> {

@@ -12,8 +12,9 @@ import { proratedDiscount } from '../../domain/orders/totals.js';
 import { skuKey } from '../../domain/sku-code.js';
 import { releaseAllocations, type Ctx, type HeldAllocation } from './allocation.js';
 import { heldAllocationsOf, loadOrderForChange, record, saveLines, saveOrder } from './order-changes.js';
+import { componentQuantities } from './order-lines.js';
 import { getOrder, type OrderView } from './order-view.js';
-import { emitAll } from './reservations.js';
+import { emitStockChanged } from '../stock/availability.js';
 
 export type CancelInput = {
   lines?: ReadonlyArray<{ sku: string; quantity: number }> | undefined;
@@ -123,27 +124,6 @@ export async function cancelOrder(tx: Tx, id: string, input: CancelInput, ctx: C
       },
     ],
   );
-  await emitAll(tx, touched, ctx);
+  await emitStockChanged(tx, touched, ctx.at);
   return getOrder(tx, id);
-}
-
-/** Components (sku id, quantity) of every bundle line's SKU. */
-export async function componentQuantities(
-  tx: Tx,
-  lines: ReadonlyArray<{ sku_id: string }>,
-): Promise<Map<string, Array<{ skuId: string; quantity: number }>>> {
-  const ids = [...new Set(lines.map((l) => l.sku_id))];
-  const out = new Map<string, Array<{ skuId: string; quantity: number }>>();
-  if (ids.length === 0) return out;
-  const rows = await tx
-    .selectFrom('bundle_components')
-    .selectAll()
-    .where('bundle_sku_id', 'in', ids)
-    .execute();
-  for (const r of rows) {
-    const list = out.get(r.bundle_sku_id) ?? [];
-    list.push({ skuId: r.component_sku_id, quantity: r.quantity });
-    out.set(r.bundle_sku_id, list);
-  }
-  return out;
 }

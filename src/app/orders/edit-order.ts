@@ -24,7 +24,7 @@ import { heldAllocationsOf, loadOrderForChange, record, saveLines, saveOrder } f
 import { resolveLines, toRoutingLines } from './order-lines.js';
 import { getOrder, type OrderView } from './order-view.js';
 import { shortageError, type ShippingAddress } from './place-order.js';
-import { emitAll } from './reservations.js';
+import { emitStockChanged } from '../stock/availability.js';
 
 export type EditInput = {
   lines?:
@@ -202,15 +202,15 @@ export async function editOrder(
         ...e,
         payload: {
           ...e.payload,
-          sku: resolved.skus.find((s) => s.id === e.aggregateId)?.sku ?? e.payload['skuId'],
+          sku: resolved.codes.get(e.aggregateId) ?? e.aggregateId,
         },
       })),
     ],
   );
-  await emitAll(
+  await emitStockChanged(
     tx,
     touched.filter((t) => !stockEvents.some((e) => e.aggregateId === t.skuId)),
-    ctx,
+    ctx.at,
   );
   return getOrder(tx, id);
 }

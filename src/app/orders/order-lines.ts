@@ -14,6 +14,8 @@ export type ResolvedLines = {
   readonly routingSkus: ReadonlyMap<string, RoutingSku>;
   /** Every stocked SKU id involved. */
   readonly stockedSkuIds: readonly string[];
+  /** The SKU code of every SKU id involved (lines and components), for answers and events. */
+  readonly codes: ReadonlyMap<string, string>;
 };
 
 /**
@@ -46,12 +48,11 @@ export async function resolveLines(
 
   const bundleIds = [...new Set(skus.filter((s) => s.is_bundle === 1).map((s) => s.id))];
   const componentRows = await componentsOf(tx, bundleIds);
-  const components = new Map<string, Array<{ skuId: string; quantity: number }>>();
+  const components = groupComponents(componentRows);
   const routingSkus = new Map<string, RoutingSku>();
+  const codes = new Map<string, string>(skus.map((s) => [s.id, s.sku]));
   for (const c of componentRows) {
-    const list = components.get(c.bundle_sku_id) ?? [];
-    list.push({ skuId: c.component_sku_id, quantity: c.quantity });
-    components.set(c.bundle_sku_id, list);
+    codes.set(c.component_sku_id, c.sku);
     routingSkus.set(c.component_sku_id, {
       tracking: c.tracking,
       minRemainingShelfLifeDays: c.min_remaining_shelf_life_days,
@@ -64,7 +65,29 @@ export async function resolveLines(
         minRemainingShelfLifeDays: s.min_remaining_shelf_life_days,
       });
   }
-  return { skus, components, routingSkus, stockedSkuIds: [...routingSkus.keys()] };
+  return { skus, components, routingSkus, stockedSkuIds: [...routingSkus.keys()], codes };
+}
+
+type ComponentRow = { bundle_sku_id: string; component_sku_id: string; quantity: number };
+
+function groupComponents(
+  rows: readonly ComponentRow[],
+): Map<string, Array<{ skuId: string; quantity: number }>> {
+  const out = new Map<string, Array<{ skuId: string; quantity: number }>>();
+  for (const r of rows) {
+    const list = out.get(r.bundle_sku_id) ?? [];
+    list.push({ skuId: r.component_sku_id, quantity: r.quantity });
+    out.set(r.bundle_sku_id, list);
+  }
+  return out;
+}
+
+/** Components (SKU id, quantity per bundle unit) of the bundle SKUs among `lines`, keyed by bundle id. */
+export async function componentQuantities(
+  tx: Tx,
+  lines: ReadonlyArray<{ sku_id: string }>,
+): Promise<Map<string, Array<{ skuId: string; quantity: number }>>> {
+  return groupComponents(await componentsOf(tx, [...new Set(lines.map((l) => l.sku_id))]));
 }
 
 /** Routing lines for quantities per input line (bundle lines carry their components). */

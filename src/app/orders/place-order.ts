@@ -360,7 +360,7 @@ export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Prom
       ...e,
       payload: {
         ...e.payload,
-        sku: resolved.skus.find((s) => s.id === e.aggregateId)?.sku ?? (e.payload['skuId'] as string),
+        sku: resolved.codes.get(e.aggregateId) ?? e.aggregateId,
       },
     })),
   ];
@@ -373,12 +373,6 @@ export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Prom
     lot_id: a.lotId,
     quantity: a.quantity,
   }));
-  const skuNames = new Map<string, string>(resolved.skus.map((s) => [s.id, s.sku]));
-  if (lineAllocations.some((a) => !skuNames.has(a.allocation.skuId))) {
-    const ids = lineAllocations.map((a) => a.allocation.skuId).filter((id) => !skuNames.has(id));
-    for (const r of await tx.selectFrom('skus').select(['id', 'sku']).where('id', 'in', ids).execute())
-      skuNames.set(r.id, r.sku);
-  }
   return {
     created: true,
     order: toOrderView({
@@ -388,7 +382,7 @@ export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Prom
       allocations: allocationRows,
       payments: paymentRows,
       events,
-      names: { ...names, skus: skuNames },
+      names: { ...names, skus: resolved.codes },
     }),
   };
 }

@@ -246,28 +246,8 @@ async function releaseHeld(tx: Tx, ownerId: string, ctx: Ctx): Promise<void> {
     held.map((allocation) => ({ allocation })),
     ctx,
   );
-  await emitAll(tx, touched, ctx);
+  await emitStockChanged(tx, touched, ctx.at);
 }
-
-/** `stock.changed` for each released (SKU, location). */
-export async function emitAll(
-  tx: Tx,
-  touched: ReadonlyArray<{ skuId: string; locationId: string }>,
-  ctx: Ctx,
-): Promise<void> {
-  for (const t of touched)
-    await emitStockChanged(
-      tx,
-      await resolveSkuById(tx, t.skuId),
-      { id: t.locationId, code: await locationCode(tx, t.locationId) },
-      ctx.at,
-    );
-}
-
-const resolveSkuById = (tx: Tx, id: string) =>
-  tx.selectFrom('skus').select(['id', 'sku']).where('id', '=', id).executeTakeFirstOrThrow();
-const locationCode = async (tx: Tx, id: string) =>
-  (await tx.selectFrom('locations').select('code').where('id', '=', id).executeTakeFirstOrThrow()).code;
 
 /**
  * An order converts leases into its own allocations: the leases' stock is released inside the
@@ -324,6 +304,6 @@ export async function consumeReservations(
 /** Releases every expired lease (the job's sweep). Returns how many allocation rows were freed. */
 export async function expireLeases(tx: Tx, ctx: Ctx): Promise<number> {
   const touched = await sweepExpiredLeases(tx, null, ctx);
-  await emitAll(tx, touched, ctx);
+  await emitStockChanged(tx, touched, ctx.at);
   return touched.length;
 }

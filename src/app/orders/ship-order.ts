@@ -12,7 +12,7 @@ import { newId } from '../../domain/ids.js';
 import { StockRaced, type Ctx } from './allocation.js';
 import { heldAllocationsOf, loadOrderForChange, record, saveLines, saveOrder } from './order-changes.js';
 import { getOrder, type OrderView } from './order-view.js';
-import { emitAll } from './reservations.js';
+import { emitStockChanged } from '../stock/availability.js';
 
 export async function shipOrder(
   tx: Tx,
@@ -115,6 +115,6 @@ export async function shipOrder(
   const touched = new Map(
     sorted.map((a) => [`${a.sku_id}|${a.location_id}`, { skuId: a.sku_id, locationId: a.location_id }]),
   );
-  await emitAll(tx, [...touched.values()], ctx);
+  await emitStockChanged(tx, [...touched.values()], ctx.at);
   return getOrder(tx, id);
 }

@@ -23,6 +23,8 @@ export async function locationAvailability(tx: Tx, skuId: string, locationId: st
       'l.sellable',
       's.quantity as safety',
       'k.min_remaining_shelf_life_days as min_days',
+      'k.sku as sku_code',
+      'l.code as location_code',
     ])
     .where('b.sku_id', '=', skuId)
     .where('b.location_id', '=', locationId)
@@ -38,6 +40,8 @@ export async function locationAvailability(tx: Tx, skuId: string, locationId: st
   }));
   const sellable = rows[0]?.sellable === 1;
   return {
+    sku: rows[0]?.sku_code ?? skuId,
+    location: rows[0]?.location_code ?? locationId,
     onHand: counters.reduce((s, r) => s + r.onHand, 0),
     allocated: counters.reduce((s, r) => s + r.allocated, 0),
     quarantined: counters.reduce((s, r) => s + r.quarantined, 0),
@@ -47,20 +51,20 @@ export async function locationAvailability(tx: Tx, skuId: string, locationId: st
   };
 }
 
-/** Writes `stock.changed` for one SKU at one location with its new availability. */
+/**
+ * Writes `stock.changed` for each (SKU, location) with its new counters and availability; the
+ * codes in the payload come from the same query.
+ */
 export async function emitStockChanged(
   tx: Tx,
-  sku: { id: string; sku: string },
-  location: { id: string; code: string },
+  touched: ReadonlyArray<{ skuId: string; locationId: string }>,
   at: string,
 ): Promise<void> {
-  const a = await locationAvailability(tx, sku.id, location.id, isoDate(at));
-  await emit(tx, at, [
-    {
-      type: 'stock.changed',
-      aggregateType: 'sku',
-      aggregateId: sku.id,
-      payload: { sku: sku.sku, location: location.code, ...a },
-    },
-  ]);
+  const today = isoDate(at);
+  const events = [];
+  for (const t of touched) {
+    const payload = await locationAvailability(tx, t.skuId, t.locationId, today);
+    events.push({ type: 'stock.changed', aggregateType: 'sku', aggregateId: t.skuId, payload });
+  }
+  await emit(tx, at, events);
 }

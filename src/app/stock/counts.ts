@@ -663,7 +663,7 @@ export async function approveCount(tx: Tx, id: string, ctx: Context): Promise<Co
     },
   ]);
   for (const [skuId, s] of bySku) {
-    await emitStockChanged(tx, { id: skuId, sku: s.sku }, location, ctx.at);
+    await emitStockChanged(tx, [{ skuId, locationId: location.id }], ctx.at);
     if (s.grew) await allocateBackorders(tx, skuId, ctx);
   }
   return view;

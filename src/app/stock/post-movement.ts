@@ -255,7 +255,7 @@ export async function postMovement(
       );
     }
   }
-  await emitStockChanged(tx, sku, location, ctx.at);
+  await emitStockChanged(tx, [{ skuId: sku.id, locationId: location.id }], ctx.at);
   if (row.deltas.onHand > 0) await allocateBackorders(tx, sku.id, ctx);
 
   const view = movementView(

@@ -205,7 +205,7 @@ export async function receiveTransfer(tx: Tx, id: string, ctx: Context): Promise
       },
     },
   ]);
-  await emitStockChanged(tx, sku, destination, ctx.at);
+  await emitStockChanged(tx, [{ skuId: sku.id, locationId: destination.id }], ctx.at);
   await allocateBackorders(tx, sku.id, ctx);
   return result;
 }

@@ -9,7 +9,7 @@ import { listOrders } from '../../app/orders/list-orders.js';
 import { getOrder } from '../../app/orders/order-view.js';
 import { placeOrder } from '../../app/orders/place-order.js';
 import {
-  fulfillmentTransitions,
+  fulfillmentStatuses,
   orderPaymentStatuses,
   orderTransitions,
 } from '../../domain/orders/lifecycle.js';
@@ -73,9 +73,7 @@ export default async function orderRoutes(fastify: FastifyInstance): Promise<voi
         querystring: Type.Object(
           {
             status: Type.Optional(Type.Union(Object.keys(orderTransitions).map((s) => Type.Literal(s)))),
-            fulfillmentStatus: Type.Optional(
-              Type.Union(Object.keys(fulfillmentTransitions).map((s) => Type.Literal(s))),
-            ),
+            fulfillmentStatus: Type.Optional(Type.Union(fulfillmentStatuses.map((s) => Type.Literal(s)))),
             paymentStatus: Type.Optional(Type.Union(orderPaymentStatuses.map((s) => Type.Literal(s)))),
             channel: Type.Optional(Text({ maxLength: 64 })),
             q: Type.Optional(Text({ maxLength: 254 })),
