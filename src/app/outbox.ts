@@ -4,6 +4,9 @@
  * stream) read it afterwards in `seq` order.
  */
 import type { Tx } from '../db/database.js';
+import type { Insertable } from 'kysely';
+import { prepare } from '../db/prepared.js';
+import type { OutboxTable } from '../db/schema.js';
 import { newId } from '../domain/ids.js';
 
 export type DomainEvent = {
@@ -13,20 +16,21 @@ export type DomainEvent = {
   readonly payload: Readonly<Record<string, unknown>>;
 };
 
+const insertOutboxRows = prepare((db, p: { rows: Insertable<OutboxTable>[] }) =>
+  db.insertInto('outbox').values(p.rows),
+);
+
 export async function emit(tx: Tx, at: string, events: readonly DomainEvent[]): Promise<void> {
   if (events.length === 0) return;
-  await tx
-    .insertInto('outbox')
-    .values(
-      events.map((e) => ({
-        id: newId('event'),
-        type: e.type,
-        aggregate_type: e.aggregateType,
-        aggregate_id: e.aggregateId,
-        payload: JSON.stringify(e.payload),
-        created_at: at,
-        published_at: null,
-      })),
-    )
-    .execute();
+  await insertOutboxRows(tx, {
+    rows: events.map((e) => ({
+      id: newId('event'),
+      type: e.type,
+      aggregate_type: e.aggregateType,
+      aggregate_id: e.aggregateId,
+      payload: JSON.stringify(e.payload),
+      created_at: at,
+      published_at: null,
+    })),
+  });
 }

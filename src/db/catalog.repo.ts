@@ -2,6 +2,7 @@
 import type { Tx } from './database.js';
 import type { SkuTable, LocationTable } from './schema.js';
 import { locationKey, skuKey } from '../domain/sku-code.js';
+import { prepare } from './prepared.js';
 
 export type SkuRow = SkuTable;
 export type LocationRow = LocationTable;
@@ -10,12 +11,16 @@ export async function findSku(tx: Tx, code: string): Promise<SkuRow | undefined>
   return tx.selectFrom('skus').selectAll().where('sku_key', '=', skuKey(code)).executeTakeFirst();
 }
 
+const skusByKey = prepare((db, p: { keys: string[] }) =>
+  db.selectFrom('skus').selectAll().where('sku_key', 'in', p.keys),
+);
+
 /** SKUs by code; the map is keyed by canonical key. */
 export async function findSkus(tx: Tx, codes: readonly string[]): Promise<Map<string, SkuRow>> {
   const keys = [...new Set(codes.map(skuKey))];
   const out = new Map<string, SkuRow>();
   if (keys.length === 0) return out;
-  const rows = await tx.selectFrom('skus').selectAll().where('sku_key', 'in', keys).execute();
+  const { rows } = await skusByKey(tx, { keys });
   for (const r of rows) out.set(r.sku_key, r);
   return out;
 }
@@ -24,9 +29,8 @@ export async function findLocation(tx: Tx, code: string): Promise<LocationRow | 
   return tx.selectFrom('locations').selectAll().where('code_key', '=', locationKey(code)).executeTakeFirst();
 }
 
-export async function componentsOf(tx: Tx, bundleSkuIds: readonly string[]) {
-  if (bundleSkuIds.length === 0) return [];
-  return tx
+const componentsOfBundles = prepare((db, p: { ids: readonly string[] }) =>
+  db
     .selectFrom('bundle_components as c')
     .innerJoin('skus as s', 's.id', 'c.component_sku_id')
     .select([
@@ -37,9 +41,13 @@ export async function componentsOf(tx: Tx, bundleSkuIds: readonly string[]) {
       's.tracking',
       's.min_remaining_shelf_life_days',
     ])
-    .where('c.bundle_sku_id', 'in', bundleSkuIds)
-    .orderBy('s.sku_key')
-    .execute();
+    .where('c.bundle_sku_id', 'in', p.ids)
+    .orderBy('s.sku_key'),
+);
+
+export async function componentsOf(tx: Tx, bundleSkuIds: readonly string[]) {
+  if (bundleSkuIds.length === 0) return [];
+  return (await componentsOfBundles(tx, { ids: bundleSkuIds })).rows;
 }
 
 export async function findLot(tx: Tx, skuId: string, code: string) {

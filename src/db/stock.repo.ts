@@ -7,6 +7,9 @@ import type { Tx } from './database.js';
 import type { Counters } from '../domain/inventory/balance.js';
 import type { Deltas } from '../domain/inventory/movement.js';
 import { onlyGrows } from '../domain/inventory/movement.js';
+import { prepare } from './prepared.js';
+import type { MovementTable } from './schema.js';
+import type { Insertable } from 'kysely';
 
 export type BalanceKey = { readonly skuId: string; readonly locationId: string; readonly lotId: string };
 
@@ -23,6 +26,57 @@ export type MovementRow = {
   readonly requestId: string | null;
 };
 
+const growBalance = prepare((db, p: { key: BalanceKey; d: Deltas; at: string; binCode: string | null }) =>
+  db
+    .insertInto('balances')
+    .values({
+      sku_id: p.key.skuId,
+      location_id: p.key.locationId,
+      lot_id: p.key.lotId,
+      bin_code: p.binCode,
+      on_hand: p.d.onHand,
+      allocated: p.d.allocated,
+      quarantined: p.d.quarantined,
+      updated_at: p.at,
+    })
+    .onConflict((oc) =>
+      oc.columns(['sku_id', 'location_id', 'lot_id']).doUpdateSet((eb) => ({
+        on_hand: eb('balances.on_hand', '+', p.d.onHand),
+        allocated: eb('balances.allocated', '+', p.d.allocated),
+        quarantined: eb('balances.quarantined', '+', p.d.quarantined),
+        updated_at: p.at,
+        // Only a put-away names a bin; other growth keeps the one recorded.
+        bin_code: eb.fn.coalesce(sql<string | null>`${p.binCode}`, 'balances.bin_code'),
+      })),
+    )
+    .returning(['on_hand', 'allocated', 'quarantined']),
+);
+
+const changeBalance = prepare((db, p: { key: BalanceKey; d: Deltas; at: string }) =>
+  db
+    .updateTable('balances')
+    .set((eb) => ({
+      on_hand: eb('on_hand', '+', p.d.onHand),
+      allocated: eb('allocated', '+', p.d.allocated),
+      quarantined: eb('quarantined', '+', p.d.quarantined),
+      updated_at: p.at,
+    }))
+    .where('sku_id', '=', p.key.skuId)
+    .where('location_id', '=', p.key.locationId)
+    .where('lot_id', '=', p.key.lotId)
+    .where(sql<boolean>`on_hand + ${p.d.onHand} >= 0`)
+    .where(sql<boolean>`allocated + ${p.d.allocated} >= 0`)
+    .where(sql<boolean>`quarantined + ${p.d.quarantined} >= 0`)
+    .where(
+      sql<boolean>`allocated + ${p.d.allocated} + quarantined + ${p.d.quarantined} <= on_hand + ${p.d.onHand}`,
+    )
+    .returning(['on_hand', 'allocated', 'quarantined']),
+);
+
+const insertMovementRows = prepare((db, p: { rows: Insertable<MovementTable>[] }) =>
+  db.insertInto('movements').values(p.rows),
+);
+
 /**
  * Applies `d` to the balance at `key` in one statement. Returns the new counters, or null when the
  * change would break an invariant (negative state, or allocated + quarantined > on hand) and so
@@ -35,75 +89,35 @@ export async function applyDeltas(
   at: string,
   binCode?: string | null,
 ): Promise<Counters | null> {
-  if (onlyGrows(d)) {
-    const row = await tx
-      .insertInto('balances')
-      .values({
-        sku_id: key.skuId,
-        location_id: key.locationId,
-        lot_id: key.lotId,
-        bin_code: binCode ?? null,
-        on_hand: d.onHand,
-        allocated: d.allocated,
-        quarantined: d.quarantined,
-        updated_at: at,
-      })
-      .onConflict((oc) =>
-        oc.columns(['sku_id', 'location_id', 'lot_id']).doUpdateSet((eb) => ({
-          on_hand: eb('balances.on_hand', '+', d.onHand),
-          allocated: eb('balances.allocated', '+', d.allocated),
-          quarantined: eb('balances.quarantined', '+', d.quarantined),
-          updated_at: at,
-          ...(binCode ? { bin_code: binCode } : {}),
-        })),
-      )
-      .returning(['on_hand', 'allocated', 'quarantined'])
-      .executeTakeFirstOrThrow();
-    return { onHand: row.on_hand, allocated: row.allocated, quarantined: row.quarantined };
-  }
-  const row = await tx
-    .updateTable('balances')
-    .set((eb) => ({
-      on_hand: eb('on_hand', '+', d.onHand),
-      allocated: eb('allocated', '+', d.allocated),
-      quarantined: eb('quarantined', '+', d.quarantined),
-      updated_at: at,
-    }))
-    .where('sku_id', '=', key.skuId)
-    .where('location_id', '=', key.locationId)
-    .where('lot_id', '=', key.lotId)
-    .where(sql<boolean>`on_hand + ${d.onHand} >= 0`)
-    .where(sql<boolean>`allocated + ${d.allocated} >= 0`)
-    .where(sql<boolean>`quarantined + ${d.quarantined} >= 0`)
-    .where(sql<boolean>`allocated + ${d.allocated} + quarantined + ${d.quarantined} <= on_hand + ${d.onHand}`)
-    .returning(['on_hand', 'allocated', 'quarantined'])
-    .executeTakeFirst();
+  const key_ = { skuId: key.skuId, locationId: key.locationId, lotId: key.lotId };
+  const deltas = { onHand: d.onHand, allocated: d.allocated, quarantined: d.quarantined };
+  const { rows } = onlyGrows(d)
+    ? await growBalance(tx, { key: key_, d: deltas, at, binCode: binCode ?? null })
+    : await changeBalance(tx, { key: key_, d: deltas, at });
+  const row = rows[0];
   return row ? { onHand: row.on_hand, allocated: row.allocated, quarantined: row.quarantined } : null;
 }
 
 export async function insertMovements(tx: Tx, rows: readonly MovementRow[]): Promise<void> {
   if (rows.length === 0) return;
-  await tx
-    .insertInto('movements')
-    .values(
-      rows.map((m) => ({
-        id: m.id,
-        created_at: m.createdAt,
-        type: m.type,
-        sku_id: m.key.skuId,
-        location_id: m.key.locationId,
-        lot_id: m.key.lotId,
-        on_hand_delta: m.deltas.onHand,
-        allocated_delta: m.deltas.allocated,
-        quarantined_delta: m.deltas.quarantined,
-        reason: m.reason,
-        reference_type: m.referenceType,
-        reference_id: m.referenceId,
-        actor: m.actor,
-        request_id: m.requestId,
-      })),
-    )
-    .execute();
+  await insertMovementRows(tx, {
+    rows: rows.map((m) => ({
+      id: m.id,
+      created_at: m.createdAt,
+      type: m.type,
+      sku_id: m.key.skuId,
+      location_id: m.key.locationId,
+      lot_id: m.key.lotId,
+      on_hand_delta: m.deltas.onHand,
+      allocated_delta: m.deltas.allocated,
+      quarantined_delta: m.deltas.quarantined,
+      reason: m.reason,
+      reference_type: m.referenceType,
+      reference_id: m.referenceId,
+      actor: m.actor,
+      request_id: m.requestId,
+    })),
+  });
 }
 
 export type BalanceView = Counters & {

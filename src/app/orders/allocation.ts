@@ -9,6 +9,8 @@
  */
 import { sql } from 'kysely';
 import type { Tx } from '../../db/database.js';
+import { prepare } from '../../db/prepared.js';
+import type { AllocationTable } from '../../db/schema.js';
 import { applyDeltas, insertMovements, type MovementRow } from '../../db/stock.repo.js';
 import { newId } from '../../domain/ids.js';
 import { locationAvailable } from '../../domain/inventory/balance.js';
@@ -57,14 +59,8 @@ export type Snapshot = {
   readonly safety: readonly SafetyStock[];
 };
 
-/** Free stock of the given SKUs at sellable locations, with lots, coordinates and safety stock. */
-export async function loadSnapshot(
-  tx: Tx,
-  skuIds: readonly string[],
-  onlyLocationId?: string,
-): Promise<Snapshot> {
-  if (skuIds.length === 0) return { rows: [], safety: [] };
-  let q = tx
+const snapshotRows = prepare((db, p: { skuIds: readonly string[]; onlyLocationId: string | undefined }) => {
+  let q = db
     .selectFrom('balances as b')
     .innerJoin('locations as l', 'l.id', 'b.location_id')
     .innerJoin('skus as k', 'k.id', 'b.sku_id')
@@ -88,11 +84,22 @@ export async function loadSnapshot(
       's.quantity as safety',
       'k.min_remaining_shelf_life_days as min_days',
     ])
-    .where('b.sku_id', 'in', skuIds)
+    .where('b.sku_id', 'in', p.skuIds)
     .where('l.sellable', '=', 1)
     .where(sql<boolean>`b.on_hand - b.allocated - b.quarantined > 0`);
-  if (onlyLocationId) q = q.where('b.location_id', '=', onlyLocationId);
-  const rows = await q.execute();
+  // The placeholder is undefined exactly when the value is: the shape decides the SQL.
+  if (p.onlyLocationId !== undefined) q = q.where('b.location_id', '=', p.onlyLocationId);
+  return q;
+});
+
+/** Free stock of the given SKUs at sellable locations, with lots, coordinates and safety stock. */
+export async function loadSnapshot(
+  tx: Tx,
+  skuIds: readonly string[],
+  onlyLocationId?: string,
+): Promise<Snapshot> {
+  if (skuIds.length === 0) return { rows: [], safety: [] };
+  const { rows } = await snapshotRows(tx, { skuIds, onlyLocationId });
   // Safety stock is per (SKU, location); one row of each pair carries it to the routing function.
   const safetyByPair = new Map<string, SafetyStock>();
   for (const r of rows) {
@@ -154,6 +161,10 @@ export function routingInput(
   };
 }
 
+const insertAllocationRows = prepare((db, p: { rows: AllocationTable[] }) =>
+  db.insertInto('allocations').values(p.rows),
+);
+
 export type Owner = {
   readonly type: 'order' | 'reservation';
   readonly id: string;
@@ -180,23 +191,20 @@ export async function applyAllocations(
     after.set(`${d.skuId}|${d.locationId}|${d.lotId}`, counters);
   }
   if (lineAllocations.length > 0) {
-    await tx
-      .insertInto('allocations')
-      .values(
-        lineAllocations.map(({ lineId, allocation: a }) => ({
-          id: newId('allocation'),
-          owner_type: owner.type,
-          owner_id: owner.id,
-          order_line_id: lineId,
-          sku_id: a.skuId,
-          location_id: a.locationId,
-          lot_id: a.lotId,
-          quantity: a.quantity,
-          expires_at: owner.expiresAt ?? null,
-          created_at: ctx.at,
-        })),
-      )
-      .execute();
+    await insertAllocationRows(tx, {
+      rows: lineAllocations.map(({ lineId, allocation: a }) => ({
+        id: newId('allocation'),
+        owner_type: owner.type,
+        owner_id: owner.id,
+        order_line_id: lineId,
+        sku_id: a.skuId,
+        location_id: a.locationId,
+        lot_id: a.lotId,
+        quantity: a.quantity,
+        expires_at: owner.expiresAt ?? null,
+        created_at: ctx.at,
+      })),
+    });
   }
   await insertMovements(
     tx,
@@ -337,6 +345,16 @@ export async function releaseAllocations(
   return [...pairs.values()];
 }
 
+const expiredLeaseAllocations = prepare((db, p: { at: string; skuIds: readonly string[] | undefined }) => {
+  let q = db
+    .selectFrom('allocations')
+    .select(['id', 'sku_id', 'location_id', 'lot_id', 'quantity', 'order_line_id', 'owner_id', 'owner_type'])
+    .where(sql<boolean>`owner_type = 'reservation'`) // a literal, so SQLite can use the partial index
+    .where('expires_at', '<=', p.at);
+  if (p.skuIds !== undefined) q = q.where('sku_id', 'in', p.skuIds);
+  return q;
+});
+
 /**
  * Leases stop counting at their expiry instant: before allocating the given SKUs, release every
  * reservation allocation of theirs that has expired, in the same transaction.
@@ -346,16 +364,8 @@ export async function sweepExpiredLeases(
   skuIds: readonly string[] | null,
   ctx: Ctx,
 ): Promise<Array<{ skuId: string; locationId: string }>> {
-  let q = tx
-    .selectFrom('allocations')
-    .select(['id', 'sku_id', 'location_id', 'lot_id', 'quantity', 'order_line_id', 'owner_id', 'owner_type'])
-    .where(sql<boolean>`owner_type = 'reservation'`) // a literal, so SQLite can use the partial index
-    .where('expires_at', '<=', ctx.at);
-  if (skuIds !== null) {
-    if (skuIds.length === 0) return [];
-    q = q.where('sku_id', 'in', skuIds);
-  }
-  const expired = await q.execute();
+  if (skuIds?.length === 0) return [];
+  const { rows: expired } = await expiredLeaseAllocations(tx, { at: ctx.at, skuIds: skuIds ?? undefined });
   if (expired.length === 0) return [];
   const touched = await releaseAllocations(
     tx,

@@ -20,7 +20,15 @@ import {
 } from '../../domain/orders/lifecycle.js';
 import { routeOrder, type Shortage } from '../../domain/orders/routing.js';
 import { computeTotals, lineTotal } from '../../domain/orders/totals.js';
-import type { OrderEventTable, OrderLineTable, OrderTable, PaymentTable } from '../../db/schema.js';
+import { prepare } from '../../db/prepared.js';
+import type {
+  CustomerAddressTable,
+  CustomerTable,
+  OrderEventTable,
+  OrderLineTable,
+  OrderTable,
+  PaymentTable,
+} from '../../db/schema.js';
 import { emit, type DomainEvent } from '../outbox.js';
 import {
   applyAllocations,
@@ -99,15 +107,35 @@ export const shortageError = (
     },
   );
 
+const orderByExternalId = prepare((db, p: { channel: string; externalId: string }) =>
+  db
+    .selectFrom('orders')
+    .select('id')
+    .where('channel', '=', p.channel)
+    .where('external_id', '=', p.externalId),
+);
+
+const insertOrder = prepare((db, p: { order: OrderTable }) =>
+  db
+    .insertInto('orders')
+    .values(p.order)
+    .onConflict((oc) => oc.columns(['channel', 'external_id']).doNothing()),
+);
+
+const insertOrderLines = prepare((db, p: { rows: OrderLineTable[] }) =>
+  db.insertInto('order_lines').values(p.rows),
+);
+
+const insertPayments = prepare((db, p: { rows: PaymentTable[] }) => db.insertInto('payments').values(p.rows));
+
+const insertOrderEvents = prepare((db, p: { rows: OrderEventTable[] }) =>
+  db.insertInto('order_events').values(p.rows),
+);
+
 export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Promise<PlaceOrderResult> {
   const channel = input.channel ?? 'api';
   if (input.externalId !== undefined) {
-    const existing = await tx
-      .selectFrom('orders')
-      .select('id')
-      .where('channel', '=', channel)
-      .where('external_id', '=', input.externalId)
-      .executeTakeFirst();
+    const [existing] = (await orderByExternalId(tx, { channel, externalId: input.externalId })).rows;
     if (existing) return { created: false, order: await getOrder(tx, existing.id) };
   }
   if (!isCurrency(input.currency))
@@ -265,14 +293,10 @@ export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Prom
   };
   // A concurrent capture of the same (channel, externalId) may commit between our look-up and here:
   // then retry, and the look-up returns that order instead of failing on the unique index.
-  const inserted = await tx
-    .insertInto('orders')
-    .values(order)
-    .onConflict((oc) => oc.columns(['channel', 'external_id']).doNothing())
-    .executeTakeFirst();
-  if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) !== 1)
+  const inserted = await insertOrder(tx, { order });
+  if (Number(inserted.numAffectedRows ?? 0n) !== 1)
     throw new ConcurrentChange(`order ${channel}/${input.externalId} was captured concurrently; retrying`);
-  await tx.insertInto('order_lines').values(lineRows).execute();
+  await insertOrderLines(tx, { rows: lineRows });
   const lineAllocations = plan.lines.flatMap((p) =>
     p.allocations.map((allocation) => ({ lineId: lineRows[p.lineIndex]!.id, allocation })),
   );
@@ -285,7 +309,7 @@ export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Prom
     ctx,
     today,
   );
-  if (paymentRows.length > 0) await tx.insertInto('payments').values(paymentRows).execute();
+  if (paymentRows.length > 0) await insertPayments(tx, { rows: paymentRows });
 
   const names = {
     locations: new Map(snapshot.rows.map((r) => [r.locationId, r.locationCode])),
@@ -393,23 +417,49 @@ export async function insertTimeline(
   events: ReadonlyArray<Pick<OrderEventTable, 'at' | 'type' | 'message' | 'actor'> & { data?: unknown }>,
 ): Promise<void> {
   if (events.length === 0) return;
-  await tx
-    .insertInto('order_events')
-    .values(
-      events.map((e) => ({
-        id: newId('event'),
-        order_id: orderId,
-        at: e.at,
-        type: e.type,
-        message: e.message,
-        actor: e.actor,
-        data: e.data === undefined ? null : JSON.stringify(e.data),
-      })),
-    )
-    .execute();
+  await insertOrderEvents(tx, {
+    rows: events.map((e) => ({
+      id: newId('event'),
+      order_id: orderId,
+      at: e.at,
+      type: e.type,
+      message: e.message,
+      actor: e.actor,
+      data: e.data === undefined ? null : JSON.stringify(e.data),
+    })),
+  });
 }
 
-/** Finds the customer by e-mail (case-insensitive) or creates them, and remembers the address. */
+const customerByEmail = prepare((db, p: { emailKey: string }) =>
+  db.selectFrom('customers').select(['id', 'email', 'name']).where('email_key', '=', p.emailKey),
+);
+
+const upsertCustomerRow = prepare((db, p: { row: CustomerTable }) =>
+  db
+    .insertInto('customers')
+    .values(p.row)
+    .onConflict((oc) =>
+      oc
+        .column('email_key')
+        .doUpdateSet((eb) => ({
+          updated_at: p.row.updated_at,
+          name: eb.fn.coalesce('excluded.name', 'customers.name'),
+        })),
+    )
+    .returning(['id', 'email', 'name']),
+);
+
+const insertAddress = prepare((db, p: { row: CustomerAddressTable }) =>
+  db
+    .insertInto('customer_addresses')
+    .values(p.row)
+    .onConflict((oc) => oc.columns(['customer_id', 'address_key']).doNothing()),
+);
+
+/**
+ * Finds the customer by e-mail (case-insensitive) or creates them, and remembers the address. A
+ * returning customer is only written to when the order brings a name we did not have.
+ */
 async function upsertCustomer(
   tx: Tx,
   c: { email: string; name?: string | undefined },
@@ -417,37 +467,33 @@ async function upsertCustomer(
   at: string,
 ) {
   const email = c.email.trim();
-  const row = await tx
-    .insertInto('customers')
-    .values({
-      id: newId('customer'),
-      email,
-      email_key: email.toLowerCase(),
-      name: c.name ?? null,
-      created_at: at,
-      updated_at: at,
-    })
-    .onConflict((oc) =>
-      oc
-        .column('email_key')
-        .doUpdateSet((eb) => ({ updated_at: at, name: eb.fn.coalesce('excluded.name', 'customers.name') })),
-    )
-    .returning(['id', 'email', 'name'])
-    .executeTakeFirstOrThrow();
+  const emailKey = email.toLowerCase();
+  let [row] = (await customerByEmail(tx, { emailKey })).rows;
+  if (row === undefined || (c.name !== undefined && c.name !== row.name)) {
+    const written = await upsertCustomerRow(tx, {
+      row: {
+        id: newId('customer'),
+        email,
+        email_key: emailKey,
+        name: c.name ?? null,
+        created_at: at,
+        updated_at: at,
+      },
+    });
+    row = written.rows[0]!;
+  }
   if (address) {
     const { lat: _lat, lon: _lon, ...postal } = address;
     const key = createHash('sha1').update(JSON.stringify(postal).toLowerCase()).digest('hex');
-    await tx
-      .insertInto('customer_addresses')
-      .values({
+    await insertAddress(tx, {
+      row: {
         id: newId('customer'),
         customer_id: row.id,
         address_key: key,
         address: JSON.stringify(address),
         created_at: at,
-      })
-      .onConflict((oc) => oc.columns(['customer_id', 'address_key']).doNothing())
-      .execute();
+      },
+    });
   }
   return row;
 }
