@@ -3,7 +3,7 @@
  * 2 bad usage or input, 3 a domain rule refused the operation.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { configFromEnv, openDatabase } from '../db/database.js';
+import { configFromEnv, openDatabase, serverConfig } from '../db/database.js';
 import { verifyBalances } from '../db/stock.repo.js';
 import { createApiKey } from '../app/access/api-keys.js';
 import { isRole, roles } from '../domain/access.js';
@@ -25,7 +25,7 @@ const portOption = (v: string) => {
 };
 
 async function runServe(opts: { port: number; host: string; demo?: boolean }): Promise<void> {
-  const database = openDatabase(configFromEnv());
+  const database = openDatabase(serverConfig(configFromEnv()));
   if (opts.demo) {
     const { seedDemoIfEmpty } = await import('./demo.js');
     await database.migrate();

@@ -3,7 +3,7 @@
  * listens. The only module that calls `listen`.
  */
 import { buildApp, type App } from '../http/app.js';
-import { configFromEnv, openDatabase, type Database } from '../db/database.js';
+import { configFromEnv, openDatabase, serverConfig, type Database } from '../db/database.js';
 import { ensureAdminKey } from '../app/access/api-keys.js';
 import { startLeaseExpiry } from '../jobs/lease-expiry.job.js';
 
@@ -23,7 +23,7 @@ export type Running = {
 
 export async function serve(
   options: ServeOptions,
-  database: Database = openDatabase(configFromEnv()),
+  database: Database = openDatabase(serverConfig(configFromEnv())),
 ): Promise<Running> {
   const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
   await database.migrate();

@@ -59,6 +59,8 @@ function valueAt(params: unknown, path: readonly (string | number)[]): unknown {
   return v;
 }
 
+const MAX_SHAPES = 256;
+
 export function prepare<P extends object, R>(
   build: (db: Tx, p: P) => Compilable<R>,
 ): (tx: Tx, params: P) => Promise<QueryResult<R>> {
@@ -77,6 +79,7 @@ export function prepare<P extends object, R>(
         query: RawNode.createWithSql(compiled.sql),
         binds: compiled.parameters.map((v) => (v instanceof Slot ? v : { constant: v })),
       };
+      if (statements.size >= MAX_SHAPES) statements.clear(); // e.g. orders of every length 1–500
       statements.set(shape, statement);
     }
     const parameters = statement.binds.map((b) => (b instanceof Slot ? valueAt(params, b.path) : b.constant));

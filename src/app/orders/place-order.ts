@@ -439,12 +439,10 @@ const upsertCustomerRow = prepare((db, p: { row: CustomerTable }) =>
     .insertInto('customers')
     .values(p.row)
     .onConflict((oc) =>
-      oc
-        .column('email_key')
-        .doUpdateSet((eb) => ({
-          updated_at: p.row.updated_at,
-          name: eb.fn.coalesce('excluded.name', 'customers.name'),
-        })),
+      oc.column('email_key').doUpdateSet((eb) => ({
+        updated_at: p.row.updated_at,
+        name: eb.fn.coalesce('excluded.name', 'customers.name'),
+      })),
     )
     .returning(['id', 'email', 'name']),
 );
