@@ -5,7 +5,7 @@
  */
 import type { Tx } from '../db/database.js';
 import type { Insertable } from 'kysely';
-import { prepare } from '../db/prepared.js';
+import { prepare, writeAll, type Bound } from '../db/prepared.js';
 import type { OutboxTable } from '../db/schema.js';
 import { newId } from '../domain/ids.js';
 
@@ -20,9 +20,15 @@ const insertOutboxRows = prepare((db, p: { rows: Insertable<OutboxTable>[] }) =>
   db.insertInto('outbox').values(p.rows),
 );
 
-export async function emit(tx: Tx, at: string, events: readonly DomainEvent[]): Promise<void> {
+/** Writes the events; with `writes`, queues the INSERT there instead (see `writeAll`). */
+export async function emit(
+  tx: Tx,
+  at: string,
+  events: readonly DomainEvent[],
+  writes?: Bound[],
+): Promise<void> {
   if (events.length === 0) return;
-  await insertOutboxRows(tx, {
+  const bound = insertOutboxRows.bind(tx, {
     rows: events.map((e) => ({
       id: newId('event'),
       type: e.type,
@@ -33,4 +39,6 @@ export async function emit(tx: Tx, at: string, events: readonly DomainEvent[]): 
       published_at: null,
     })),
   });
+  if (writes) writes.push(bound);
+  else await writeAll(tx, [bound]);
 }

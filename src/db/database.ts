@@ -23,6 +23,8 @@ import {
   SqliteDialect,
   sql,
   type DatabaseConnection,
+  type PostgresPool,
+  type PostgresPoolClient,
   type QueryResult,
   type Driver,
   type Transaction,
@@ -321,12 +323,44 @@ const pgTypes = {
 
 const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
 
+const MAX_NAMED_STATEMENTS = 500;
+
+/** SQL texts sent as named prepared statements (see `namedStatement`), and their names. */
+const statementNames = new Map<string, string>();
+
+/**
+ * Marks a hot statement's SQL (from `prepare()`): on PostgreSQL it becomes a named prepared
+ * statement, parsed and planned once per connection instead of on every execution. Only bounded,
+ * repeated texts are named, so a connection never accumulates one-off statements.
+ */
+export function namedStatement(text: string): void {
+  if (statementNames.size < MAX_NAMED_STATEMENTS && !statementNames.has(text))
+    statementNames.set(text, `k${statementNames.size.toString(36)}`);
+}
+
+/** A pg pool whose clients send named statements for the texts `namedStatement` marked. */
+function namingPool(pool: pg.Pool): PostgresPool {
+  return {
+    async connect() {
+      const client = await pool.connect();
+      return {
+        query: ((text: string, values: unknown[]) => {
+          const name = statementNames.get(text);
+          return name === undefined ? client.query(text, values) : client.query({ name, text, values });
+        }) as unknown as PostgresPoolClient['query'],
+        release: (destroy?: boolean) => client.release(destroy),
+      };
+    },
+    end: () => pool.end(),
+  };
+}
+
 function openPostgres(url: string, poolSize: number): Database {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, types: pgTypes });
   pool.on('error', () => {
     // An idle client lost its connection; the pool replaces it on next use.
   });
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: namingPool(pool) }) });
   return {
     dialect: 'postgres',
     db,

@@ -11,16 +11,16 @@
  * shape (array lengths, which object keys are present), which is part of the cache key. Arrays of
  * values (`in` lists) and arrays of rows (multi-row INSERTs) are supported.
  */
-import type { Compilable, CompiledQuery, QueryResult, RootOperationNode } from 'kysely';
-import { RawNode } from 'kysely';
-import type { Tx } from './database.js';
+import type { Compilable, CompiledQuery, QueryResult } from 'kysely';
+import { PostgresAdapter, RawNode } from 'kysely';
+import { namedStatement, type Tx } from './database.js';
 
 /** A placeholder: where in the parameters object its value is found. */
 class Slot {
   constructor(readonly path: readonly (string | number)[]) {}
 }
 
-type Statement = { readonly sql: string; readonly query: RootOperationNode; readonly binds: readonly Bind[] };
+type Statement = { readonly sql: string; readonly binds: readonly Bind[] };
 type Bind = Slot | { readonly constant: unknown };
 
 /** A value or structure of placeholders mirroring `value`. */
@@ -61,12 +61,19 @@ function valueAt(params: unknown, path: readonly (string | number)[]): unknown {
 
 const MAX_SHAPES = 256;
 
-export function prepare<P extends object, R>(
-  build: (db: Tx, p: P) => Compilable<R>,
-): (tx: Tx, params: P) => Promise<QueryResult<R>> {
+/** A statement bound to its values, not yet executed (see `writeAll`). */
+export type Bound = { readonly sql: string; readonly parameters: readonly unknown[] };
+
+export type Prepared<P, R> = {
+  (tx: Tx, params: P): Promise<QueryResult<R>>;
+  /** The statement with its values, to run later with `writeAll`. */
+  bind(tx: Tx, params: P): Bound;
+};
+
+export function prepare<P extends object, R>(build: (db: Tx, p: P) => Compilable<R>): Prepared<P, R> {
   // One cache per database (its dialect adapter instance): the SQL differs between dialects.
   const byDatabase = new WeakMap<object, Map<string, Statement>>();
-  return (tx, params) => {
+  const bind = (tx: Tx, params: P): Bound => {
     const adapter = tx.getExecutor().adapter;
     let statements = byDatabase.get(adapter);
     if (statements === undefined) byDatabase.set(adapter, (statements = new Map()));
@@ -76,21 +83,61 @@ export function prepare<P extends object, R>(
       const compiled = build(tx, slotsFor(params, []) as P).compile();
       statement = {
         sql: compiled.sql,
-        query: RawNode.createWithSql(compiled.sql),
         binds: compiled.parameters.map((v) => (v instanceof Slot ? v : { constant: v })),
       };
+      namedStatement(compiled.sql);
       if (statements.size >= MAX_SHAPES) statements.clear(); // e.g. orders of every length 1–500
       statements.set(shape, statement);
     }
     const parameters = statement.binds.map((b) => (b instanceof Slot ? valueAt(params, b.path) : b.constant));
-    const query: CompiledQuery<R> = {
-      sql: statement.sql,
-      query: statement.query,
-      parameters,
-      queryId: QUERY_ID,
-    };
-    return tx.executeQuery(query);
+    return { sql: statement.sql, parameters };
   };
+  const run = (tx: Tx, params: P) => execute<R>(tx, bind(tx, params));
+  return Object.assign(run, { bind });
+}
+
+function execute<R>(tx: Tx, bound: Bound): Promise<QueryResult<R>> {
+  const query: CompiledQuery<R> = {
+    sql: bound.sql,
+    query: RawNode.createWithSql(bound.sql),
+    parameters: bound.parameters,
+    queryId: QUERY_ID,
+  };
+  return tx.executeQuery(query);
+}
+
+const combined = new Map<string, string>();
+
+/**
+ * Runs writes nobody reads back within the transaction (INSERTs whose result is not needed), in
+ * order. On PostgreSQL they travel as ONE statement of data-modifying CTEs — one round trip instead
+ * of one each, which is most of an order capture's cost there; foreign keys between them are
+ * checked at the end of that statement. On SQLite, where a statement costs no round trip, they run
+ * one after another.
+ */
+export async function writeAll(tx: Tx, writes: readonly Bound[]): Promise<void> {
+  if (writes.length === 0) return;
+  if (writes.length === 1 || !(tx.getExecutor().adapter instanceof PostgresAdapter)) {
+    for (const w of writes) await execute(tx, w);
+    return;
+  }
+  const key = writes.map((w) => w.sql).join('\u0000');
+  let text = combined.get(key);
+  if (text === undefined) {
+    let offset = 0;
+    const parts = writes.map((w) => {
+      // Kysely writes PostgreSQL parameters as $1…$n and quotes identifiers; no other `$` occurs.
+      const renumbered = w.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
+      offset += w.parameters.length;
+      return renumbered;
+    });
+    const main = parts.pop()!;
+    text = `with ${parts.map((p, i) => `"w${i}" as (${p})`).join(', ')} ${main}`;
+    if (combined.size >= MAX_SHAPES) combined.clear();
+    combined.set(key, text);
+    namedStatement(text);
+  }
+  await execute(tx, { sql: text, parameters: writes.flatMap((w) => w.parameters) });
 }
 
 /** Query ids key plugin state; Kibble's Kysely has no plugins, so one shared id is enough. */

@@ -7,7 +7,7 @@ import type { Tx } from './database.js';
 import type { Counters } from '../domain/inventory/balance.js';
 import type { Deltas } from '../domain/inventory/movement.js';
 import { onlyGrows } from '../domain/inventory/movement.js';
-import { prepare } from './prepared.js';
+import { prepare, writeAll, type Bound } from './prepared.js';
 import type { MovementTable } from './schema.js';
 import type { Insertable } from 'kysely';
 
@@ -98,9 +98,10 @@ export async function applyDeltas(
   return row ? { onHand: row.on_hand, allocated: row.allocated, quarantined: row.quarantined } : null;
 }
 
-export async function insertMovements(tx: Tx, rows: readonly MovementRow[]): Promise<void> {
+/** Appends movements to the ledger; with `writes`, queues the INSERT there instead (see `writeAll`). */
+export async function insertMovements(tx: Tx, rows: readonly MovementRow[], writes?: Bound[]): Promise<void> {
   if (rows.length === 0) return;
-  await insertMovementRows(tx, {
+  const bound = insertMovementRows.bind(tx, {
     rows: rows.map((m) => ({
       id: m.id,
       created_at: m.createdAt,
@@ -118,6 +119,8 @@ export async function insertMovements(tx: Tx, rows: readonly MovementRow[]): Pro
       request_id: m.requestId,
     })),
   });
+  if (writes) writes.push(bound);
+  else await writeAll(tx, [bound]);
 }
 
 export type BalanceView = Counters & {

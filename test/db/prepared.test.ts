@@ -8,15 +8,17 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/database.js';
-import { prepare } from '../../src/db/prepared.js';
-import type { LocationTable } from '../../src/db/schema.js';
+import { prepare, writeAll } from '../../src/db/prepared.js';
+import type { BinTable, Flag, LocationTable } from '../../src/db/schema.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/databases.js';
 
 const insertLocations = prepare((db, p: { rows: LocationTable[] }) =>
   db.insertInto('locations').values(p.rows),
 );
 
-const locationsByCode = prepare((db, p: { codes: readonly string[]; sellable: number | undefined }) => {
+const insertBins = prepare((db, p: { rows: BinTable[] }) => db.insertInto('bins').values(p.rows));
+
+const locationsByCode = prepare((db, p: { codes: readonly string[]; sellable: Flag | undefined }) => {
   let q = db.selectFrom('locations').select(['code', 'lat', 'sellable']).where('code', 'in', p.codes);
   if (p.sellable !== undefined) q = q.where('sellable', '=', p.sellable);
   return q.where('kind', '=', 'warehouse').orderBy('code');
@@ -31,7 +33,7 @@ const row = (i: number): LocationTable => ({
   address: null,
   lat: i / 10,
   lon: null,
-  sellable: i % 2,
+  sellable: i % 2 === 0 ? 0 : 1,
   version: 1,
   created_at: '2026-11-29T00:00:00.000Z',
   updated_at: '2026-11-29T00:00:00.000Z',
@@ -79,6 +81,42 @@ for (const dialect of DIALECTS) {
         ),
         { numRuns: 60 },
       );
+    });
+
+    it('writes several statements together, children after parents, all or nothing', async () => {
+      const bin = (id: string, locationId: string): BinTable => ({
+        id,
+        location_id: locationId,
+        code: id,
+        sort_order: 0,
+      });
+      await t.database.transact((tx) =>
+        writeAll(tx, [
+          insertLocations.bind(tx, { rows: [row(60)] }),
+          insertBins.bind(tx, { rows: [bin('B1', 'loc_60'), bin('B2', 'loc_60')] }),
+          insertBins.bind(tx, { rows: [bin('B3', 'loc_60')] }),
+        ]),
+      );
+      const bins = await t.database.db.selectFrom('bins').select('code').orderBy('code').execute();
+      expect(bins.map((b) => b.code)).toEqual(['B1', 'B2', 'B3']);
+
+      // The last write breaks the bins' unique key: the location written with it is gone too.
+      await expect(
+        t.database.transact((tx) =>
+          writeAll(tx, [
+            insertLocations.bind(tx, { rows: [row(61)] }),
+            insertBins.bind(tx, { rows: [bin('B4', 'loc_61')] }),
+            insertBins.bind(tx, { rows: [bin('B1', 'loc_60')] }),
+          ]),
+        ),
+      ).rejects.toThrow();
+      const after = await t.database.db
+        .selectFrom('locations')
+        .select('id')
+        .where('id', '=', 'loc_61')
+        .execute();
+      expect(after).toEqual([]);
+      expect(await t.database.db.selectFrom('bins').select('code').execute()).toHaveLength(3);
     });
 
     it('works inside transactions, where it sees the transaction’s own writes', async () => {

@@ -9,7 +9,7 @@
  */
 import { sql } from 'kysely';
 import type { Tx } from '../../db/database.js';
-import { prepare } from '../../db/prepared.js';
+import { prepare, writeAll, type Bound } from '../../db/prepared.js';
 import type { AllocationTable } from '../../db/schema.js';
 import { applyDeltas, insertMovements, type MovementRow } from '../../db/stock.repo.js';
 import { newId } from '../../domain/ids.js';
@@ -173,7 +173,7 @@ export type Owner = {
 
 /**
  * Commits the plan's decrements (sorted) and records one allocation row per line allocation and
- * one ledger movement per balance. Returns `stock.changed` events with the new availability.
+ * one ledger movement per balance (queued on `writes` when given, see `writeAll`). Returns `stock.changed` events with the new availability.
  */
 export async function applyAllocations(
   tx: Tx,
@@ -183,6 +183,7 @@ export async function applyAllocations(
   snapshot: Snapshot,
   ctx: Ctx,
   today: string,
+  writes?: Bound[],
 ): Promise<DomainEvent[]> {
   const after = new Map<string, { onHand: number; allocated: number; quarantined: number }>();
   for (const d of decrements) {
@@ -190,26 +191,31 @@ export async function applyAllocations(
     if (counters === null) throw new StockRaced();
     after.set(`${d.skuId}|${d.locationId}|${d.lotId}`, counters);
   }
+  const deferred = writes ?? [];
   if (lineAllocations.length > 0) {
-    await insertAllocationRows(tx, {
-      rows: lineAllocations.map(({ lineId, allocation: a }) => ({
-        id: newId('allocation'),
-        owner_type: owner.type,
-        owner_id: owner.id,
-        order_line_id: lineId,
-        sku_id: a.skuId,
-        location_id: a.locationId,
-        lot_id: a.lotId,
-        quantity: a.quantity,
-        expires_at: owner.expiresAt ?? null,
-        created_at: ctx.at,
-      })),
-    });
+    deferred.push(
+      insertAllocationRows.bind(tx, {
+        rows: lineAllocations.map(({ lineId, allocation: a }) => ({
+          id: newId('allocation'),
+          owner_type: owner.type,
+          owner_id: owner.id,
+          order_line_id: lineId,
+          sku_id: a.skuId,
+          location_id: a.locationId,
+          lot_id: a.lotId,
+          quantity: a.quantity,
+          expires_at: owner.expiresAt ?? null,
+          created_at: ctx.at,
+        })),
+      }),
+    );
   }
   await insertMovements(
     tx,
     decrements.map((d) => movementRow('allocation', d, d.quantity, owner, ctx)),
+    deferred,
   );
+  if (writes === undefined) await writeAll(tx, deferred);
   return stockChangedEvents(snapshot, after, decrements, today);
 }
 

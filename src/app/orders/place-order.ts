@@ -20,7 +20,7 @@ import {
 } from '../../domain/orders/lifecycle.js';
 import { routeOrder, type Shortage } from '../../domain/orders/routing.js';
 import { computeTotals, lineTotal } from '../../domain/orders/totals.js';
-import { prepare } from '../../db/prepared.js';
+import { prepare, writeAll, type Bound } from '../../db/prepared.js';
 import type {
   CustomerAddressTable,
   CustomerTable,
@@ -205,7 +205,9 @@ export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Prom
   if (!routed.ok) throw shortageError(routed.shortages, input.lines);
   const plan = routed.plan;
 
-  const customer = await upsertCustomer(tx, input.customer, input.shippingAddress, ctx.at);
+  // Writes nobody reads back in this transaction go out together at the end (see `writeAll`).
+  const writes: Bound[] = [];
+  const customer = await upsertCustomer(tx, input.customer, input.shippingAddress, ctx.at, writes);
   const lineRows: OrderLineTable[] = input.lines.map((l, i) => {
     const sku = resolved.skus[i]!;
     const discount = l.discountMinor ?? 0;
@@ -296,7 +298,7 @@ export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Prom
   const inserted = await insertOrder(tx, { order });
   if (Number(inserted.numAffectedRows ?? 0n) !== 1)
     throw new ConcurrentChange(`order ${channel}/${input.externalId} was captured concurrently; retrying`);
-  await insertOrderLines(tx, { rows: lineRows });
+  writes.push(insertOrderLines.bind(tx, { rows: lineRows }));
   const lineAllocations = plan.lines.flatMap((p) =>
     p.allocations.map((allocation) => ({ lineId: lineRows[p.lineIndex]!.id, allocation })),
   );
@@ -308,8 +310,9 @@ export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Prom
     snapshot,
     ctx,
     today,
+    writes,
   );
-  if (paymentRows.length > 0) await insertPayments(tx, { rows: paymentRows });
+  if (paymentRows.length > 0) writes.push(insertPayments.bind(tx, { rows: paymentRows }));
 
   const names = {
     locations: new Map(snapshot.rows.map((r) => [r.locationId, r.locationCode])),
@@ -343,7 +346,7 @@ export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Prom
       actor: ctx.actor,
     });
   }
-  await insertTimeline(tx, orderId, events);
+  await insertTimeline(tx, orderId, events, writes);
 
   const outbox: DomainEvent[] = [
     {
@@ -388,7 +391,8 @@ export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Prom
       },
     })),
   ];
-  await emit(tx, ctx.at, outbox);
+  await emit(tx, ctx.at, outbox, writes);
+  await writeAll(tx, writes);
 
   const allocationRows = lineAllocations.map(({ lineId, allocation: a }) => ({
     order_line_id: lineId,
@@ -411,13 +415,15 @@ export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Prom
   };
 }
 
+/** Appends events to an order's timeline; with `writes`, queues the INSERT there (see `writeAll`). */
 export async function insertTimeline(
   tx: Tx,
   orderId: string,
   events: ReadonlyArray<Pick<OrderEventTable, 'at' | 'type' | 'message' | 'actor'> & { data?: unknown }>,
+  writes?: Bound[],
 ): Promise<void> {
   if (events.length === 0) return;
-  await insertOrderEvents(tx, {
+  const bound = insertOrderEvents.bind(tx, {
     rows: events.map((e) => ({
       id: newId('event'),
       order_id: orderId,
@@ -428,6 +434,8 @@ export async function insertTimeline(
       data: e.data === undefined ? null : JSON.stringify(e.data),
     })),
   });
+  if (writes) writes.push(bound);
+  else await writeAll(tx, [bound]);
 }
 
 const customerByEmail = prepare((db, p: { emailKey: string }) =>
@@ -463,6 +471,7 @@ async function upsertCustomer(
   c: { email: string; name?: string | undefined },
   address: ShippingAddress | undefined,
   at: string,
+  writes: Bound[],
 ) {
   const email = c.email.trim();
   const emailKey = email.toLowerCase();
@@ -483,15 +492,17 @@ async function upsertCustomer(
   if (address) {
     const { lat: _lat, lon: _lon, ...postal } = address;
     const key = createHash('sha1').update(JSON.stringify(postal).toLowerCase()).digest('hex');
-    await insertAddress(tx, {
-      row: {
-        id: newId('customer'),
-        customer_id: row.id,
-        address_key: key,
-        address: JSON.stringify(address),
-        created_at: at,
-      },
-    });
+    writes.push(
+      insertAddress.bind(tx, {
+        row: {
+          id: newId('customer'),
+          customer_id: row.id,
+          address_key: key,
+          address: JSON.stringify(address),
+          created_at: at,
+        },
+      }),
+    );
   }
   return row;
 }
