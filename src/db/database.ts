@@ -76,7 +76,7 @@ export function serverConfig(config: DatabaseConfig): DatabaseConfig {
 export function openDatabase(config: DatabaseConfig): Database {
   return config.dialect === 'sqlite'
     ? openSqlite(config.file, config.backgroundCheckpoints ?? false)
-    : openPostgres(config.url, config.poolSize ?? 16);
+    : openPostgres(config.url, config.poolSize ?? 8);
 }
 
 // ---------------------------------------------------------------------------------------------
