@@ -99,6 +99,68 @@ export async function applyDeltas(
 }
 
 /** Appends movements to the ledger; with `writes`, queues the INSERT there instead (see `writeAll`). */
+const allocateBalanceRows = prepare(
+  (db, p: { items: Array<{ key: BalanceKey; quantity: number }>; at: string }) => {
+    // The (key, quantity) pairs as a derived table: SELECT … UNION ALL SELECT …, portable to both.
+    const [first, ...rest] = p.items.map((i) =>
+      db.selectNoFrom([
+        sql<string>`${i.key.skuId}`.as('sku_id'),
+        sql<string>`${i.key.locationId}`.as('location_id'),
+        sql<string>`${i.key.lotId}`.as('lot_id'),
+        sql<number>`cast(${i.quantity} as bigint)`.as('quantity'),
+      ]),
+    );
+    const items = rest.reduce((q, r) => q.unionAll(r), first!);
+    return db
+      .updateTable('balances')
+      .from(items.as('v'))
+      .set((eb) => ({ allocated: eb('balances.allocated', '+', eb.ref('v.quantity')), updated_at: p.at }))
+      .whereRef('balances.sku_id', '=', 'v.sku_id')
+      .whereRef('balances.location_id', '=', 'v.location_id')
+      .whereRef('balances.lot_id', '=', 'v.lot_id')
+      .where(sql<boolean>`balances.allocated + v.quantity + balances.quarantined <= balances.on_hand`)
+      .returning([
+        'balances.sku_id',
+        'balances.location_id',
+        'balances.lot_id',
+        'balances.on_hand',
+        'balances.allocated',
+        'balances.quarantined',
+      ]);
+  },
+);
+
+/**
+ * Allocates `quantity` at each balance, all in ONE conditional statement: returns the new counters
+ * by `balanceKeyOf`, or null when any balance lacks the free stock (then the caller's transaction
+ * must not go on: some rows may have been changed). Keys must be distinct.
+ */
+export async function allocateBalances(
+  tx: Tx,
+  items: ReadonlyArray<{ skuId: string; locationId: string; lotId: string; quantity: number }>,
+  at: string,
+): Promise<Map<string, Counters> | null> {
+  const out = new Map<string, Counters>();
+  if (items.length === 0) return out;
+  const { rows } = await allocateBalanceRows(tx, {
+    items: items.map((i) => ({
+      key: { skuId: i.skuId, locationId: i.locationId, lotId: i.lotId },
+      quantity: i.quantity,
+    })),
+    at,
+  });
+  if (rows.length !== items.length) return null;
+  for (const r of rows)
+    out.set(balanceKeyOf({ skuId: r.sku_id, locationId: r.location_id, lotId: r.lot_id }), {
+      onHand: r.on_hand,
+      allocated: r.allocated,
+      quarantined: r.quarantined,
+    });
+  return out;
+}
+
+export const balanceKeyOf = (k: BalanceKey): string => `${k.skuId}|${k.locationId}|${k.lotId}`;
+
 export async function insertMovements(tx: Tx, rows: readonly MovementRow[], writes?: Bound[]): Promise<void> {
   if (rows.length === 0) return;
   const bound = insertMovementRows.bind(tx, {

@@ -11,7 +11,13 @@ import { sql } from 'kysely';
 import type { Tx } from '../../db/database.js';
 import { prepare, writeAll, type Bound } from '../../db/prepared.js';
 import type { AllocationTable } from '../../db/schema.js';
-import { applyDeltas, insertMovements, type MovementRow } from '../../db/stock.repo.js';
+import {
+  allocateBalances,
+  applyDeltas,
+  balanceKeyOf,
+  insertMovements,
+  type MovementRow,
+} from '../../db/stock.repo.js';
 import { newId } from '../../domain/ids.js';
 import { locationAvailable } from '../../domain/inventory/balance.js';
 import type {
@@ -185,12 +191,15 @@ export async function applyAllocations(
   today: string,
   writes?: Bound[],
 ): Promise<DomainEvent[]> {
-  const after = new Map<string, { onHand: number; allocated: number; quarantined: number }>();
+  // One conditional UPDATE for every balance (keys distinct, in the plan's sorted order).
+  const merged = new Map<string, Allocation>();
   for (const d of decrements) {
-    const counters = await applyDeltas(tx, d, { onHand: 0, allocated: d.quantity, quarantined: 0 }, ctx.at);
-    if (counters === null) throw new StockRaced();
-    after.set(`${d.skuId}|${d.locationId}|${d.lotId}`, counters);
+    const key = balanceKeyOf(d);
+    const prior = merged.get(key);
+    merged.set(key, prior ? { ...prior, quantity: prior.quantity + d.quantity } : d);
   }
+  const after = await allocateBalances(tx, [...merged.values()], ctx.at);
+  if (after === null) throw new StockRaced();
   const deferred = writes ?? [];
   if (lineAllocations.length > 0) {
     deferred.push(
