@@ -177,7 +177,7 @@ const CHECKPOINT_INTERVAL_MS = 50;
  * fallback; when it triggers, the worker has already copied almost every frame, so it is cheap,
  * and the next write restarts the WAL from its beginning.
  */
-function startCheckpointer(file: string): { stop(): Promise<void> } {
+function startCheckpointer(file: string): { afterCommit(): void; stop(): Promise<void> } {
   const worker = new Worker(
     `const { parentPort, workerData } = require('node:worker_threads');
      const Database = require(workerData.driver);
@@ -186,7 +186,14 @@ function startCheckpointer(file: string): { stop(): Promise<void> } {
      db.pragma('synchronous = FULL');
      const checkpoint = () => { try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {} };
      const timer = setInterval(checkpoint, workerData.intervalMs);
-     parentPort.on('message', () => { clearInterval(timer); checkpoint(); db.close(); parentPort.close(); });`,
+     let due = false;
+     parentPort.on('message', (m) => {
+       if (m === 'commit') {
+         if (!due) { due = true; setImmediate(() => { due = false; checkpoint(); }); }
+         return;
+       }
+       clearInterval(timer); checkpoint(); db.close(); parentPort.close();
+     });`,
     {
       eval: true,
       workerData: {
@@ -200,7 +207,11 @@ function startCheckpointer(file: string): { stop(): Promise<void> } {
     // Checkpointing falls back to the writer's own threshold; nothing is lost.
   });
   worker.unref();
+  const poke = process.env['XP_POKE'] === '1';
   return {
+    afterCommit: () => {
+      if (poke) worker.postMessage('commit');
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         worker.once('exit', () => resolve());
@@ -256,6 +267,7 @@ function openSqlite(file: string, backgroundCheckpoints: boolean): Database {
       for (const item of batch) item.reject(error);
       return;
     }
+    checkpointer?.afterCommit();
     batch.forEach((item, i) => {
       const r = results[i]!;
       if (r.ok) item.resolve(r.value);

@@ -1,13 +1,13 @@
 /** Resolving order lines to SKUs, bundle components and the routing rules they need. */
 import type { Tx } from '../../db/database.js';
-import { componentsOf, findSkus, type SkuRow } from '../../db/catalog.repo.js';
+import { componentsOf, findOrderableSkus, type OrderableSku } from '../../db/catalog.repo.js';
 import { DomainError, type FieldError } from '../../domain/errors.js';
 import type { RoutingLine, RoutingSku } from '../../domain/orders/routing.js';
 import { skuKey } from '../../domain/sku-code.js';
 
 export type ResolvedLines = {
   /** The SKU row of each input line, in input order. */
-  readonly skus: readonly SkuRow[];
+  readonly skus: readonly OrderableSku[];
   /** Components of each bundle SKU id. */
   readonly components: ReadonlyMap<string, ReadonlyArray<{ skuId: string; quantity: number }>>;
   /** Routing rules for every stocked SKU involved (bundle components included). */
@@ -27,13 +27,13 @@ export async function resolveLines(
   lines: ReadonlyArray<{ sku: string }>,
   fieldPrefix = 'lines',
 ): Promise<ResolvedLines> {
-  const found = await findSkus(
+  const found = await findOrderableSkus(
     tx,
     lines.map((l) => l.sku),
   );
   const unknown: FieldError[] = [];
   const inactive: FieldError[] = [];
-  const skus: SkuRow[] = [];
+  const skus: OrderableSku[] = [];
   lines.forEach((l, i) => {
     const row = found.get(skuKey(l.sku));
     if (!row) unknown.push({ field: `${fieldPrefix}.${i}.sku`, message: `SKU ${l.sku} does not exist` });
