@@ -6,7 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Database } from '../db/database.js';
 import { validatorCompiler } from './validation.js';
-import problemPlugin, { frameworkErrors } from './plugins/problem.js';
+import problemPlugin, { frameworkErrors, problem, sendProblem } from './plugins/problem.js';
 import authPlugin from './plugins/auth.js';
 import sessionPlugin from './plugins/session.js';
 import webPlugin from './plugins/web.js';
@@ -55,6 +55,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
         : `req_${crypto.randomUUID()}`;
     },
     requestIdHeader: false,
+    // While closing, requests get a problem+json 503 from the hook below, not Fastify's plain one.
+    return503OnClosing: false,
     frameworkErrors,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
@@ -67,6 +69,18 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.addSchema(Problem);
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
+  });
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (req, reply) => {
+    if (!closing) return;
+    reply.header('connection', 'close').header('retry-after', '1');
+    return sendProblem(
+      reply,
+      problem(req, 503, 'SHUTTING_DOWN', 'Kibble is shutting down; retry in a moment.'),
+    );
   });
 
   await app.register(problemPlugin);

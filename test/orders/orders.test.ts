@@ -221,6 +221,51 @@ for (const dialect of DIALECTS) {
       expect(await verifyBalances(s.testDb.database.db)).toEqual([]);
     });
 
+    it('answers 400 naming the field when amounts add up past the safe-integer range, at capture and on edit', async () => {
+      const loc = await makeLocation(s);
+      const a = await makeSku(s);
+      const b = await makeSku(s);
+      await receive(s, a.sku, loc.code, 200);
+      await receive(s, b.sku, loc.code, 200);
+      const huge = 100_000_000_000_000; // × 60 units = 6e15 per line: each line is safe, their sum is not
+      const before = (await s.request('GET', '/api/v1/orders')).body;
+      const capture = await s.request(
+        'POST',
+        '/api/v1/orders',
+        order([
+          { sku: a.sku, quantity: 60, unitPriceMinor: huge },
+          { sku: b.sku, quantity: 60, unitPriceMinor: huge },
+        ]),
+      );
+      expect(capture.status).toBe(400);
+      expect(capture.headers.get('content-type')).toContain('application/problem+json');
+      expect(capture.body.errors).toEqual([expect.objectContaining({ field: 'lines' })]);
+      expect((await s.request('GET', '/api/v1/orders')).body).toEqual(before);
+
+      const placed = await s.request(
+        'POST',
+        '/api/v1/orders',
+        order([{ sku: a.sku, quantity: 60, unitPriceMinor: huge }]),
+      );
+      expect(placed.status).toBe(201);
+      const etag = (await s.request('GET', `/api/v1/orders/${placed.body.id}`)).headers.get('etag')!;
+      const edit = await s.request(
+        'PATCH',
+        `/api/v1/orders/${placed.body.id}`,
+        {
+          lines: [
+            { sku: a.sku, quantity: 60 },
+            { sku: b.sku, quantity: 60, unitPriceMinor: huge },
+          ],
+        },
+        { headers: { 'if-match': etag } },
+      );
+      expect(edit.status).toBe(400);
+      expect(edit.body.errors).toEqual([expect.objectContaining({ field: 'lines' })]);
+      expect((await s.request('GET', `/api/v1/stock/${b.sku}`)).body.totals.allocated).toBe(0);
+      expect(await verifyBalances(s.testDb.database.db)).toEqual([]);
+    });
+
     it('allocates bundles through their components, and lot-tracked SKUs first-expiry-first', async () => {
       const loc = await makeLocation(s);
       const food = await makeSku(s, { tracking: 'lot', minRemainingShelfLifeDays: 30 });

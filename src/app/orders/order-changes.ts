@@ -6,7 +6,7 @@ import type { Tx } from '../../db/database.js';
 import type { OrderLineTable, OrderTable } from '../../db/schema.js';
 import { DomainError } from '../../domain/errors.js';
 import { fulfillmentStatusOf } from '../../domain/orders/lifecycle.js';
-import { safeSum } from '../../domain/quantity.js';
+import { sumWithin } from '../../domain/orders/totals.js';
 import { emit, type DomainEvent } from '../outbox.js';
 import { ConcurrentChange, type Ctx, type HeldAllocation } from './allocation.js';
 import { insertTimeline } from './place-order.js';
@@ -57,10 +57,24 @@ export async function saveOrder(
   },
   ctx: Ctx,
 ): Promise<OrderTable> {
-  const subtotal = safeSum(lines.map((l) => l.quantity * l.unit_price_minor));
-  const discount = safeSum(lines.map((l) => l.discount_minor));
   const shipping = changes.zeroExtras ? 0 : order.shipping_minor;
   const tax = changes.zeroExtras ? 0 : order.tax_minor;
+  // Overflow is VALIDATION_FAILED, as at capture (an edit can add lines).
+  const subtotal = sumWithin(
+    lines.map((l) => l.quantity * l.unit_price_minor),
+    'lines',
+    'the lines add up to more than the largest amount Kibble can hold',
+  );
+  const discount = sumWithin(
+    lines.map((l) => l.discount_minor),
+    'lines',
+    'the discounts add up to more than the largest amount Kibble can hold',
+  );
+  const total = sumWithin(
+    [subtotal, -discount, shipping, tax],
+    'totalMinor',
+    'lines, shipping and tax add up to more than the largest amount Kibble can hold',
+  );
   const fulfillment = fulfillmentStatusOf(
     lines.map((l) => ({
       quantity: l.quantity,
@@ -79,7 +93,7 @@ export async function saveOrder(
     discount_minor: discount,
     shipping_minor: shipping,
     tax_minor: tax,
-    total_minor: subtotal - discount + shipping + tax,
+    total_minor: total,
     fulfillment_status: fulfillment,
     version: order.version + 1,
     updated_at: ctx.at,

@@ -18,6 +18,16 @@ export type Totals = {
 
 export const lineTotal = (l: PricedLine): number => l.quantity * l.unitPriceMinor - l.discountMinor;
 
+/** Σ values, or VALIDATION_FAILED naming `field` when the sum leaves the safe-integer range. */
+export function sumWithin(values: readonly number[], field: string, message: string): number {
+  try {
+    return safeSum(values);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new DomainError('VALIDATION_FAILED', `${field}: ${message}.`, [{ field, message }]);
+  }
+}
+
 /**
  * Totals of an order: subtotal = Σ quantity × unit price; total = subtotal − discounts + shipping + tax.
  * Declared totals, when given, must match exactly (TOTAL_MISMATCH); a discount larger than its line
@@ -41,9 +51,21 @@ export function computeTotals(
       errors.map((e) => `${e.field} ${e.message}`).join('; '),
       errors,
     );
-  const subtotalMinor = safeSum(lines.map((l) => l.quantity * l.unitPriceMinor));
-  const discountMinor = safeSum(lines.map((l) => l.discountMinor));
-  const totalMinor = safeSum([subtotalMinor, -discountMinor, extra.shippingMinor, extra.taxMinor]);
+  const subtotalMinor = sumWithin(
+    lines.map((l) => l.quantity * l.unitPriceMinor),
+    'lines',
+    'the lines add up to more than the largest amount Kibble can hold',
+  );
+  const discountMinor = sumWithin(
+    lines.map((l) => l.discountMinor),
+    'lines',
+    'the discounts add up to more than the largest amount Kibble can hold',
+  );
+  const totalMinor = sumWithin(
+    [subtotalMinor, -discountMinor, extra.shippingMinor, extra.taxMinor],
+    'totalMinor',
+    'lines, shipping and tax add up to more than the largest amount Kibble can hold',
+  );
   const mismatches: FieldError[] = [];
   if (declared.subtotalMinor !== undefined && declared.subtotalMinor !== subtotalMinor) {
     mismatches.push({
