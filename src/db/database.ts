@@ -19,6 +19,7 @@ import {
   CompiledQuery,
   Kysely,
   Migrator,
+  PostgresAdapter,
   PostgresDialect,
   SqliteDialect,
   sql,
@@ -59,6 +60,11 @@ export interface Database {
   /** Applies pending migrations; returns the names applied. */
   migrate(): Promise<string[]>;
   close(): Promise<void>;
+}
+
+/** Whether `tx` runs on PostgreSQL: for the few statements whose best form differs (see callers). */
+export function isPostgres(tx: Tx): boolean {
+  return tx.getExecutor().adapter instanceof PostgresAdapter;
 }
 
 /** Reads `DATABASE_URL` (PostgreSQL) or `KIBBLE_DB` (SQLite file, default `./data/kibble.sqlite`). */
@@ -203,6 +209,13 @@ function startCheckpointer(file: string): { afterCommit(): void; stop(): Promise
       },
     },
   );
+  let exited = false;
+  const gone = new Promise<void>((resolve) =>
+    worker.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
   worker.on('error', () => {
     // Checkpointing falls back to the writer's own threshold; nothing is lost.
   });
@@ -210,13 +223,16 @@ function startCheckpointer(file: string): { afterCommit(): void; stop(): Promise
   const poke = process.env['XP_POKE'] === '1';
   return {
     afterCommit: () => {
-      if (poke) worker.postMessage('commit');
+      if (poke && !exited) worker.postMessage('commit');
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        worker.once('exit', () => resolve());
-        worker.postMessage('stop');
-      }),
+    stop: async () => {
+      if (exited) return;
+      worker.ref(); // close() is awaited: keep the process alive until the worker is gone
+      worker.postMessage('stop');
+      const timer = setTimeout(() => void worker.terminate(), 5_000);
+      await gone;
+      clearTimeout(timer);
+    },
   };
 }
 
@@ -336,31 +352,70 @@ const pgTypes = {
 const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
 
 const MAX_NAMED_STATEMENTS = 500;
+const MAX_CANDIDATES = 5_000;
+/** A text becomes a named statement on its third use: one-off shapes stay unnamed. */
+const USES_BEFORE_NAMING = 3;
+/** Large multi-row statements are rare and their plans big: never named. */
+const MAX_NAMED_PARAMETERS = 1_000;
 
-/** SQL texts sent as named prepared statements (see `namedStatement`), and their names. */
-const statementNames = new Map<string, string>();
+/** Texts `prepare()` produced (candidates), how often they ran, and their names once named. */
+const candidates = new Map<string, { uses: number; name: string | undefined }>();
+let namesGiven = 0;
 
 /**
- * Marks a hot statement's SQL (from `prepare()`): on PostgreSQL it becomes a named prepared
- * statement, parsed and planned once per connection instead of on every execution. Only bounded,
- * repeated texts are named, so a connection never accumulates one-off statements.
+ * Marks a hot statement's SQL (from `prepare()`): on PostgreSQL, once it has run a few times, it
+ * becomes a named prepared statement, parsed and planned once per connection instead of on every
+ * execution. Names are bounded (500), given only to texts that repeat and are not huge.
  */
 export function namedStatement(text: string): void {
-  if (statementNames.size < MAX_NAMED_STATEMENTS && !statementNames.has(text))
-    statementNames.set(text, `k${statementNames.size.toString(36)}`);
+  if (candidates.size < MAX_CANDIDATES && !candidates.has(text))
+    candidates.set(text, { uses: 0, name: undefined });
 }
+
+function statementName(text: string, parameters: number): string | undefined {
+  const c = candidates.get(text);
+  if (c === undefined || c.name !== undefined) return c?.name;
+  if (
+    ++c.uses >= USES_BEFORE_NAMING &&
+    namesGiven < MAX_NAMED_STATEMENTS &&
+    parameters <= MAX_NAMED_PARAMETERS
+  )
+    c.name = `k${(namesGiven++).toString(36)}`;
+  return c.name;
+}
+
+/**
+ * A prepared statement whose plan went stale under a schema change ("cached plan must not change
+ * result type") or that the server no longer has: the connection is discarded, and the
+ * transaction retried on another.
+ */
+const isStalePreparedStatement = (error: unknown): boolean => {
+  const e = error as { code?: string; message?: string };
+  return (
+    e.code === '26000' ||
+    (e.code === '0A000' && /cached plan must not change result type/.test(e.message ?? ''))
+  );
+};
 
 /** A pg pool whose clients send named statements for the texts `namedStatement` marked. */
 function namingPool(pool: pg.Pool): PostgresPool {
   return {
     async connect() {
       const client = await pool.connect();
+      let stale = false;
       return {
-        query: ((text: string, values: unknown[]) => {
-          const name = statementNames.get(text);
-          return name === undefined ? client.query(text, values) : client.query({ name, text, values });
+        query: (async (text: string, values: unknown[]) => {
+          const name = statementName(text, values.length);
+          try {
+            return await (name === undefined
+              ? client.query(text, values)
+              : client.query({ name, text, values }));
+          } catch (error) {
+            if (isStalePreparedStatement(error)) stale = true;
+            throw error;
+          }
         }) as unknown as PostgresPoolClient['query'],
-        release: (destroy?: boolean) => client.release(destroy),
+        release: (destroy?: boolean) => client.release(destroy === true || stale),
       };
     },
     end: () => pool.end(),
@@ -382,7 +437,8 @@ function openPostgres(url: string, poolSize: number): Database {
           return await db.transaction().execute(work);
         } catch (error) {
           const code = (error as { code?: string }).code;
-          if (code === undefined || !RETRYABLE.has(code) || attempt >= 20) throw error;
+          const retry = (code !== undefined && RETRYABLE.has(code)) || isStalePreparedStatement(error);
+          if (!retry || attempt >= 20) throw error;
           await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
         }
       }

@@ -12,8 +12,8 @@
  * values (`in` lists) and arrays of rows (multi-row INSERTs) are supported.
  */
 import type { Compilable, CompiledQuery, QueryResult } from 'kysely';
-import { PostgresAdapter, RawNode } from 'kysely';
-import { namedStatement, type Tx } from './database.js';
+import { RawNode } from 'kysely';
+import { isPostgres, namedStatement, type Tx } from './database.js';
 
 /** A placeholder: where in the parameters object its value is found. */
 class Slot {
@@ -108,6 +108,10 @@ function execute<R>(tx: Tx, bound: Bound): Promise<QueryResult<R>> {
 
 const combined = new Map<string, string>();
 
+/** PostgreSQL's wire protocol counts a statement's parameters in 16 bits; stay well below. */
+const MAX_COMBINED_PARAMETERS = 30_000;
+const parameterCount = (writes: readonly Bound[]) => writes.reduce((n, w) => n + w.parameters.length, 0);
+
 /**
  * Runs writes nobody reads back within the transaction (INSERTs whose result is not needed), in
  * order. On PostgreSQL they travel as ONE statement of data-modifying CTEs — one round trip instead
@@ -117,7 +121,7 @@ const combined = new Map<string, string>();
  */
 export async function writeAll(tx: Tx, writes: readonly Bound[]): Promise<void> {
   if (writes.length === 0) return;
-  if (writes.length === 1 || !(tx.getExecutor().adapter instanceof PostgresAdapter)) {
+  if (writes.length === 1 || !isPostgres(tx) || parameterCount(writes) > MAX_COMBINED_PARAMETERS) {
     for (const w of writes) await execute(tx, w);
     return;
   }
@@ -126,8 +130,14 @@ export async function writeAll(tx: Tx, writes: readonly Bound[]): Promise<void> 
   if (text === undefined) {
     let offset = 0;
     const parts = writes.map((w) => {
-      // Kysely writes PostgreSQL parameters as $1…$n and quotes identifiers; no other `$` occurs.
-      const renumbered = w.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
+      // Kysely writes PostgreSQL parameters as $1…$n and quotes identifiers; no other `$` occurs,
+      // which the count check below makes sure of.
+      let found = 0;
+      const renumbered = w.sql.replace(/\$(\d+)/g, (_, n: string) => {
+        found++;
+        return `$${Number(n) + offset}`;
+      });
+      if (found !== w.parameters.length) throw new Error(`writeAll cannot combine: ${w.sql}`);
       offset += w.parameters.length;
       return renumbered;
     });

@@ -3,7 +3,7 @@
  * conditional UPDATE (or an upsert that can only grow them): never read, compute, write.
  */
 import { sql } from 'kysely';
-import type { Tx } from './database.js';
+import { isPostgres, type Tx } from './database.js';
 import type { Counters } from '../domain/inventory/balance.js';
 import type { Deltas } from '../domain/inventory/movement.js';
 import { onlyGrows } from '../domain/inventory/movement.js';
@@ -130,10 +130,18 @@ const allocateBalanceRows = prepare(
   },
 );
 
+/** SQLite caps a compound SELECT at 500 terms; chunks also bound the number of statement shapes. */
+const ALLOCATE_CHUNK = 100;
+
 /**
- * Allocates `quantity` at each balance, all in ONE conditional statement: returns the new counters
- * by `balanceKeyOf`, or null when any balance lacks the free stock (then the caller's transaction
- * must not go on: some rows may have been changed). Keys must be distinct.
+ * Allocates `quantity` at each balance (keys distinct, in sorted key order): returns the new
+ * counters by `balanceKeyOf`, or null when any balance lacks the free stock (then the caller's
+ * transaction must not go on: some rows may have been changed).
+ *
+ * SQLite serialises writers, so one conditional `UPDATE … FROM` per 100 balances does it.
+ * PostgreSQL locks rows in the order a statement visits them — for `UPDATE … FROM`, the plan's
+ * order, not ours — so there each balance gets its own statement in the caller's sorted order,
+ * which keeps concurrent allocations free of deadlocks.
  */
 export async function allocateBalances(
   tx: Tx,
@@ -141,21 +149,31 @@ export async function allocateBalances(
   at: string,
 ): Promise<Map<string, Counters> | null> {
   const out = new Map<string, Counters>();
-  if (items.length === 0) return out;
-  const { rows } = await allocateBalanceRows(tx, {
-    items: items.map((i) => ({
-      key: { skuId: i.skuId, locationId: i.locationId, lotId: i.lotId },
-      quantity: i.quantity,
-    })),
-    at,
-  });
-  if (rows.length !== items.length) return null;
-  for (const r of rows)
-    out.set(balanceKeyOf({ skuId: r.sku_id, locationId: r.location_id, lotId: r.lot_id }), {
-      onHand: r.on_hand,
-      allocated: r.allocated,
-      quarantined: r.quarantined,
+  if (isPostgres(tx) && items.length > 1) {
+    for (const i of items) {
+      const counters = await applyDeltas(tx, i, { onHand: 0, allocated: i.quantity, quarantined: 0 }, at);
+      if (counters === null) return null;
+      out.set(balanceKeyOf(i), counters);
+    }
+    return out;
+  }
+  for (let start = 0; start < items.length; start += ALLOCATE_CHUNK) {
+    const chunk = items.slice(start, start + ALLOCATE_CHUNK);
+    const { rows } = await allocateBalanceRows(tx, {
+      items: chunk.map((i) => ({
+        key: { skuId: i.skuId, locationId: i.locationId, lotId: i.lotId },
+        quantity: i.quantity,
+      })),
+      at,
     });
+    if (rows.length !== chunk.length) return null;
+    for (const r of rows)
+      out.set(balanceKeyOf({ skuId: r.sku_id, locationId: r.location_id, lotId: r.lot_id }), {
+        onHand: r.on_hand,
+        allocated: r.allocated,
+        quarantined: r.quarantined,
+      });
+  }
   return out;
 }
 

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import { prepare, writeAll } from '../../src/db/prepared.js';
@@ -119,6 +120,38 @@ for (const dialect of DIALECTS) {
       expect(await t.database.db.selectFrom('bins').select('code').execute()).toHaveLength(3);
     });
 
+    it('writes more values than one PostgreSQL statement can carry', async () => {
+      const many = (from: number) =>
+        Array.from({ length: 1_300 }, (_, i) => ({ ...row(1_000 + from + i), kind: 'warehouse' as const }));
+      await t.database.transact((tx) =>
+        writeAll(tx, [
+          insertLocations.bind(tx, { rows: many(0) }), // 1,300 rows × 12 columns each: 31,200 values
+          insertLocations.bind(tx, { rows: many(1_300) }),
+        ]),
+      );
+      const n = await t.database.db
+        .selectFrom('locations')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('id', '>=', 'loc_1000')
+        .where('id', 'like', 'loc_____')
+        .executeTakeFirstOrThrow();
+      expect(Number(n.n)).toBe(2_600);
+    });
+
+    if (dialect === 'postgres') {
+      it('survives a schema change under a named statement (stale plans are retried on a fresh connection)', async () => {
+        const names = prepare((db, p: { code: string }) =>
+          db.selectFrom('locations').select(['code', 'name']).where('code', '=', p.code),
+        );
+        for (let i = 0; i < 20; i++) await t.database.transact((tx) => names(tx, { code: 'W1' }));
+        await sql`alter table locations alter column name type varchar(300)`.execute(t.database.db);
+        for (let i = 0; i < 20; i++) {
+          const { rows } = await t.database.transact((tx) => names(tx, { code: 'W1' }));
+          expect(rows).toEqual([{ code: 'W1', name: 'Warehouse 1' }]);
+        }
+      });
+    }
+
     it('works inside transactions, where it sees the transaction’s own writes', async () => {
       await t.database.transact(async (tx) => {
         await insertLocations(tx, { rows: [row(41)] });
@@ -158,6 +191,19 @@ describe('background checkpoints (SQLite server)', () => {
     await database.close();
     return { before, after };
   }
+
+  it('closes once or twice without hanging', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kibble-ckpt-'));
+    dirs.push(dir);
+    const database = openDatabase({
+      dialect: 'sqlite',
+      file: join(dir, 'k.sqlite'),
+      backgroundCheckpoints: true,
+    });
+    await database.migrate();
+    await database.close();
+    await database.close();
+  });
 
   it('copies committed pages into the database file without waiting for the writer', async () => {
     const background = await writeAndWait(true);
