@@ -183,7 +183,7 @@ const CHECKPOINT_INTERVAL_MS = 50;
  * fallback; when it triggers, the worker has already copied almost every frame, so it is cheap,
  * and the next write restarts the WAL from its beginning.
  */
-function startCheckpointer(file: string): { afterCommit(): void; stop(): Promise<void> } {
+function startCheckpointer(file: string): { stop(): Promise<void> } {
   const worker = new Worker(
     `const { parentPort, workerData } = require('node:worker_threads');
      const Database = require(workerData.driver);
@@ -192,14 +192,7 @@ function startCheckpointer(file: string): { afterCommit(): void; stop(): Promise
      db.pragma('synchronous = FULL');
      const checkpoint = () => { try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {} };
      const timer = setInterval(checkpoint, workerData.intervalMs);
-     let due = false;
-     parentPort.on('message', (m) => {
-       if (m === 'commit') {
-         if (!due) { due = true; setImmediate(() => { due = false; checkpoint(); }); }
-         return;
-       }
-       clearInterval(timer); checkpoint(); db.close(); parentPort.close();
-     });`,
+     parentPort.on('message', () => { clearInterval(timer); checkpoint(); db.close(); parentPort.close(); });`,
     {
       eval: true,
       workerData: {
@@ -220,11 +213,7 @@ function startCheckpointer(file: string): { afterCommit(): void; stop(): Promise
     // Checkpointing falls back to the writer's own threshold; nothing is lost.
   });
   worker.unref();
-  const poke = process.env['XP_POKE'] === '1';
   return {
-    afterCommit: () => {
-      if (poke && !exited) worker.postMessage('commit');
-    },
     stop: async () => {
       if (exited) return;
       worker.ref(); // close() is awaited: keep the process alive until the worker is gone
@@ -283,7 +272,6 @@ function openSqlite(file: string, backgroundCheckpoints: boolean): Database {
       for (const item of batch) item.reject(error);
       return;
     }
-    checkpointer?.afterCommit();
     batch.forEach((item, i) => {
       const r = results[i]!;
       if (r.ok) item.resolve(r.value);
