@@ -99,35 +99,76 @@ export async function applyDeltas(
 }
 
 /** Appends movements to the ledger; with `writes`, queues the INSERT there instead (see `writeAll`). */
-const allocateBalanceRows = prepare(
-  (db, p: { items: Array<{ key: BalanceKey; quantity: number }>; at: string }) => {
-    // The (key, quantity) pairs as a derived table: SELECT … UNION ALL SELECT …, portable to both.
-    const [first, ...rest] = p.items.map((i) =>
-      db.selectNoFrom([
-        sql<string>`${i.key.skuId}`.as('sku_id'),
-        sql<string>`${i.key.locationId}`.as('location_id'),
-        sql<string>`${i.key.lotId}`.as('lot_id'),
-        sql<number>`cast(${i.quantity} as bigint)`.as('quantity'),
-      ]),
-    );
-    const items = rest.reduce((q, r) => q.unionAll(r), first!);
-    return db
-      .updateTable('balances')
-      .from(items.as('v'))
-      .set((eb) => ({ allocated: eb('balances.allocated', '+', eb.ref('v.quantity')), updated_at: p.at }))
-      .whereRef('balances.sku_id', '=', 'v.sku_id')
-      .whereRef('balances.location_id', '=', 'v.location_id')
-      .whereRef('balances.lot_id', '=', 'v.lot_id')
-      .where(sql<boolean>`balances.allocated + v.quantity + balances.quarantined <= balances.on_hand`)
-      .returning([
-        'balances.sku_id',
-        'balances.location_id',
-        'balances.lot_id',
-        'balances.on_hand',
-        'balances.allocated',
-        'balances.quarantined',
-      ]);
-  },
+type AllocationItems = { items: Array<{ key: BalanceKey; quantity: number }>; at: string };
+
+/** The (key, quantity) pairs as a derived table: SELECT … UNION ALL SELECT …, portable to both. */
+function itemsTable(db: Tx, p: AllocationItems) {
+  const [first, ...rest] = p.items.map((i) =>
+    db.selectNoFrom([
+      sql<string>`${i.key.skuId}`.as('sku_id'),
+      sql<string>`${i.key.locationId}`.as('location_id'),
+      sql<string>`${i.key.lotId}`.as('lot_id'),
+      sql<number>`cast(${i.quantity} as bigint)`.as('quantity'),
+    ]),
+  );
+  return rest.reduce((q, r) => q.unionAll(r), first!).as('v');
+}
+
+const allocatedColumns = [
+  'balances.sku_id',
+  'balances.location_id',
+  'balances.lot_id',
+  'balances.on_hand',
+  'balances.allocated',
+  'balances.quarantined',
+] as const;
+
+const allocateBalanceRows = prepare((db, p: AllocationItems) =>
+  db
+    .updateTable('balances')
+    .from(itemsTable(db, p))
+    .set((eb) => ({ allocated: eb('balances.allocated', '+', eb.ref('v.quantity')), updated_at: p.at }))
+    .whereRef('balances.sku_id', '=', 'v.sku_id')
+    .whereRef('balances.location_id', '=', 'v.location_id')
+    .whereRef('balances.lot_id', '=', 'v.lot_id')
+    .where(sql<boolean>`balances.allocated + v.quantity + balances.quarantined <= balances.on_hand`)
+    .returning(allocatedColumns),
+);
+
+/**
+ * PostgreSQL locks rows in the order a statement visits them, which for `UPDATE … FROM` is the
+ * plan's. A materialised `SELECT … ORDER BY key FOR UPDATE` the UPDATE joins takes every row lock in
+ * key order first, so concurrent allocations never wait on each other in a cycle.
+ */
+const allocateBalanceRowsInKeyOrder = prepare((db, p: AllocationItems) =>
+  db
+    .with(
+      (cte) => cte('locked').materialized(),
+      (db) =>
+        db
+          .selectFrom('balances')
+          .select(['sku_id', 'location_id', 'lot_id'])
+          .where(
+            sql<boolean>`(sku_id, location_id, lot_id) in (${sql.join(
+              p.items.map((i) => sql`(${i.key.skuId}, ${i.key.locationId}, ${i.key.lotId})`),
+            )})`,
+          )
+          .orderBy('sku_id')
+          .orderBy('location_id')
+          .orderBy('lot_id')
+          .forUpdate(),
+    )
+    .updateTable('balances')
+    .from([itemsTable(db, p), 'locked'])
+    .set((eb) => ({ allocated: eb('balances.allocated', '+', eb.ref('v.quantity')), updated_at: p.at }))
+    .whereRef('balances.sku_id', '=', 'v.sku_id')
+    .whereRef('balances.location_id', '=', 'v.location_id')
+    .whereRef('balances.lot_id', '=', 'v.lot_id')
+    .whereRef('locked.sku_id', '=', 'v.sku_id')
+    .whereRef('locked.location_id', '=', 'v.location_id')
+    .whereRef('locked.lot_id', '=', 'v.lot_id')
+    .where(sql<boolean>`balances.allocated + v.quantity + balances.quarantined <= balances.on_hand`)
+    .returning(allocatedColumns),
 );
 
 /** SQLite caps a compound SELECT at 500 terms; chunks also bound the number of statement shapes. */
@@ -138,10 +179,8 @@ const ALLOCATE_CHUNK = 100;
  * counters by `balanceKeyOf`, or null when any balance lacks the free stock (then the caller's
  * transaction must not go on: some rows may have been changed).
  *
- * SQLite serialises writers, so one conditional `UPDATE … FROM` per 100 balances does it.
- * PostgreSQL locks rows in the order a statement visits them — for `UPDATE … FROM`, the plan's
- * order, not ours — so there each balance gets its own statement in the caller's sorted order,
- * which keeps concurrent allocations free of deadlocks.
+ * One conditional `UPDATE … FROM` per 100 balances; on PostgreSQL it first locks the rows in key
+ * order (see `allocateBalanceRowsInKeyOrder`), so concurrent allocations never deadlock.
  */
 export async function allocateBalances(
   tx: Tx,
@@ -149,17 +188,10 @@ export async function allocateBalances(
   at: string,
 ): Promise<Map<string, Counters> | null> {
   const out = new Map<string, Counters>();
-  if (isPostgres(tx) && items.length > 1) {
-    for (const i of items) {
-      const counters = await applyDeltas(tx, i, { onHand: 0, allocated: i.quantity, quarantined: 0 }, at);
-      if (counters === null) return null;
-      out.set(balanceKeyOf(i), counters);
-    }
-    return out;
-  }
+  const statement = isPostgres(tx) && items.length > 1 ? allocateBalanceRowsInKeyOrder : allocateBalanceRows;
   for (let start = 0; start < items.length; start += ALLOCATE_CHUNK) {
     const chunk = items.slice(start, start + ALLOCATE_CHUNK);
-    const { rows } = await allocateBalanceRows(tx, {
+    const { rows } = await statement(tx, {
       items: chunk.map((i) => ({
         key: { skuId: i.skuId, locationId: i.locationId, lotId: i.lotId },
         quantity: i.quantity,
