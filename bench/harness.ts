@@ -356,6 +356,9 @@ export function sqliteCeiling(seconds: number): number {
 
 export async function postgresCeiling(url: string, seconds: number, clients = 8): Promise<number> {
   const pool = new pg.Pool({ connectionString: url, max: clients });
+  pool.on('error', () => {
+    // Dropping the ceiling database afterwards ends idle clients that are still closing.
+  });
   await pool.query(`create table bal (id int primary key, on_hand bigint, allocated bigint);
     create table o (id text primary key, body text); create table l (id text primary key, o text, q int);
     create table m (id text primary key, q int); create table e (id text primary key, body text);
