@@ -183,7 +183,7 @@ function post(port: number, path: string, body: string): Promise<number> {
 }
 
 let orderNo = 0;
-function orderBody(skus: readonly string[]): string {
+export function orderBody(skus: readonly string[]): string {
   const n = 2 + Math.floor(rand() * 3);
   const chosen = new Set<string>();
   while (chosen.size < n) chosen.add(pick(skus));
@@ -294,7 +294,9 @@ export async function openLoop(
       post(server.port, '/api/v1/orders', body).then((status) => {
         latencies.push(performance.now() - t0);
         if (process.env['BENCH_TRACE'] && performance.now() - t0 > 200)
-          console.log(`slow: sent at ${(t0 - started).toFixed(0)} ms, took ${(performance.now() - t0).toFixed(0)} ms`);
+          console.log(
+            `slow: sent at ${(t0 - started).toFixed(0)} ms, took ${(performance.now() - t0).toFixed(0)} ms`,
+          );
         if (status !== 201) errors++;
       }),
     );
