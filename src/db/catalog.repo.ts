@@ -1,4 +1,5 @@
 /** Catalog look-ups shared by use-cases: SKUs by code, locations by code, lots. */
+import { sql } from 'kysely';
 import type { Tx } from './database.js';
 import type { SkuTable, LocationTable } from './schema.js';
 import { locationKey, skuKey } from '../domain/sku-code.js';
@@ -25,20 +26,41 @@ const orderableColumns = [
 ] as const;
 export type OrderableSku = Pick<SkuRow, (typeof orderableColumns)[number]>;
 
-const orderableByKey = prepare((db, p: { keys: string[] }) =>
-  db.selectFrom('skus').select(orderableColumns).where('sku_key', 'in', p.keys),
+const orderableByKey = prepare((db, p: { keys: string[]; at: string }) =>
+  db
+    .selectFrom('skus')
+    .select(orderableColumns)
+    .select((eb) =>
+      eb
+        .exists(
+          eb
+            .selectFrom('allocations')
+            .select(sql<number>`1`.as('one'))
+            .where(sql<boolean>`owner_type = 'reservation'`) // a literal: SQLite uses the partial index
+            .whereRef('allocations.sku_id', '=', 'skus.id')
+            .where('allocations.expires_at', '<=', p.at),
+        )
+        .as('lease_expired'),
+    )
+    .where('sku_key', 'in', p.keys),
 );
 
-/** SKUs by code with what selling them needs; the map is keyed by canonical key. */
+/**
+ * SKUs by code with what selling them needs, and whether an expired reservation lease still holds
+ * some of their stock at `at` (then the caller sweeps it first; usually none does, and this saves
+ * the sweep's query). The map is keyed by canonical key.
+ */
 export async function findOrderableSkus(
   tx: Tx,
   codes: readonly string[],
-): Promise<Map<string, OrderableSku>> {
+  at: string,
+): Promise<Map<string, OrderableSku & { leaseExpired: boolean }>> {
   const keys = [...new Set(codes.map(skuKey))];
-  const out = new Map<string, OrderableSku>();
+  const out = new Map<string, OrderableSku & { leaseExpired: boolean }>();
   if (keys.length === 0) return out;
-  const { rows } = await orderableByKey(tx, { keys });
-  for (const r of rows) out.set(r.sku_key, r);
+  const { rows } = await orderableByKey(tx, { keys, at });
+  for (const { lease_expired, ...r } of rows)
+    out.set(r.sku_key, { ...r, leaseExpired: Boolean(lease_expired) });
   return out;
 }
 

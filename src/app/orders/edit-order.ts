@@ -75,7 +75,7 @@ export async function editOrder(
       throw fieldError('VALIDATION_FAILED', `lines.${i}.sku`, 'list each SKU once');
     seen.add(skuKey(w.sku));
   });
-  const resolved = await resolveLines(tx, wanted);
+  const resolved = await resolveLines(tx, wanted, ctx.at);
 
   // Next line set: matching SKUs keep their line (and history), removed ones drop to zero, new ones append.
   let lineNo = current.reduce((m, l) => Math.max(m, l.line_no), 0);

@@ -16,6 +16,11 @@ export type ResolvedLines = {
   readonly stockedSkuIds: readonly string[];
   /** The SKU code of every SKU id involved (lines and components), for answers and events. */
   readonly codes: ReadonlyMap<string, string>;
+  /**
+   * Whether an expired reservation lease may still hold stock of these SKUs (always true with
+   * bundles, whose components were not checked): then sweep before reading the snapshot.
+   */
+  readonly leasesToSweep: boolean;
 };
 
 /**
@@ -25,11 +30,13 @@ export type ResolvedLines = {
 export async function resolveLines(
   tx: Tx,
   lines: ReadonlyArray<{ sku: string }>,
+  at: string,
   fieldPrefix = 'lines',
 ): Promise<ResolvedLines> {
   const found = await findOrderableSkus(
     tx,
     lines.map((l) => l.sku),
+    at,
   );
   const unknown: FieldError[] = [];
   const inactive: FieldError[] = [];
@@ -65,7 +72,8 @@ export async function resolveLines(
         minRemainingShelfLifeDays: s.min_remaining_shelf_life_days,
       });
   }
-  return { skus, components, routingSkus, stockedSkuIds: [...routingSkus.keys()], codes };
+  const leasesToSweep = bundleIds.length > 0 || skus.some((s) => found.get(s.sku_key)?.leaseExpired === true);
+  return { skus, components, routingSkus, stockedSkuIds: [...routingSkus.keys()], codes, leasesToSweep };
 }
 
 type ComponentRow = { bundle_sku_id: string; component_sku_id: string; quantity: number };

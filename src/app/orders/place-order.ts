@@ -155,7 +155,7 @@ export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Prom
     }
   });
 
-  const resolved = await resolveLines(tx, input.lines);
+  const resolved = await resolveLines(tx, input.lines, ctx.at);
   const priced = input.lines.map((l) => ({
     quantity: l.quantity,
     unitPriceMinor: l.unitPriceMinor,
@@ -183,7 +183,7 @@ export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Prom
   const orderId = newId('order');
 
   if (input.reservations?.length) await consumeReservations(tx, input.reservations, resolved, orderId, ctx);
-  await sweepExpiredLeases(tx, resolved.stockedSkuIds, ctx);
+  if (resolved.leasesToSweep) await sweepExpiredLeases(tx, resolved.stockedSkuIds, ctx);
   const snapshot = await loadSnapshot(tx, resolved.stockedSkuIds);
   const shipTo =
     input.shippingAddress?.lat !== undefined && input.shippingAddress.lon !== undefined

@@ -1,0 +1,59 @@
+/**
+ * A lease stops counting at its expiry instant, before any job releases it: an order captured a
+ * moment after expiry gets the stock, with the clock given explicitly (no background job runs here).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSku } from '../../src/app/catalog/create-sku.js';
+import { createLocation } from '../../src/app/locations/locations.js';
+import { placeOrder } from '../../src/app/orders/place-order.js';
+import { createReservation, getReservation } from '../../src/app/orders/reservations.js';
+import { postMovement } from '../../src/app/stock/post-movement.js';
+import { verifyBalances } from '../../src/db/stock.repo.js';
+import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/databases.js';
+
+const at = (iso: string) => ({ actor: 'test', requestId: null, at: iso });
+const T0 = '2030-01-01T00:00:00.000Z';
+
+for (const dialect of DIALECTS) {
+  describe(`expired leases at capture on ${dialect}`, () => {
+    let t: TestDatabase;
+    beforeAll(async () => {
+      t = await createTestDatabase(dialect);
+    });
+    afterAll(() => t.drop());
+
+    it('releases an expired lease in the capture transaction and allocates its stock', async () => {
+      const lease = await t.database.transact(async (tx) => {
+        await createLocation(tx, { code: 'W', name: 'W', kind: 'warehouse' });
+        await createSku(tx, { sku: 'LEASED', name: 'Leased', priceMinor: 100 });
+        await createSku(tx, { sku: 'OTHER', name: 'Other', priceMinor: 100 });
+        await postMovement(tx, { type: 'receipt', sku: 'LEASED', location: 'W', quantity: 3 }, at(T0));
+        await postMovement(tx, { type: 'receipt', sku: 'OTHER', location: 'W', quantity: 3 }, at(T0));
+        return createReservation(tx, { sku: 'LEASED', quantity: 3, ttlSeconds: 60 }, at(T0));
+      });
+      const order = (iso: string, sku: string) =>
+        t.database.transact((tx) =>
+          placeOrder(
+            tx,
+            {
+              customer: { email: 'a@example.com' },
+              currency: 'USD',
+              lines: [{ sku, quantity: 3, unitPriceMinor: 100 }],
+            },
+            at(iso),
+          ),
+        );
+      // Before expiry the lease holds all 3; an order for another SKU leaves the lease alone.
+      await expect(order('2030-01-01T00:00:59.999Z', 'LEASED')).rejects.toMatchObject({
+        code: 'INSUFFICIENT_STOCK',
+      });
+      await order('2030-01-01T00:01:30.000Z', 'OTHER');
+      expect((await t.database.transact((tx) => getReservation(tx, lease.id))).status).toBe('active');
+      // At the expiry instant it stops counting, swept in the same transaction as the order.
+      const { order: placed } = await order('2030-01-01T00:01:00.000Z', 'LEASED');
+      expect(placed.lines[0]!.allocations).toEqual([expect.objectContaining({ location: 'W', quantity: 3 })]);
+      expect((await t.database.transact((tx) => getReservation(tx, lease.id))).status).toBe('expired');
+      expect(await verifyBalances(t.database.db)).toEqual([]);
+    });
+  });
+}
