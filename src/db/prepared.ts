@@ -53,6 +53,12 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !(value instanceof Date) && !Buffer.isBuffer(value);
 }
 
+function containsSlot(value: unknown): boolean {
+  if (value instanceof Slot) return true;
+  if (Array.isArray(value)) return value.some(containsSlot);
+  return isRecord(value) && Object.values(value).some(containsSlot);
+}
+
 function valueAt(params: unknown, path: readonly (string | number)[]): unknown {
   let v = params;
   for (const key of path) v = (v as Record<string | number, unknown>)[key];
@@ -83,7 +89,13 @@ export function prepare<P extends object, R>(build: (db: Tx, p: P) => Compilable
       const compiled = build(tx, slotsFor(params, []) as P).compile();
       statement = {
         sql: compiled.sql,
-        binds: compiled.parameters.map((v) => (v instanceof Slot ? v : { constant: v })),
+        binds: compiled.parameters.map((v) => {
+          if (v instanceof Slot) return v;
+          // An object or array value (JSON, a PostgreSQL array) would become placeholders inside a
+          // constant, frozen at the first call's values: pass it serialised instead.
+          if (containsSlot(v)) throw new TypeError('prepare(): pass object and array values serialised');
+          return { constant: v };
+        }),
       };
       namedStatement(compiled.sql);
       if (statements.size >= MAX_SHAPES) statements.clear(); // e.g. orders of every length 1–500
@@ -92,7 +104,7 @@ export function prepare<P extends object, R>(build: (db: Tx, p: P) => Compilable
     const parameters = statement.binds.map((b) => (b instanceof Slot ? valueAt(params, b.path) : b.constant));
     return { sql: statement.sql, parameters };
   };
-  const run = (tx: Tx, params: P) => execute<R>(tx, bind(tx, params));
+  const run = async (tx: Tx, params: P) => execute<R>(tx, bind(tx, params));
   return Object.assign(run, { bind });
 }
 

@@ -152,6 +152,16 @@ for (const dialect of DIALECTS) {
       });
     }
 
+    it('refuses object values, which would freeze at the first call', async () => {
+      const byAddress = prepare((db, p: { address: { line1: string } }) =>
+        db
+          .selectFrom('locations')
+          .select('code')
+          .where('address', '=', p.address as unknown as string),
+      );
+      await expect(byAddress(t.database.db, { address: { line1: 'x' } })).rejects.toThrow(/serialised/);
+    });
+
     it('works inside transactions, where it sees the transaction’s own writes', async () => {
       await t.database.transact(async (tx) => {
         await insertLocations(tx, { rows: [row(41)] });
