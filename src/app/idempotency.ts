@@ -5,7 +5,7 @@
  * The effect and its recorded response commit together or not at all.
  */
 import type { Transaction } from 'kysely';
-import type { Database } from '../db/database.js';
+import type { Database, Tx } from '../db/database.js';
 import type { DB } from '../db/schema.js';
 import { nowIso } from '../domain/clock.js';
 import { DomainError } from '../domain/errors.js';
@@ -72,4 +72,28 @@ export async function runIdempotent<T>(
       .execute();
     return { ...result, replayed: false };
   });
+}
+
+/**
+ * Forgets up to `limit` idempotency keys created before `before` (a retried request older than the
+ * retention window is a new request, as with Stripe's 24 hours). Returns how many were deleted; the
+ * caller repeats in separate transactions, so a large backlog never holds the writer for long.
+ * Only committed keys are visible here, and those always carry their final response.
+ */
+export async function pruneIdempotencyKeys(tx: Tx, before: string, limit = 1000): Promise<number> {
+  // The limit-th oldest expired key bounds this batch (ties on the instant may add a few).
+  const boundary = await tx
+    .selectFrom('idempotency_keys')
+    .select('created_at')
+    .where('created_at', '<', before)
+    .orderBy('created_at')
+    .limit(1)
+    .offset(limit - 1)
+    .executeTakeFirst();
+  const deleted = await tx
+    .deleteFrom('idempotency_keys')
+    .where('created_at', '<', before)
+    .$if(boundary !== undefined, (q) => q.where('created_at', '<=', boundary!.created_at))
+    .executeTakeFirst();
+  return Number(deleted.numDeletedRows);
 }

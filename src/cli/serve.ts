@@ -5,6 +5,7 @@
 import { buildApp, type App } from '../http/app.js';
 import { configFromEnv, openDatabase, serverConfig, type Database } from '../db/database.js';
 import { ensureAdminKey } from '../app/access/api-keys.js';
+import { startIdempotencyRetention } from '../jobs/idempotency-retention.job.js';
 import { startLeaseExpiry } from '../jobs/lease-expiry.job.js';
 
 export type ServeOptions = {
@@ -46,6 +47,9 @@ export async function serve(
   const stopLeases = startLeaseExpiry(database, 1000, (e) =>
     app.log.error({ err: e }, 'lease expiry failed'),
   );
+  const stopRetention = startIdempotencyRetention(database, undefined, 60_000, (e) =>
+    app.log.error({ err: e }, 'idempotency key retention failed'),
+  );
   let closing: Promise<void> | null = null;
   return {
     app,
@@ -53,6 +57,7 @@ export async function serve(
     url,
     close: () => {
       stopLeases();
+      stopRetention();
       return (closing ??= app.close().then(() => database.close()));
     },
   };

@@ -1,0 +1,48 @@
+/**
+ * Forgets idempotency keys older than the retention window (`KIBBLE_IDEMPOTENCY_TTL_HOURS`, default
+ * 24), once a minute, a thousand per transaction so the writer is never held for long. Without it
+ * the table grows by one stored response (~2 KB) per keyed request, forever. Safe with several
+ * processes: deleting an already deleted key deletes nothing.
+ */
+import type { Database } from '../db/database.js';
+import { pruneIdempotencyKeys } from '../app/idempotency.js';
+
+export const idempotencyTtlHours = (env: NodeJS.ProcessEnv = process.env): number => {
+  const hours = Number(env['KIBBLE_IDEMPOTENCY_TTL_HOURS'] ?? 24);
+  return Number.isFinite(hours) && hours > 0 ? hours : 24;
+};
+
+/** Deletes every key created more than `ttlHours` before `now`; returns how many. */
+export async function pruneExpiredKeys(
+  database: Database,
+  ttlHours: number,
+  now = Date.now(),
+): Promise<number> {
+  const before = new Date(now - ttlHours * 3_600_000).toISOString();
+  let total = 0;
+  for (;;) {
+    const deleted = await database.transact((tx) => pruneIdempotencyKeys(tx, before));
+    total += deleted;
+    if (deleted === 0) return total;
+  }
+}
+
+export function startIdempotencyRetention(
+  database: Database,
+  ttlHours = idempotencyTtlHours(),
+  intervalMs = 60_000,
+  onError: (e: unknown) => void = () => undefined,
+): () => void {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    pruneExpiredKeys(database, ttlHours)
+      .catch(onError)
+      .finally(() => {
+        running = false;
+      });
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

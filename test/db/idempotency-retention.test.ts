@@ -1,0 +1,63 @@
+/** Idempotency keys older than the retention window are forgotten, in bounded batches; newer stay. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pruneIdempotencyKeys } from '../../src/app/idempotency.js';
+import { idempotencyTtlHours, pruneExpiredKeys } from '../../src/jobs/idempotency-retention.job.js';
+import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/databases.js';
+
+const NOW = Date.parse('2030-06-01T12:00:00.000Z');
+const hoursAgo = (h: number, ms = 0) => new Date(NOW - h * 3_600_000 + ms).toISOString();
+
+for (const dialect of DIALECTS) {
+  describe(`idempotency key retention on ${dialect}`, () => {
+    let t: TestDatabase;
+    beforeAll(async () => {
+      t = await createTestDatabase(dialect);
+      const rows = [
+        ...Array.from({ length: 2_500 }, (_, i) => ({ key: `old-${i}`, created_at: hoursAgo(48, i) })),
+        ...Array.from({ length: 10 }, (_, i) => ({ key: `new-${i}`, created_at: hoursAgo(1, i) })),
+        { key: 'edge', created_at: hoursAgo(24) }, // exactly at the cutoff: kept
+      ];
+      for (let i = 0; i < rows.length; i += 500)
+        await t.database.db
+          .insertInto('idempotency_keys')
+          .values(
+            rows.slice(i, i + 500).map((r) => ({
+              principal: 'key_test',
+              key: r.key,
+              request_hash: 'h',
+              status_code: 201,
+              response: '{}',
+              created_at: r.created_at,
+            })),
+          )
+          .execute();
+    });
+    afterAll(() => t.drop());
+
+    it('deletes at most a batch per transaction, oldest first', async () => {
+      const deleted = await t.database.transact((tx) => pruneIdempotencyKeys(tx, hoursAgo(24), 1000));
+      expect(deleted).toBe(1000);
+      const oldest = await t.database.db
+        .selectFrom('idempotency_keys')
+        .select('key')
+        .orderBy('created_at')
+        .limit(1)
+        .executeTakeFirstOrThrow();
+      expect(oldest.key).toBe('old-1000');
+    });
+
+    it('forgets every key older than the window and keeps the rest', async () => {
+      expect(await pruneExpiredKeys(t.database, 24, NOW)).toBe(1_500);
+      const left = await t.database.db.selectFrom('idempotency_keys').select('key').orderBy('key').execute();
+      expect(left.map((r) => r.key)).toEqual(['edge', ...Array.from({ length: 10 }, (_, i) => `new-${i}`)]);
+      expect(await pruneExpiredKeys(t.database, 24, NOW)).toBe(0);
+    });
+
+    it('reads the window from KIBBLE_IDEMPOTENCY_TTL_HOURS, 24 hours unless a positive number', () => {
+      expect(idempotencyTtlHours({})).toBe(24);
+      expect(idempotencyTtlHours({ KIBBLE_IDEMPOTENCY_TTL_HOURS: '2' })).toBe(2);
+      expect(idempotencyTtlHours({ KIBBLE_IDEMPOTENCY_TTL_HOURS: 'soon' })).toBe(24);
+      expect(idempotencyTtlHours({ KIBBLE_IDEMPOTENCY_TTL_HOURS: '0' })).toBe(24);
+    });
+  });
+}
