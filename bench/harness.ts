@@ -293,10 +293,6 @@ export async function openLoop(
     inflight.push(
       post(server.port, '/api/v1/orders', body).then((status) => {
         latencies.push(performance.now() - t0);
-        if (process.env['BENCH_TRACE'] && performance.now() - t0 > 200)
-          console.log(
-            `slow: sent at ${(t0 - started).toFixed(0)} ms, took ${(performance.now() - t0).toFixed(0)} ms`,
-          );
         if (status !== 201) errors++;
       }),
     );

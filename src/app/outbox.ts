@@ -5,7 +5,7 @@
  */
 import type { Tx } from '../db/database.js';
 import type { Insertable } from 'kysely';
-import { prepare, writeAll, type Bound } from '../db/prepared.js';
+import { prepare, writeOrQueue, type Bound } from '../db/prepared.js';
 import type { OutboxTable } from '../db/schema.js';
 import { newId } from '../domain/ids.js';
 
@@ -39,6 +39,5 @@ export async function emit(
       published_at: null,
     })),
   });
-  if (writes) writes.push(bound);
-  else await writeAll(tx, [bound]);
+  await writeOrQueue(tx, bound, writes);
 }

@@ -118,6 +118,12 @@ function execute<R>(tx: Tx, bound: Bound): Promise<QueryResult<R>> {
   return tx.executeQuery(query);
 }
 
+/** Runs `bound` now, or queues it on `writes` when the caller gathers writes for `writeAll`. */
+export async function writeOrQueue(tx: Tx, bound: Bound, writes: Bound[] | undefined): Promise<void> {
+  if (writes) writes.push(bound);
+  else await execute(tx, bound);
+}
+
 const combined = new Map<string, string>();
 
 /** PostgreSQL's wire protocol counts a statement's parameters in 16 bits; stay well below. */

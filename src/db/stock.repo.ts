@@ -2,14 +2,13 @@
  * Queries over balances and the movement ledger. Counters are only ever changed by one atomic
  * conditional UPDATE (or an upsert that can only grow them): never read, compute, write.
  */
-import { sql } from 'kysely';
+import { sql, type Insertable, type QueryCreator } from 'kysely';
 import { isPostgres, type Tx } from './database.js';
 import type { Counters } from '../domain/inventory/balance.js';
 import type { Deltas } from '../domain/inventory/movement.js';
 import { onlyGrows } from '../domain/inventory/movement.js';
-import { prepare, writeAll, type Bound } from './prepared.js';
-import type { MovementTable } from './schema.js';
-import type { Insertable } from 'kysely';
+import { prepare, writeOrQueue, type Bound } from './prepared.js';
+import type { DB, MovementTable } from './schema.js';
 
 export type BalanceKey = { readonly skuId: string; readonly locationId: string; readonly lotId: string };
 
@@ -100,9 +99,20 @@ export async function applyDeltas(
 
 /** Appends movements to the ledger; with `writes`, queues the INSERT there instead (see `writeAll`). */
 type AllocationItems = { items: Array<{ key: BalanceKey; quantity: number }>; at: string };
+type KeyColumns = { sku_id: string; location_id: string; lot_id: string };
 
-/** The (key, quantity) pairs as a derived table: SELECT … UNION ALL SELECT …, portable to both. */
-function itemsTable(db: Tx, p: AllocationItems) {
+/**
+ * One conditional `UPDATE … FROM` adding each item's quantity to its balance's allocated counter.
+ * `update` is `db`, or `db` with the `locked` CTE that `lockedInKeyOrder` then joins (see
+ * `allocateBalanceRowsInKeyOrder`).
+ */
+function allocationUpdate(
+  db: Tx,
+  update: QueryCreator<DB & { locked: KeyColumns }>,
+  p: AllocationItems,
+  lockedInKeyOrder: boolean,
+) {
+  // The (key, quantity) pairs as a derived table: SELECT … UNION ALL SELECT …, portable to both.
   const [first, ...rest] = p.items.map((i) =>
     db.selectNoFrom([
       sql<string>`${i.key.skuId}`.as('sku_id'),
@@ -111,28 +121,33 @@ function itemsTable(db: Tx, p: AllocationItems) {
       sql<number>`cast(${i.quantity} as bigint)`.as('quantity'),
     ]),
   );
-  return rest.reduce((q, r) => q.unionAll(r), first!).as('v');
-}
-
-const allocatedColumns = [
-  'balances.sku_id',
-  'balances.location_id',
-  'balances.lot_id',
-  'balances.on_hand',
-  'balances.allocated',
-  'balances.quarantined',
-] as const;
-
-const allocateBalanceRows = prepare((db, p: AllocationItems) =>
-  db
+  const items = rest.reduce((q, r) => q.unionAll(r), first!).as('v');
+  return update
     .updateTable('balances')
-    .from(itemsTable(db, p))
+    .from(lockedInKeyOrder ? [items, 'locked'] : [items])
     .set((eb) => ({ allocated: eb('balances.allocated', '+', eb.ref('v.quantity')), updated_at: p.at }))
     .whereRef('balances.sku_id', '=', 'v.sku_id')
     .whereRef('balances.location_id', '=', 'v.location_id')
     .whereRef('balances.lot_id', '=', 'v.lot_id')
+    .$if(lockedInKeyOrder, (q) =>
+      q
+        .whereRef('locked.sku_id', '=', 'v.sku_id')
+        .whereRef('locked.location_id', '=', 'v.location_id')
+        .whereRef('locked.lot_id', '=', 'v.lot_id'),
+    )
     .where(sql<boolean>`balances.allocated + v.quantity + balances.quarantined <= balances.on_hand`)
-    .returning(allocatedColumns),
+    .returning([
+      'balances.sku_id',
+      'balances.location_id',
+      'balances.lot_id',
+      'balances.on_hand',
+      'balances.allocated',
+      'balances.quarantined',
+    ]);
+}
+
+const allocateBalanceRows = prepare((db, p: AllocationItems) =>
+  allocationUpdate(db, db as unknown as QueryCreator<DB & { locked: KeyColumns }>, p, false),
 );
 
 /**
@@ -141,8 +156,9 @@ const allocateBalanceRows = prepare((db, p: AllocationItems) =>
  * key order first, so concurrent allocations never wait on each other in a cycle.
  */
 const allocateBalanceRowsInKeyOrder = prepare((db, p: AllocationItems) =>
-  db
-    .with(
+  allocationUpdate(
+    db,
+    db.with(
       (cte) => cte('locked').materialized(),
       (db) =>
         db
@@ -157,18 +173,10 @@ const allocateBalanceRowsInKeyOrder = prepare((db, p: AllocationItems) =>
           .orderBy('location_id')
           .orderBy('lot_id')
           .forUpdate(),
-    )
-    .updateTable('balances')
-    .from([itemsTable(db, p), 'locked'])
-    .set((eb) => ({ allocated: eb('balances.allocated', '+', eb.ref('v.quantity')), updated_at: p.at }))
-    .whereRef('balances.sku_id', '=', 'v.sku_id')
-    .whereRef('balances.location_id', '=', 'v.location_id')
-    .whereRef('balances.lot_id', '=', 'v.lot_id')
-    .whereRef('locked.sku_id', '=', 'v.sku_id')
-    .whereRef('locked.location_id', '=', 'v.location_id')
-    .whereRef('locked.lot_id', '=', 'v.lot_id')
-    .where(sql<boolean>`balances.allocated + v.quantity + balances.quarantined <= balances.on_hand`)
-    .returning(allocatedColumns),
+    ),
+    p,
+    true,
+  ),
 );
 
 /** SQLite caps a compound SELECT at 500 terms; chunks also bound the number of statement shapes. */
@@ -231,8 +239,7 @@ export async function insertMovements(tx: Tx, rows: readonly MovementRow[], writ
       request_id: m.requestId,
     })),
   });
-  if (writes) writes.push(bound);
-  else await writeAll(tx, [bound]);
+  await writeOrQueue(tx, bound, writes);
 }
 
 export type BalanceView = Counters & {

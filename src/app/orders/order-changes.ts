@@ -6,7 +6,7 @@ import type { Tx } from '../../db/database.js';
 import type { OrderLineTable, OrderTable } from '../../db/schema.js';
 import { DomainError } from '../../domain/errors.js';
 import { fulfillmentStatusOf } from '../../domain/orders/lifecycle.js';
-import { sumWithin } from '../../domain/orders/totals.js';
+import { sumAmounts } from '../../domain/orders/totals.js';
 import { emit, type DomainEvent } from '../outbox.js';
 import { ConcurrentChange, type Ctx, type HeldAllocation } from './allocation.js';
 import { insertTimeline } from './place-order.js';
@@ -60,20 +60,13 @@ export async function saveOrder(
   const shipping = changes.zeroExtras ? 0 : order.shipping_minor;
   const tax = changes.zeroExtras ? 0 : order.tax_minor;
   // Overflow is VALIDATION_FAILED, as at capture (an edit can add lines).
-  const subtotal = sumWithin(
-    lines.map((l) => l.quantity * l.unit_price_minor),
-    'lines',
-    'the lines add up to more than the largest amount Kibble can hold',
-  );
-  const discount = sumWithin(
-    lines.map((l) => l.discount_minor),
-    'lines',
-    'the discounts add up to more than the largest amount Kibble can hold',
-  );
-  const total = sumWithin(
-    [subtotal, -discount, shipping, tax],
-    'totalMinor',
-    'lines, shipping and tax add up to more than the largest amount Kibble can hold',
+  const totals = sumAmounts(
+    lines.map((l) => ({
+      quantity: l.quantity,
+      unitPriceMinor: l.unit_price_minor,
+      discountMinor: l.discount_minor,
+    })),
+    { shippingMinor: shipping, taxMinor: tax },
   );
   const fulfillment = fulfillmentStatusOf(
     lines.map((l) => ({
@@ -89,11 +82,11 @@ export async function saveOrder(
     hold_reason: changes.holdReason !== undefined ? changes.holdReason : order.hold_reason,
     shipping_address:
       changes.shippingAddress !== undefined ? changes.shippingAddress : order.shipping_address,
-    subtotal_minor: subtotal,
-    discount_minor: discount,
+    subtotal_minor: totals.subtotalMinor,
+    discount_minor: totals.discountMinor,
     shipping_minor: shipping,
     tax_minor: tax,
-    total_minor: total,
+    total_minor: totals.totalMinor,
     fulfillment_status: fulfillment,
     version: order.version + 1,
     updated_at: ctx.at,

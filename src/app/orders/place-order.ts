@@ -20,7 +20,7 @@ import {
 } from '../../domain/orders/lifecycle.js';
 import { routeOrder, type Shortage } from '../../domain/orders/routing.js';
 import { computeTotals, lineTotal } from '../../domain/orders/totals.js';
-import { prepare, writeAll, type Bound } from '../../db/prepared.js';
+import { prepare, writeAll, writeOrQueue, type Bound } from '../../db/prepared.js';
 import type {
   CustomerAddressTable,
   CustomerTable,
@@ -434,8 +434,7 @@ export async function insertTimeline(
       data: e.data === undefined ? null : JSON.stringify(e.data),
     })),
   });
-  if (writes) writes.push(bound);
-  else await writeAll(tx, [bound]);
+  await writeOrQueue(tx, bound, writes);
 }
 
 const customerByEmail = prepare((db, p: { emailKey: string }) =>

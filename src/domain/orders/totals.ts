@@ -19,13 +19,46 @@ export type Totals = {
 export const lineTotal = (l: PricedLine): number => l.quantity * l.unitPriceMinor - l.discountMinor;
 
 /** Σ values, or VALIDATION_FAILED naming `field` when the sum leaves the safe-integer range. */
-export function sumWithin(values: readonly number[], field: string, message: string): number {
+function sumWithin(values: readonly number[], field: string, message: string): number {
   try {
     return safeSum(values);
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
     throw new DomainError('VALIDATION_FAILED', `${field}: ${message}.`, [{ field, message }]);
   }
+}
+
+/**
+ * Subtotal, discounts and total of priced lines plus shipping and tax, with no other check than
+ * overflow (VALIDATION_FAILED naming `lines` or `totalMinor`). Capture validates lines first (see
+ * `computeTotals`); recomputing an existing order after a change needs only this.
+ */
+export function sumAmounts(
+  lines: readonly PricedLine[],
+  extra: { shippingMinor: number; taxMinor: number },
+): Totals {
+  const subtotalMinor = sumWithin(
+    lines.map((l) => l.quantity * l.unitPriceMinor),
+    'lines',
+    'the lines add up to more than the largest amount Kibble can hold',
+  );
+  const discountMinor = sumWithin(
+    lines.map((l) => l.discountMinor),
+    'lines',
+    'the discounts add up to more than the largest amount Kibble can hold',
+  );
+  const totalMinor = sumWithin(
+    [subtotalMinor, -discountMinor, extra.shippingMinor, extra.taxMinor],
+    'totalMinor',
+    'lines, shipping and tax add up to more than the largest amount Kibble can hold',
+  );
+  return {
+    subtotalMinor,
+    discountMinor,
+    shippingMinor: extra.shippingMinor,
+    taxMinor: extra.taxMinor,
+    totalMinor,
+  };
 }
 
 /**
@@ -51,21 +84,7 @@ export function computeTotals(
       errors.map((e) => `${e.field} ${e.message}`).join('; '),
       errors,
     );
-  const subtotalMinor = sumWithin(
-    lines.map((l) => l.quantity * l.unitPriceMinor),
-    'lines',
-    'the lines add up to more than the largest amount Kibble can hold',
-  );
-  const discountMinor = sumWithin(
-    lines.map((l) => l.discountMinor),
-    'lines',
-    'the discounts add up to more than the largest amount Kibble can hold',
-  );
-  const totalMinor = sumWithin(
-    [subtotalMinor, -discountMinor, extra.shippingMinor, extra.taxMinor],
-    'totalMinor',
-    'lines, shipping and tax add up to more than the largest amount Kibble can hold',
-  );
+  const { subtotalMinor, discountMinor, totalMinor } = sumAmounts(lines, extra);
   const mismatches: FieldError[] = [];
   if (declared.subtotalMinor !== undefined && declared.subtotalMinor !== subtotalMinor) {
     mismatches.push({
