@@ -115,12 +115,16 @@ const orderByExternalId = prepare((db, p: { channel: string; externalId: string 
     .where('external_id', '=', p.externalId),
 );
 
-const insertOrder = prepare((db, p: { order: OrderTable }) =>
-  db
-    .insertInto('orders')
-    .values(p.order)
-    .onConflict((oc) => oc.columns(['channel', 'external_id']).doNothing()),
-);
+const insertOrder = prepare((db, p: { order: OrderTable }) => db.insertInto('orders').values(p.order));
+
+/** Whether `error` is the unique index on (channel, external_id) refusing a second order. */
+function isDuplicateExternalId(error: unknown): boolean {
+  const e = error as { code?: string; constraint?: string; message?: string };
+  return (
+    (e.code === '23505' && e.constraint === 'orders_channel_external_uq') ||
+    (e.code === 'SQLITE_CONSTRAINT_UNIQUE' && /orders\.channel, orders\.external_id/.test(e.message ?? ''))
+  );
+}
 
 const insertOrderLines = prepare((db, p: { rows: OrderLineTable[] }) =>
   db.insertInto('order_lines').values(p.rows),
@@ -293,11 +297,8 @@ export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Prom
     created_at: ctx.at,
     updated_at: ctx.at,
   };
-  // A concurrent capture of the same (channel, externalId) may commit between our look-up and here:
-  // then retry, and the look-up returns that order instead of failing on the unique index.
-  const inserted = await insertOrder(tx, { order });
-  if (Number(inserted.numAffectedRows ?? 0n) !== 1)
-    throw new ConcurrentChange(`order ${channel}/${input.externalId} was captured concurrently; retrying`);
+  // Written with everything else at the end (first: lines, timeline and payments refer to it).
+  writes.unshift(insertOrder.bind(tx, { order }));
   writes.push(insertOrderLines.bind(tx, { rows: lineRows }));
   const lineAllocations = plan.lines.flatMap((p) =>
     p.allocations.map((allocation) => ({ lineId: lineRows[p.lineIndex]!.id, allocation })),
@@ -392,7 +393,15 @@ export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Prom
     })),
   ];
   await emit(tx, ctx.at, outbox, writes);
-  await writeAll(tx, writes);
+  try {
+    await writeAll(tx, writes);
+  } catch (error) {
+    // A concurrent capture of the same (channel, externalId) committed after our look-up (only on
+    // PostgreSQL): retry, and the look-up returns that order.
+    if (isDuplicateExternalId(error))
+      throw new ConcurrentChange(`order ${channel}/${input.externalId} was captured concurrently; retrying`);
+    throw error;
+  }
 
   const allocationRows = lineAllocations.map(({ lineId, allocation: a }) => ({
     order_line_id: lineId,
