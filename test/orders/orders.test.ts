@@ -380,6 +380,57 @@ for (const dialect of DIALECTS) {
       expect(c.body.addresses).toHaveLength(1);
     });
 
+    it('a known customer takes a new name from an order, keeps it when an order brings none', async () => {
+      const loc = await makeLocation(s);
+      const a = await makeSku(s);
+      await receive(s, a.sku, loc.code, 10);
+      const email = `rename.${a.sku}@example.com`;
+      const place = (name?: string) =>
+        s.request(
+          'POST',
+          '/api/v1/orders',
+          order([{ sku: a.sku, quantity: 1 }], {
+            customer: name === undefined ? { email } : { email, name },
+          }),
+        );
+      const first = await place();
+      expect(first.status).toBe(201);
+      expect(first.body.customer.name).toBeNull();
+      const named = await place('Robin');
+      const renamed = await place('Robin Hood');
+      const unnamed = await place();
+      for (const r of [named, renamed, unnamed]) expect(r.body.customer.id).toBe(first.body.customer.id);
+      expect([named.body.customer.name, renamed.body.customer.name, unnamed.body.customer.name]).toEqual([
+        'Robin',
+        'Robin Hood',
+        'Robin Hood',
+      ]);
+      const stored = await s.request('GET', `/api/v1/customers/${first.body.customer.id}`);
+      expect(stored.body).toMatchObject({ name: 'Robin Hood', orderCount: 4 });
+    });
+
+    it('ten first orders of one new customer at once: one customer, ten orders', async () => {
+      const loc = await makeLocation(s);
+      const a = await makeSku(s);
+      await receive(s, a.sku, loc.code, 50);
+      const email = `rush.${a.sku}@example.com`;
+      const replies = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          s.request(
+            'POST',
+            '/api/v1/orders',
+            order([{ sku: a.sku, quantity: 1 }], { customer: { email, name: i % 2 ? 'Sam' : 'Sam Lee' } }),
+          ),
+        ),
+      );
+      expect(replies.map((r) => r.status)).toEqual(Array(10).fill(201));
+      const ids = new Set(replies.map((r) => r.body.customer.id));
+      expect(ids.size).toBe(1);
+      const stored = await s.request('GET', `/api/v1/customers/${[...ids][0]}`);
+      expect(stored.body.orderCount).toBe(10);
+      expect(['Sam', 'Sam Lee']).toContain(stored.body.name);
+    });
+
     it('captures and refunds a manual payment; the order payment status follows', async () => {
       const loc = await makeLocation(s);
       const a = await makeSku(s);
