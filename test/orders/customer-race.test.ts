@@ -1,7 +1,7 @@
 /**
  * Two first orders of one new customer in overlapping transactions: the second waits on the first's
- * new customer row, then must find that row (on PostgreSQL its statement snapshot predates it, so
- * capture looks again) — one customer, both orders on it, nothing retried into a 5xx.
+ * new customer row (PostgreSQL: on the unique index; SQLite: behind the first transaction), then
+ * must use that row — one customer, both orders on it, the latest name kept, nothing failing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSku } from '../../src/app/catalog/create-sku.js';

@@ -7,8 +7,7 @@
  * every short line named; nothing written).
  */
 import { createHash } from 'node:crypto';
-import { sql } from 'kysely';
-import { isPostgres, type Tx } from '../../db/database.js';
+import type { Tx } from '../../db/database.js';
 import { isoDate } from '../../domain/clock.js';
 import { DomainError, fieldError } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
@@ -451,7 +450,6 @@ const customerByEmail = prepare((db, p: { emailKey: string }) =>
   db.selectFrom('customers').select(['id', 'email', 'name']).where('email_key', '=', p.emailKey),
 );
 
-/** What an order may change on a known customer: a name it brings that differs from the stored one. */
 const upsertCustomerRow = prepare((db, p: { row: CustomerTable }) =>
   db
     .insertInto('customers')
@@ -463,37 +461,6 @@ const upsertCustomerRow = prepare((db, p: { row: CustomerTable }) =>
       })),
     )
     .returning(['id', 'email', 'name']),
-);
-
-/**
- * PostgreSQL: find-or-create in ONE round trip. The INSERT creates a new customer or updates a
- * known one whose name changed (then RETURNING has the row); otherwise the SELECT finds the known
- * customer in the statement's snapshot. A customer created by a concurrent transaction after that
- * snapshot makes both branches empty: the caller then looks again.
- */
-const customerForOrderPg = prepare((db, p: { row: CustomerTable }) =>
-  db
-    .with('written', (w) =>
-      w
-        .insertInto('customers')
-        .values(p.row)
-        .onConflict((oc) =>
-          oc
-            .column('email_key')
-            .doUpdateSet({ updated_at: p.row.updated_at, name: sql<string>`excluded.name` })
-            .where(sql<boolean>`excluded.name is not null and excluded.name is distinct from customers.name`),
-        )
-        .returning(['id', 'email', 'name']),
-    )
-    .selectFrom('written')
-    .select(['id', 'email', 'name'])
-    .unionAll((eb) =>
-      eb
-        .selectFrom('customers')
-        .select(['id', 'email', 'name'])
-        .where('email_key', '=', p.row.email_key)
-        .where((w) => w.not(w.exists(w.selectFrom('written').select('id')))),
-    ),
 );
 
 const insertAddress = prepare((db, p: { row: CustomerAddressTable }) =>
@@ -516,24 +483,19 @@ async function upsertCustomer(
 ) {
   const email = c.email.trim();
   const emailKey = email.toLowerCase();
-  const candidate: CustomerTable = {
-    id: newId('customer'),
-    email,
-    email_key: emailKey,
-    name: c.name ?? null,
-    created_at: at,
-    updated_at: at,
-  };
-  let row: { id: string; email: string; name: string | null } | undefined;
-  if (isPostgres(tx)) {
-    [row] = (await customerForOrderPg(tx, { row: candidate })).rows;
-    row ??= (await customerByEmail(tx, { emailKey })).rows[0];
-    if (row === undefined) throw new ConcurrentChange(`customer ${emailKey} changed concurrently; retrying`);
-  } else {
-    // SQLite: a look-up costs no round trip, and an unconditional upsert would dirty a page.
-    [row] = (await customerByEmail(tx, { emailKey })).rows;
-    if (row === undefined || (c.name !== undefined && c.name !== row.name))
-      row = (await upsertCustomerRow(tx, { row: candidate })).rows[0]!;
+  let [row] = (await customerByEmail(tx, { emailKey })).rows;
+  if (row === undefined || (c.name !== undefined && c.name !== row.name)) {
+    const written = await upsertCustomerRow(tx, {
+      row: {
+        id: newId('customer'),
+        email,
+        email_key: emailKey,
+        name: c.name ?? null,
+        created_at: at,
+        updated_at: at,
+      },
+    });
+    row = written.rows[0]!;
   }
   if (address) {
     const { lat: _lat, lon: _lon, ...postal } = address;
