@@ -1,0 +1,70 @@
+/**
+ * Side-by-side comparison of server settings, for changes smaller than this machine's run-to-run
+ * noise: `ENVS='{"A":{},"B":{"SOME_VAR":"1"}}' npx tsx bench/ab.bench.ts`. Starts one server per
+ * setting (environment overrides) on copies of one seeded SQLite file, then measures them in
+ * alternation — short phases, order reversed every round — so a drift of the machine's speed hits
+ * every setting alike. Prints per setting and phase the mean orders/s, p99 and server CPU per
+ * order, and each round's figures.
+ *
+ * Options (env): ENVS (JSON: name → environment), KINDS (phases, default c1,c8,c32,open: closed
+ * loop at that concurrency, or open loop at RATE orders/s), RATE (default 550), ROUNDS (default
+ * 4), PHASE_SECONDS (default 3), BENCH_SKUS.
+ */
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { closedLoop, openLoop, seedCatalog, startServer, type Phase, type Server } from './harness.js';
+
+const envs = JSON.parse(process.env['ENVS'] ?? '{"A":{},"B":{}}') as Record<string, Record<string, string>>;
+const kinds = (process.env['KINDS'] ?? 'c1,c8,c32,open').split(',');
+const rate = Number(process.env['RATE'] ?? 550);
+const rounds = Number(process.env['ROUNDS'] ?? 4);
+const seconds = Number(process.env['PHASE_SECONDS'] ?? 3);
+
+const dir = mkdtempSync(join(tmpdir(), 'kibble-ab-'));
+const servers = new Map<string, Server>();
+try {
+  const seed = join(dir, 'seed.sqlite');
+  const { skus } = await seedCatalog({ dialect: 'sqlite', file: seed });
+  for (const [name, env] of Object.entries(envs)) {
+    const file = join(dir, `${servers.size}.sqlite`);
+    copyFileSync(seed, file);
+    const server = await startServer({ KIBBLE_DB: file, DATABASE_URL: '', ...env });
+    servers.set(name, server);
+    await closedLoop(server, skus, 8, 2, 'warm-up');
+  }
+  const results = new Map<string, Phase[]>();
+  for (let round = 0; round < rounds; round++) {
+    const names = [...servers.keys()];
+    if (round % 2 === 1) names.reverse();
+    for (const kind of kinds) {
+      for (const name of names) {
+        const server = servers.get(name)!;
+        const phase =
+          kind === 'open'
+            ? await openLoop(server, skus, rate, seconds + 1, kind)
+            : await closedLoop(server, skus, Number(kind.slice(1)), seconds, kind);
+        const key = `${name} ${kind === 'open' ? `open ${rate}/s` : kind}`;
+        results.set(key, [...(results.get(key) ?? []), phase]);
+      }
+    }
+  }
+  const mean = (phases: Phase[], of: (p: Phase) => number) =>
+    phases.reduce((sum, p) => sum + of(p), 0) / phases.length;
+  console.log(`\n${rounds} rounds of ${seconds} s phases, settings measured in alternation\n`);
+  for (const [key, phases] of results) {
+    console.log(
+      `${key.padEnd(24)} orders/s ${mean(phases, (p) => p.rate)
+        .toFixed(0)
+        .padStart(5)}` +
+        `  p99 ms ${mean(phases, (p) => p.p99)
+          .toFixed(1)
+          .padStart(6)}` +
+        `  CPU ms/order ${mean(phases, (p) => p.cpuMsPerOrder).toFixed(2)}` +
+        `   rounds: ${phases.map((p) => `${p.rate.toFixed(0)}/s p99 ${p.p99.toFixed(0)}`).join(', ')}`,
+    );
+  }
+} finally {
+  for (const server of servers.values()) await server.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
