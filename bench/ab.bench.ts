@@ -1,7 +1,8 @@
 /**
  * Side-by-side comparison of server settings, for changes smaller than this machine's run-to-run
  * noise: `ENVS='{"A":{},"B":{"SOME_VAR":"1"}}' npx tsx bench/ab.bench.ts`. Starts one server per
- * setting (environment overrides) on copies of one seeded SQLite file, then measures them in
+ * setting (environment overrides) on copies of one seeded SQLite file (`BENCH_DB=postgres`: all on
+ * one seeded PostgreSQL database), then measures them in
  * alternation — short phases, order reversed every round — so a drift of the machine's speed hits
  * every setting alike. Prints per setting and phase the mean orders/s, p99 and server CPU per
  * order, and each round's figures.
@@ -13,7 +14,16 @@
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { closedLoop, openLoop, seedCatalog, startServer, type Phase, type Server } from './harness.js';
+import {
+  closedLoop,
+  dropPg,
+  openLoop,
+  pgDatabase,
+  seedCatalog,
+  startServer,
+  type Phase,
+  type Server,
+} from './harness.js';
 
 const envs = JSON.parse(process.env['ENVS'] ?? '{"A":{},"B":{}}') as Record<string, Record<string, string>>;
 const kinds = (process.env['KINDS'] ?? 'c1,c8,c32,open').split(',');
@@ -21,15 +31,21 @@ const rate = Number(process.env['RATE'] ?? 550);
 const rounds = Number(process.env['ROUNDS'] ?? 4);
 const seconds = Number(process.env['PHASE_SECONDS'] ?? 3);
 
+const postgres = process.env['BENCH_DB'] === 'postgres';
 const dir = mkdtempSync(join(tmpdir(), 'kibble-ab-'));
+const pgName = `kibble_ab_${process.pid}`;
 const servers = new Map<string, Server>();
 try {
   const seed = join(dir, 'seed.sqlite');
-  const { skus } = await seedCatalog({ dialect: 'sqlite', file: seed });
+  // PostgreSQL: every setting's server shares one database (Kibble runs as many processes on one).
+  const url = postgres ? await pgDatabase(pgName) : '';
+  const { skus } = await seedCatalog(
+    postgres ? { dialect: 'postgres', url } : { dialect: 'sqlite', file: seed },
+  );
   for (const [name, env] of Object.entries(envs)) {
     const file = join(dir, `${servers.size}.sqlite`);
-    copyFileSync(seed, file);
-    const server = await startServer({ KIBBLE_DB: file, DATABASE_URL: '', ...env });
+    if (!postgres) copyFileSync(seed, file);
+    const server = await startServer({ KIBBLE_DB: file, DATABASE_URL: url, ...env });
     servers.set(name, server);
     await closedLoop(server, skus, 8, 2, 'warm-up');
   }
@@ -67,4 +83,5 @@ try {
 } finally {
   for (const server of servers.values()) await server.stop();
   rmSync(dir, { recursive: true, force: true });
+  if (postgres) await dropPg(pgName);
 }

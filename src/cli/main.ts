@@ -3,7 +3,7 @@
  * 2 bad usage or input, 3 a domain rule refused the operation.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { configFromEnv, openDatabase, serverConfig } from '../db/database.js';
+import { ConfigError, configFromEnv, openDatabase, serverConfig } from '../db/database.js';
 import { verifyBalances } from '../db/stock.repo.js';
 import { createApiKey } from '../app/access/api-keys.js';
 import { isRole, roles } from '../domain/access.js';
@@ -137,10 +137,17 @@ program
   });
 
 export const exitCodeOf = (error: unknown): number =>
-  error instanceof DomainError ? (error.code === 'VALIDATION_FAILED' ? 2 : 3) : 1;
+  error instanceof DomainError
+    ? error.code === 'VALIDATION_FAILED'
+      ? 2
+      : 3
+    : error instanceof ConfigError
+      ? 2
+      : 1;
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof DomainError) console.error(`${error.code}: ${error.message}`);
+  else if (error instanceof ConfigError) console.error(`Kibble: ${error.message}`);
   else console.error(error);
   process.exitCode = exitCodeOf(error);
 });

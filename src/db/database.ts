@@ -67,11 +67,24 @@ export function isPostgres(tx: Tx): boolean {
   return tx.getExecutor().adapter instanceof PostgresAdapter;
 }
 
-/** Reads `DATABASE_URL` (PostgreSQL) or `KIBBLE_DB` (SQLite file, default `./data/kibble.sqlite`). */
+/** A setting in the environment that Kibble cannot use; the CLI prints its message, no stack. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/**
+ * Reads `DATABASE_URL` (PostgreSQL; `KIBBLE_PG_POOL_SIZE` connections per process, default 8) or
+ * `KIBBLE_DB` (SQLite file, default `./data/kibble.sqlite`).
+ */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): DatabaseConfig {
   const url = env['DATABASE_URL'];
-  if (url) return { dialect: 'postgres', url };
-  return { dialect: 'sqlite', file: env['KIBBLE_DB'] ?? './data/kibble.sqlite' };
+  if (!url) return { dialect: 'sqlite', file: env['KIBBLE_DB'] ?? './data/kibble.sqlite' };
+  const size = env['KIBBLE_PG_POOL_SIZE'];
+  if (size === undefined || size === '') return { dialect: 'postgres', url };
+  const poolSize = Number(size);
+  if (!/^\d+$/.test(size) || poolSize < 1 || poolSize > 1000)
+    throw new ConfigError(`KIBBLE_PG_POOL_SIZE must be a whole number from 1 to 1000, not "${size}"`);
+  return { dialect: 'postgres', url, poolSize };
 }
 
 /** The configuration for a long-running server: SQLite checkpoints in the background. */

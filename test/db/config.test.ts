@@ -1,0 +1,73 @@
+/**
+ * Which database the environment selects, and a bad pool size refused at start with the variable
+ * named (never a crash later, never silently ignored).
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { configFromEnv, openDatabase } from '../../src/db/database.js';
+import { assertBuilt, kibble } from '../helpers/cli.js';
+import { createTestDatabase } from '../helpers/databases.js';
+
+describe('database configuration from the environment', () => {
+  it('SQLite by default, at KIBBLE_DB when given', () => {
+    expect(configFromEnv({})).toEqual({ dialect: 'sqlite', file: './data/kibble.sqlite' });
+    expect(configFromEnv({ KIBBLE_DB: '/tmp/x.sqlite', DATABASE_URL: '' })).toEqual({
+      dialect: 'sqlite',
+      file: '/tmp/x.sqlite',
+    });
+  });
+
+  it('PostgreSQL when DATABASE_URL is set, with KIBBLE_PG_POOL_SIZE connections', () => {
+    const url = 'postgres://u@h/db';
+    expect(configFromEnv({ DATABASE_URL: url })).toEqual({ dialect: 'postgres', url });
+    expect(configFromEnv({ DATABASE_URL: url, KIBBLE_PG_POOL_SIZE: '' })).toEqual({
+      dialect: 'postgres',
+      url,
+    });
+    expect(configFromEnv({ DATABASE_URL: url, KIBBLE_PG_POOL_SIZE: '3' })).toEqual({
+      dialect: 'postgres',
+      url,
+      poolSize: 3,
+    });
+    for (const bad of ['0', '-1', '2.5', 'eight', '1001', ' 4'])
+      expect(() => configFromEnv({ DATABASE_URL: url, KIBBLE_PG_POOL_SIZE: bad })).toThrow(
+        /KIBBLE_PG_POOL_SIZE must be a whole number from 1 to 1000/,
+      );
+  });
+
+  it('a pool of one still serves concurrent transactions, one at a time', async () => {
+    const t = await createTestDatabase('postgres');
+    try {
+      const url = t.env['DATABASE_URL']!;
+      const database = openDatabase(configFromEnv({ DATABASE_URL: url, KIBBLE_PG_POOL_SIZE: '1' }));
+      try {
+        const answers = await Promise.all(
+          Array.from({ length: 5 }, (_, i) =>
+            database.transact(async (tx) => {
+              const [row] = await tx.selectNoFrom((eb) => eb.val(i).as('n')).execute();
+              return Number(row!.n);
+            }),
+          ),
+        );
+        expect(answers).toEqual([0, 1, 2, 3, 4]);
+      } finally {
+        await database.close();
+      }
+    } finally {
+      await t.drop();
+    }
+  });
+
+  describe('the CLI', () => {
+    beforeAll(() => assertBuilt());
+    it('refuses a bad KIBBLE_PG_POOL_SIZE in one line naming the variable, exit code 2', async () => {
+      const r = await kibble(['migrate'], {
+        env: { DATABASE_URL: 'postgres://127.0.0.1:1/none', KIBBLE_PG_POOL_SIZE: 'lots' },
+        timeoutMs: 30_000,
+      });
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim()).toBe(
+        'Kibble: KIBBLE_PG_POOL_SIZE must be a whole number from 1 to 1000, not "lots"',
+      );
+    });
+  });
+});
