@@ -6,6 +6,7 @@
  */
 import type { Database } from '../db/database.js';
 import { pruneIdempotencyKeys } from '../app/idempotency.js';
+import { every } from './every.js';
 
 export const idempotencyTtlHours = (env: NodeJS.ProcessEnv = process.env): number => {
   const hours = Number(env['KIBBLE_IDEMPOTENCY_TTL_HOURS'] ?? 24);
@@ -33,16 +34,5 @@ export function startIdempotencyRetention(
   intervalMs = 60_000,
   onError: (e: unknown) => void = () => undefined,
 ): () => void {
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    pruneExpiredKeys(database, ttlHours)
-      .catch(onError)
-      .finally(() => {
-        running = false;
-      });
-  }, intervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
+  return every(intervalMs, () => pruneExpiredKeys(database, ttlHours), onError);
 }

@@ -7,23 +7,19 @@
 import type { Database } from '../db/database.js';
 import { expireLeases } from '../app/orders/reservations.js';
 import { nowIso } from '../domain/clock.js';
+import { every } from './every.js';
 
 export function startLeaseExpiry(
   database: Database,
   intervalMs = 1000,
   onError: (e: unknown) => void = () => undefined,
 ): () => void {
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    database
-      .transact((tx) => expireLeases(tx, { actor: 'job:lease-expiry', requestId: null, at: nowIso() }))
-      .catch(onError)
-      .finally(() => {
-        running = false;
-      });
-  }, intervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
+  return every(
+    intervalMs,
+    () =>
+      database.transact((tx) =>
+        expireLeases(tx, { actor: 'job:lease-expiry', requestId: null, at: nowIso() }),
+      ),
+    onError,
+  );
 }
