@@ -5,7 +5,7 @@
 import { buildApp, type App } from '../http/app.js';
 import { configFromEnv, openDatabase, serverConfig, type Database } from '../db/database.js';
 import { ensureAdminKey } from '../app/access/api-keys.js';
-import { startIdempotencyRetention } from '../jobs/idempotency-retention.job.js';
+import { idempotencyTtlHours, startIdempotencyRetention } from '../jobs/idempotency-retention.job.js';
 import { startLeaseExpiry } from '../jobs/lease-expiry.job.js';
 
 export type ServeOptions = {
@@ -27,6 +27,7 @@ export async function serve(
   database: Database = openDatabase(serverConfig(configFromEnv())),
 ): Promise<Running> {
   const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const ttlHours = idempotencyTtlHours(); // a bad setting stops the start before anything listens
   await database.migrate();
   const created = await database.transact((tx) => ensureAdminKey(tx, process.env['KIBBLE_ADMIN_KEY']));
   const app = await buildApp({
@@ -47,7 +48,7 @@ export async function serve(
   const stopLeases = startLeaseExpiry(database, 1000, (e) =>
     app.log.error({ err: e }, 'lease expiry failed'),
   );
-  const stopRetention = startIdempotencyRetention(database, undefined, 60_000, (e) =>
+  const stopRetention = startIdempotencyRetention(database, ttlHours, 60_000, (e) =>
     app.log.error({ err: e }, 'idempotency key retention failed'),
   );
   let closing: Promise<void> | null = null;

@@ -4,13 +4,18 @@
  * the table grows by one stored response (~2 KB) per keyed request, forever. Safe with several
  * processes: deleting an already deleted key deletes nothing.
  */
-import type { Database } from '../db/database.js';
+import { ConfigError, type Database } from '../db/database.js';
 import { pruneIdempotencyKeys } from '../app/idempotency.js';
 import { every } from './every.js';
 
+/** The retention window in hours: `KIBBLE_IDEMPOTENCY_TTL_HOURS`, 24 when unset; anything but a positive number is refused. */
 export const idempotencyTtlHours = (env: NodeJS.ProcessEnv = process.env): number => {
-  const hours = Number(env['KIBBLE_IDEMPOTENCY_TTL_HOURS'] ?? 24);
-  return Number.isFinite(hours) && hours > 0 ? hours : 24;
+  const given = env['KIBBLE_IDEMPOTENCY_TTL_HOURS'];
+  if (given === undefined || given === '') return 24;
+  const hours = Number(given);
+  if (!/^\d+(\.\d+)?$/.test(given) || !(hours > 0))
+    throw new ConfigError(`KIBBLE_IDEMPOTENCY_TTL_HOURS must be a positive number of hours, not "${given}"`);
+  return hours;
 };
 
 /** Deletes every key created more than `ttlHours` before `now`; returns how many. */

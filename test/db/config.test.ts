@@ -1,6 +1,6 @@
 /**
- * Which database the environment selects, and a bad pool size refused at start with the variable
- * named (never a crash later, never silently ignored).
+ * Which database the environment selects, and bad settings refused at start in one line naming the
+ * variable (never a crash later, never silently ignored).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { configFromEnv, openDatabase } from '../../src/db/database.js';
@@ -59,6 +59,22 @@ describe('database configuration from the environment', () => {
 
   describe('the CLI', () => {
     beforeAll(() => assertBuilt());
+    it('refuses a bad KIBBLE_IDEMPOTENCY_TTL_HOURS before serving, in one line, exit code 2', async () => {
+      const t = await createTestDatabase('sqlite');
+      try {
+        const r = await kibble(['serve', '--port', '0', '--host', '127.0.0.1'], {
+          env: { ...t.env, KIBBLE_IDEMPOTENCY_TTL_HOURS: 'soon' },
+          timeoutMs: 30_000,
+        });
+        expect(r.code).toBe(2);
+        expect(r.stderr.trim()).toBe(
+          'Kibble: KIBBLE_IDEMPOTENCY_TTL_HOURS must be a positive number of hours, not "soon"',
+        );
+        expect(r.stdout).not.toMatch(/running at/);
+      } finally {
+        await t.drop();
+      }
+    });
     it('refuses a bad KIBBLE_PG_POOL_SIZE in one line naming the variable, exit code 2', async () => {
       const r = await kibble(['migrate'], {
         env: { DATABASE_URL: 'postgres://127.0.0.1:1/none', KIBBLE_PG_POOL_SIZE: 'lots' },

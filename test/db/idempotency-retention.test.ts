@@ -53,11 +53,15 @@ for (const dialect of DIALECTS) {
       expect(await pruneExpiredKeys(t.database, 24, NOW)).toBe(0);
     });
 
-    it('reads the window from KIBBLE_IDEMPOTENCY_TTL_HOURS, 24 hours unless a positive number', () => {
+    it('reads the window from KIBBLE_IDEMPOTENCY_TTL_HOURS (24 when unset) and refuses anything but a positive number', () => {
       expect(idempotencyTtlHours({})).toBe(24);
+      expect(idempotencyTtlHours({ KIBBLE_IDEMPOTENCY_TTL_HOURS: '' })).toBe(24);
       expect(idempotencyTtlHours({ KIBBLE_IDEMPOTENCY_TTL_HOURS: '2' })).toBe(2);
-      expect(idempotencyTtlHours({ KIBBLE_IDEMPOTENCY_TTL_HOURS: 'soon' })).toBe(24);
-      expect(idempotencyTtlHours({ KIBBLE_IDEMPOTENCY_TTL_HOURS: '0' })).toBe(24);
+      expect(idempotencyTtlHours({ KIBBLE_IDEMPOTENCY_TTL_HOURS: '0.5' })).toBe(0.5);
+      for (const bad of ['soon', '0', '-3', '1e3', ' 2'])
+        expect(() => idempotencyTtlHours({ KIBBLE_IDEMPOTENCY_TTL_HOURS: bad })).toThrow(
+          /KIBBLE_IDEMPOTENCY_TTL_HOURS must be a positive number of hours/,
+        );
     });
   });
 }
