@@ -3,7 +3,8 @@
  * 2 bad usage or input, 3 a domain rule refused the operation.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { ConfigError, configFromEnv, openDatabase, serverConfig } from '../db/database.js';
+import { configFromEnv, openDatabase, serverConfig } from '../db/database.js';
+import { ConfigError } from '../config.js';
 import { verifyBalances } from '../db/stock.repo.js';
 import { createApiKey } from '../app/access/api-keys.js';
 import { isRole, roles } from '../domain/access.js';
@@ -136,14 +137,10 @@ program
     await printOpenApi();
   });
 
-export const exitCodeOf = (error: unknown): number =>
-  error instanceof DomainError
-    ? error.code === 'VALIDATION_FAILED'
-      ? 2
-      : 3
-    : error instanceof ConfigError
-      ? 2
-      : 1;
+export function exitCodeOf(error: unknown): number {
+  if (error instanceof DomainError) return error.code === 'VALIDATION_FAILED' ? 2 : 3;
+  return error instanceof ConfigError ? 2 : 1;
+}
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof DomainError) console.error(`${error.code}: ${error.message}`);

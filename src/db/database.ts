@@ -33,8 +33,12 @@ import {
 import pg from 'pg';
 import type { DB } from './schema.js';
 import { migrations } from './migrations/index.js';
+import { positiveNumberFromEnv } from '../config.js';
 
 export type Dialect = 'sqlite' | 'postgres';
+
+/** PostgreSQL connections per process (the bare ceiling in bench/ uses as many clients). */
+const DEFAULT_POOL_SIZE = 8;
 
 /** A query handle: the database itself or an open transaction. Use-cases take it first. */
 export type Tx = Kysely<DB> | Transaction<DB>;
@@ -67,11 +71,6 @@ export function isPostgres(tx: Tx): boolean {
   return tx.getExecutor().adapter instanceof PostgresAdapter;
 }
 
-/** A setting in the environment that Kibble cannot use; the CLI prints its message, no stack. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
-
 /**
  * Reads `DATABASE_URL` (PostgreSQL; `KIBBLE_PG_POOL_SIZE` connections per process, default 8) or
  * `KIBBLE_DB` (SQLite file, default `./data/kibble.sqlite`).
@@ -79,11 +78,10 @@ export class ConfigError extends Error {
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): DatabaseConfig {
   const url = env['DATABASE_URL'];
   if (!url) return { dialect: 'sqlite', file: env['KIBBLE_DB'] ?? './data/kibble.sqlite' };
-  const size = env['KIBBLE_PG_POOL_SIZE'];
-  if (size === undefined || size === '') return { dialect: 'postgres', url };
-  const poolSize = Number(size);
-  if (!/^\d+$/.test(size) || poolSize < 1 || poolSize > 1000)
-    throw new ConfigError(`KIBBLE_PG_POOL_SIZE must be a whole number from 1 to 1000, not "${size}"`);
+  const poolSize = positiveNumberFromEnv(env, 'KIBBLE_PG_POOL_SIZE', DEFAULT_POOL_SIZE, {
+    whole: true,
+    max: 1000,
+  });
   return { dialect: 'postgres', url, poolSize };
 }
 
@@ -95,7 +93,7 @@ export function serverConfig(config: DatabaseConfig): DatabaseConfig {
 export function openDatabase(config: DatabaseConfig): Database {
   return config.dialect === 'sqlite'
     ? openSqlite(config.file, config.backgroundCheckpoints ?? false)
-    : openPostgres(config.url, config.poolSize ?? 8);
+    : openPostgres(config.url, config.poolSize ?? DEFAULT_POOL_SIZE);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -20,7 +20,10 @@ class Slot {
   constructor(readonly path: readonly (string | number)[]) {}
 }
 
-type Statement = { readonly sql: string; readonly binds: readonly Bind[] };
+/** The SQL and its operation node (built once: Kysely freezes every node it makes). */
+type Text = { readonly sql: string; readonly node: RawNode };
+type Statement = Text & { readonly binds: readonly Bind[] };
+const textOf = (sql: string): Text => ({ sql, node: RawNode.createWithSql(sql) });
 type Bind = Slot | { readonly constant: unknown };
 
 /** A value or structure of placeholders mirroring `value`. */
@@ -68,7 +71,7 @@ function valueAt(params: unknown, path: readonly (string | number)[]): unknown {
 const MAX_SHAPES = 256;
 
 /** A statement bound to its values, not yet executed (see `writeAll`). */
-export type Bound = { readonly sql: string; readonly parameters: readonly unknown[] };
+export type Bound = Text & { readonly parameters: readonly unknown[] };
 
 export type Prepared<P, R> = {
   (tx: Tx, params: P): Promise<QueryResult<R>>;
@@ -88,7 +91,7 @@ export function prepare<P extends object, R>(build: (db: Tx, p: P) => Compilable
     if (statement === undefined) {
       const compiled = build(tx, slotsFor(params, []) as P).compile();
       statement = {
-        sql: compiled.sql,
+        ...textOf(compiled.sql),
         binds: compiled.parameters.map((v) => {
           if (v instanceof Slot) return v;
           // An object or array value (JSON, a PostgreSQL array) would become placeholders inside a
@@ -102,7 +105,7 @@ export function prepare<P extends object, R>(build: (db: Tx, p: P) => Compilable
       statements.set(shape, statement);
     }
     const parameters = statement.binds.map((b) => (b instanceof Slot ? valueAt(params, b.path) : b.constant));
-    return { sql: statement.sql, parameters };
+    return { sql: statement.sql, node: statement.node, parameters };
   };
   const run = async (tx: Tx, params: P) => execute<R>(tx, bind(tx, params));
   return Object.assign(run, { bind });
@@ -111,7 +114,7 @@ export function prepare<P extends object, R>(build: (db: Tx, p: P) => Compilable
 function execute<R>(tx: Tx, bound: Bound): Promise<QueryResult<R>> {
   const query: CompiledQuery<R> = {
     sql: bound.sql,
-    query: RawNode.createWithSql(bound.sql),
+    query: bound.node,
     parameters: bound.parameters,
     queryId: QUERY_ID,
   };
@@ -124,7 +127,7 @@ export async function writeOrQueue(tx: Tx, bound: Bound, writes: Bound[] | undef
   else await execute(tx, bound);
 }
 
-const combined = new Map<string, string>();
+const combined = new Map<string, Text>();
 
 /** PostgreSQL's wire protocol counts a statement's parameters in 16 bits; stay well below. */
 const MAX_COMBINED_PARAMETERS = 30_000;
@@ -160,12 +163,12 @@ export async function writeAll(tx: Tx, writes: readonly Bound[]): Promise<void> 
       return renumbered;
     });
     const main = parts.pop()!;
-    text = `with ${parts.map((p, i) => `"w${i}" as (${p})`).join(', ')} ${main}`;
+    text = textOf(`with ${parts.map((p, i) => `"w${i}" as (${p})`).join(', ')} ${main}`);
     if (combined.size >= MAX_SHAPES) combined.clear();
     combined.set(key, text);
-    namedStatement(text);
+    namedStatement(text.sql);
   }
-  await execute(tx, { sql: text, parameters: writes.flatMap((w) => w.parameters) });
+  await execute(tx, { ...text, parameters: writes.flatMap((w) => w.parameters) });
 }
 
 /** Query ids key plugin state; Kibble's Kysely has no plugins, so one shared id is enough. */

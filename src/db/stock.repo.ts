@@ -97,7 +97,6 @@ export async function applyDeltas(
   return row ? { onHand: row.on_hand, allocated: row.allocated, quarantined: row.quarantined } : null;
 }
 
-/** Appends movements to the ledger; with `writes`, queues the INSERT there instead (see `writeAll`). */
 type AllocationItems = { items: Array<{ key: BalanceKey; quantity: number }>; at: string };
 type KeyColumns = { sku_id: string; location_id: string; lot_id: string };
 
@@ -219,6 +218,7 @@ export async function allocateBalances(
 
 export const balanceKeyOf = (k: BalanceKey): string => `${k.skuId}|${k.locationId}|${k.lotId}`;
 
+/** Appends movements to the ledger; with `writes`, queues the INSERT there instead (see `writeAll`). */
 export async function insertMovements(tx: Tx, rows: readonly MovementRow[], writes?: Bound[]): Promise<void> {
   if (rows.length === 0) return;
   const bound = insertMovementRows.bind(tx, {

@@ -4,19 +4,14 @@
  * the table grows by one stored response (~2 KB) per keyed request, forever. Safe with several
  * processes: deleting an already deleted key deletes nothing.
  */
-import { ConfigError, type Database } from '../db/database.js';
+import type { Database } from '../db/database.js';
+import { positiveNumberFromEnv } from '../config.js';
 import { pruneIdempotencyKeys } from '../app/idempotency.js';
 import { every } from './every.js';
 
-/** The retention window in hours: `KIBBLE_IDEMPOTENCY_TTL_HOURS`, 24 when unset; anything but a positive number is refused. */
-export const idempotencyTtlHours = (env: NodeJS.ProcessEnv = process.env): number => {
-  const given = env['KIBBLE_IDEMPOTENCY_TTL_HOURS'];
-  if (given === undefined || given === '') return 24;
-  const hours = Number(given);
-  if (!/^\d+(\.\d+)?$/.test(given) || !(hours > 0))
-    throw new ConfigError(`KIBBLE_IDEMPOTENCY_TTL_HOURS must be a positive number of hours, not "${given}"`);
-  return hours;
-};
+/** The retention window in hours: `KIBBLE_IDEMPOTENCY_TTL_HOURS`, 24 when unset. */
+export const idempotencyTtlHours = (env: NodeJS.ProcessEnv = process.env): number =>
+  positiveNumberFromEnv(env, 'KIBBLE_IDEMPOTENCY_TTL_HOURS', 24, { unit: 'hours' });
 
 /** Deletes every key created more than `ttlHours` before `now`; returns how many. */
 export async function pruneExpiredKeys(

@@ -18,10 +18,11 @@ describe('database configuration from the environment', () => {
 
   it('PostgreSQL when DATABASE_URL is set, with KIBBLE_PG_POOL_SIZE connections', () => {
     const url = 'postgres://u@h/db';
-    expect(configFromEnv({ DATABASE_URL: url })).toEqual({ dialect: 'postgres', url });
+    expect(configFromEnv({ DATABASE_URL: url })).toEqual({ dialect: 'postgres', url, poolSize: 8 });
     expect(configFromEnv({ DATABASE_URL: url, KIBBLE_PG_POOL_SIZE: '' })).toEqual({
       dialect: 'postgres',
       url,
+      poolSize: 8,
     });
     expect(configFromEnv({ DATABASE_URL: url, KIBBLE_PG_POOL_SIZE: '3' })).toEqual({
       dialect: 'postgres',
@@ -30,7 +31,7 @@ describe('database configuration from the environment', () => {
     });
     for (const bad of ['0', '-1', '2.5', 'eight', '1001', ' 4'])
       expect(() => configFromEnv({ DATABASE_URL: url, KIBBLE_PG_POOL_SIZE: bad })).toThrow(
-        /KIBBLE_PG_POOL_SIZE must be a whole number from 1 to 1000/,
+        /KIBBLE_PG_POOL_SIZE must be a positive whole number up to 1000/,
       );
   });
 
@@ -82,7 +83,7 @@ describe('database configuration from the environment', () => {
       });
       expect(r.code).toBe(2);
       expect(r.stderr.trim()).toBe(
-        'Kibble: KIBBLE_PG_POOL_SIZE must be a whole number from 1 to 1000, not "lots"',
+        'Kibble: KIBBLE_PG_POOL_SIZE must be a positive whole number up to 1000, not "lots"',
       );
     });
   });

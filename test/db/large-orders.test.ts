@@ -34,19 +34,22 @@ for (const dialect of DIALECTS) {
       });
     });
     afterAll(() => t.drop());
-
-    it('allocates an order over 520 balances in one transaction, exactly', async () => {
-      const { order } = await t.database.transact((tx) =>
+    /** One order with a line of `quantity` for every SKU. */
+    const orderAll = (email: string, quantity: number) =>
+      t.database.transact((tx) =>
         placeOrder(
           tx,
           {
-            customer: { email: 'big@example.com' },
+            customer: { email },
             currency: 'USD',
-            lines: skus.map((sku) => ({ sku, quantity: 4, unitPriceMinor: 100 })),
+            lines: skus.map((sku) => ({ sku, quantity, unitPriceMinor: 100 })),
           },
           ctx(),
         ),
       );
+
+    it('allocates an order over 520 balances in one transaction, exactly', async () => {
+      const { order } = await orderAll('big@example.com', 4);
       expect(order.lines).toHaveLength(LINES);
       expect(order.lines.every((l) => l.allocations.length === 4)).toBe(true);
       const allocated = await t.database.db
@@ -59,19 +62,7 @@ for (const dialect of DIALECTS) {
 
     it('rejects the next order for the same stock and writes nothing', async () => {
       const before = await t.database.db.selectFrom('orders').select('id').execute();
-      await expect(
-        t.database.transact((tx) =>
-          placeOrder(
-            tx,
-            {
-              customer: { email: 'late@example.com' },
-              currency: 'USD',
-              lines: skus.map((sku) => ({ sku, quantity: 1, unitPriceMinor: 100 })),
-            },
-            ctx(),
-          ),
-        ),
-      ).rejects.toMatchObject({ code: 'INSUFFICIENT_STOCK' });
+      await expect(orderAll('late@example.com', 1)).rejects.toMatchObject({ code: 'INSUFFICIENT_STOCK' });
       expect(await t.database.db.selectFrom('orders').select('id').execute()).toEqual(before);
       expect(await verifyBalances(t.database.db)).toEqual([]);
     });

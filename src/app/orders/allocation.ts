@@ -179,7 +179,8 @@ export type Owner = {
 
 /**
  * Commits the plan's decrements (sorted) and records one allocation row per line allocation and
- * one ledger movement per balance (queued on `writes` when given, see `writeAll`). Returns `stock.changed` events with the new availability.
+ * one ledger movement per balance (queued on `writes` when given, see `writeAll`). Returns
+ * `stock.changed` events with the new availability.
  */
 export async function applyAllocations(
   tx: Tx,
@@ -263,7 +264,7 @@ function stockChangedEvents(
   for (const { skuId, locationId } of pairs.values()) {
     const rows = snapshot.rows
       .filter((r) => r.skuId === skuId && r.locationId === locationId)
-      .map((r) => ({ ...r, ...(after.get(`${skuId}|${locationId}|${r.lotId}`) ?? {}) }));
+      .map((r) => ({ ...r, ...(after.get(balanceKeyOf(r)) ?? {}) }));
     const safety =
       snapshot.safety.find((s) => s.skuId === skuId && s.locationId === locationId)?.quantity ?? 0;
     events.push({

@@ -84,7 +84,8 @@ export function computeTotals(
       errors.map((e) => `${e.field} ${e.message}`).join('; '),
       errors,
     );
-  const { subtotalMinor, discountMinor, totalMinor } = sumAmounts(lines, extra);
+  const totals = sumAmounts(lines, extra);
+  const { subtotalMinor, totalMinor } = totals;
   const mismatches: FieldError[] = [];
   if (declared.subtotalMinor !== undefined && declared.subtotalMinor !== subtotalMinor) {
     mismatches.push({
@@ -104,13 +105,7 @@ export function computeTotals(
       mismatches.map((e) => `${e.field} ${e.message}`).join('; '),
       mismatches,
     );
-  return {
-    subtotalMinor,
-    discountMinor,
-    shippingMinor: extra.shippingMinor,
-    taxMinor: extra.taxMinor,
-    totalMinor,
-  };
+  return totals;
 }
 
 /** The discount left on a line after cancelling part of it, pro rata and rounded down. */

@@ -1,0 +1,31 @@
+/**
+ * Settings read from the environment. A value Kibble cannot use stops the command at once with one
+ * line naming the variable (the CLI prints a ConfigError's message, no stack, exit code 2): never a
+ * silent default, never a failure later.
+ */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/**
+ * The positive number in `env[name]`, or `fallback` when it is unset or empty. Plain decimal digits
+ * only (no sign, exponent or spaces); `whole` refuses fractions; `max` caps it.
+ */
+export function positiveNumberFromEnv(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  rule: { readonly whole?: boolean; readonly max?: number; readonly unit?: string } = {},
+): number {
+  const given = env[name];
+  if (given === undefined || given === '') return fallback;
+  const value = Number(given);
+  const pattern = rule.whole ? /^\d+$/ : /^\d+(\.\d+)?$/;
+  if (!pattern.test(given) || !(value > 0) || (rule.max !== undefined && value > rule.max)) {
+    const what = `a positive ${rule.whole ? 'whole number' : 'number'}${rule.unit ? ` of ${rule.unit}` : ''}`;
+    throw new ConfigError(
+      `${name} must be ${what}${rule.max !== undefined ? ` up to ${rule.max}` : ''}, not "${given}"`,
+    );
+  }
+  return value;
+}
