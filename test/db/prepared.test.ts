@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/database.js';
-import { prepare, writeAll } from '../../src/db/prepared.js';
+import { prepare, shapeOf, writeAll } from '../../src/db/prepared.js';
 import type { BinTable, Flag, LocationTable } from '../../src/db/schema.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/databases.js';
 
@@ -81,6 +81,39 @@ for (const dialect of DIALECTS) {
           },
         ),
         { numRuns: 60 },
+      );
+    });
+
+    it('puts each value in its column whatever the order of a row’s keys', async () => {
+      let next = 10_000; // ids of five digits: apart from every other test’s rows
+      const shuffled = (r: LocationTable, order: number[]): LocationTable => {
+        const keys = Object.keys(r) as (keyof LocationTable)[];
+        const out: Record<string, unknown> = {};
+        for (const i of order) out[keys[i % keys.length]!] = r[keys[i % keys.length]!];
+        for (const k of keys) out[k] = r[k]; // any key the permutation missed, last
+        return out as unknown as LocationTable;
+      };
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.array(fc.nat({ max: 11 }), { maxLength: 12 }), { minLength: 1, maxLength: 5 }),
+          async (orders) => {
+            const rows = orders.map((order) => shuffled(row(next++), order));
+            await t.database.transact((tx) => insertLocations(tx, { rows }));
+            const stored = await t.database.db
+              .selectFrom('locations')
+              .selectAll()
+              .where(
+                'id',
+                'in',
+                rows.map((r) => r.id),
+              )
+              .orderBy('id')
+              .execute();
+            const expected = [...rows].sort((a, b) => (a.id < b.id ? -1 : 1));
+            expect(stored.map((r) => ({ ...r }))).toEqual(expected.map((r) => ({ ...r })));
+          },
+        ),
+        { numRuns: 40 },
       );
     });
 
@@ -171,6 +204,61 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+describe('shapeOf', () => {
+  it('writes rows of one shape as their count and that shape', () => {
+    const rows = [
+      { a: 1, b: 'x' },
+      { b: 'y', a: 2 },
+    ];
+    expect(shapeOf({ rows })).toBe('{rows:[2*{a:,b:,}],}');
+    expect(shapeOf({ rows: [] })).toBe('{rows:[],}');
+  });
+
+  it('tells apart what changes the SQL: a missing value, another key, another length', () => {
+    const base = shapeOf({
+      rows: [
+        { a: 1, b: 2 },
+        { a: 3, b: 4 },
+      ],
+    });
+    const shapes = [
+      shapeOf({
+        rows: [
+          { a: 1, b: 2 },
+          { a: 3, b: undefined },
+        ],
+      }),
+      shapeOf({
+        rows: [
+          { a: 1, b: 2 },
+          { a: 3, c: 4 },
+        ],
+      }),
+      shapeOf({ rows: [{ a: 1, b: 2 }, { a: 3 }] }),
+      shapeOf({
+        rows: [
+          { a: 1, b: 2 },
+          { a: 3, b: 4, c: 5 },
+        ],
+      }),
+      shapeOf({
+        rows: [
+          { a: 1, b: 2 },
+          { a: 3, b: [4] },
+        ],
+      }),
+      shapeOf({ rows: [{ a: 1, b: 2 }] }),
+      shapeOf({
+        rows: [
+          { b: 2, a: 1 },
+          { a: 3, b: 4 },
+        ],
+      }),
+    ];
+    expect(new Set([base, ...shapes]).size).toBe(shapes.length + 1);
+  });
+});
 
 describe('background checkpoints (SQLite server)', () => {
   const dirs: string[] = [];
