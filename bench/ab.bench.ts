@@ -5,7 +5,10 @@
  * one seeded PostgreSQL database), then measures them in
  * alternation — short phases, order reversed every round — so a drift of the machine's speed hits
  * every setting alike. Prints per setting and phase the mean orders/s, p99 and server CPU per
- * order, and each round's figures.
+ * order, the peak RSS, and each round's figures.
+ *
+ * To compare code rather than settings, give a setting `CWD`: its server runs from that checkout
+ * (say a built `git worktree` of main) — `ENVS='{"main":{"CWD":"/tmp/main"},"change":{}}'`.
  *
  * Options (env): ENVS (JSON: name → environment), KINDS (phases, default c1,c8,c32,open: closed
  * loop at that concurrency, or open loop at RATE orders/s), RATE (default 550), ROUNDS (default
@@ -20,6 +23,7 @@ import {
   openLoop,
   pgDatabase,
   seedCatalog,
+  startFlags,
   startServer,
   type Phase,
   type Server,
@@ -45,7 +49,12 @@ try {
   for (const [name, env] of Object.entries(envs)) {
     const file = join(dir, `${servers.size}.sqlite`);
     if (!postgres) copyFileSync(seed, file);
-    const server = await startServer({ KIBBLE_DB: file, DATABASE_URL: url, ...env });
+    const { CWD: cwd, ...settings } = env;
+    const server = await startServer(
+      { KIBBLE_DB: file, DATABASE_URL: url, ...settings },
+      startFlags(cwd),
+      cwd,
+    );
     servers.set(name, server);
     await closedLoop(server, skus, 8, 2, 'warm-up');
   }
@@ -77,6 +86,7 @@ try {
           .toFixed(1)
           .padStart(6)}` +
         `  CPU ms/order ${mean(phases, (p) => p.cpuMsPerOrder).toFixed(2)}` +
+        `  RSS MB ${Math.max(...phases.map((p) => p.rssMb)).toFixed(0)}` +
         `   rounds: ${phases.map((p) => `${p.rate.toFixed(0)}/s p99 ${p.p99.toFixed(0)}`).join(', ')}`,
     );
   }

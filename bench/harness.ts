@@ -13,6 +13,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -114,17 +115,47 @@ export async function seedCatalog(config: DatabaseConfig): Promise<{ skus: strin
 
 export type Server = { child: ChildProcess; port: number; stop(): Promise<void> };
 
+/**
+ * A port nothing listens on, chosen by the kernel (a random pick from a fixed range can collide
+ * with the benchmark's own client sockets, whose local ports come from the same ephemeral range).
+ */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * The Node.js flags `npm start` runs the server with (and the `kibble` command's shebang): the
+ * benchmark measures the server as it is deployed.
+ */
+export function startFlags(checkout = process.cwd()): string[] {
+  const scripts = (
+    JSON.parse(readFileSync(join(checkout, 'package.json'), 'utf8')) as { scripts: { start: string } }
+  ).scripts;
+  const flags = /^node((?: --\S+)*) bin\/kibble\.js start$/.exec(scripts.start);
+  if (!flags) throw new Error(`unexpected start script: ${scripts.start}`);
+  return flags[1]!.split(' ').filter(Boolean);
+}
+
 export async function startServer(
   env: Record<string, string>,
-  nodeArgs: readonly string[] = [],
+  nodeArgs: readonly string[] = startFlags(),
+  cwd: string = process.cwd(),
 ): Promise<Server> {
-  const port = 38000 + Math.floor(Math.random() * 2000);
+  const port = await freePort();
   const child = spawn(
     process.execPath,
     [...nodeArgs, 'bin/kibble.js', 'serve', '--port', String(port), '--host', '127.0.0.1'],
     {
       env: { ...process.env, ...env, KIBBLE_ADMIN_KEY: ADMIN_KEY, KIBBLE_LOG: 'off' },
       stdio: ['ignore', 'pipe', 'inherit'],
+      cwd,
     },
   );
   await new Promise<void>((resolve, reject) => {
@@ -221,6 +252,25 @@ export type Phase = {
   anonMb: number;
 };
 
+/** The server's peak RSS over a phase, sampled every 250 ms and once more when the phase ends. */
+function sampleMemory(pid: number): { stop(): { rssMb: number; anonMb: number } } {
+  const peak = { rssMb: 0, anonMb: 0 };
+  const sample = () => {
+    const now = procStats(pid);
+    peak.rssMb = Math.max(peak.rssMb, now.rssMb);
+    peak.anonMb = Math.max(peak.anonMb, now.anonMb);
+  };
+  sample();
+  const timer = setInterval(sample, 250);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      sample();
+      return peak;
+    },
+  };
+}
+
 export async function closedLoop(
   server: Server,
   skus: readonly string[],
@@ -231,13 +281,7 @@ export async function closedLoop(
   const latencies: number[] = [];
   let errors = 0;
   const before = procStats(server.child.pid!);
-  let rssMax = before.rssMb;
-  let anonMax = before.anonMb;
-  const sampler = setInterval(() => {
-    const now = procStats(server.child.pid!);
-    rssMax = Math.max(rssMax, now.rssMb);
-    anonMax = Math.max(anonMax, now.anonMb);
-  }, 250);
+  const memory = sampleMemory(server.child.pid!);
   const started = performance.now();
   const deadline = started + seconds * 1000;
   await Promise.all(
@@ -252,8 +296,8 @@ export async function closedLoop(
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
-  clearInterval(sampler);
   const after = procStats(server.child.pid!);
+  const peak = memory.stop();
   latencies.sort((a, b) => a - b);
   const ok = latencies.length - errors;
   return {
@@ -266,8 +310,8 @@ export async function closedLoop(
     p95: pct(latencies, 95),
     p99: pct(latencies, 99),
     cpuMsPerOrder: (after.cpuMs - before.cpuMs) / Math.max(1, latencies.length),
-    rssMb: Math.max(rssMax, after.rssMb),
-    anonMb: Math.max(anonMax, after.anonMb),
+    rssMb: peak.rssMb,
+    anonMb: peak.anonMb,
   };
 }
 
@@ -281,6 +325,7 @@ export async function openLoop(
   const latencies: number[] = [];
   let errors = 0;
   const before = procStats(server.child.pid!);
+  const memory = sampleMemory(server.child.pid!);
   const started = performance.now();
   const total = Math.floor(rate * seconds);
   const inflight: Array<Promise<void>> = [];
@@ -300,6 +345,7 @@ export async function openLoop(
   await Promise.all(inflight);
   const elapsed = (performance.now() - started) / 1000;
   const after = procStats(server.child.pid!);
+  const peak = memory.stop();
   latencies.sort((a, b) => a - b);
   return {
     label,
@@ -311,8 +357,8 @@ export async function openLoop(
     p95: pct(latencies, 95),
     p99: pct(latencies, 99),
     cpuMsPerOrder: (after.cpuMs - before.cpuMs) / Math.max(1, latencies.length),
-    rssMb: after.rssMb,
-    anonMb: after.anonMb,
+    rssMb: peak.rssMb,
+    anonMb: peak.anonMb,
   };
 }
 
