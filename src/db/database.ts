@@ -30,7 +30,7 @@ import {
   type Driver,
   type Transaction,
 } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import type { DB } from './schema.js';
 import { migrations } from './migrations/index.js';
 import { positiveNumberFromEnv } from '../config.js';
@@ -362,13 +362,13 @@ function parseNumeric(text: string): number {
   return n;
 }
 
-const pgTypes = {
+const typesFor = (driver: typeof pg) => ({
   getTypeParser(oid: number, format?: 'text' | 'binary') {
     if (oid === 20) return toSafeInteger; // int8
     if (oid === 1700) return parseNumeric; // numeric, e.g. sum(bigint)
-    return pg.types.getTypeParser(oid, format);
+    return driver.types.getTypeParser(oid, format);
   },
-};
+});
 
 const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
 
@@ -444,11 +444,16 @@ function namingPool(pool: pg.Pool): PostgresPool {
 }
 
 function openPostgres(url: string, poolSize: number): Database {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, types: pgTypes });
-  pool.on('error', () => {
-    // An idle client lost its connection; the pool replaces it on next use.
-  });
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: namingPool(pool) }) });
+  // The driver is loaded when the first connection is wanted: a SQLite server never loads it.
+  const pool = async () => {
+    const driver = (await import('pg')).default;
+    const pool = new driver.Pool({ connectionString: url, max: poolSize, types: typesFor(driver) });
+    pool.on('error', () => {
+      // An idle client lost its connection; the pool replaces it on next use.
+    });
+    return namingPool(pool);
+  };
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return {
     dialect: 'postgres',
     db,

@@ -38,7 +38,7 @@ export default async function webhookRoutes(app: FastifyInstance): Promise<void>
       let event;
       try {
         const header = req.headers['stripe-signature'];
-        event = verifyStripeEvent(raw, Array.isArray(header) ? header[0] : header, secret);
+        event = await verifyStripeEvent(raw, Array.isArray(header) ? header[0] : header, secret);
       } catch (error) {
         return sendProblem(
           reply,

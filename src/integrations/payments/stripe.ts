@@ -3,10 +3,16 @@
  * refunds, cancellation; and webhook verification with the SDK's own signature check over the raw
  * body. Requires STRIPE_SECRET_KEY for API calls and STRIPE_WEBHOOK_SECRET for webhooks.
  */
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import type { PaymentProvider, ProviderResult } from './provider.js';
 
 export type StripeEvent = Stripe.Event;
+
+/**
+ * The SDK, loaded on first use: a shop without Stripe never pays for it (about 4 MB of the
+ * server's live heap, and its load time at start).
+ */
+const sdk = async () => (await import('stripe')).default;
 
 const statusOf = (pi: Stripe.PaymentIntent): ProviderResult['status'] =>
   pi.status === 'succeeded'
@@ -18,11 +24,12 @@ const statusOf = (pi: Stripe.PaymentIntent): ProviderResult['status'] =>
         : 'failed';
 
 export function stripeProvider(secretKey: string): PaymentProvider {
-  const stripe = new Stripe(secretKey);
+  let client: Stripe | undefined;
+  const stripe = async () => (client ??= new (await sdk())(secretKey));
   return {
     name: 'stripe',
     async authorize({ amountMinor, currency, orderId }) {
-      const pi = await stripe.paymentIntents.create({
+      const pi = await (await stripe()).paymentIntents.create({
         amount: amountMinor,
         currency: currency.toLowerCase(),
         capture_method: 'manual',
@@ -31,11 +38,11 @@ export function stripeProvider(secretKey: string): PaymentProvider {
       return { reference: pi.id, status: statusOf(pi), amountMinor: pi.amount };
     },
     async capture(reference, amountMinor) {
-      const pi = await stripe.paymentIntents.capture(reference, { amount_to_capture: amountMinor });
+      const pi = await (await stripe()).paymentIntents.capture(reference, { amount_to_capture: amountMinor });
       return { reference: pi.id, status: statusOf(pi), amountMinor: pi.amount_received };
     },
     async refund(reference, amountMinor) {
-      const refund = await stripe.refunds.create({ payment_intent: reference, amount: amountMinor });
+      const refund = await (await stripe()).refunds.create({ payment_intent: reference, amount: amountMinor });
       return {
         reference,
         status: refund.status === 'failed' ? 'failed' : 'refunded',
@@ -43,18 +50,19 @@ export function stripeProvider(secretKey: string): PaymentProvider {
       };
     },
     async void(reference) {
-      const pi = await stripe.paymentIntents.cancel(reference);
+      const pi = await (await stripe()).paymentIntents.cancel(reference);
       return { reference: pi.id, status: statusOf(pi), amountMinor: 0 };
     },
   };
 }
 
 /** Verifies `Stripe-Signature` over the exact raw bytes; throws on a bad or stale signature. */
-export function verifyStripeEvent(
+export async function verifyStripeEvent(
   rawBody: Buffer,
   signature: string | undefined,
   secret: string,
-): StripeEvent {
+): Promise<StripeEvent> {
+  const Stripe = await sdk();
   const stripe = new Stripe('sk_unused_for_webhooks');
   if (!signature)
     throw new Stripe.errors.StripeSignatureVerificationError(
