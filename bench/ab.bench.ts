@@ -7,6 +7,9 @@
  * every setting alike. Prints per setting and phase the mean orders/s, p99 and server CPU per
  * order, the peak RSS, and each round's figures.
  *
+ * Servers run with the Node.js flags of that checkout's `npm start`; a setting's `NODE_ARGS`
+ * (space-separated, may be empty) replaces them.
+ *
  * To compare code rather than settings, give a setting `CWD`: its server runs from that checkout
  * (say a built `git worktree` of main) — `ENVS='{"main":{"CWD":"/tmp/main"},"change":{}}'`.
  *
@@ -49,10 +52,10 @@ try {
   for (const [name, env] of Object.entries(envs)) {
     const file = join(dir, `${servers.size}.sqlite`);
     if (!postgres) copyFileSync(seed, file);
-    const { CWD: cwd, ...settings } = env;
+    const { CWD: cwd, NODE_ARGS: nodeArgs, ...settings } = env;
     const server = await startServer(
       { KIBBLE_DB: file, DATABASE_URL: url, ...settings },
-      startFlags(cwd),
+      nodeArgs === undefined ? startFlags(cwd) : nodeArgs.split(' ').filter(Boolean),
       cwd,
     );
     servers.set(name, server);

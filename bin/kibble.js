@@ -1,5 +1,6 @@
-#!/usr/bin/env -S node --max-semi-space-size=8
+#!/usr/bin/env node
 // The installed `kibble` command: runs the compiled CLI (built by `npm install` through `prepare`).
-// The V8 flag caps the young generation at 2 × 8 MiB (default 2 × 16): the server's RSS 35–50 MB
-// lower at the same throughput (ADR 8). `npm start` passes the same flag.
+// `npm start` runs the server with V8 memory flags (ADR 8); a shebang cannot carry them portably
+// (`env -S` is missing from older coreutils and BusyBox), so a supervisor that runs
+// `kibble serve` sets them in NODE_OPTIONS.
 import '../dist/cli/main.js';

@@ -66,6 +66,34 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/**
+ * Each open transaction's connection, for statements that skip Kysely's per-statement executor
+ * (`prepared.ts`). An entry lives exactly as long as its transaction's work: `transact` forgets it
+ * when the work ends, so a statement issued through a finished transaction goes back through
+ * Kysely, which refuses it, instead of running inside whichever transaction has the connection now.
+ */
+const connections = new WeakMap<Tx, DatabaseConnection>();
+
+/** The connection of the open transaction `tx` once a statement has asked for it. */
+export function openConnectionOf(tx: Tx): DatabaseConnection | undefined {
+  return connections.get(tx);
+}
+
+/** Keeps `connection` for the rest of `tx`'s work (it must be `tx`'s own connection). */
+export function keepConnection(tx: Transaction<DB>, connection: DatabaseConnection): void {
+  if (tx.getExecutor().plugins.length > 0) return; // a plugin would transform results: keep Kysely's path
+  connections.set(tx, connection);
+}
+
+/** Runs `work` in `tx`, its kept connection forgotten when the work ends, however it ends. */
+async function inTransaction<T>(tx: Transaction<DB>, work: (tx: Transaction<DB>) => Promise<T>): Promise<T> {
+  try {
+    return await work(tx);
+  } finally {
+    connections.delete(tx);
+  }
+}
+
 /** Whether `tx` runs on PostgreSQL: for the few statements whose best form differs (see callers). */
 export function isPostgres(tx: Tx): boolean {
   return tx.getExecutor().adapter instanceof PostgresAdapter;
@@ -278,24 +306,26 @@ function openSqlite(file: string, backgroundCheckpoints: boolean): Database {
   async function runBatch(batch: Pending[]): Promise<void> {
     const results: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     try {
-      await db.transaction().execute(async (tx) => {
-        for (const item of batch) {
-          if (batch.length === 1) {
-            results.push({ ok: true, value: await item.work(tx) });
-            continue;
+      await db.transaction().execute((batchTx) =>
+        inTransaction(batchTx, async (tx) => {
+          for (const item of batch) {
+            if (batch.length === 1) {
+              results.push({ ok: true, value: await item.work(tx) });
+              continue;
+            }
+            await sql`savepoint unit`.execute(tx);
+            try {
+              const value = await item.work(tx);
+              await sql`release unit`.execute(tx);
+              results.push({ ok: true, value });
+            } catch (error) {
+              await sql`rollback to unit`.execute(tx);
+              await sql`release unit`.execute(tx);
+              results.push({ ok: false, error });
+            }
           }
-          await sql`savepoint unit`.execute(tx);
-          try {
-            const value = await item.work(tx);
-            await sql`release unit`.execute(tx);
-            results.push({ ok: true, value });
-          } catch (error) {
-            await sql`rollback to unit`.execute(tx);
-            await sql`release unit`.execute(tx);
-            results.push({ ok: false, error });
-          }
-        }
-      });
+        }),
+      );
     } catch (error) {
       // A lone unit's own failure, or the commit failed: nothing in the batch was written.
       for (const item of batch) item.reject(error);
@@ -460,7 +490,7 @@ function openPostgres(url: string, poolSize: number): Database {
     async transact<T>(work: (tx: Transaction<DB>) => Promise<T>): Promise<T> {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await db.transaction().execute(work);
+          return await db.transaction().execute((tx) => inTransaction(tx, work));
         } catch (error) {
           const code = (error as { code?: string }).code;
           const retry = (code !== undefined && RETRYABLE.has(code)) || isStalePreparedStatement(error);

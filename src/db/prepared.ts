@@ -8,12 +8,14 @@
  *   const { rows } = await byKey(tx, { key });
  *
  * The builder sees placeholders, never values, so it cannot branch on them; it may branch on the
- * shape (array lengths, which object keys are present), which is part of the cache key. Arrays of
- * values (`in` lists) and arrays of rows (multi-row INSERTs) are supported.
+ * shape (array lengths, which object keys are present, which values are undefined), which is part
+ * of the cache key — but not on the order of an object's keys. Arrays of values (`in` lists) and
+ * arrays of rows (multi-row INSERTs) are supported.
  */
-import type { Compilable, CompiledQuery, DatabaseConnection, QueryResult } from 'kysely';
+import type { Compilable, CompiledQuery, QueryResult, Transaction } from 'kysely';
 import { RawNode } from 'kysely';
-import { isPostgres, namedStatement, type Tx } from './database.js';
+import { isPostgres, keepConnection, namedStatement, openConnectionOf, type Tx } from './database.js';
+import type { DB } from './schema.js';
 
 /** A placeholder: where in the parameters object its value is found. */
 class Slot {
@@ -22,7 +24,8 @@ class Slot {
 
 /** The SQL and its operation node (built once: Kysely freezes every node it makes). */
 type Text = { readonly sql: string; readonly node: RawNode };
-type Statement = Text & { readonly binds: readonly Bind[] };
+/** `slots`: the placeholders it was built with, the shape every call of it has. */
+type Statement = Text & { readonly binds: readonly Bind[]; readonly slots: unknown };
 const textOf = (sql: string): Text => ({ sql, node: RawNode.createWithSql(sql) });
 type Bind = Slot | { readonly constant: unknown };
 
@@ -62,9 +65,10 @@ export function shapeOf(value: unknown): string {
 }
 
 /**
- * Whether `a` has the shape of `b`, without building either shape. Later rows only need the same
- * keys as the first (in any order): the first row's key order is in the shape, and each value is
- * found by its key.
+ * Whether `a` has the shape of `b`, without building either shape; `b` may be a statement's own
+ * tree of placeholders (a placeholder stands for any value but undefined). Later rows only need
+ * the same keys as the first, in any order: each value is found by its key, so the order of keys
+ * never changes which value goes where (builders must not make it change the SQL).
  */
 function sameShape(a: unknown, b: unknown): boolean {
   if (Array.isArray(a)) {
@@ -72,17 +76,22 @@ function sameShape(a: unknown, b: unknown): boolean {
     for (let i = 0; i < a.length; i++) if (!sameShape(a[i], b[i])) return false;
     return true;
   }
-  if (isRecord(a)) {
-    if (!isRecord(b)) return false;
+  if (isStructure(a)) {
+    if (!isStructure(b) || Array.isArray(b)) return false;
     let keys = 0;
     for (const k in a) {
       keys++;
-      if (!(k in b) || !sameShape(a[k], b[k])) return false;
+      if (!Object.hasOwn(b, k) || !sameShape(a[k], b[k])) return false;
     }
-    for (const _ in b) keys--;
+    for (const k in b) if (Object.hasOwn(b, k)) keys--;
     return keys === 0;
   }
-  return (a === undefined) === (b === undefined) && !Array.isArray(b) && !isRecord(b);
+  return (a === undefined) === (b === undefined) && !isStructure(b);
+}
+
+/** An object or array whose parts shape the SQL (a placeholder, a Date or a Buffer is one value). */
+function isStructure(value: unknown): value is Record<string, unknown> {
+  return isRecord(value) && !(value instanceof Slot);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -104,10 +113,7 @@ function valueAt(params: unknown, path: readonly (string | number)[]): unknown {
 const MAX_SHAPES = 256;
 
 /** A prepared statement's compiled shapes on one database, and the one its last call used. */
-type Cache = {
-  readonly statements: Map<string, Statement>;
-  last: { readonly exemplar: unknown; readonly statement: Statement } | undefined;
-};
+type Cache = { readonly statements: Map<string, Statement>; last: Statement | undefined };
 
 function bound(statement: Statement, params: unknown): Bound {
   const parameters = statement.binds.map((b) => (b instanceof Slot ? valueAt(params, b.path) : b.constant));
@@ -132,15 +138,16 @@ export function prepare<P extends object, R>(build: (db: Tx, p: P) => Compilable
     if (cache === undefined) byDatabase.set(adapter, (cache = { statements: new Map(), last: undefined }));
     // Most calls have the shape of the call before: comparing with it builds nothing.
     const last = cache.last;
-    let statement = last !== undefined && sameShape(params, last.exemplar) ? last.statement : undefined;
-    if (statement !== undefined) return bound(statement, params);
+    if (last !== undefined && sameShape(params, last.slots)) return bound(last, params);
     const shape = shapeOf(params);
     const { statements } = cache;
-    statement = statements.get(shape);
+    let statement = statements.get(shape);
     if (statement === undefined) {
-      const compiled = build(tx, slotsFor(params, []) as P).compile();
+      const slots = slotsFor(params, []);
+      const compiled = build(tx, slots as P).compile();
       statement = {
         ...textOf(compiled.sql),
+        slots,
         binds: compiled.parameters.map((v) => {
           if (v instanceof Slot) return v;
           // An object or array value (JSON, a PostgreSQL array) would become placeholders inside a
@@ -153,7 +160,7 @@ export function prepare<P extends object, R>(build: (db: Tx, p: P) => Compilable
       if (statements.size >= MAX_SHAPES) statements.clear(); // e.g. orders of every length 1–500
       statements.set(shape, statement);
     }
-    cache.last = { exemplar: params, statement };
+    cache.last = statement;
     return bound(statement, params);
   };
   const run = async (tx: Tx, params: P) => execute<R>(tx, bind(tx, params));
@@ -161,15 +168,13 @@ export function prepare<P extends object, R>(build: (db: Tx, p: P) => Compilable
 }
 
 /**
- * A transaction's connection, kept from its first prepared statement on. Kysely's own path for
- * every statement in a transaction builds a fresh executor and two nested async closures around
- * the driver call — a fifth of everything an order capture allocated. Kibble's Kysely has no
- * plugins (nothing to transform) and both drivers run one statement at a time on a connection
- * (better-sqlite3 is synchronous; `pg` queues), so the statement goes to the connection directly.
- * Only transactions: outside one, every statement takes a connection from the pool and gives it back.
+ * Inside a transaction a statement goes to the transaction's connection directly, kept from the
+ * first prepared statement on (`keepConnection`, forgotten by `transact` when the work ends).
+ * Kysely's own path builds a fresh executor and two nested async closures around every driver call
+ * — a fifth of everything an order capture allocated. Both drivers run one statement at a time on a
+ * connection (better-sqlite3 is synchronous; `pg` queues), and Kibble's Kysely has no plugins to
+ * transform results. Outside a transaction every statement takes a pool connection and gives it back.
  */
-const connections = new WeakMap<Tx, DatabaseConnection>();
-
 function execute<R>(tx: Tx, bound: Bound): Promise<QueryResult<R>> {
   const query: CompiledQuery<R> = {
     sql: bound.sql,
@@ -177,11 +182,11 @@ function execute<R>(tx: Tx, bound: Bound): Promise<QueryResult<R>> {
     parameters: bound.parameters,
     queryId: QUERY_ID,
   };
-  const connection = connections.get(tx);
+  const connection = openConnectionOf(tx);
   if (connection !== undefined) return connection.executeQuery<R>(query);
   if (!tx.isTransaction) return tx.executeQuery(query);
   return tx.getExecutor().provideConnection((c) => {
-    connections.set(tx, c);
+    keepConnection(tx as Transaction<DB>, c);
     return c.executeQuery<R>(query);
   });
 }

@@ -1,6 +1,6 @@
 /**
- * The two ways Kibble is started — `npm start` and the `kibble` command — run Node.js with the same
- * flags (ADR 8: a smaller young generation keeps the server's RSS down), and the flags take effect.
+ * `npm start` runs the server with V8 memory flags (ADR 8: a smaller young generation and a 1 GiB
+ * heap limit keep its RSS down), and the flags take effect.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -8,28 +8,39 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..', '..');
+const MiB = 1024 * 1024;
 
 const startScript = (
   JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }
 ).scripts.start;
-const shebang = readFileSync(join(ROOT, 'bin', 'kibble.js'), 'utf8').split('\n')[0]!;
+
+/** Young-generation size after an allocation-heavy loop, and the heap limit, under `flags`. */
+function heapUnder(flags: readonly string[]): { young: number; limit: number } {
+  const script =
+    "let keep = []; for (let i = 0; i < 3e6; i++) { keep.push({ i, s: 'x' + i }); if (keep.length > 4e5) keep = []; }" +
+    "const v8 = require('node:v8');" +
+    "const young = v8.getHeapSpaceStatistics().find((x) => x.space_name === 'new_space').space_size;" +
+    'process.stdout.write(JSON.stringify({ young, limit: v8.getHeapStatistics().heap_size_limit }));';
+  const out = execFileSync(process.execPath, [...flags, '-e', script], {
+    encoding: 'utf8',
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
+  return JSON.parse(out) as { young: number; limit: number };
+}
 
 describe('launch flags', () => {
-  it('npm start and the kibble command pass the same flags to node', () => {
-    const fromStart = /^node((?: --\S+)*) bin\/kibble\.js start$/.exec(startScript)?.[1]?.trim();
-    const fromShebang = /^#!\/usr\/bin\/env -S node((?: --\S+)*)$/.exec(shebang)?.[1]?.trim();
-    expect(fromStart).toBe('--max-semi-space-size=8');
-    expect(fromShebang).toBe(fromStart);
+  const flags = /^node((?: --\S+)*) bin\/kibble\.js start$/.exec(startScript)?.[1]?.trim().split(' ') ?? [];
+
+  it('npm start passes the memory flags to node', () => {
+    expect(flags).toEqual(['--max-semi-space-size=8', '--max-old-space-size=1024']);
   });
 
-  it('the flag caps the young generation at 2 × 8 MiB', () => {
-    const flags = startScript.split(' ').filter((part) => part.startsWith('--'));
-    const script =
-      'let keep = []; for (let i = 0; i < 2e6; i++) { keep.push({ i }); if (keep.length > 5e4) keep = []; }' +
-      "const s = require('node:v8').getHeapSpaceStatistics().find((x) => x.space_name === 'new_space');" +
-      'process.stdout.write(String(s.space_size));';
-    const size = Number(execFileSync(process.execPath, [...flags, '-e', script], { encoding: 'utf8' }));
-    expect(size).toBeLessThanOrEqual(16 * 1024 * 1024);
-    expect(size).toBeGreaterThan(0);
+  it('they halve the young generation and set a heap limit of about 1 GiB', () => {
+    const without = heapUnder([]);
+    const withFlags = heapUnder(flags);
+    expect(without.young).toBeGreaterThan(16 * MiB); // the workload does grow a default young generation
+    expect(withFlags.young).toBeLessThanOrEqual(16 * MiB);
+    expect(withFlags.limit).toBeGreaterThanOrEqual(1024 * MiB);
+    expect(withFlags.limit).toBeLessThan(1100 * MiB);
   });
 });

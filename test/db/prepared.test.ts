@@ -195,6 +195,36 @@ for (const dialect of DIALECTS) {
       await expect(byAddress(t.database.db, { address: { line1: 'x' } })).rejects.toThrow(/serialised/);
     });
 
+    it('follows a params object its caller changes between calls', async () => {
+      const params = { codes: ['W1'], sellable: undefined as Flag | undefined };
+      const first = await locationsByCode(t.database.db, params);
+      expect(first.rows.map((r) => r.code)).toEqual(['W1']);
+      params.codes.push('W3');
+      params.sellable = 1;
+      const second = await locationsByCode(t.database.db, params);
+      expect(second.rows.map((r) => r.code)).toEqual(['W1', 'W3']);
+    });
+
+    it('refuses a statement through a transaction that has ended, instead of running it in another', async () => {
+      let finished: Parameters<Parameters<typeof t.database.transact>[0]>[0] | undefined;
+      await t.database.transact(async (tx) => {
+        await locationsByCode(tx, { codes: ['W1'], sellable: undefined });
+        finished = tx;
+      });
+      await expect(insertLocations(finished!, { rows: [row(77)] })).rejects.toThrow(/committed/);
+      // Another transaction is open meanwhile: the stray INSERT must not land in it either.
+      await t.database.transact(async (tx) => {
+        await expect(insertLocations(finished!, { rows: [row(78)] })).rejects.toThrow(/committed/);
+        await locationsByCode(tx, { codes: ['W1'], sellable: undefined });
+      });
+      const stray = await t.database.db
+        .selectFrom('locations')
+        .select('id')
+        .where('id', 'in', ['loc_77', 'loc_78'])
+        .execute();
+      expect(stray).toEqual([]);
+    });
+
     it('works inside transactions, where it sees the transaction’s own writes', async () => {
       await t.database.transact(async (tx) => {
         await insertLocations(tx, { rows: [row(41)] });

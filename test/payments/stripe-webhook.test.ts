@@ -186,6 +186,11 @@ const succeededFor = (eventId: string, pi: string) =>
           deliver(JSON.stringify(JSON.parse(raw)), good), // re-serialised JSON is not the signed bytes
           deliver(raw, null), // no Stripe-Signature header at all
           deliver(raw, 'garbage'),
+          // signed with the right secret, but not an event at all
+          deliver(
+            '{"id": "evt_cut_short',
+            stripe.webhooks.generateTestHeaderString({ payload: '{"id": "evt_cut_short', secret: SECRET }),
+          ),
         ];
         for (const r of await Promise.all(attempts)) {
           expect(r.status).toBe(400);

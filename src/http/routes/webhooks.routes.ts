@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { applyStripeEvent } from '../../app/payments/apply-stripe-event.js';
-import { verifyStripeEvent } from '../../integrations/payments/stripe.js';
+import { isVerificationFailure, verifyStripeEvent } from '../../integrations/payments/stripe.js';
 import { nowIso } from '../../domain/clock.js';
 import { problem, sendProblem } from '../plugins/problem.js';
 
@@ -40,6 +40,7 @@ export default async function webhookRoutes(app: FastifyInstance): Promise<void>
         const header = req.headers['stripe-signature'];
         event = await verifyStripeEvent(raw, Array.isArray(header) ? header[0] : header, secret);
       } catch (error) {
+        if (!isVerificationFailure(error)) throw error;
         return sendProblem(
           reply,
           problem(

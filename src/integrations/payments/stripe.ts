@@ -71,3 +71,15 @@ export async function verifyStripeEvent(
     );
   return stripe.webhooks.constructEvent(rawBody, signature, secret);
 }
+
+/**
+ * Whether `verifyStripeEvent` refused the request (a bad, missing or stale signature, or a signed
+ * body that is not JSON) — as opposed to failing itself, say the SDK not loading, which is the
+ * server's fault and no client's business.
+ */
+export function isVerificationFailure(error: unknown): boolean {
+  return (
+    (error as { type?: unknown } | null)?.type === 'StripeSignatureVerificationError' ||
+    error instanceof SyntaxError
+  );
+}
