@@ -235,7 +235,7 @@ const BACKGROUND_FALLBACK_FRAMES = 4_000;
 /**
  * How often the background checkpointer copies the WAL into the database file. Each checkpoint
  * ends with an fsync of the database file, and a commit's fsync of the WAL that falls meanwhile
- * waits for it (one file-system journal): measured at 800 orders/s, the slowest 3% of commits took
+ * waits for it (same file system, same disk): measured at 800 orders/s, the slowest 3% of commits took
  * 5–10 ms instead of ~0.5, one per checkpoint. The more often, the less each fsync has to write and
  * the shorter that wait: 20 ms against 50, side by side (`bench/ab.bench.ts`): one client p99 4.9
  * against 6.9 ms; open loop at 800/s p99 9.0 against 10.6 ms; concurrency 32 +4% orders/s, p99 28
