@@ -131,8 +131,8 @@ function freePort(): Promise<number> {
 }
 
 /**
- * The Node.js flags `npm start` runs the server with (and the `kibble` command's shebang): the
- * benchmark measures the server as it is deployed.
+ * The Node.js flags `npm start` runs the server with (ADR 8): the benchmark measures the server as
+ * users start it.
  */
 export function startFlags(checkout = process.cwd()): string[] {
   const scripts = (

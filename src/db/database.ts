@@ -67,30 +67,33 @@ export interface Database {
 }
 
 /**
- * Each open transaction's connection, for statements that skip Kysely's per-statement executor
- * (`prepared.ts`). An entry lives exactly as long as its transaction's work: `transact` forgets it
- * when the work ends, so a statement issued through a finished transaction goes back through
- * Kysely, which refuses it, instead of running inside whichever transaction has the connection now.
+ * The transactions `transact` has open, each with its connection once a statement has asked for it
+ * — for statements that skip Kysely's per-statement executor (`prepared.ts`). A transaction is
+ * here exactly as long as its work runs, so a statement issued through a finished transaction (or
+ * one opened some other way) goes through Kysely, which refuses a finished one, and never runs
+ * inside whichever transaction has the connection now.
  */
-const connections = new WeakMap<Tx, DatabaseConnection>();
+const open = new WeakMap<Tx, DatabaseConnection | null>();
 
-/** The connection of the open transaction `tx` once a statement has asked for it. */
+/** The connection of `tx` if `transact` has it open and a statement already asked for it. */
 export function openConnectionOf(tx: Tx): DatabaseConnection | undefined {
-  return connections.get(tx);
+  return open.get(tx) ?? undefined;
 }
 
-/** Keeps `connection` for the rest of `tx`'s work (it must be `tx`'s own connection). */
+/** Keeps `connection` (`tx`'s own) for the rest of `tx`'s work, when `transact` has `tx` open. */
 export function keepConnection(tx: Transaction<DB>, connection: DatabaseConnection): void {
+  if (!open.has(tx)) return;
   if (tx.getExecutor().plugins.length > 0) return; // a plugin would transform results: keep Kysely's path
-  connections.set(tx, connection);
+  open.set(tx, connection);
 }
 
-/** Runs `work` in `tx`, its kept connection forgotten when the work ends, however it ends. */
+/** Runs `work` in `tx`, registered as open while the work runs, however it ends. */
 async function inTransaction<T>(tx: Transaction<DB>, work: (tx: Transaction<DB>) => Promise<T>): Promise<T> {
+  open.set(tx, null);
   try {
     return await work(tx);
   } finally {
-    connections.delete(tx);
+    open.delete(tx);
   }
 }
 

@@ -3,16 +3,12 @@
  * heap limit keep its RSS down), and the flags take effect.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { startFlags } from '../../bench/harness.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const MiB = 1024 * 1024;
-
-const startScript = (
-  JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }
-).scripts.start;
 
 /** Young-generation size after an allocation-heavy loop, and the heap limit, under `flags`. */
 function heapUnder(flags: readonly string[]): { young: number; limit: number } {
@@ -29,7 +25,7 @@ function heapUnder(flags: readonly string[]): { young: number; limit: number } {
 }
 
 describe('launch flags', () => {
-  const flags = /^node((?: --\S+)*) bin\/kibble\.js start$/.exec(startScript)?.[1]?.trim().split(' ') ?? [];
+  const flags = startFlags(ROOT); // how the benchmark starts the server too
 
   it('npm start passes the memory flags to node', () => {
     expect(flags).toEqual(['--max-semi-space-size=8', '--max-old-space-size=1024']);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../../src/db/database.js';
+import { openConnectionOf, openDatabase, type Database } from '../../src/db/database.js';
 import { prepare, shapeOf, writeAll } from '../../src/db/prepared.js';
 import type { BinTable, Flag, LocationTable } from '../../src/db/schema.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/databases.js';
@@ -209,18 +209,28 @@ for (const dialect of DIALECTS) {
       let finished: Parameters<Parameters<typeof t.database.transact>[0]>[0] | undefined;
       await t.database.transact(async (tx) => {
         await locationsByCode(tx, { codes: ['W1'], sellable: undefined });
+        expect(openConnectionOf(tx)).toBeDefined(); // the fast path: later statements go straight to it
         finished = tx;
       });
+      expect(openConnectionOf(finished!)).toBeUndefined();
       await expect(insertLocations(finished!, { rows: [row(77)] })).rejects.toThrow(/committed/);
       // Another transaction is open meanwhile: the stray INSERT must not land in it either.
       await t.database.transact(async (tx) => {
         await expect(insertLocations(finished!, { rows: [row(78)] })).rejects.toThrow(/committed/);
         await locationsByCode(tx, { codes: ['W1'], sellable: undefined });
       });
+      // The same for a transaction opened with Kysely directly rather than through `transact`.
+      let direct: typeof finished;
+      await t.database.db.transaction().execute(async (tx) => {
+        await locationsByCode(tx, { codes: ['W1'], sellable: undefined });
+        expect(openConnectionOf(tx)).toBeUndefined();
+        direct = tx;
+      });
+      await expect(insertLocations(direct!, { rows: [row(79)] })).rejects.toThrow(/committed/);
       const stray = await t.database.db
         .selectFrom('locations')
         .select('id')
-        .where('id', 'in', ['loc_77', 'loc_78'])
+        .where('id', 'in', ['loc_77', 'loc_78', 'loc_79'])
         .execute();
       expect(stray).toEqual([]);
     });
