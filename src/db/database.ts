@@ -130,6 +130,25 @@ export function openDatabase(config: DatabaseConfig): Database {
 // ---------------------------------------------------------------------------------------------
 // SQLite
 
+/** A cached statement; a reader runs in raw mode and `columns` names its result columns. */
+type Prepared = { readonly stmt: SqliteDatabase.Statement; readonly columns: readonly string[] | null };
+
+/**
+ * Rows as objects, built here from better-sqlite3's raw arrays: its own row objects are built
+ * property by property in C++, and cost about a third of a small query's time (measured on the order
+ * snapshot: 86 → 63–67 µs). A repeated column name keeps its last value, as better-sqlite3 does.
+ */
+function toObjects<R>(rows: unknown[][], columns: readonly string[]): R[] {
+  const out: R[] = new Array(rows.length);
+  for (let r = 0; r < rows.length; r++) {
+    const values = rows[r]!;
+    const row: Record<string, unknown> = {};
+    for (let c = 0; c < columns.length; c++) row[columns[c]!] = values[c];
+    out[r] = row as R;
+  }
+  return out;
+}
+
 /**
  * better-sqlite3 behind Kysely with two changes to Kysely's own driver: write transactions begin
  * IMMEDIATE (take the write lock up front, so concurrent processes wait on busy_timeout instead of
@@ -138,23 +157,27 @@ export function openDatabase(config: DatabaseConfig): Database {
  */
 class CachingSqliteConnection implements DatabaseConnection {
   readonly #db: SqliteDatabase.Database;
-  readonly #cache = new Map<string, SqliteDatabase.Statement>();
+  readonly #cache = new Map<string, Prepared>();
   constructor(db: SqliteDatabase.Database) {
     this.#db = db;
   }
-  #prepare(text: string): SqliteDatabase.Statement {
-    let stmt = this.#cache.get(text);
-    if (stmt === undefined) {
-      stmt = this.#db.prepare(text);
+  #prepare(text: string): Prepared {
+    let prepared = this.#cache.get(text);
+    if (prepared === undefined) {
+      const stmt = this.#db.prepare(text);
+      prepared = stmt.reader
+        ? { stmt: stmt.raw(true), columns: stmt.columns().map((c) => c.name) }
+        : { stmt, columns: null };
       if (this.#cache.size >= 1000) this.#cache.delete(this.#cache.keys().next().value!);
-      this.#cache.set(text, stmt);
+      this.#cache.set(text, prepared);
     }
-    return stmt;
+    return prepared;
   }
   executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
-    const stmt = this.#prepare(compiled.sql);
+    const { stmt, columns } = this.#prepare(compiled.sql);
     const parameters = compiled.parameters as unknown[];
-    if (stmt.reader) return Promise.resolve({ rows: stmt.all(parameters) as R[] });
+    if (columns !== null)
+      return Promise.resolve({ rows: toObjects<R>(stmt.all(parameters) as unknown[][], columns) });
     const { changes, lastInsertRowid } = stmt.run(parameters);
     return Promise.resolve({ numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] });
   }

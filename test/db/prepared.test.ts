@@ -52,6 +52,26 @@ for (const dialect of DIALECTS) {
     });
     afterAll(() => t.drop());
 
+    it('reads rows as plain objects: every column, its value and type, the last of a repeated name', async () => {
+      const db = t.database.db;
+      const { rows } = await sql<Record<string, unknown>>`select 1 as a, 'x' as b, null as c, 2 as a`.execute(
+        db,
+      );
+      expect(rows).toEqual([{ a: 2, b: 'x', c: null }]);
+      const none = await sql`select 1 as a where 1 = 0`.execute(db);
+      expect(none.rows).toEqual([]);
+      const returned = await db
+        .updateTable('locations')
+        .set({ version: 7 })
+        .where('code', 'in', ['W1', 'W2'])
+        .returning(['code', 'version', 'lon'])
+        .execute();
+      expect(returned.sort((x, y) => x.code.localeCompare(y.code))).toEqual([
+        { code: 'W1', version: 7, lon: null },
+        { code: 'W2', version: 7, lon: null },
+      ]);
+    });
+
     it('binds new values on every call and compiles per shape', async () => {
       const tx = t.database.db;
       const one = await locationsByCode(tx, { codes: ['W1', 'W3', 'W5'], sellable: undefined });
