@@ -2,6 +2,7 @@
  * Starts Kibble: opens the database, migrates, makes sure an admin key exists (printed once), and
  * listens. The only module that calls `listen`.
  */
+import { ConfigError } from '../config.js';
 import { buildApp, type App } from '../http/app.js';
 import { configFromEnv, openDatabase, serverConfig, type Database } from '../db/database.js';
 import { ensureAdminKey } from '../app/access/api-keys.js';
@@ -34,7 +35,18 @@ export async function serve(
     database,
     logger: options.log ? { level: process.env['LOG_LEVEL'] ?? 'info' } : false,
   });
-  await app.listen({ port: options.port, host: options.host });
+  try {
+    await app.listen({ port: options.port, host: options.host });
+  } catch (error) {
+    await app.close();
+    await database.close();
+    const code = (error as { code?: string }).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES')
+      throw new ConfigError(
+        `cannot listen on ${options.host}:${options.port} (${code === 'EADDRINUSE' ? 'the port is in use, perhaps by another Kibble' : 'permission denied'}): stop what holds it, or choose another port with PORT=… or --port`,
+      );
+    throw error;
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const shownHost = options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host;

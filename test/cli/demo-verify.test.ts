@@ -151,6 +151,21 @@ for (const dialect of DIALECTS) {
     });
     afterAll(async () => t?.drop());
 
+    it('serve on a port that is taken says so in one line (exit 2), no stack trace', async () => {
+      const first = await kibbleServe(t.env);
+      try {
+        const port = new URL(first.url).port;
+        const second = await kibble(['serve', '--port', port, '--host', '127.0.0.1'], { env: t.env });
+        expect(second.code).toBe(2);
+        expect(second.stderr.trim()).toBe(
+          `Kibble: cannot listen on 127.0.0.1:${port} (the port is in use, perhaps by another Kibble): stop what holds it, or choose another port with PORT=… or --port`,
+        );
+        expect((await fetch(`${first.url}/healthz`)).status).toBe(200); // the first one is untouched
+      } finally {
+        await first.stop();
+      }
+    });
+
     it('keys create --role readonly prints a key that reads through the server and is refused (403) on a write', async () => {
       const created = await kibble(['keys', 'create', '--role', 'readonly', '--name', 'dashboard'], {
         env: t.env,

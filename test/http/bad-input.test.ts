@@ -683,6 +683,51 @@ for (const dialect of DIALECTS) {
       expect({ ...after.counts, idempotency_keys: 0 }).toEqual({ ...before.counts, idempotency_keys: 0 });
     });
 
+    it('says in words what a field should be, and points at the whole body when the body is at fault', async () => {
+      const order = {
+        customer: { email: 'words@example.com' },
+        currency: 'usd',
+        lines: [{ sku: 'ANY', quantity: 1, unitPriceMinor: 100 }],
+      };
+      const lower = await send({
+        name: '',
+        method: 'POST',
+        path: '/api/v1/orders',
+        body: order,
+        status: 400,
+        field: 'currency',
+      });
+      expect(lower.body.errors).toEqual([
+        {
+          field: 'currency',
+          pointer: '/currency',
+          message: 'must be an ISO-4217 currency code in capitals, e.g. USD',
+        },
+      ]);
+      const { customer: _customer, ...anonymous } = { ...order, currency: 'USD' };
+      const missing = await send({
+        name: '',
+        method: 'POST',
+        path: '/api/v1/orders',
+        body: anonymous,
+        status: 400,
+        field: 'customer',
+      });
+      expect(missing.body.errors).toEqual([
+        { field: 'customer', pointer: '/customer', message: 'is required' },
+      ]);
+      const broken = await send({
+        name: '',
+        method: 'POST',
+        path: '/api/v1/orders',
+        raw: '{"currency":',
+        status: 400,
+        field: '(body)',
+      });
+      expect(broken.body.errors).toHaveLength(1);
+      expect(broken.body.errors[0]).toMatchObject({ field: '(body)', pointer: '' });
+    });
+
     it('answers unknown routes with a 404 problem, with or without a key', async () => {
       for (const key of [undefined, null]) {
         const r = await s.request('GET', '/api/v1/does-not-exist', undefined, key === null ? { key } : {});
@@ -730,6 +775,15 @@ for (const dialect of DIALECTS) {
       expect(replay.status).toBe(201);
       expect(replay.headers.get('idempotent-replayed')).toBe('true');
       expect(replay.body).toEqual(ok[0]!.body);
+
+      // The same request written with its keys in another order is the same request.
+      const reordered = Object.fromEntries(Object.entries(body).reverse());
+      expect(JSON.stringify(reordered)).not.toBe(JSON.stringify(body));
+      const again = await s.request('POST', '/api/v1/stock/movements', reordered, {
+        headers: { 'idempotency-key': key },
+      });
+      expect(again.status).toBe(201);
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
 
       const reused = await s.request(
         'POST',

@@ -326,6 +326,11 @@ for (const dialect of DIALECTS) {
         ttlSeconds: 60,
       });
       expect(lease2.status).toBe(409);
+      expect(lease2.body.code).toBe('INSUFFICIENT_STOCK');
+      // The field is the request's own: a reservation has one quantity, not lines.
+      expect(lease2.body.errors).toEqual([
+        { field: 'quantity', pointer: '/quantity', message: '1 requested, 0 available' },
+      ]);
       expect(await verifyBalances(s.testDb.database.db)).toEqual([]);
     });
 

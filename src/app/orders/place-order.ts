@@ -88,13 +88,14 @@ export type PlaceOrderResult = { readonly created: boolean; readonly order: Orde
 export const shortageError = (
   shortages: readonly Shortage[],
   lines: ReadonlyArray<{ sku: string }>,
-  prefix = 'lines',
+  /** The request field holding line `i`'s quantity. */
+  quantityField = (i: number) => `lines.${i}.quantity`,
 ) =>
   new DomainError(
     'INSUFFICIENT_STOCK',
     `Not enough stock: ${shortages.map((s) => `${lines[s.lineIndex]?.sku} needs ${s.requested}, ${s.available} available`).join('; ')}.`,
     shortages.map((s) => ({
-      field: `${prefix}.${s.lineIndex}.quantity`,
+      field: quantityField(s.lineIndex),
       message: `${s.requested} requested, ${s.available} available`,
     })),
     {

@@ -136,7 +136,7 @@ export async function createReservation(
       'reject',
     ),
   );
-  if (!routed.ok) throw shortageError(routed.shortages, [{ sku: sku.sku }], 'reservation');
+  if (!routed.ok) throw shortageError(routed.shortages, [{ sku: sku.sku }], () => 'quantity');
   await tx
     .insertInto('reservations')
     .values({

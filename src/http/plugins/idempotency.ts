@@ -1,6 +1,7 @@
 /**
- * `Idempotency-Key` on creating POSTs. The request's identity is its method, route and body; a
- * second request with the same key and another body is a 422. Within one process a key that is
+ * `Idempotency-Key` on creating POSTs. The request's identity is its method, route and body (as
+ * parsed: whitespace and key order do not count); a second request with the same key and another
+ * body is a 422. Within one process a key that is
  * still in flight is refused at once with 409; across processes the database decides (see
  * src/app/idempotency.ts).
  */
@@ -15,10 +16,22 @@ import { principalOf } from './auth.js';
 
 const inFlight = new Set<string>();
 
+/**
+ * JSON with every object's keys sorted: the same request whatever order a client's serialiser
+ * writes the keys in (array order is meaning, and stays).
+ */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
 function requestHash(req: FastifyRequest): string {
   return createHash('sha256')
-    .update(`${req.method} ${req.routeOptions.url ?? ''} ${JSON.stringify(req.params)}\n`)
-    .update(JSON.stringify(req.body ?? null))
+    .update(`${req.method} ${req.routeOptions.url ?? ''} ${canonicalJson(req.params)}\n`)
+    .update(canonicalJson(req.body ?? null))
     .digest('base64url');
 }
 

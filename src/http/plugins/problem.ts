@@ -3,6 +3,7 @@
  * `statusOf`; Fastify's own errors (validation, bad JSON, content type, body size) keep their 4xx
  * status with field errors; anything unexpected is a logged 500 that reveals nothing.
  */
+import { patterns } from '../schemas/common.schema.js';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { DomainError, type DomainErrorCode, type FieldError } from '../../domain/errors.js';
@@ -83,7 +84,8 @@ export function problem(
   if (fields.length > 0) {
     body.errors = fields.map((f) => ({
       field: f.field,
-      pointer: `/${f.field.replaceAll('.', '/')}`,
+      // RFC 6901: "" is the whole document; "(body)", "(path)" name no member of it.
+      pointer: f.field.startsWith('(') ? '' : `/${f.field.replaceAll('.', '/')}`,
       message: f.message,
     }));
   }
@@ -95,6 +97,13 @@ export function sendProblem(reply: FastifyReply, body: ProblemBody): FastifyRepl
 }
 
 type AjvError = { instancePath: string; keyword: string; message?: string; params: Record<string, unknown> };
+
+/** What a value that fails one of our schemas' patterns should look like, in words. */
+const patternMessages: Record<string, string> = {
+  [patterns.currency]: 'must be an ISO-4217 currency code in capitals, e.g. USD',
+  [patterns.country]: 'must be an ISO 3166-1 alpha-2 country code in capitals, e.g. US',
+  [patterns.date]: 'must be a date, YYYY-MM-DD',
+};
 
 /** `/lines/0/sku` → `lines.0.sku`; the part name (body, querystring, params) is dropped. */
 function fieldsOfValidation(errors: readonly AjvError[]): FieldError[] {
@@ -110,7 +119,9 @@ function fieldsOfValidation(errors: readonly AjvError[]): FieldError[] {
       continue;
     }
     let message = e.message ?? 'is invalid';
-    if (e.keyword === 'pattern') message = 'contains characters that are not allowed';
+    if (e.keyword === 'required') message = 'is required';
+    if (e.keyword === 'pattern')
+      message = patternMessages[String(e.params['pattern'])] ?? 'contains characters that are not allowed';
     if (!out.has(path || '(body)')) out.set(path || '(body)', message);
   }
   return [...out].map(([field, message]) => ({ field, message }));

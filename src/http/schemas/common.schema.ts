@@ -36,10 +36,20 @@ export const AmountMinor = Type.Integer({
   maximum: MAX_AMOUNT_MINOR,
   description: 'Money in integer minor units (cents).',
 });
-export const Currency = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO-4217 code, e.g. `USD`.' });
+/** Patterns problem details explain in words (see plugins/problem.ts). */
+export const patterns = {
+  currency: '^[A-Z]{3}$',
+  country: '^[A-Z]{2}$',
+  date: '^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])$',
+} as const;
+export const Currency = Type.String({
+  pattern: patterns.currency,
+  description: 'ISO-4217 code, e.g. `USD`.',
+});
+export const CountryCode = Type.String({ pattern: patterns.country, description: 'ISO 3166-1 alpha-2' });
 export const IsoDate = Type.String({
   format: 'date',
-  pattern: '^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])$',
+  pattern: patterns.date,
   description: 'YYYY-MM-DD',
 });
 export const Timestamp = Type.String({ description: 'ISO-8601 UTC timestamp' });

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { LocationCode, NonEmptyText, Nullable, Text, Timestamp } from './common.schema.js';
+import { LocationCode, NonEmptyText, Nullable, Text, Timestamp, CountryCode } from './common.schema.js';
 
 export const Address = Type.Object(
   {
@@ -8,7 +8,7 @@ export const Address = Type.Object(
     city: Type.Optional(Text({ maxLength: 100 })),
     region: Type.Optional(Text({ maxLength: 100 })),
     postalCode: Type.Optional(Text({ maxLength: 20 })),
-    country: Type.Optional(Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2' })),
+    country: Type.Optional(CountryCode),
   },
   { additionalProperties: false },
 );

@@ -8,6 +8,7 @@ import {
   SkuCode,
   Text,
   Timestamp,
+  CountryCode,
 } from './common.schema.js';
 
 const Email = Type.String({
@@ -25,7 +26,7 @@ export const ShippingAddress = Type.Object(
     city: NonEmptyText(100),
     region: Type.Optional(Text({ maxLength: 100 })),
     postalCode: NonEmptyText(20),
-    country: Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2' }),
+    country: CountryCode,
     lat: Type.Optional(Type.Number({ minimum: -90, maximum: 90 })),
     lon: Type.Optional(Type.Number({ minimum: -180, maximum: 180 })),
   },
