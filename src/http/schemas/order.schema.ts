@@ -106,10 +106,13 @@ export const OrderResponse = Type.Object({
       id: Type.String(),
       sku: Type.String(),
       name: Type.String(),
-      quantity: Type.Integer(),
-      cancelledQuantity: Type.Integer(),
-      shippedQuantity: Type.Integer(),
-      backordered: Type.Integer(),
+      quantity: Type.Integer({
+        description:
+          'Units still ordered: what was ordered less what was cancelled (a partial cancel lowers it).',
+      }),
+      cancelledQuantity: Type.Integer({ description: 'Units cancelled from this line so far.' }),
+      shippedQuantity: Type.Integer({ description: 'Units shipped, out of `quantity`.' }),
+      backordered: Type.Integer({ description: 'Units of `quantity` waiting for stock (not allocated).' }),
       unitPriceMinor: Type.Integer(),
       discountMinor: Type.Integer(),
       totalMinor: Type.Integer(),
