@@ -1,6 +1,11 @@
 /** Resolving order lines to SKUs, bundle components and the routing rules they need. */
 import type { Tx } from '../../db/database.js';
-import { componentsOf, findOrderableSkus, type OrderableSku } from '../../db/catalog.repo.js';
+import {
+  componentsOf,
+  findOrderableSkus,
+  type CustomerMatch,
+  type OrderableSku,
+} from '../../db/catalog.repo.js';
 import { DomainError, type FieldError } from '../../domain/errors.js';
 import type { RoutingLine, RoutingSku } from '../../domain/orders/routing.js';
 import { skuKey } from '../../domain/sku-code.js';
@@ -21,6 +26,8 @@ export type ResolvedLines = {
    * bundles, whose components were not checked): then sweep before reading the snapshot.
    */
   readonly leasesToSweep: boolean;
+  /** The customer with the e-mail key asked for (`null`: none yet); undefined when not asked. */
+  readonly customer: CustomerMatch | null | undefined;
 };
 
 /**
@@ -32,11 +39,14 @@ export async function resolveLines(
   lines: ReadonlyArray<{ sku: string }>,
   at: string,
   fieldPrefix = 'lines',
+  /** Also find the customer with this e-mail key, in the same statement. */
+  customerEmailKey?: string,
 ): Promise<ResolvedLines> {
-  const found = await findOrderableSkus(
+  const { skus: found, customer } = await findOrderableSkus(
     tx,
     lines.map((l) => l.sku),
     at,
+    customerEmailKey,
   );
   const unknown: FieldError[] = [];
   const inactive: FieldError[] = [];
@@ -73,7 +83,15 @@ export async function resolveLines(
       });
   }
   const leasesToSweep = bundleIds.length > 0 || skus.some((s) => found.get(s.sku_key)?.leaseExpired === true);
-  return { skus, components, routingSkus, stockedSkuIds: [...routingSkus.keys()], codes, leasesToSweep };
+  return {
+    skus,
+    components,
+    routingSkus,
+    stockedSkuIds: [...routingSkus.keys()],
+    codes,
+    leasesToSweep,
+    customer,
+  };
 }
 
 type ComponentRow = { bundle_sku_id: string; component_sku_id: string; quantity: number };

@@ -38,6 +38,7 @@ import {
   sweepExpiredLeases,
   type Ctx,
 } from './allocation.js';
+import type { CustomerMatch } from '../../db/catalog.repo.js';
 import { resolveLines, toRoutingLines } from './order-lines.js';
 import { getOrder, toOrderView, type OrderView } from './order-view.js';
 import { consumeReservations } from './reservations.js';
@@ -160,7 +161,8 @@ export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Prom
     }
   });
 
-  const resolved = await resolveLines(tx, input.lines, ctx.at);
+  const customerEmail = input.customer.email.trim();
+  const resolved = await resolveLines(tx, input.lines, ctx.at, 'lines', customerEmail.toLowerCase());
   const priced = input.lines.map((l) => ({
     quantity: l.quantity,
     unitPriceMinor: l.unitPriceMinor,
@@ -212,7 +214,14 @@ export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Prom
 
   // Writes nobody reads back in this transaction go out together at the end (see `writeAll`).
   const writes: Bound[] = [];
-  const customer = await upsertCustomer(tx, input.customer, input.shippingAddress, ctx.at, writes);
+  const customer = await upsertCustomer(
+    tx,
+    { email: customerEmail, name: input.customer.name },
+    resolved.customer,
+    input.shippingAddress,
+    ctx.at,
+    writes,
+  );
   const lineRows: OrderLineTable[] = input.lines.map((l, i) => {
     const sku = resolved.skus[i]!;
     const discount = l.discountMinor ?? 0;
@@ -473,18 +482,20 @@ const insertAddress = prepare((db, p: { row: CustomerAddressTable }) =>
 
 /**
  * Finds the customer by e-mail (case-insensitive) or creates them, and remembers the address. A
- * returning customer is only written to when the order brings a name we did not have.
+ * returning customer is only written to when the order brings a name we did not have. `known` is
+ * the look-up's answer when the caller already made it (`null`: no such customer).
  */
 async function upsertCustomer(
   tx: Tx,
   c: { email: string; name?: string | undefined },
+  known: CustomerMatch | null | undefined,
   address: ShippingAddress | undefined,
   at: string,
   writes: Bound[],
 ) {
   const email = c.email.trim();
   const emailKey = email.toLowerCase();
-  let [row] = (await customerByEmail(tx, { emailKey })).rows;
+  let row = known === undefined ? (await customerByEmail(tx, { emailKey })).rows[0] : (known ?? undefined);
   if (row === undefined || (c.name !== undefined && c.name !== row.name)) {
     const written = await upsertCustomerRow(tx, {
       row: {
