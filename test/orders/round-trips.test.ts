@@ -32,8 +32,10 @@ describe.skipIf(!postgresAvailable)('round trips per order on postgres', () => {
   /** What each statement the driver sends while `work` runs does. */
   async function statementsOf(work: () => Promise<unknown>): Promise<string[]> {
     const sent: string[] = [];
-    const query = pg.Client.prototype.query;
-    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    // The driver's own method, called on each client below and put back afterwards.
+    const proto = pg.Client.prototype as unknown as { query: (this: pg.Client, ...a: unknown[]) => unknown };
+    const query = proto.query;
+    proto.query = function (this: pg.Client, ...args: unknown[]) {
       const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text: string }).text;
       sent.push(
         /\bupdate "balances"/i.test(text)
@@ -42,12 +44,12 @@ describe.skipIf(!postgresAvailable)('round trips per order on postgres', () => {
             ? 'insert'
             : text.trim().split(/\s+/)[0]!.toLowerCase(),
       );
-      return (query as (...a: unknown[]) => unknown).apply(this, args);
-    } as typeof query;
+      return query.apply(this, args);
+    };
     try {
       await work();
     } finally {
-      pg.Client.prototype.query = query;
+      proto.query = query;
     }
     return sent;
   }
