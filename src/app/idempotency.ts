@@ -17,6 +17,8 @@ export type IdempotencyScope = {
   readonly principal: string;
   readonly key: string;
   readonly requestHash: string;
+  /** Hashes an earlier version of Kibble stored for this same request (see the HTTP plugin). */
+  readonly formerHashes?: readonly string[] | undefined;
 };
 
 const PENDING = -1;
@@ -48,7 +50,7 @@ export async function runIdempotent<T>(
         .where('principal', '=', scope.principal)
         .where('key', '=', scope.key)
         .executeTakeFirstOrThrow();
-      if (prior.request_hash !== scope.requestHash) {
+      if (prior.request_hash !== scope.requestHash && !scope.formerHashes?.includes(prior.request_hash)) {
         throw new DomainError(
           'IDEMPOTENCY_KEY_REUSED',
           'This Idempotency-Key was already used with a different request.',

@@ -23,6 +23,23 @@ export type Running = {
   close(): Promise<void>;
 };
 
+const listenProblems: Record<string, string> = {
+  EADDRINUSE: 'the port is in use, perhaps by another Kibble',
+  EACCES: 'permission denied',
+  EADDRNOTAVAIL: 'no such address on this machine',
+  ENOTFOUND: 'no such host',
+};
+
+/** A listen failure a user can fix (port taken, bad host) as one line; anything else as it is. */
+function listenError(error: unknown, options: { host: string; port: number }): unknown {
+  const problem = listenProblems[(error as { code?: string }).code ?? ''];
+  return problem === undefined
+    ? error
+    : new ConfigError(
+        `cannot listen on ${options.host}:${options.port} (${problem}): free it, or choose another port with PORT=… or --port, or another address with --host`,
+      );
+}
+
 export async function serve(
   options: ServeOptions,
   database: Database = openDatabase(serverConfig(configFromEnv())),
@@ -30,7 +47,6 @@ export async function serve(
   const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
   const ttlHours = idempotencyTtlHours(); // a bad setting stops the start before anything listens
   await database.migrate();
-  const created = await database.transact((tx) => ensureAdminKey(tx, process.env['KIBBLE_ADMIN_KEY']));
   const app = await buildApp({
     database,
     logger: options.log ? { level: process.env['LOG_LEVEL'] ?? 'info' } : false,
@@ -38,15 +54,16 @@ export async function serve(
   try {
     await app.listen({ port: options.port, host: options.host });
   } catch (error) {
-    await app.close();
-    await database.close();
-    const code = (error as { code?: string }).code;
-    if (code === 'EADDRINUSE' || code === 'EACCES')
-      throw new ConfigError(
-        `cannot listen on ${options.host}:${options.port} (${code === 'EADDRINUSE' ? 'the port is in use, perhaps by another Kibble' : 'permission denied'}): stop what holds it, or choose another port with PORT=… or --port`,
-      );
-    throw error;
+    try {
+      await app.close();
+    } finally {
+      await database.close();
+    }
+    throw listenError(error, options);
   }
+  // Only once the server listens: a first admin key made for a server that never started would
+  // never be shown, and the next start would not make another. Until it exists, requests get 401.
+  const created = await database.transact((tx) => ensureAdminKey(tx, process.env['KIBBLE_ADMIN_KEY']));
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const shownHost = options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host;

@@ -131,13 +131,23 @@ export function openDatabase(config: DatabaseConfig): Database {
 // SQLite
 
 /** A cached statement; a reader runs in raw mode and `columns` names its result columns. */
-type Prepared = { readonly stmt: SqliteDatabase.Statement; readonly columns: readonly string[] | null };
+/**
+ * A cached statement. A reader runs in raw mode and `columns` names its result columns; `ddl` marks
+ * a schema change, after which every cached reader is prepared again (its columns may have changed).
+ */
+type Prepared = {
+  readonly stmt: SqliteDatabase.Statement;
+  columns: readonly string[] | null;
+  readonly ddl: boolean;
+};
 
 /**
  * Rows as objects, built here from better-sqlite3's raw arrays: its own row objects are built
  * property by property in C++, and cost about a third of a small query's time (measured on the order
  * snapshot: 86 → 63–67 µs). A repeated column name keeps its last value, as better-sqlite3 does.
  */
+const columnsOf = (stmt: SqliteDatabase.Statement) => stmt.columns().map((c) => c.name);
+
 function toObjects<R>(rows: unknown[][], columns: readonly string[]): R[] {
   const out: R[] = new Array(rows.length);
   for (let r = 0; r < rows.length; r++) {
@@ -166,19 +176,25 @@ class CachingSqliteConnection implements DatabaseConnection {
     if (prepared === undefined) {
       const stmt = this.#db.prepare(text);
       prepared = stmt.reader
-        ? { stmt: stmt.raw(true), columns: stmt.columns().map((c) => c.name) }
-        : { stmt, columns: null };
+        ? { stmt: stmt.raw(true), columns: columnsOf(stmt), ddl: false }
+        : { stmt, columns: null, ddl: /^\s*(create|alter|drop)\b/i.test(text) };
       if (this.#cache.size >= 1000) this.#cache.delete(this.#cache.keys().next().value!);
       this.#cache.set(text, prepared);
     }
     return prepared;
   }
   executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
-    const { stmt, columns } = this.#prepare(compiled.sql);
+    const prepared = this.#prepare(compiled.sql);
+    const { stmt } = prepared;
     const parameters = compiled.parameters as unknown[];
-    if (columns !== null)
-      return Promise.resolve({ rows: toObjects<R>(stmt.all(parameters) as unknown[][], columns) });
+    if (prepared.columns !== null) {
+      const rows = stmt.all(parameters) as unknown[][];
+      // Another connection changed the table's columns, and SQLite prepared the statement again.
+      if (rows.length > 0 && rows[0]!.length !== prepared.columns.length) prepared.columns = columnsOf(stmt);
+      return Promise.resolve({ rows: toObjects<R>(rows, prepared.columns) });
+    }
     const { changes, lastInsertRowid } = stmt.run(parameters);
+    if (prepared.ddl) this.#cache.clear();
     return Promise.resolve({ numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] });
   }
   // eslint-disable-next-line require-yield

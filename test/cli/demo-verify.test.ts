@@ -3,6 +3,7 @@
  * database. The demo runs with `--skus` to keep the suite quick; the full catalog's size and
  * validity are covered by src/app/demo/demo-catalog.test.ts.
  */
+import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/databases.js';
 import { assertBuilt, kibble, kibbleServe } from '../helpers/cli.js';
@@ -144,27 +145,40 @@ for (const dialect of DIALECTS) {
     });
   });
 
-  describe(`kibble keys on ${dialect}`, () => {
+  describe(`kibble serve on a taken port on ${dialect}`, () => {
     let t: TestDatabase;
     beforeAll(async () => {
       t = await createTestDatabase(dialect);
     });
     afterAll(async () => t?.drop());
 
-    it('serve on a port that is taken says so in one line (exit 2), no stack trace', async () => {
-      const first = await kibbleServe(t.env);
+    it('says so in one line (exit 2), and keeps the first admin key for the start that works', async () => {
+      const holder = createServer();
+      await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+      const { port } = holder.address() as AddressInfo;
       try {
-        const port = new URL(first.url).port;
-        const second = await kibble(['serve', '--port', port, '--host', '127.0.0.1'], { env: t.env });
-        expect(second.code).toBe(2);
-        expect(second.stderr.trim()).toBe(
-          `Kibble: cannot listen on 127.0.0.1:${port} (the port is in use, perhaps by another Kibble): stop what holds it, or choose another port with PORT=… or --port`,
+        const refused = await kibble(['serve', '--port', String(port), '--host', '127.0.0.1'], {
+          env: { ...t.env, KIBBLE_ADMIN_KEY: '' },
+        });
+        expect(refused.code).toBe(2);
+        expect(refused.stderr.trim()).toBe(
+          `Kibble: cannot listen on 127.0.0.1:${port} (the port is in use, perhaps by another Kibble): free it, or choose another port with PORT=… or --port, or another address with --host`,
         );
-        expect((await fetch(`${first.url}/healthz`)).status).toBe(200); // the first one is untouched
       } finally {
-        await first.stop();
+        await new Promise((resolve) => holder.close(resolve));
       }
+      // No admin key was made (and lost) for the server that did not start.
+      const keys = await t.database.db.selectFrom('api_keys').select('id').execute();
+      expect(keys).toEqual([]);
     });
+  });
+
+  describe(`kibble keys on ${dialect}`, () => {
+    let t: TestDatabase;
+    beforeAll(async () => {
+      t = await createTestDatabase(dialect);
+    });
+    afterAll(async () => t?.drop());
 
     it('keys create --role readonly prints a key that reads through the server and is refused (403) on a write', async () => {
       const created = await kibble(['keys', 'create', '--role', 'readonly', '--name', 'dashboard'], {

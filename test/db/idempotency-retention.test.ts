@@ -1,6 +1,9 @@
-/** Idempotency keys older than the retention window are forgotten, in bounded batches; newer stay. */
+/**
+ * Idempotency keys older than the retention window are forgotten, in bounded batches; newer stay.
+ * A key stored under the hash an earlier version computed still replays.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pruneIdempotencyKeys } from '../../src/app/idempotency.js';
+import { pruneIdempotencyKeys, runIdempotent } from '../../src/app/idempotency.js';
 import { idempotencyTtlHours, pruneExpiredKeys } from '../../src/jobs/idempotency-retention.job.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/databases.js';
 
@@ -62,6 +65,27 @@ for (const dialect of DIALECTS) {
         expect(() => idempotencyTtlHours({ KIBBLE_IDEMPOTENCY_TTL_HOURS: bad })).toThrow(
           /KIBBLE_IDEMPOTENCY_TTL_HOURS must be a positive number of hours/,
         );
+    });
+
+    it('replays a key stored under a former hash of the same request; another request still gets 422', async () => {
+      const scope = { principal: 'key_test', key: `upgrade-${dialect}` };
+      const first = await runIdempotent(t.database, { ...scope, requestHash: 'former' }, async () => ({
+        status: 201,
+        body: { id: 'o1' },
+      }));
+      expect(first).toEqual({ status: 201, body: { id: 'o1' }, replayed: false });
+      const never = async () => {
+        throw new Error('must not run again');
+      };
+      const replayed = await runIdempotent(
+        t.database,
+        { ...scope, requestHash: 'current', formerHashes: ['former'] },
+        never,
+      );
+      expect(replayed).toEqual({ status: 201, body: { id: 'o1' }, replayed: true });
+      await expect(
+        runIdempotent(t.database, { ...scope, requestHash: 'current', formerHashes: ['other'] }, never),
+      ).rejects.toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
     });
   });
 }

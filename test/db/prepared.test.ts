@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openConnectionOf, openDatabase, type Database } from '../../src/db/database.js';
+import { configFromEnv, openConnectionOf, openDatabase, type Database } from '../../src/db/database.js';
 import { prepare, shapeOf, writeAll } from '../../src/db/prepared.js';
 import type { BinTable, Flag, LocationTable } from '../../src/db/schema.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/databases.js';
@@ -70,6 +70,25 @@ for (const dialect of DIALECTS) {
         { code: 'W1', version: 7, lon: null },
         { code: 'W2', version: 7, lon: null },
       ]);
+    });
+
+    it('reads a table’s new columns after a schema change, its own or another connection’s', async () => {
+      const db = t.database.db;
+      const all = async () =>
+        (await sql<Record<string, unknown>>`select * from probe_columns`.execute(db)).rows;
+      await sql`create table probe_columns (a integer)`.execute(db);
+      await sql`insert into probe_columns (a) values (1)`.execute(db);
+      expect(await all()).toEqual([{ a: 1 }]);
+      await sql`alter table probe_columns add column b integer default 2`.execute(db);
+      expect(await all()).toEqual([{ a: 1, b: 2 }]);
+      const other = openDatabase(configFromEnv(t.env)); // as another process would
+      try {
+        await sql`alter table probe_columns add column c integer default 3`.execute(other.db);
+      } finally {
+        await other.close();
+      }
+      expect(await all()).toEqual([{ a: 1, b: 2, c: 3 }]);
+      await sql`drop table probe_columns`.execute(db);
     });
 
     it('binds new values on every call and compiles per shape', async () => {

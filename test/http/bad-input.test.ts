@@ -726,6 +726,17 @@ for (const dialect of DIALECTS) {
       });
       expect(broken.body.errors).toHaveLength(1);
       expect(broken.body.errors[0]).toMatchObject({ field: '(body)', pointer: '' });
+      const odd = await send({
+        name: '',
+        method: 'POST',
+        path: '/api/v1/orders',
+        body: { ...order, currency: 'USD', 'a/b~c': 1 },
+        status: 400,
+        field: 'a/b~c',
+      });
+      expect(odd.body.errors).toEqual([
+        { field: 'a/b~c', pointer: '/a~1b~0c', message: 'is not a known field' },
+      ]);
     });
 
     it('answers unknown routes with a 404 problem, with or without a key', async () => {

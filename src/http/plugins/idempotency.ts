@@ -28,11 +28,20 @@ export function canonicalJson(value: unknown): string {
   );
 }
 
-function requestHash(req: FastifyRequest): string {
+function hashOf(req: FastifyRequest, json: (value: unknown) => string): string {
   return createHash('sha256')
-    .update(`${req.method} ${req.routeOptions.url ?? ''} ${canonicalJson(req.params)}\n`)
-    .update(canonicalJson(req.body ?? null))
+    .update(`${req.method} ${req.routeOptions.url ?? ''} ${json(req.params)}\n`)
+    .update(json(req.body ?? null))
     .digest('base64url');
+}
+
+/**
+ * The request's hash, and the hash Kibble stored for the same request before it sorted keys
+ * (0.1.0 until 2026-11-30: `JSON.stringify` in the client's key order), so that a request retried
+ * across that upgrade still replays instead of failing as "another body".
+ */
+function requestHashes(req: FastifyRequest): { requestHash: string; formerHashes: string[] } {
+  return { requestHash: hashOf(req, canonicalJson), formerHashes: [hashOf(req, JSON.stringify)] };
 }
 
 /** Runs a creating command in one transaction, honouring `Idempotency-Key`, and sends its result. */
@@ -60,7 +69,7 @@ export async function sendCreated<T>(
     inFlight.add(flightKey);
   }
   try {
-    const scope = key === undefined ? null : { principal, key, requestHash: requestHash(req) };
+    const scope = key === undefined ? null : { principal, key, ...requestHashes(req) };
     const outcome = await runIdempotent(req.server.database, scope, work);
     if (outcome.replayed) reply.header('idempotent-replayed', 'true');
     return reply.code(outcome.status).send(outcome.body);

@@ -84,8 +84,7 @@ export function problem(
   if (fields.length > 0) {
     body.errors = fields.map((f) => ({
       field: f.field,
-      // RFC 6901: "" is the whole document; "(body)", "(path)" name no member of it.
-      pointer: f.field.startsWith('(') ? '' : `/${f.field.replaceAll('.', '/')}`,
+      pointer: pointerOf(f.field),
       message: f.message,
     }));
   }
@@ -97,6 +96,19 @@ export function sendProblem(reply: FastifyReply, body: ProblemBody): FastifyRepl
 }
 
 type AjvError = { instancePath: string; keyword: string; message?: string; params: Record<string, unknown> };
+
+/**
+ * The RFC 6901 JSON Pointer into the request body for a dotted field: "" when the whole body is at
+ * fault, `~` and `/` inside a name escaped. Fields outside the body ("(path)", a header) keep
+ * their name as a one-segment pointer, as before.
+ */
+function pointerOf(field: string): string {
+  if (field === '(body)') return '';
+  return field
+    .split('.')
+    .map((part) => `/${part.replaceAll('~', '~0').replaceAll('/', '~1')}`)
+    .join('');
+}
 
 /** What a value that fails one of our schemas' patterns should look like, in words. */
 const patternMessages: Record<string, string> = {
