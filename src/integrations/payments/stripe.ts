@@ -29,7 +29,9 @@ export function stripeProvider(secretKey: string): PaymentProvider {
   return {
     name: 'stripe',
     async authorize({ amountMinor, currency, orderId }) {
-      const pi = await (await stripe()).paymentIntents.create({
+      const pi = await (
+        await stripe()
+      ).paymentIntents.create({
         amount: amountMinor,
         currency: currency.toLowerCase(),
         capture_method: 'manual',
@@ -42,7 +44,9 @@ export function stripeProvider(secretKey: string): PaymentProvider {
       return { reference: pi.id, status: statusOf(pi), amountMinor: pi.amount_received };
     },
     async refund(reference, amountMinor) {
-      const refund = await (await stripe()).refunds.create({ payment_intent: reference, amount: amountMinor });
+      const refund = await (
+        await stripe()
+      ).refunds.create({ payment_intent: reference, amount: amountMinor });
       return {
         reference,
         status: refund.status === 'failed' ? 'failed' : 'refunded',
