@@ -130,7 +130,6 @@ export function openDatabase(config: DatabaseConfig): Database {
 // ---------------------------------------------------------------------------------------------
 // SQLite
 
-/** A cached statement; a reader runs in raw mode and `columns` names its result columns. */
 /**
  * A cached statement. A reader runs in raw mode and `columns` names its result columns; `ddl` marks
  * a schema change, after which every cached reader is prepared again (its columns may have changed).
@@ -141,13 +140,13 @@ type Prepared = {
   readonly ddl: boolean;
 };
 
+const columnsOf = (stmt: SqliteDatabase.Statement) => stmt.columns().map((c) => c.name);
+
 /**
  * Rows as objects, built here from better-sqlite3's raw arrays: its own row objects are built
  * property by property in C++, and cost about a third of a small query's time (measured on the order
  * snapshot: 86 → 63–67 µs). A repeated column name keeps its last value, as better-sqlite3 does.
  */
-const columnsOf = (stmt: SqliteDatabase.Statement) => stmt.columns().map((c) => c.name);
-
 function toObjects<R>(rows: unknown[][], columns: readonly string[]): R[] {
   const out: R[] = new Array(rows.length);
   for (let r = 0; r < rows.length; r++) {

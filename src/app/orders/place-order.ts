@@ -217,7 +217,7 @@ export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Prom
   const customer = await upsertCustomer(
     tx,
     { email: customerEmail, name: input.customer.name },
-    resolved.customer,
+    resolved.customer ?? null, // undefined only when no SKU matched, and then resolveLines threw
     input.shippingAddress,
     ctx.at,
     writes,
@@ -456,10 +456,6 @@ export async function insertTimeline(
   await writeOrQueue(tx, bound, writes);
 }
 
-const customerByEmail = prepare((db, p: { emailKey: string }) =>
-  db.selectFrom('customers').select(['id', 'email', 'name']).where('email_key', '=', p.emailKey),
-);
-
 const upsertCustomerRow = prepare((db, p: { row: CustomerTable }) =>
   db
     .insertInto('customers')
@@ -483,19 +479,20 @@ const insertAddress = prepare((db, p: { row: CustomerAddressTable }) =>
 /**
  * Finds the customer by e-mail (case-insensitive) or creates them, and remembers the address. A
  * returning customer is only written to when the order brings a name we did not have. `known` is
- * the look-up's answer when the caller already made it (`null`: no such customer).
+ * the customer the SKU look-up found by e-mail key (`null`: none yet; a concurrent first order
+ * meanwhile is met by the upsert's conflict clause).
  */
 async function upsertCustomer(
   tx: Tx,
-  c: { email: string; name?: string | undefined },
-  known: CustomerMatch | null | undefined,
+  c: { email: string; name?: string | undefined }, // e-mail trimmed
+  known: CustomerMatch | null,
   address: ShippingAddress | undefined,
   at: string,
   writes: Bound[],
 ) {
-  const email = c.email.trim();
+  const { email } = c;
   const emailKey = email.toLowerCase();
-  let row = known === undefined ? (await customerByEmail(tx, { emailKey })).rows[0] : (known ?? undefined);
+  let row = known ?? undefined;
   if (row === undefined || (c.name !== undefined && c.name !== row.name)) {
     const written = await upsertCustomerRow(tx, {
       row: {
