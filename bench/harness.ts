@@ -13,7 +13,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -23,6 +22,9 @@ import { openDatabase, type DatabaseConfig } from '../src/db/database.js';
 import { createSku } from '../src/app/catalog/create-sku.js';
 import { createLocation } from '../src/app/locations/locations.js';
 import { postMovement } from '../src/app/stock/post-movement.js';
+// A port the kernel picked (a random pick from a fixed range can collide with the benchmark's own
+// client sockets, whose local ports come from the same ephemeral range).
+import { freePort } from '../test/helpers/server-process.js';
 
 export const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 8);
 export const SKUS = Number(process.env['BENCH_SKUS'] ?? 10_000);
@@ -114,21 +116,6 @@ export async function seedCatalog(config: DatabaseConfig): Promise<{ skus: strin
 // ---------------------------------------------------------------------------------------------
 
 export type Server = { child: ChildProcess; port: number; stop(): Promise<void> };
-
-/**
- * A port nothing listens on, chosen by the kernel (a random pick from a fixed range can collide
- * with the benchmark's own client sockets, whose local ports come from the same ephemeral range).
- */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * The Node.js flags `npm start` runs the server with (ADR 8): the benchmark measures the server as

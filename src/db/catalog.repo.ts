@@ -51,6 +51,12 @@ const orderableByKey = prepare((db, p: { keys: string[]; at: string; emailKey: s
         .select(['c.id as customer_id', 'c.email as customer_email', 'c.name as customer_name']);
 });
 
+type CustomerColumns = {
+  customer_id: string | null;
+  customer_email: string | null;
+  customer_name: string | null;
+};
+
 export type CustomerMatch = { readonly id: string; readonly email: string; readonly name: string | null };
 
 /**
@@ -75,19 +81,23 @@ export async function findOrderableSkus(
   const skus = new Map<string, OrderableSku & { leaseExpired: boolean }>();
   if (keys.length === 0) return { skus, customer: undefined };
   const { rows } = await orderableByKey(tx, { keys, at, emailKey: customerEmailKey });
-  let customer: CustomerMatch | null | undefined;
-  for (const row of rows) {
-    const { lease_expired, customer_id, customer_email, customer_name, ...r } = row as typeof row & {
-      customer_id?: string | null;
-      customer_email?: string | null;
-      customer_name?: string | null;
-    };
-    skus.set(r.sku_key, { ...r, leaseExpired: Boolean(lease_expired) });
-    if (customerEmailKey !== undefined)
-      customer = customer_id
-        ? { id: customer_id, email: customer_email!, name: customer_name ?? null }
-        : null;
+  for (const { lease_expired, ...r } of rows) {
+    const {
+      customer_id: _id,
+      customer_email: _email,
+      customer_name: _name,
+      ...sku
+    } = r as typeof r & Partial<CustomerColumns>;
+    skus.set(sku.sku_key, { ...sku, leaseExpired: Boolean(lease_expired) });
   }
+  // Every row carries the same customer columns (the join's condition is a constant).
+  const first = rows[0] as Partial<CustomerColumns> | undefined;
+  const customer =
+    customerEmailKey === undefined || first === undefined
+      ? undefined
+      : first.customer_id
+        ? { id: first.customer_id, email: first.customer_email!, name: first.customer_name ?? null }
+        : null;
   return { skus, customer };
 }
 

@@ -38,7 +38,6 @@ export async function resolveLines(
   tx: Tx,
   lines: ReadonlyArray<{ sku: string }>,
   at: string,
-  fieldPrefix = 'lines',
   /** Also find the customer with this e-mail key, in the same statement. */
   customerEmailKey?: string,
 ): Promise<ResolvedLines> {
@@ -53,9 +52,9 @@ export async function resolveLines(
   const skus: OrderableSku[] = [];
   lines.forEach((l, i) => {
     const row = found.get(skuKey(l.sku));
-    if (!row) unknown.push({ field: `${fieldPrefix}.${i}.sku`, message: `SKU ${l.sku} does not exist` });
+    if (!row) unknown.push({ field: `lines.${i}.sku`, message: `SKU ${l.sku} does not exist` });
     else if (row.active !== 1)
-      inactive.push({ field: `${fieldPrefix}.${i}.sku`, message: `SKU ${row.sku} is not active` });
+      inactive.push({ field: `lines.${i}.sku`, message: `SKU ${row.sku} is not active` });
     else skus.push(row);
   });
   if (unknown.length > 0)

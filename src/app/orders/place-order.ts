@@ -162,7 +162,8 @@ export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Prom
   });
 
   const customerEmail = input.customer.email.trim();
-  const resolved = await resolveLines(tx, input.lines, ctx.at, 'lines', customerEmail.toLowerCase());
+  const customerEmailKey = customerEmail.toLowerCase(); // customers match by e-mail, case-insensitive
+  const resolved = await resolveLines(tx, input.lines, ctx.at, customerEmailKey);
   const priced = input.lines.map((l) => ({
     quantity: l.quantity,
     unitPriceMinor: l.unitPriceMinor,
@@ -216,7 +217,7 @@ export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Prom
   const writes: Bound[] = [];
   const customer = await upsertCustomer(
     tx,
-    { email: customerEmail, name: input.customer.name },
+    { email: customerEmail, emailKey: customerEmailKey, name: input.customer.name },
     resolved.customer ?? null, // undefined only when no SKU matched, and then resolveLines threw
     input.shippingAddress,
     ctx.at,
@@ -484,14 +485,13 @@ const insertAddress = prepare((db, p: { row: CustomerAddressTable }) =>
  */
 async function upsertCustomer(
   tx: Tx,
-  c: { email: string; name?: string | undefined }, // e-mail trimmed
+  c: { email: string; emailKey: string; name?: string | undefined },
   known: CustomerMatch | null,
   address: ShippingAddress | undefined,
   at: string,
   writes: Bound[],
 ) {
-  const { email } = c;
-  const emailKey = email.toLowerCase();
+  const { email, emailKey } = c;
   let row = known ?? undefined;
   if (row === undefined || (c.name !== undefined && c.name !== row.name)) {
     const written = await upsertCustomerRow(tx, {

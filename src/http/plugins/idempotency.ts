@@ -20,7 +20,7 @@ const inFlight = new Set<string>();
  * JSON with every object's keys sorted: the same request whatever order a client's serialiser
  * writes the keys in (array order is meaning, and stays).
  */
-export function canonicalJson(value: unknown): string {
+function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v !== null && typeof v === 'object' && !Array.isArray(v)
       ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))

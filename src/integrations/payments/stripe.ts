@@ -29,9 +29,8 @@ export function stripeProvider(secretKey: string): PaymentProvider {
   return {
     name: 'stripe',
     async authorize({ amountMinor, currency, orderId }) {
-      const pi = await (
-        await stripe()
-      ).paymentIntents.create({
+      const client = await stripe();
+      const pi = await client.paymentIntents.create({
         amount: amountMinor,
         currency: currency.toLowerCase(),
         capture_method: 'manual',
@@ -40,13 +39,13 @@ export function stripeProvider(secretKey: string): PaymentProvider {
       return { reference: pi.id, status: statusOf(pi), amountMinor: pi.amount };
     },
     async capture(reference, amountMinor) {
-      const pi = await (await stripe()).paymentIntents.capture(reference, { amount_to_capture: amountMinor });
+      const client = await stripe();
+      const pi = await client.paymentIntents.capture(reference, { amount_to_capture: amountMinor });
       return { reference: pi.id, status: statusOf(pi), amountMinor: pi.amount_received };
     },
     async refund(reference, amountMinor) {
-      const refund = await (
-        await stripe()
-      ).refunds.create({ payment_intent: reference, amount: amountMinor });
+      const client = await stripe();
+      const refund = await client.refunds.create({ payment_intent: reference, amount: amountMinor });
       return {
         reference,
         status: refund.status === 'failed' ? 'failed' : 'refunded',
@@ -54,11 +53,14 @@ export function stripeProvider(secretKey: string): PaymentProvider {
       };
     },
     async void(reference) {
-      const pi = await (await stripe()).paymentIntents.cancel(reference);
+      const client = await stripe();
+      const pi = await client.paymentIntents.cancel(reference);
       return { reference: pi.id, status: statusOf(pi), amountMinor: 0 };
     },
   };
 }
+
+let webhookClient: Stripe | undefined;
 
 /** Verifies `Stripe-Signature` over the exact raw bytes; throws on a bad or stale signature. */
 export async function verifyStripeEvent(
@@ -67,7 +69,8 @@ export async function verifyStripeEvent(
   secret: string,
 ): Promise<StripeEvent> {
   const Stripe = await sdk();
-  const stripe = new Stripe('sk_unused_for_webhooks');
+  // Verification is local (no API call), so one client without a real key serves every webhook.
+  const stripe = (webhookClient ??= new Stripe('sk_unused_for_webhooks'));
   if (!signature)
     throw new Stripe.errors.StripeSignatureVerificationError(
       'No stripe-signature header value was provided.',
