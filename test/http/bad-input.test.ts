@@ -704,6 +704,21 @@ for (const dialect of DIALECTS) {
           message: 'must be an ISO-4217 currency code in capitals, e.g. USD',
         },
       ]);
+      const spaced = await send({
+        name: '',
+        method: 'POST',
+        path: '/api/v1/orders',
+        body: { ...order, currency: 'USD', customer: { email: ' words@example.com' } },
+        status: 400,
+        field: 'customer.email',
+      });
+      expect(spaced.body.errors).toEqual([
+        {
+          field: 'customer.email',
+          pointer: '/customer/email',
+          message: 'must be an e-mail address, name@domain, without spaces',
+        },
+      ]);
       const { customer: _customer, ...anonymous } = { ...order, currency: 'USD' };
       const missing = await send({
         name: '',

@@ -115,6 +115,7 @@ const patternMessages: Record<string, string> = {
   [patterns.currency]: 'must be an ISO-4217 currency code in capitals, e.g. USD',
   [patterns.country]: 'must be an ISO 3166-1 alpha-2 country code in capitals, e.g. US',
   [patterns.date]: 'must be a date, YYYY-MM-DD',
+  [patterns.email]: 'must be an e-mail address, name@domain, without spaces',
 };
 
 /** `/lines/0/sku` → `lines.0.sku`; the part name (body, querystring, params) is dropped. */

@@ -41,10 +41,17 @@ export const patterns = {
   currency: '^[A-Z]{3}$',
   country: '^[A-Z]{2}$',
   date: '^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])$',
+  email: '^[^\\s@\\u0000]+@[^\\s@\\u0000]+$',
 } as const;
 export const Currency = Type.String({
   pattern: patterns.currency,
   description: 'ISO-4217 code, e.g. `USD`.',
+});
+export const Email = Type.String({
+  minLength: 3,
+  maxLength: 254,
+  pattern: patterns.email,
+  description: 'E-mail address',
 });
 export const CountryCode = Type.String({ pattern: patterns.country, description: 'ISO 3166-1 alpha-2' });
 export const IsoDate = Type.String({

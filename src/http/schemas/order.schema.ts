@@ -9,14 +9,8 @@ import {
   Text,
   Timestamp,
   CountryCode,
+  Email,
 } from './common.schema.js';
-
-const Email = Type.String({
-  minLength: 3,
-  maxLength: 254,
-  pattern: '^[^\\s@\\u0000]+@[^\\s@\\u0000]+$',
-  description: 'E-mail address',
-});
 
 export const ShippingAddress = Type.Object(
   {
