@@ -1,9 +1,10 @@
 /**
  * `Idempotency-Key` on creating POSTs. The request's identity is its method, route and body (as
  * parsed: whitespace and key order do not count); a second request with the same key and another
- * body is a 422. Within one process a key that is
- * still in flight is refused at once with 409; across processes the database decides (see
- * src/app/idempotency.ts).
+ * body is a 422. A retry that arrives while the first request with its key is still running waits
+ * for it and then gets its result (a client that timed out and retried gets its order, not an
+ * error): within one process the waiting is done here, so retries hold no database connection;
+ * across processes the database's unique key makes them wait (see src/app/idempotency.ts).
  */
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -14,7 +15,8 @@ import { DomainError } from '../../domain/errors.js';
 import { runIdempotent, type Created } from '../../app/idempotency.js';
 import { principalOf } from './auth.js';
 
-const inFlight = new Set<string>();
+/** Keys whose request is running in this process, with a promise settled when it ends. */
+const inFlight = new Map<string, Promise<void>>();
 
 /**
  * JSON with every object's keys sorted: the same request whatever order a client's serialiser
@@ -59,14 +61,12 @@ export async function sendCreated<T>(
   }
   const principal = actorOf(principalOf(req));
   const flightKey = key === undefined ? null : `${principal}\u0000${key}`;
+  let finished: (() => void) | undefined;
   if (flightKey !== null) {
-    if (inFlight.has(flightKey)) {
-      throw new DomainError(
-        'IDEMPOTENCY_IN_PROGRESS',
-        'A request with this Idempotency-Key is still in progress.',
-      );
-    }
-    inFlight.add(flightKey);
+    // Same-key requests run one after another; each later one replays (or is told its body differs).
+    for (let running = inFlight.get(flightKey); running !== undefined; running = inFlight.get(flightKey))
+      await running;
+    inFlight.set(flightKey, new Promise<void>((resolve) => (finished = resolve)));
   }
   try {
     const scope = key === undefined ? null : { principal, key, ...requestHashes(req) };
@@ -74,6 +74,9 @@ export async function sendCreated<T>(
     if (outcome.replayed) reply.header('idempotent-replayed', 'true');
     return reply.code(outcome.status).send(outcome.body);
   } finally {
-    if (flightKey !== null) inFlight.delete(flightKey);
+    if (flightKey !== null) {
+      inFlight.delete(flightKey);
+      finished!();
+    }
   }
 }
