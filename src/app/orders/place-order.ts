@@ -2,12 +2,14 @@
  * Captures an order and allocates it in ONE transaction: resolve SKUs, check totals, route the
  * lines across locations and lots (pure domain function), commit the allocations with conditional
  * UPDATEs, and write the order, its timeline and its outbox events. Idempotent by
- * (channel, externalId): a repeat returns the existing order. Errors: UNKNOWN_SKU (every unknown
+ * (channel, externalId): a repeat of the capturing request returns the existing order; another
+ * request with the same external id is DUPLICATE_ORDER. Errors: UNKNOWN_SKU (every unknown
  * line named), VALIDATION_FAILED, TOTAL_MISMATCH, INSUFFICIENT_STOCK (with `onShortage: "reject"`,
  * every short line named; nothing written).
  */
 import { createHash } from 'node:crypto';
 import type { Tx } from '../../db/database.js';
+import { canonicalJson } from '../../domain/canonical-json.js';
 import { isoDate } from '../../domain/clock.js';
 import { DomainError, fieldError } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
@@ -112,10 +114,14 @@ export const shortageError = (
 const orderByExternalId = prepare((db, p: { channel: string; externalId: string }) =>
   db
     .selectFrom('orders')
-    .select('id')
+    .select(['id', 'capture_hash'])
     .where('channel', '=', p.channel)
     .where('external_id', '=', p.externalId),
 );
+
+/** What tells a repeat of a capture from another order under the same external id. */
+const hashOfCapture = (input: PlaceOrderInput): string =>
+  createHash('sha256').update(canonicalJson(input)).digest('base64url');
 
 const insertOrder = prepare((db, p: { order: OrderTable }) => db.insertInto('orders').values(p.order));
 
@@ -140,9 +146,19 @@ const insertOrderEvents = prepare((db, p: { rows: OrderEventTable[] }) =>
 
 export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Promise<PlaceOrderResult> {
   const channel = input.channel ?? 'api';
+  const captureHash = input.externalId === undefined ? null : hashOfCapture(input);
   if (input.externalId !== undefined) {
     const [existing] = (await orderByExternalId(tx, { channel, externalId: input.externalId })).rows;
-    if (existing) return { created: false, order: await getOrder(tx, existing.id) };
+    if (existing) {
+      if (existing.capture_hash !== null && existing.capture_hash !== captureHash)
+        throw new DomainError(
+          'DUPLICATE_ORDER',
+          `Channel ${channel} already has order ${input.externalId}, captured with other contents; change it with an order edit.`,
+          [{ field: 'externalId', message: `is already order ${existing.id} of channel ${channel}` }],
+          { orderId: existing.id },
+        );
+      return { created: false, order: await getOrder(tx, existing.id) };
+    }
   }
   if (!isCurrency(input.currency))
     throw fieldError(
@@ -307,6 +323,7 @@ export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Prom
     version: 1,
     created_at: ctx.at,
     updated_at: ctx.at,
+    capture_hash: captureHash,
   };
   // Written with everything else at the end (first: lines, timeline and payments refer to it).
   writes.unshift(insertOrder.bind(tx, { order }));

@@ -5,6 +5,7 @@ import * as m0003 from './0003-users.js';
 import * as m0004 from './0004-counts.js';
 import * as m0005 from './0005-hot-path-indexes.js';
 import * as m0006 from './0006-idempotency-retention.js';
+import * as m0007 from './0007-order-capture-hash.js';
 
 /** Every migration in order. Append only: a landed migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '0004-counts': m0004,
   '0005-hot-path-indexes': m0005,
   '0006-idempotency-retention': m0006,
+  '0007-order-capture-hash': m0007,
 };

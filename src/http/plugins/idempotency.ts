@@ -11,24 +11,13 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Transaction } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { actorOf } from '../../domain/access.js';
+import { canonicalJson } from '../../domain/canonical-json.js';
 import { DomainError } from '../../domain/errors.js';
 import { runIdempotent, type Created } from '../../app/idempotency.js';
 import { principalOf } from './auth.js';
 
 /** Keys whose request is running in this process, with a promise settled when it ends. */
 const inFlight = new Map<string, Promise<void>>();
-
-/**
- * JSON with every object's keys sorted: the same request whatever order a client's serialiser
- * writes the keys in (array order is meaning, and stays).
- */
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
-}
 
 function hashOf(req: FastifyRequest, json: (value: unknown) => string): string {
   return createHash('sha256')
