@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Database } from '../db/database.js';
 import { validatorCompiler } from './validation.js';
+import { parseUtf8Json } from './json-body.js';
 import problemPlugin, { frameworkErrors, problem, sendProblem } from './plugins/problem.js';
 import authPlugin from './plugins/auth.js';
 import sessionPlugin from './plugins/session.js';
@@ -65,6 +66,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.setValidatorCompiler(validatorCompiler);
   // JSON only: a text/plain body is 415 Unsupported Media Type, not a string that fails validation.
   app.removeContentTypeParser('text/plain');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, parseUtf8Json(app));
   app.decorate('database', options.database);
   app.addSchema(Problem);
   app.addHook('onSend', async (req, reply) => {

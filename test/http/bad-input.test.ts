@@ -209,6 +209,21 @@ const movementCases: Case[] = [
     field: null,
   },
   {
+    name: 'body that is not UTF-8 (Latin-1 bytes)',
+    raw: Buffer.from(JSON.stringify({ ...receipt, reason: 'M\u00fcller' }), 'latin1'),
+    status: 400,
+    code: 'MALFORMED_BODY',
+    field: '(body)',
+  },
+  {
+    name: 'JSON declared in another charset',
+    raw: JSON.stringify(receipt),
+    contentType: 'application/json; charset=iso-8859-1',
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    field: null,
+  },
+  {
     name: 'form-encoded body',
     raw: 'type=receipt&sku=BAD-1&location=WH-BAD&quantity=5',
     contentType: 'application/x-www-form-urlencoded',
@@ -637,6 +652,23 @@ for (const dialect of DIALECTS) {
         expect(await footprint()).toEqual(before);
       },
     );
+
+    it('accepts JSON declared as UTF-8 in any spelling, and keeps its text intact', async () => {
+      for (const contentType of ['application/json; charset=UTF-8', 'application/json;charset="utf8"']) {
+        const reason = `Lieferung von M\u00fcller \u2014 ${contentType}`;
+        const r = await send({
+          name: contentType,
+          method: 'POST',
+          path: '/api/v1/stock/movements',
+          raw: new TextEncoder().encode(JSON.stringify({ ...receipt, quantity: 1, reason })),
+          contentType,
+          status: 201,
+          field: null,
+        });
+        expect(r.status, JSON.stringify(r.body)).toBe(201);
+        expect(r.body.reason).toBe(reason);
+      }
+    });
 
     it.each(readCases)('GET $name → 4xx problem', async (c) => {
       expectProblem(c, await send(c));
