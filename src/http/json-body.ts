@@ -31,6 +31,6 @@ export function parseUtf8Json(app: FastifyInstance) {
       done(httpError(400, 'FST_ERR_CTP_INVALID_UTF8', 'The body is not valid UTF-8.'));
       return;
     }
-    parseJson(req, body.toString('utf8'), done);
+    void parseJson(req, body.toString('utf8'), done);
   };
 }
