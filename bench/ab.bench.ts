@@ -28,6 +28,7 @@ import {
   seedCatalog,
   startFlags,
   startServer,
+  WARMUP_SECONDS,
   type Phase,
   type Server,
 } from './harness.js';
@@ -59,7 +60,7 @@ try {
       cwd,
     );
     servers.set(name, server);
-    await closedLoop(server, skus, 8, 2, 'warm-up');
+    await closedLoop(server, skus, 8, WARMUP_SECONDS, 'warm-up');
     // An open loop's first second on a fresh server runs at the group commit's small-batch cost
     // until a queue builds (latencies of 0.1–3 s in its first round, whatever the setting): warm
     // that up too, so every round measures the steady state.
