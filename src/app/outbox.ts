@@ -41,3 +41,25 @@ export async function emit(
   });
   await writeOrQueue(tx, bound, writes);
 }
+
+/**
+ * Deletes the oldest events created before `before`, at most `limit`, walking the outbox in `seq`
+ * order (its primary key: no scan) and stopping at the first event that is still inside the window.
+ * Returns how many were deleted; the caller repeats in separate transactions.
+ */
+export async function pruneOutbox(tx: Tx, before: string, limit = 1000): Promise<number> {
+  const oldest = await tx
+    .selectFrom('outbox')
+    .select(['seq', 'created_at'])
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
+  let last: number | null = null;
+  for (const e of oldest) {
+    if (e.created_at >= before) break;
+    last = Number(e.seq);
+  }
+  if (last === null) return 0;
+  const deleted = await tx.deleteFrom('outbox').where('seq', '<=', last).executeTakeFirst();
+  return Number(deleted.numDeletedRows);
+}

@@ -8,6 +8,7 @@ import { configFromEnv, openDatabase, serverConfig, type Database } from '../db/
 import { ensureAdminKey } from '../app/access/api-keys.js';
 import { idempotencyTtlHours, startIdempotencyRetention } from '../jobs/idempotency-retention.job.js';
 import { startLeaseExpiry } from '../jobs/lease-expiry.job.js';
+import { eventRetentionDays, startOutboxRetention } from '../jobs/outbox-retention.job.js';
 
 export type ServeOptions = {
   readonly port: number;
@@ -45,7 +46,9 @@ export async function serve(
   database: Database = openDatabase(serverConfig(configFromEnv())),
 ): Promise<Running> {
   const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const ttlHours = idempotencyTtlHours(); // a bad setting stops the start before anything listens
+  // Bad settings stop the start before anything listens.
+  const ttlHours = idempotencyTtlHours();
+  const eventDays = eventRetentionDays();
   await database.migrate();
   const app = await buildApp({
     database,
@@ -80,6 +83,9 @@ export async function serve(
   const stopRetention = startIdempotencyRetention(database, ttlHours, 60_000, (e) =>
     app.log.error({ err: e }, 'idempotency key retention failed'),
   );
+  const stopEventRetention = startOutboxRetention(database, eventDays, 60_000, (e) =>
+    app.log.error({ err: e }, 'event retention failed'),
+  );
   let closing: Promise<void> | null = null;
   return {
     app,
@@ -88,6 +94,7 @@ export async function serve(
     close: () => {
       stopLeases();
       stopRetention();
+      stopEventRetention();
       return (closing ??= app.close().then(() => database.close()));
     },
   };

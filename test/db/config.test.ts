@@ -60,17 +60,18 @@ describe('database configuration from the environment', () => {
 
   describe('the CLI', () => {
     beforeAll(() => assertBuilt());
-    it('refuses a bad KIBBLE_IDEMPOTENCY_TTL_HOURS before serving, in one line, exit code 2', async () => {
+    it.each([
+      ['KIBBLE_IDEMPOTENCY_TTL_HOURS', 'soon', 'hours'],
+      ['KIBBLE_EVENT_RETENTION_DAYS', 'forever', 'days'],
+    ])('refuses a bad %s before serving, in one line, exit code 2', async (name, value, unit) => {
       const t = await createTestDatabase('sqlite');
       try {
         const r = await kibble(['serve', '--port', '0', '--host', '127.0.0.1'], {
-          env: { ...t.env, KIBBLE_IDEMPOTENCY_TTL_HOURS: 'soon' },
+          env: { ...t.env, [name]: value },
           timeoutMs: 30_000,
         });
         expect(r.code).toBe(2);
-        expect(r.stderr.trim()).toBe(
-          'Kibble: KIBBLE_IDEMPOTENCY_TTL_HOURS must be a positive number of hours, not "soon"',
-        );
+        expect(r.stderr.trim()).toBe(`Kibble: ${name} must be a positive number of ${unit}, not "${value}"`);
         expect(r.stdout).not.toMatch(/running at/);
       } finally {
         await t.drop();

@@ -1,0 +1,34 @@
+/**
+ * Forgets domain events older than the retention window (`KIBBLE_EVENT_RETENTION_DAYS`, default 30,
+ * as long as Stripe keeps its events), once a minute, a thousand per transaction. Without it the
+ * outbox grows by every stock and order change, forever. A feed reader that falls further behind
+ * than the window resumes from the oldest event kept. Safe with several processes.
+ */
+import type { Database } from '../db/database.js';
+import { positiveNumberFromEnv } from '../config.js';
+import { pruneOutbox } from '../app/outbox.js';
+import { every } from './every.js';
+
+/** The retention window in days: `KIBBLE_EVENT_RETENTION_DAYS`, 30 when unset. */
+export const eventRetentionDays = (env: NodeJS.ProcessEnv = process.env): number =>
+  positiveNumberFromEnv(env, 'KIBBLE_EVENT_RETENTION_DAYS', 30, { unit: 'days' });
+
+/** Deletes every event created more than `days` before `now`; returns how many. */
+export async function pruneOldEvents(database: Database, days: number, now = Date.now()): Promise<number> {
+  const before = new Date(now - days * 86_400_000).toISOString();
+  let total = 0;
+  for (;;) {
+    const deleted = await database.transact((tx) => pruneOutbox(tx, before));
+    total += deleted;
+    if (deleted === 0) return total;
+  }
+}
+
+export function startOutboxRetention(
+  database: Database,
+  days = eventRetentionDays(),
+  intervalMs = 60_000,
+  onError: (e: unknown) => void = () => undefined,
+): () => void {
+  return every(intervalMs, () => pruneOldEvents(database, days), onError);
+}
