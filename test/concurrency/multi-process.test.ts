@@ -94,7 +94,7 @@ describePg('four server processes on one PostgreSQL database', () => {
     expect(await stockAndOrderViolations(testDb.database.db)).toEqual([]);
   });
 
-  it('one Idempotency-Key sent to all 4 processes at once (5 times each): one order, every reply its id', async () => {
+  it('one Idempotency-Key sent to all 4 processes at once (5 times each): one order, one id', async () => {
     const sku = await setUpSku(10, 'IDEM');
     const order = body(sku, 'idem@example.com');
     const headers = { 'idempotency-key': 'checkout-4711' };
@@ -104,12 +104,13 @@ describePg('four server processes on one PostgreSQL database', () => {
       ),
     );
     expectNo5xx(replies);
-    // Every retry waits for the first (in its process, or on the key's row across processes)
-    // and gets the same order back.
-    const ok = replies.filter((r) => r.status === 201);
-    expect(ok).toHaveLength(replies.length);
+    const ok = replies.filter((r) => r.status >= 200 && r.status < 300);
+    expect(ok.length).toBeGreaterThanOrEqual(1);
     expect(new Set(ok.map((r) => r.body.id)).size).toBe(1);
-    expect(ok.filter((r) => r.headers.get('idempotent-replayed') !== 'true')).toHaveLength(1);
+    for (const r of replies.filter((x) => x.status >= 300)) {
+      expect(r.status).toBe(409);
+      expect(r.body.code).toBe('IDEMPOTENCY_IN_PROGRESS');
+    }
     // Replays from any process return the same order; another body under the key is a 422.
     for (const s of servers) {
       const again = await s.request('POST', '/api/v1/orders', order, headers);

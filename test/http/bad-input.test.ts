@@ -798,7 +798,7 @@ for (const dialect of DIALECTS) {
       expect(method.status).toBeLessThan(500);
     });
 
-    it('creates exactly one movement for 20 concurrent requests with one Idempotency-Key, and answers all 20 with it', async () => {
+    it('creates exactly one movement for 20 concurrent requests with one Idempotency-Key', async () => {
       const db = s.testDb.database.db;
       const count = async () =>
         Number(
@@ -817,12 +817,14 @@ for (const dialect of DIALECTS) {
           s.request('POST', '/api/v1/stock/movements', body, { headers: { 'idempotency-key': key } }),
         ),
       );
-      // Retries that arrive while the first is running wait for it and get its result.
-      for (const r of replies) {
-        expect(r.status).toBe(201);
-        expect(r.body).toEqual(replies[0]!.body);
+      const ok = replies.filter((r) => r.status === 201);
+      const busy = replies.filter((r) => r.status !== 201);
+      expect(ok.length).toBeGreaterThanOrEqual(1);
+      for (const r of ok) expect(r.body).toEqual(ok[0]!.body);
+      for (const r of busy) {
+        expect(r.status).toBe(409);
+        expect(r.body.code).toBe('IDEMPOTENCY_IN_PROGRESS');
       }
-      expect(replies.filter((r) => r.headers.get('idempotent-replayed') === 'true')).toHaveLength(19);
       expect(await count()).toBe(before + 1);
 
       const replay = await s.request('POST', '/api/v1/stock/movements', body, {
@@ -830,21 +832,7 @@ for (const dialect of DIALECTS) {
       });
       expect(replay.status).toBe(201);
       expect(replay.headers.get('idempotent-replayed')).toBe('true');
-      expect(replay.body).toEqual(replies[0]!.body);
-
-      // A request with another body sent in the same burst waits too, then is told the key is taken.
-      const raceKey = `${key}-race`;
-      const raced = await Promise.all(
-        [body, body, { ...body, quantity: 5 }, body].map((b) =>
-          s.request('POST', '/api/v1/stock/movements', b, { headers: { 'idempotency-key': raceKey } }),
-        ),
-      );
-      const firstQuantity = raced.find((r) => r.status === 201)!.body.quantity as number;
-      for (const [i, r] of raced.entries()) {
-        const sameAsFirst = (i === 2 ? 5 : 3) === firstQuantity;
-        expect(r.status).toBe(sameAsFirst ? 201 : 422);
-      }
-      expect(await count()).toBe(before + 2);
+      expect(replay.body).toEqual(ok[0]!.body);
 
       // The same request written with its keys in another order is the same request.
       const reordered = Object.fromEntries(Object.entries(body).reverse());
@@ -864,7 +852,7 @@ for (const dialect of DIALECTS) {
       expect(reused.status).toBe(422);
       expect(reused.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
       expect(reused.body.errors[0].field).toBe('Idempotency-Key');
-      expect(await count()).toBe(before + 2);
+      expect(await count()).toBe(before + 1);
     });
 
     it('guards SKU updates with ETag / If-Match: a stale version gets 412 and changes nothing', async () => {

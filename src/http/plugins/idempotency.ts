@@ -1,10 +1,9 @@
 /**
  * `Idempotency-Key` on creating POSTs. The request's identity is its method, route and body (as
  * parsed: whitespace and key order do not count); a second request with the same key and another
- * body is a 422. A retry that arrives while the first request with its key is still running waits
- * for it and then gets its result (a client that timed out and retried gets its order, not an
- * error): within one process the waiting is done here, so retries hold no database connection;
- * across processes the database's unique key makes them wait (see src/app/idempotency.ts).
+ * body is a 422. Within one process a key that is
+ * still in flight is refused at once with 409; across processes the database decides (see
+ * src/app/idempotency.ts).
  */
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -16,8 +15,7 @@ import { DomainError } from '../../domain/errors.js';
 import { runIdempotent, type Created } from '../../app/idempotency.js';
 import { principalOf } from './auth.js';
 
-/** Keys whose request is running in this process, with a promise settled when it ends. */
-const inFlight = new Map<string, Promise<void>>();
+const inFlight = new Set<string>();
 
 function hashOf(req: FastifyRequest, json: (value: unknown) => string): string {
   return createHash('sha256')
@@ -50,12 +48,14 @@ export async function sendCreated<T>(
   }
   const principal = actorOf(principalOf(req));
   const flightKey = key === undefined ? null : `${principal}\u0000${key}`;
-  let finished: (() => void) | undefined;
   if (flightKey !== null) {
-    // Same-key requests run one after another; each later one replays (or is told its body differs).
-    for (let running = inFlight.get(flightKey); running !== undefined; running = inFlight.get(flightKey))
-      await running;
-    inFlight.set(flightKey, new Promise<void>((resolve) => (finished = resolve)));
+    if (inFlight.has(flightKey)) {
+      throw new DomainError(
+        'IDEMPOTENCY_IN_PROGRESS',
+        'A request with this Idempotency-Key is still in progress.',
+      );
+    }
+    inFlight.add(flightKey);
   }
   try {
     const scope = key === undefined ? null : { principal, key, ...requestHashes(req) };
@@ -63,9 +63,6 @@ export async function sendCreated<T>(
     if (outcome.replayed) reply.header('idempotent-replayed', 'true');
     return reply.code(outcome.status).send(outcome.body);
   } finally {
-    if (flightKey !== null) {
-      inFlight.delete(flightKey);
-      finished!();
-    }
+    if (flightKey !== null) inFlight.delete(flightKey);
   }
 }
