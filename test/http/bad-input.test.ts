@@ -824,6 +824,7 @@ for (const dialect of DIALECTS) {
       for (const r of busy) {
         expect(r.status).toBe(409);
         expect(r.body.code).toBe('IDEMPOTENCY_IN_PROGRESS');
+        expect(r.headers.get('retry-after')).toBe('1');
       }
       expect(await count()).toBe(before + 1);
 

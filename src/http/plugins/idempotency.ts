@@ -50,9 +50,11 @@ export async function sendCreated<T>(
   const flightKey = key === undefined ? null : `${principal}\u0000${key}`;
   if (flightKey !== null) {
     if (inFlight.has(flightKey)) {
+      // The first request with the key is still running: retry shortly to get its result.
+      void reply.header('retry-after', '1');
       throw new DomainError(
         'IDEMPOTENCY_IN_PROGRESS',
-        'A request with this Idempotency-Key is still in progress.',
+        'A request with this Idempotency-Key is still in progress; retry after a second to get its result.',
       );
     }
     inFlight.add(flightKey);
