@@ -453,6 +453,15 @@ const typesFor = (driver: typeof pg) => ({
 
 const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
 
+/**
+ * unique_violation: a row another transaction committed after this one looked for it ("is this SKU
+ * code free?" — yes — INSERT — refused). Run again, the look-up sees that row and the use-case gives
+ * its own answer (409 SKU_EXISTS, or reuses the row). A few attempts only: a violation no look-up
+ * precedes stays an error.
+ */
+const UNIQUE_VIOLATION = '23505';
+const UNIQUE_VIOLATION_ATTEMPTS = 3;
+
 const MAX_NAMED_STATEMENTS = 500;
 const MAX_CANDIDATES = 5_000;
 /** A text becomes a named statement on its third use: one-off shapes stay unnamed. */
@@ -544,7 +553,10 @@ function openPostgres(url: string, poolSize: number): Database {
           return await db.transaction().execute((tx) => inTransaction(tx, work));
         } catch (error) {
           const code = (error as { code?: string }).code;
-          const retry = (code !== undefined && RETRYABLE.has(code)) || isStalePreparedStatement(error);
+          const retry =
+            (code !== undefined && RETRYABLE.has(code)) ||
+            (code === UNIQUE_VIOLATION && attempt < UNIQUE_VIOLATION_ATTEMPTS) ||
+            isStalePreparedStatement(error);
           if (!retry || attempt >= 20) throw error;
           await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
         }
