@@ -1,12 +1,11 @@
-import { sql } from 'kysely';
 import type { Tx } from '../../db/database.js';
-import { escapeLike } from '../../db/like.js';
+import { containsEveryWord } from '../../db/like.js';
 import { skuKey } from '../../domain/sku-code.js';
 import { skuViews, type SkuView } from './sku-view.js';
 
 /**
  * SKUs ordered by canonical code, keyset-paginated. `q` matches a SKU prefix, a barcode exactly,
- * or any part of the name (case-insensitive).
+ * or a name containing each of its words (case-insensitive, any order).
  */
 export async function listSkus(
   tx: Tx,
@@ -22,11 +21,10 @@ export async function listSkus(
   const q = opts.q?.trim();
   if (q) {
     const key = skuKey(q);
-    const like = `%${escapeLike(q.toLowerCase())}%`;
     query = query.where((eb) =>
       eb.or([
         eb('sku_key', '>=', key).and('sku_key', '<', `${key}\uffff`),
-        sql<boolean>`lower(name) like ${like} escape '\\'`,
+        containsEveryWord('name', q),
         eb('id', 'in', eb.selectFrom('sku_barcodes').select('sku_id').where('barcode', '=', q)),
       ]),
     );

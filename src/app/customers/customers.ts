@@ -1,7 +1,7 @@
 /** Customers are created or matched by e-mail when orders arrive; here they are read. */
 import { sql } from 'kysely';
 import type { Tx } from '../../db/database.js';
-import { escapeLike } from '../../db/like.js';
+import { containsEveryWord, escapeLike } from '../../db/like.js';
 import { fieldError } from '../../domain/errors.js';
 
 export type CustomerView = {
@@ -29,10 +29,7 @@ export async function listCustomers(
   if (term) {
     const like = `%${escapeLike(term)}%`;
     q = q.where((eb) =>
-      eb.or([
-        sql<boolean>`email_key like ${like} escape '\\'`,
-        sql<boolean>`lower(name) like ${like} escape '\\'`,
-      ]),
+      eb.or([sql<boolean>`email_key like ${like} escape '\\'`, containsEveryWord('name', term)]),
     );
   }
   const rows = await q.execute();

@@ -5,6 +5,7 @@
  */
 import { sql } from 'kysely';
 import type { Tx } from '../../db/database.js';
+import { containsEveryWord } from '../../db/like.js';
 import { addDays, isoDate } from '../../domain/clock.js';
 import { fieldError } from '../../domain/errors.js';
 import { locationKey, skuKey } from '../../domain/sku-code.js';
@@ -91,10 +92,9 @@ export async function listStock(
   const q = opts.q?.trim();
   if (q) {
     const key = skuKey(q);
-    const like = `%${q.toLowerCase().replace(/[\\%_]/g, '')}%`;
     conditions.push(sql`(
       (s.sku_key >= ${key} and s.sku_key < ${`${key}\uffff`})
-      or lower(s.name) like ${like}
+      or ${containsEveryWord('s.name', q)}
       or s.id in (select sku_id from sku_barcodes where barcode = ${q}))`);
   }
   const rowConditions = [sql`1 = 1`];

@@ -71,7 +71,7 @@ export default async function reportRoutes(fastify: FastifyInstance): Promise<vo
         querystring: Type.Object(
           {
             q: Type.Optional(
-              Text({ maxLength: 100, description: 'SKU prefix, barcode, or part of the name' }),
+              Text({ maxLength: 100, description: 'SKU prefix, barcode, or words of the name in any order' }),
             ),
             location: Type.Optional(Text({ maxLength: 64 })),
             filter: Type.Optional(Type.Union(stockFilters.map((f) => Type.Literal(f)))),

@@ -37,7 +37,7 @@ export default async function skuRoutes(fastify: FastifyInstance): Promise<void>
     {
       schema: {
         tags,
-        summary: 'List or search SKUs (prefix of the SKU, barcode, or part of the name)',
+        summary: 'List or search SKUs (prefix of the SKU, barcode, or words of the name in any order)',
         querystring: Type.Object(
           {
             q: Type.Optional(Text({ maxLength: 100 })),

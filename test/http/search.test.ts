@@ -1,0 +1,64 @@
+/**
+ * Search boxes (`q`) find names that contain every word typed, in any order and any case; `%` and
+ * `_` match themselves. SKU prefixes and exact barcodes still match the whole query.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS } from '../helpers/databases.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { makeLocation, makeSku, receive, uniqueCode } from '../factories/catalog.js';
+
+for (const dialect of DIALECTS) {
+  describe(`search on ${dialect}`, () => {
+    let s: TestServer;
+    const tag = uniqueCode('Q').toLowerCase().replaceAll('-', '');
+    const names = {
+      tuna: `Whisker & Co. Tuna Pate ${tag}`,
+      salmon: `Whisker & Co. Salmon Pate ${tag}`,
+      percent: `Discount 100% Tuna ${tag}`,
+    };
+    const skus: Record<string, string> = {};
+    beforeAll(async () => {
+      s = await startServer(dialect);
+      const loc = await makeLocation(s);
+      for (const [k, name] of Object.entries(names)) {
+        skus[k] = (await makeSku(s, { name })).sku;
+        await receive(s, skus[k]!, loc.code, 5);
+      }
+    });
+    afterAll(async () => s?.close());
+
+    const find = async (path: string, q: string) => {
+      const r = await s.request('GET', `${path}?q=${encodeURIComponent(q)}`);
+      expect(r.status).toBe(200);
+      return (r.body.items as Array<{ sku: string }>).map((i) => i.sku).sort();
+    };
+
+    it('the catalog finds a name by several words in any order', async () => {
+      expect(await find('/api/v1/skus', `whisker tuna ${tag}`)).toEqual([skus['tuna']]);
+      expect(await find('/api/v1/skus', `${tag}   PATE whisker`)).toEqual(
+        [skus['tuna'], skus['salmon']].sort(),
+      );
+      expect(await find('/api/v1/skus', `tuna salmon ${tag}`)).toEqual([]);
+      expect(await find('/api/v1/skus', `100% ${tag}`)).toEqual([skus['percent']]);
+      expect(await find('/api/v1/skus', `1_0 ${tag}`)).toEqual([]);
+      expect(await find('/api/v1/skus', skus['salmon']!.toLowerCase())).toEqual([skus['salmon']]);
+    });
+
+    it('the stock list does too', async () => {
+      expect(await find('/api/v1/reports/stock', `tuna whisker ${tag}`)).toEqual([skus['tuna']]);
+      expect(await find('/api/v1/reports/stock', `100% tuna ${tag}`)).toEqual([skus['percent']]);
+    });
+
+    it('customers are found by their name in any word order', async () => {
+      const email = `${tag}@example.com`;
+      const placed = await s.request('POST', '/api/v1/orders', {
+        customer: { email, name: `Jane Q. Public ${tag}` },
+        currency: 'USD',
+        lines: [{ sku: skus['tuna'], quantity: 1, unitPriceMinor: 100 }],
+      });
+      expect(placed.status).toBe(201);
+      const r = await s.request('GET', `/api/v1/customers?q=${encodeURIComponent(`public jane ${tag}`)}`);
+      expect(r.body.items.map((c: { email: string }) => c.email)).toEqual([email]);
+    });
+  });
+}
