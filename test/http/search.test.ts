@@ -22,7 +22,7 @@ for (const dialect of DIALECTS) {
       const loc = await makeLocation(s);
       for (const [k, name] of Object.entries(names)) {
         skus[k] = (await makeSku(s, { name })).sku;
-        await receive(s, skus[k]!, loc.code, 5);
+        await receive(s, skus[k], loc.code, 5);
       }
     });
     afterAll(async () => s?.close());
