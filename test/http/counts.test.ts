@@ -305,6 +305,10 @@ for (const dialect of DIALECTS) {
         expect(r.headers.get('content-type')).toContain('application/problem+json');
         expect(r.body.errors.map((e: any) => e.field)).toContain(field);
       }
+      // A scanner screen learns which SKU needs a lot, and the lots this count expects of it.
+      const unnamed = await s.request('POST', `/api/v1/counts/${id}/lines`, { sku: meds.sku, add: 1 });
+      expect(unnamed.body).toMatchObject({ code: 'LOT_REQUIRED', sku: meds.sku, lots: ['M1'] });
+      expect(unnamed.body.detail).toContain('this count expects M1');
       const after = await s.request('GET', `/api/v1/counts/${id}`);
       expect(after.body.summary).toMatchObject({ lines: 2, counted: 0 });
       expect(

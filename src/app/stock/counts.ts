@@ -510,8 +510,24 @@ export async function recordCountLine(
     throw fieldError('VALIDATION_FAILED', field, `SKU ${sku.sku} is a bundle: count its components.`);
   let lotId = '';
   if (sku.tracking !== 'none') {
-    if (input.lot === undefined)
-      throw fieldError('LOT_REQUIRED', 'lot', `SKU ${sku.sku} is lot-tracked: name the lot counted.`);
+    if (input.lot === undefined) {
+      // The lots this count expects of the SKU, for a scanner screen to offer.
+      const expected = await tx
+        .selectFrom('count_lines')
+        .innerJoin('lots', 'lots.id', 'count_lines.lot_id')
+        .select('lots.code')
+        .where('count_lines.count_id', '=', countId)
+        .where('count_lines.sku_id', '=', sku.id)
+        .orderBy('lots.code')
+        .execute();
+      const lots = expected.map((l) => l.code);
+      throw new DomainError(
+        'LOT_REQUIRED',
+        `SKU ${sku.sku} is lot-tracked: name the lot counted${lots.length > 0 ? ` (this count expects ${lots.join(', ')})` : ''}.`,
+        [{ field: 'lot', message: 'is required for a lot-tracked SKU' }],
+        { sku: sku.sku, lots },
+      );
+    }
     const lot = await findLot(tx, sku.id, input.lot);
     if (!lot)
       throw fieldError(

@@ -15,6 +15,8 @@ export type Problem = {
   code?: string;
   errors?: ProblemField[];
   requestId?: string;
+  /** Extension members (RFC 9457 §3.2), e.g. `sku` and `lots` of LOT_REQUIRED. */
+  [extension: string]: unknown;
 };
 
 export class ApiError extends Error {

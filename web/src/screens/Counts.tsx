@@ -412,33 +412,84 @@ export function CountDetail({ id }: { id: string }) {
   );
 }
 
-/** The scanner: a barcode (or SKU) followed by Enter adds one; pack barcodes add their pack size. */
+/**
+ * The scanner: a barcode (or SKU) followed by Enter adds one; pack barcodes add their pack size. A
+ * lot-tracked SKU asks once for the lot being counted (offering the lots the count expects); later
+ * scans of that SKU count the same lot until the counter changes or forgets it.
+ */
 function ScanBox({ countId }: { countId: string }) {
   const [code, setCode] = useState('');
   const [last, setLast] = useState<{ text: string; ok: boolean } | null>(null);
   const [error, setError] = useState<unknown>(null);
+  /** A scan of a lot-tracked SKU waiting for its lot. */
+  const [pending, setPending] = useState<{ code: string; sku: string; lots: string[] } | null>(null);
+  const [lot, setLot] = useState('');
+  /** The lot each lot-tracked SKU's scans count, as the counter named it. */
+  const [lotOf, setLotOf] = useState<ReadonlyMap<string, string>>(new Map());
+  /** The SKU each scanned code turned out to be, so a known lot goes with the first request. */
+  const skuOfCode = useRef(new Map<string, string>());
   const input = useRef<HTMLInputElement>(null);
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    const value = code.trim();
-    if (!value) return;
-    setCode('');
+  const lotInput = useRef<HTMLInputElement>(null);
+  const lotsListId = `lots-${countId}`;
+
+  const record = async (value: string, lotCode?: string): Promise<void> => {
     setError(null);
     try {
       const r = await post<{ countId: string; line: CountLine }>(`/counts/${countId}/lines`, {
         barcode: value,
+        ...(lotCode ? { lot: lotCode } : {}),
       });
+      skuOfCode.current.set(value, r.line.sku);
+      if (lotCode) setLotOf((m) => new Map(m).set(r.line.sku, lotCode));
       setLast({
         text: `${value} → ${r.line.sku}${r.line.lot ? ` lot ${r.line.lot}` : ''}: counted ${num(r.line.counted ?? 0)}`,
         ok: true,
       });
       invalidate([`count:${countId}`]);
+      input.current?.focus();
     } catch (err) {
+      const needs = err instanceof ApiError && err.code === 'LOT_REQUIRED' ? err.problem : null;
+      const sku = typeof needs?.['sku'] === 'string' ? needs['sku'] : null;
+      if (needs && sku !== null && !lotCode) {
+        const known = lotOf.get(sku);
+        if (known) return record(value, known);
+        const lots = Array.isArray(needs['lots']) ? (needs['lots'] as string[]) : [];
+        setPending({ code: value, sku, lots });
+        setLot(lots.length === 1 ? lots[0]! : '');
+        setLast({ text: `${value} → ${sku}: which lot? Name it and press Enter.`, ok: false });
+        setTimeout(() => lotInput.current?.select(), 0);
+        return;
+      }
       setError(err);
       setLast({ text: `${value}: ${err instanceof ApiError ? err.message : 'not recorded'}`, ok: false });
+      (pending ? lotInput : input).current?.focus();
     }
-    input.current?.focus();
   };
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const value = code.trim();
+    if (!value) return;
+    setCode('');
+    setPending(null);
+    const sku = skuOfCode.current.get(value);
+    await record(value, sku === undefined ? undefined : lotOf.get(sku));
+  };
+  const submitLot = async (e: FormEvent) => {
+    e.preventDefault();
+    const chosen = lot.trim();
+    if (!pending || !chosen) return;
+    const scan = pending;
+    await record(scan.code, chosen);
+    setPending((p) => (p === scan ? null : p));
+  };
+  const forget = (sku: string) =>
+    setLotOf((m) => {
+      const next = new Map(m);
+      next.delete(sku);
+      return next;
+    });
+
   return (
     <Card title="Scan">
       <form onSubmit={(e) => void submit(e)} className="scan-form">
@@ -452,12 +503,45 @@ function ScanBox({ countId }: { countId: string }) {
           autoComplete="off"
           spellCheck={false}
           data-page-search
-          error={fieldMessage(error, 'barcode', 'sku', 'lot')}
+          error={pending ? undefined : fieldMessage(error, 'barcode', 'sku', 'lot')}
         />
         <Button type="submit" variant="secondary">
           Add
         </Button>
       </form>
+      {pending ? (
+        <form onSubmit={(e) => void submitLot(e)} className="scan-form">
+          <TextField
+            label={`Lot of ${pending.sku}`}
+            hint={
+              pending.lots.length > 0
+                ? `This count expects ${pending.lots.join(', ')}. Later scans of ${pending.sku} count the same lot.`
+                : `Later scans of ${pending.sku} count the same lot.`
+            }
+            ref={lotInput}
+            value={lot}
+            onChange={(e) => setLot(e.target.value)}
+            list={lotsListId}
+            autoComplete="off"
+            spellCheck={false}
+            error={fieldMessage(error, 'lot')}
+            onKeyDown={(e) => {
+              if (e.key === 'Escape') {
+                setPending(null);
+                input.current?.focus();
+              }
+            }}
+          />
+          <datalist id={lotsListId}>
+            {pending.lots.map((l) => (
+              <option key={l} value={l} />
+            ))}
+          </datalist>
+          <Button type="submit" variant="secondary">
+            Count lot
+          </Button>
+        </form>
+      ) : null}
       <div
         className={`scan-result${last ? (last.ok ? ' ok' : ' bad') : ''}`}
         role="status"
@@ -465,6 +549,18 @@ function ScanBox({ countId }: { countId: string }) {
       >
         {last?.text ?? 'Waiting for a scan…'}
       </div>
+      {lotOf.size > 0 ? (
+        <ul className="scan-lots" aria-label="Lots being counted">
+          {[...lotOf].map(([sku, l]) => (
+            <li key={sku}>
+              {sku}: lot {l}{' '}
+              <Button variant="ghost" onClick={() => forget(sku)}>
+                Change lot
+              </Button>
+            </li>
+          ))}
+        </ul>
+      ) : null}
     </Card>
   );
 }
