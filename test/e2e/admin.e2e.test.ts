@@ -203,6 +203,44 @@ describe.skipIf(!ready)('web admin in Chromium', () => {
     await ledger.getByText('damaged: Torn packaging').waitFor();
   }, 60_000);
 
+  it('transfers stock, shows it in transit, and receives it at the destination', async () => {
+    await page.getByRole('button', { name: 'Transfer', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: `Transfer stock · ${sku}` });
+    await dialog.waitFor();
+    const from = await dialog.getByLabel('From location').inputValue();
+    const to = (await dialog
+      .getByLabel('To location')
+      .locator('option:not([disabled])')
+      .first()
+      .getAttribute('value'))!;
+    await dialog.getByLabel('To location').selectOption(to);
+    await dialog.getByLabel('Quantity').fill('3');
+    await dialog.getByRole('button', { name: 'Transfer', exact: true }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await page.getByText(`Sent 3 × ${sku} from ${from} to ${to}`).waitFor();
+
+    const inTransit = page.getByRole('table', { name: `Transfers of ${sku} in transit` });
+    await inTransit.getByRole('cell', { name: to, exact: true }).waitFor();
+    await expect.poll(() => page.getByTestId('total-incoming').textContent()).toBe('3');
+    await shot(page, '05b-in-transit');
+    const atDestination = async () =>
+      (
+        (await shop.server.request('GET', `/api/v1/stock/${encodeURIComponent(sku)}`)).body
+          .locations as Array<{
+          location: string;
+          onHand: number;
+        }>
+      )
+        .filter((l) => l.location === to)
+        .reduce((n, l) => n + l.onHand, 0);
+    const before = await atDestination();
+    await inTransit.getByRole('button', { name: `Receive 3 at ${to}` }).click();
+    await page.getByText(`Received 3 at ${to}`).waitFor();
+    await inTransit.waitFor({ state: 'detached' });
+    expect(await page.getByTestId('total-incoming').count()).toBe(0);
+    expect(await atDestination()).toBe(before + 3);
+  }, 60_000);
+
   it('shows an order placed through the API live, and its stock returning when it is cancelled', async () => {
     // A second tab on the SKU follows its stock live while the first watches the orders.
     const skuTab = watch(await admin.newPage(), 'admin sku tab');

@@ -19,6 +19,7 @@ import type {
 } from '../../../src/http/schemas/session.schema.js';
 import type { SkuResponse } from '../../../src/http/schemas/sku.schema.js';
 import type { MovementResponse, StockResponse } from '../../../src/http/schemas/stock.schema.js';
+import type { TransferResponse } from '../../../src/http/schemas/transfer.schema.js';
 
 export type Page<T> = { items: T[]; nextCursor: string | null };
 
@@ -38,6 +39,7 @@ export type OrderSummaryRow = Static<typeof OrderSummary>;
 export type Reservation = Static<typeof ReservationResponse>;
 export type Count = Static<typeof CountResponse>;
 export type CountLine = Static<typeof CountLineResponse>;
+export type Transfer = Static<typeof TransferResponse>;
 
 export type ApiKey = {
   id: string;

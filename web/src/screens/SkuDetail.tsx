@@ -3,16 +3,17 @@
  * adjust, transfer and quarantine actions, and its movement history with filters.
  */
 import { Fragment, useCallback, useState } from 'react';
-import { get, qs } from '../lib/api.js';
+import { ApiError, get, post, qs } from '../lib/api.js';
 import { skuTag, useStock } from '../lib/catalog-data.js';
-import { day, money, num } from '../lib/format.js';
-import { useList, useQuery } from '../lib/query.js';
+import { ago, day, money, num } from '../lib/format.js';
+import { invalidate, useList, useQuery } from '../lib/query.js';
 import { Link } from '../lib/router.js';
 import { useSession } from '../lib/session.js';
-import type { Movement, Page, Sku } from '../lib/types.js';
+import type { Movement, Page, Sku, Transfer } from '../lib/types.js';
 import { DataTable } from '../components/DataTable.js';
 import { movementColumns, movementTypeOptions } from '../components/movement-columns.js';
 import { StockDialog, type StockAction } from '../components/StockDialog.js';
+import { useToast } from '../components/Toasts.js';
 import { Button, Card, Chip, EmptyState, ErrorState, Facts, Loading, PageHeader } from '../components/ui.js';
 
 type DialogState = { action: StockAction; location?: string; lot?: string } | null;
@@ -76,6 +77,7 @@ export function SkuDetail({ sku }: { sku: string }) {
               setDialog({ action, ...(location ? { location } : {}), ...(lot ? { lot } : {}) })
             }
           />
+          <InTransitCard sku={s} canMove={canMove} />
           <MovementsCard sku={s} />
         </div>
         <div className="detail-side">
@@ -217,6 +219,8 @@ function StockCard({
                 ['Allocated', st.totals.allocated],
                 ['Quarantined', st.totals.quarantined],
                 ['Available', st.totals.available],
+                // On its way from another location (a transfer not yet received).
+                ...(st.totals.incoming ? ([['Incoming', st.totals.incoming]] as const) : []),
               ] as const
             ).map(([k, v]) => (
               <div key={k} className="total">
@@ -426,6 +430,78 @@ function MovementsCard({ sku }: { sku: Sku }) {
           maxHeight="420px"
         />
       )}
+    </Card>
+  );
+}
+
+/**
+ * Transfers of this SKU still on their way: where from and to, and a Receive action that books
+ * them in at the destination (`POST /transfers/{id}/receive`). Hidden when nothing is in transit.
+ */
+function InTransitCard({ sku, canMove }: { sku: Sku; canMove: boolean }) {
+  const toast = useToast();
+  const [busy, setBusy] = useState<string | null>(null);
+  const transfers = useQuery(
+    `transfers|${sku.sku.toUpperCase()}|in_transit`,
+    (signal) =>
+      get<Page<Transfer>>(`/transfers${qs({ sku: sku.sku, status: 'in_transit', limit: 100 })}`, { signal }),
+    ['transfers', 'stock', skuTag(sku.sku)],
+  );
+  const items = transfers.data?.items ?? [];
+  if (items.length === 0) return null;
+  const receive = async (t: Transfer) => {
+    setBusy(t.id);
+    try {
+      await post<Transfer>(`/transfers/${encodeURIComponent(t.id)}/receive`, {});
+      toast(`Received ${num(t.quantity)} at ${t.toLocation}`);
+    } catch (err) {
+      toast(err instanceof ApiError ? err.message : 'The transfer was not received');
+    } finally {
+      setBusy(null);
+      invalidate(['transfers', 'stock', 'movements', skuTag(sku.sku)]);
+    }
+  };
+  return (
+    <Card title={`In transit · ${num(items.reduce((n, t) => n + t.quantity, 0))}`}>
+      <div className="table-wrap">
+        <table className="table" aria-label={`Transfers of ${sku.sku} in transit`}>
+          <thead>
+            <tr>
+              <th scope="col">From</th>
+              <th scope="col">To</th>
+              <th scope="col">Lot</th>
+              <th scope="col" className="num">
+                Quantity
+              </th>
+              <th scope="col">Sent</th>
+              {canMove ? <th scope="col" aria-label="Actions" /> : null}
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((t) => (
+              <tr key={t.id}>
+                <td>{t.fromLocation}</td>
+                <td>{t.toLocation}</td>
+                <td>{t.lot ?? <span className="muted">—</span>}</td>
+                <td className="num">{num(t.quantity)}</td>
+                <td>{ago(t.createdAt)}</td>
+                {canMove ? (
+                  <td className="num">
+                    <Button
+                      size="sm"
+                      disabled={busy !== null}
+                      onClick={() => void receive(t)}
+                      aria-label={`Receive ${num(t.quantity)} at ${t.toLocation}`}
+                    >
+                      Receive
+                    </Button>
+                  </td>
+                ) : null}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </Card>
   );
 }
