@@ -31,6 +31,30 @@ export function parseUtf8Json(app: FastifyInstance) {
       done(httpError(400, 'FST_ERR_CTP_INVALID_UTF8', 'The body is not valid UTF-8.'));
       return;
     }
-    void parseJson(req, body.toString('utf8'), done);
+    const text = body.toString('utf8');
+    void parseJson(req, text, (error, value) => {
+      if (error !== null && /"(__proto__|prototype)"/.test(text) && isPlainJson(text)) {
+        // Valid JSON that Fastify's parser refused: a "__proto__" key, or "constructor" holding
+        // "prototype" (prototype poisoning). Say so instead of "not valid JSON".
+        done(
+          httpError(
+            400,
+            'FST_ERR_CTP_FORBIDDEN_KEY',
+            'The body has a "__proto__" key or a "constructor" with a "prototype": such keys are refused.',
+          ),
+        );
+        return;
+      }
+      done(error, value);
+    });
   };
+}
+
+function isPlainJson(text: string): boolean {
+  try {
+    JSON.parse(text); // "__proto__" becomes an own property here, harmless
+    return true;
+  } catch {
+    return false;
+  }
 }

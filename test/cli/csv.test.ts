@@ -119,7 +119,7 @@ for (const dialect of DIALECTS) {
         env: target.env,
       });
       expect(adjust.code).toBe(2);
-      expect(adjust.stderr).toMatch(/^line 3: quantity: A adjustment of -1000000 is refused: on hand \d+/);
+      expect(adjust.stderr).toMatch(/^line 3: quantity: An adjustment of -1000000 is refused: on hand \d+/);
       const now = rowsOf((await kibble(['export', 'stock'], { env: target.env })).stdout).find(
         (s) => s['sku'] === stock['sku'] && s['location'] === stock['location'] && s['lot'] === '',
       );

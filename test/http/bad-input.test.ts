@@ -28,6 +28,8 @@ type Case = {
   /** A JSON value to send, or `raw` bytes/text with `contentType`. */
   body?: unknown;
   raw?: string | Uint8Array;
+  /** What the problem's detail must say. */
+  detail?: RegExp;
   contentType?: string | null;
   headers?: Record<string, string>;
   status: number | number[];
@@ -193,7 +195,17 @@ const movementCases: Case[] = [
     name: 'prototype pollution',
     raw: '{"type":"receipt","sku":"BAD-1","location":"WH-BAD","quantity":5,"__proto__":{"admin":true}}',
     status: 400,
-    field: null,
+    code: 'MALFORMED_BODY',
+    field: '(body)',
+    detail: /"__proto__" key/,
+  },
+  {
+    name: 'constructor.prototype pollution',
+    raw: '{"type":"receipt","sku":"BAD-1","location":"WH-BAD","quantity":5,"constructor":{"prototype":{"admin":true}}}',
+    status: 400,
+    code: 'MALFORMED_BODY',
+    field: '(body)',
+    detail: /"constructor" with a "prototype"/,
   },
   {
     name: 'deeply nested JSON',
@@ -293,6 +305,14 @@ const otherWriteCases: Case[] = [
     status: 409,
     code: 'SKU_EXISTS',
     field: 'sku',
+  })),
+  ...['4006381333931', '04006381333931'].map((barcode) => ({
+    name: `barcode ${barcode}: the GTIN of ${SKU}`,
+    path: '/api/v1/skus',
+    body: { sku: 'NEW-GTIN', name: 'x', barcodes: [barcode] },
+    status: 409,
+    code: 'BARCODE_EXISTS',
+    field: 'barcodes',
   })),
   {
     name: 'SKU with whitespace inside',
@@ -486,6 +506,14 @@ const otherWriteCases: Case[] = [
 ].map((c) => ({ method: 'POST', ...c }));
 
 const readCases: Case[] = [
+  {
+    name: 'a 10,000-character SKU in the path (cut in the answer, not echoed whole)',
+    path: `/api/v1/skus/${'A'.repeat(10_000)}`,
+    status: 404,
+    code: 'NOT_FOUND',
+    field: null,
+    detail: /^No route GET \/api\/v1\/skus\/A{187}… \(10013 characters\)$/,
+  },
   { name: 'NUL byte in a SKU path', path: '/api/v1/stock/BAD%001', status: 400, field: 'sku' },
   { name: 'NUL byte in a SKU resource', path: '/api/v1/skus/%00', status: 400, field: 'sku' },
   {
@@ -553,7 +581,7 @@ for (const dialect of DIALECTS) {
       };
       await must('/api/v1/locations', { code: LOC, name: 'Bad input', kind: 'warehouse', bins: ['A-1'] });
       await must('/api/v1/locations', { code: OTHER, name: 'Other', kind: 'warehouse' });
-      await must('/api/v1/skus', { sku: SKU, name: 'Plain' });
+      await must('/api/v1/skus', { sku: SKU, name: 'Plain', barcodes: ['4006381333931'] });
       await must('/api/v1/skus', { sku: LOT_SKU, name: 'Lots', tracking: 'lot' });
       await must('/api/v1/skus', { sku: BUNDLE, name: 'Kit', components: [{ sku: SKU, quantity: 2 }] });
       await must('/api/v1/stock/movements', receipt);
@@ -637,6 +665,7 @@ for (const dialect of DIALECTS) {
         code: expect.any(String),
       });
       if (c.code) expect(r.body.code).toBe(c.code);
+      if (c.detail) expect(r.body.detail).toMatch(c.detail);
       if (c.field !== null) {
         const fields = (r.body.errors ?? []).map((e: any) => e.field);
         expect(fields, `${c.name}: ${JSON.stringify(r.body)}`).toContain(c.field);

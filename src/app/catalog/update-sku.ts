@@ -2,6 +2,8 @@ import type { Tx } from '../../db/database.js';
 import { findSku } from '../../db/catalog.repo.js';
 import { nowIso } from '../../domain/clock.js';
 import { barcodeKind, validateSkuDraft } from '../../domain/catalog/sku.js';
+import { barcodeCandidates } from '../../domain/inventory/count.js';
+import { barcodeTakenMessage } from './create-sku.js';
 import { DomainError, fieldError } from '../../domain/errors.js';
 import { skuView, type SkuView } from './sku-view.js';
 import type { CreateSkuInput } from './create-sku.js';
@@ -39,15 +41,11 @@ export async function updateSku(
     const taken = await tx
       .selectFrom('sku_barcodes')
       .select('barcode')
-      .where('barcode', 'in', input.barcodes)
+      .where('barcode', 'in', input.barcodes.flatMap(barcodeCandidates)) // any way of writing the GTIN
       .where('sku_id', '<>', current.id)
       .executeTakeFirst();
     if (taken)
-      throw fieldError(
-        'BARCODE_EXISTS',
-        'barcodes',
-        `Barcode ${taken.barcode} already belongs to another SKU.`,
-      );
+      throw fieldError('BARCODE_EXISTS', 'barcodes', barcodeTakenMessage(input.barcodes, taken.barcode));
   }
   const at = nowIso();
   let q = tx

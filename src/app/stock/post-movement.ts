@@ -135,7 +135,7 @@ export async function recordMovement(
       : { onHand: 0, allocated: 0, quarantined: 0 };
     throw new DomainError(
       'NEGATIVE_STOCK',
-      `A ${m.type} of ${m.quantity} is refused: on hand ${c.onHand}, allocated ${c.allocated}, quarantined ${c.quarantined}, free ${free(c)}.` +
+      `${/^[aeiou]/.test(m.type) ? 'An' : 'A'} ${m.type.replaceAll('_', ' ')} of ${m.quantity} is refused: on hand ${c.onHand}, allocated ${c.allocated}, quarantined ${c.quarantined}, free ${free(c)}.` +
         (m.type === 'scrap' || m.type === 'quarantine_release'
           ? ` ${m.type === 'scrap' ? 'Scrap takes' : 'A release takes'} quarantined stock only (${c.quarantined} quarantined); quarantine free stock first, or post a negative adjustment.`
           : ''),

@@ -167,6 +167,11 @@ export function frameworkErrors(error: FastifyError, req: FastifyRequest, reply:
   );
 }
 
+/** A path as echoed in a problem: a 10,000-character one is cut, not sent back whole. */
+function shortened(path: string, max = 200): string {
+  return path.length <= max ? path : `${path.slice(0, max)}… (${path.length} characters)`;
+}
+
 async function problemPlugin(app: FastifyInstance): Promise<void> {
   app.setErrorHandler(
     (error: FastifyError & { validation?: AjvError[]; validationContext?: string }, req, reply) => {
@@ -202,7 +207,10 @@ async function problemPlugin(app: FastifyInstance): Promise<void> {
   );
 
   app.setNotFoundHandler((req, reply) =>
-    sendProblem(reply, problem(req, 404, 'NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}`)),
+    sendProblem(
+      reply,
+      problem(req, 404, 'NOT_FOUND', `No route ${req.method} ${shortened(req.url.split('?')[0]!)}`),
+    ),
   );
 }
 
