@@ -1,7 +1,8 @@
 /**
  * Request bodies are JSON in UTF-8 (RFC 8259 §8.1). Fastify's own parser decodes whatever bytes
  * arrive as UTF-8, so a Latin-1 "Müller" would be stored as "M\uFFFDller"; here a body that is not
- * UTF-8 is a 400 and a declared charset other than UTF-8 a 415, before anything is parsed.
+ * UTF-8 is a 400 before anything is parsed. A `charset` parameter is ignored, as RFC 8259 §11 says
+ * compliant recipients do: the bytes decide (older HTTP clients declare ISO-8859-1 for ASCII JSON).
  */
 import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -16,17 +17,6 @@ export function parseUtf8Json(app: FastifyInstance) {
   // Fastify's parser, with its protection against __proto__ and constructor.prototype keys.
   const parseJson = app.getDefaultJsonParser('error', 'error');
   return (req: FastifyRequest, body: Buffer, done: Done): void => {
-    const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(req.headers['content-type'] ?? '')?.[1];
-    if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
-      done(
-        httpError(
-          415,
-          'FST_ERR_CTP_INVALID_MEDIA_TYPE',
-          `JSON is accepted in UTF-8 only, not charset "${charset}".`,
-        ),
-      );
-      return;
-    }
     if (!isUtf8(body)) {
       done(httpError(400, 'FST_ERR_CTP_INVALID_UTF8', 'The body is not valid UTF-8.'));
       return;

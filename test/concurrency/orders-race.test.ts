@@ -257,6 +257,37 @@ for (const dialect of DIALECTS) {
       expect(await stockAndOrderViolations(s.testDb.database.db)).toEqual([]);
     });
 
+    it('one channel order id sent at once with different contents: one order, the others 409 DUPLICATE_ORDER', async () => {
+      const loc = await makeLocation(s);
+      const sku = await makeSku(s);
+      await receive(s, sku.sku, loc.code, 100);
+      const replies = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          s.request(
+            'POST',
+            '/api/v1/orders',
+            orderBody('shop@example.com', [{ sku: sku.sku, quantity: 1 + i }], {
+              channel: 'shopify',
+              externalId: `#DIFF-${sku.sku}`,
+            }),
+          ),
+        ),
+      );
+      expectNo5xx(replies);
+      const created = replies.filter((r) => r.status === 201);
+      expect(created).toHaveLength(1);
+      const refused = replies.filter((r) => r.status !== 201);
+      expect(refused).toHaveLength(9);
+      for (const r of refused) {
+        expect(r.status).toBe(409);
+        expect(r.body.code).toBe('DUPLICATE_ORDER');
+        expect(r.body.orderId).toBe(created[0]!.body.id);
+      }
+      expect(await allocatedOf(sku.sku)).toBe(created[0]!.body.lines[0].quantity);
+      expect(await ordersOf(sku.id)).toBe(1);
+      expect(await stockAndOrderViolations(s.testDb.database.db)).toEqual([]);
+    });
+
     it('buyers racing cancels, releases and leases on the same SKU keep every counter exact', async () => {
       const loc = await makeLocation(s);
       const sku = await makeSku(s);

@@ -182,9 +182,21 @@ for (const dialect of DIALECTS) {
       expect(changed.body.code).toBe('DUPLICATE_ORDER');
       expect(changed.body.errors[0].field).toBe('externalId');
       expect(changed.body.orderId).toBe(x1.body.id);
-      // Key order and whitespace do not make another request; another channel is another order.
+      // Key order, defaults spelled out, the e-mail's case, the SKU's spelling, a processing option
+      // and the payment's later state do not make another order; another channel does.
       const reordered = Object.fromEntries(Object.entries(ext).reverse());
       expect((await s.request('POST', '/api/v1/orders', reordered)).body.id).toBe(x1.body.id);
+      const spelledOut = await s.request('POST', '/api/v1/orders', {
+        ...ext,
+        onShortage: 'backorder',
+        shippingMinor: 0,
+        taxMinor: 0,
+        customer: { ...ext.customer, email: ext.customer.email.toUpperCase() },
+        lines: ext.lines.map((l) => ({ ...l, sku: l.sku.toLowerCase(), discountMinor: 0 })),
+        payments: [{ provider: 'manual', amountMinor: 100, status: 'paid' }],
+      });
+      expect(spelledOut.status).toBe(201);
+      expect(spelledOut.body.id).toBe(x1.body.id);
       const elsewhere = await s.request('POST', '/api/v1/orders', { ...ext, channel: 'woocommerce' });
       expect(elsewhere.status).toBe(201);
       expect(elsewhere.body.id).not.toBe(x1.body.id);

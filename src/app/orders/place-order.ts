@@ -13,6 +13,7 @@ import { canonicalJson } from '../../domain/canonical-json.js';
 import { isoDate } from '../../domain/clock.js';
 import { DomainError, fieldError } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
+import { skuKey } from '../../domain/sku-code.js';
 import { formatMinor, isCurrency } from '../../domain/money.js';
 import {
   fulfillmentStatusOf,
@@ -119,9 +120,26 @@ const orderByExternalId = prepare((db, p: { channel: string; externalId: string 
     .where('external_id', '=', p.externalId),
 );
 
-/** What tells a repeat of a capture from another order under the same external id. */
+/**
+ * What tells a repeat of a capture from another order under the same external id: what was sold —
+ * the customer, the currency, each line's SKU, quantity, price and discount, shipping and tax — with
+ * defaults filled in and codes in their canonical form. Processing options (`onShortage`), declared
+ * totals (checked against the lines anyway), the address and the payments' state are left out: a
+ * channel that re-delivers its order after the payment moved on, or spells a default out, is
+ * repeating it.
+ */
 const hashOfCapture = (input: PlaceOrderInput): string =>
-  createHash('sha256').update(canonicalJson(input)).digest('base64url');
+  createHash('sha256')
+    .update(
+      canonicalJson({
+        customer: input.customer.email.trim().toLowerCase(),
+        currency: input.currency,
+        lines: input.lines.map((l) => [skuKey(l.sku), l.quantity, l.unitPriceMinor, l.discountMinor ?? 0]),
+        shipping: input.shippingMinor ?? 0,
+        tax: input.taxMinor ?? 0,
+      }),
+    )
+    .digest('base64url');
 
 const insertOrder = prepare((db, p: { order: OrderTable }) => db.insertInto('orders').values(p.order));
 
