@@ -548,6 +548,7 @@ function openPostgres(url: string, poolSize: number): Database {
     dialect: 'postgres',
     db,
     async transact<T>(work: (tx: Transaction<DB>) => Promise<T>): Promise<T> {
+      let uniqueViolations = 0; // counted apart: serialization retries before must not use them up
       for (let attempt = 1; ; attempt++) {
         try {
           return await db.transaction().execute((tx) => inTransaction(tx, work));
@@ -555,7 +556,7 @@ function openPostgres(url: string, poolSize: number): Database {
           const code = (error as { code?: string }).code;
           const retry =
             (code !== undefined && RETRYABLE.has(code)) ||
-            (code === UNIQUE_VIOLATION && attempt < UNIQUE_VIOLATION_ATTEMPTS) ||
+            (code === UNIQUE_VIOLATION && ++uniqueViolations < UNIQUE_VIOLATION_ATTEMPTS) ||
             isStalePreparedStatement(error);
           if (!retry || attempt >= 20) throw error;
           await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));

@@ -28,8 +28,9 @@ type Case = {
   /** A JSON value to send, or `raw` bytes/text with `contentType`. */
   body?: unknown;
   raw?: string | Uint8Array;
-  /** What the problem's detail must say. */
+  /** What the problem's detail must say, and its instance. */
   detail?: RegExp;
+  instance?: RegExp;
   contentType?: string | null;
   headers?: Record<string, string>;
   status: number | number[];
@@ -513,6 +514,7 @@ const readCases: Case[] = [
     code: 'NOT_FOUND',
     field: null,
     detail: /^No route GET \/api\/v1\/skus\/A{187}… \(10013 characters\)$/,
+    instance: /^\/api\/v1\/skus\/A{187}$/,
   },
   { name: 'NUL byte in a SKU path', path: '/api/v1/stock/BAD%001', status: 400, field: 'sku' },
   { name: 'NUL byte in a SKU resource', path: '/api/v1/skus/%00', status: 400, field: 'sku' },
@@ -666,6 +668,7 @@ for (const dialect of DIALECTS) {
       });
       if (c.code) expect(r.body.code).toBe(c.code);
       if (c.detail) expect(r.body.detail).toMatch(c.detail);
+      if (c.instance) expect(r.body.instance).toMatch(c.instance);
       if (c.field !== null) {
         const fields = (r.body.errors ?? []).map((e: any) => e.field);
         expect(fields, `${c.name}: ${JSON.stringify(r.body)}`).toContain(c.field);

@@ -77,7 +77,7 @@ export function problem(
     title: titles[status] ?? 'Error',
     status,
     detail,
-    instance: req.url,
+    instance: instanceOf(req.url),
     code,
     requestId: req.id,
   };
@@ -170,6 +170,11 @@ export function frameworkErrors(error: FastifyError, req: FastifyRequest, reply:
 /** A path as echoed in a problem: a 10,000-character one is cut, not sent back whole. */
 function shortened(path: string, max = 200): string {
   return path.length <= max ? path : `${path.slice(0, max)}… (${path.length} characters)`;
+}
+
+/** The problem's `instance` (a URI reference): the request's URL, cut like `shortened` when huge. */
+function instanceOf(url: string, max = 200): string {
+  return url.length <= max ? url : url.slice(0, max).replace(/%[0-9A-Fa-f]?$/, '');
 }
 
 async function problemPlugin(app: FastifyInstance): Promise<void> {
