@@ -60,6 +60,10 @@ export async function pruneOutbox(tx: Tx, before: string, limit = 1000): Promise
     last = Number(e.seq);
   }
   if (last === null) return 0;
-  const deleted = await tx.deleteFrom('outbox').where('seq', '<=', last).executeTakeFirst();
+  const deleted = await tx
+    .deleteFrom('outbox')
+    .where('seq', '<=', last)
+    .where('created_at', '<', before) // a lower seq committed since the read, if younger, stays
+    .executeTakeFirst();
   return Number(deleted.numDeletedRows);
 }

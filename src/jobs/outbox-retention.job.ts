@@ -1,8 +1,11 @@
 /**
  * Forgets domain events older than the retention window (`KIBBLE_EVENT_RETENTION_DAYS`, default 30,
  * as long as Stripe keeps its events), once a minute, a thousand per transaction. Without it the
- * outbox grows by every stock and order change, forever. A feed reader that falls further behind
- * than the window resumes from the oldest event kept. Safe with several processes.
+ * outbox grows by every stock and order change, forever. A live-stream client that reconnects
+ * after its last event was deleted gets `stream.reset` and reloads (see the events route). Events
+ * are deleted whether or not anything published them (`published_at`): nothing does yet; the first
+ * outbound dispatcher must keep its undelivered events out of this job's reach. Safe with several
+ * processes.
  */
 import type { Database } from '../db/database.js';
 import { positiveNumberFromEnv } from '../config.js';

@@ -171,6 +171,36 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    it('tells a client to reload when the event it last saw was deleted by retention', async () => {
+      const loc = await makeLocation(s);
+      const sku = await makeSku(s);
+      await receive(s, sku.sku, loc.code, 1);
+      const db = s.testDb.database.db;
+      const last = Number(
+        (
+          await db
+            .selectFrom('outbox')
+            .select((eb) => eb.fn.max('seq').as('m'))
+            .executeTakeFirstOrThrow()
+        ).m,
+      );
+      await receive(s, sku.sku, loc.code, 2);
+      // Retention deleted the client's last event (and everything before it).
+      await db.deleteFrom('outbox').where('seq', '<=', last).execute();
+      const stream = await openStream(`${s.url}/api/v1/events/stream`, {
+        authorization: `Bearer ${s.adminKey}`,
+        'last-event-id': String(last),
+      });
+      try {
+        const text = await stream.until((t) => messages(t).some((m) => m.data.type === 'stream.reset'));
+        const reset = messages(text).find((m) => m.data.type === 'stream.reset')!;
+        expect(reset.data.payload.reason).toMatch(/deleted/);
+        expect(messages(text).filter((m) => m.data.payload?.sku === sku.sku)).toEqual([]);
+      } finally {
+        stream.close();
+      }
+    });
+
     it('accepts a browser session cookie and refuses anonymous clients', async () => {
       const user = await makeUser(s, { role: 'readonly' });
       const session = await signIn(s, user.email);

@@ -40,6 +40,12 @@ export async function outboxAfter(tx: Tx, after: number, limit: number): Promise
   }));
 }
 
+/** Whether the event `seq` is still in the outbox (retention deletes old ones). */
+export async function outboxHas(tx: Tx, seq: number): Promise<boolean> {
+  const row = await tx.selectFrom('outbox').select('seq').where('seq', '=', seq).executeTakeFirst();
+  return row !== undefined;
+}
+
 /** The highest `seq` in the outbox, 0 when it is empty. */
 export async function latestOutboxSeq(tx: Tx): Promise<number> {
   const row = await tx

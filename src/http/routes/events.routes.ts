@@ -3,7 +3,8 @@
  * Each message has `id: <outbox seq>` and JSON `data: {type, aggregateType, aggregateId, payload,
  * createdAt}`. A client that reconnects with `Last-Event-ID` (header, or `lastEventId` in the
  * query for a first connection) first receives what it missed, up to 1,000 events; further behind,
- * it gets one `stream.reset` message and should reload its data. A comment line every 15 s
+ * or when the event it last saw has since been deleted (older than `KIBBLE_EVENT_RETENTION_DAYS`,
+ * so some it missed may be gone too), it gets one `stream.reset` message and should reload its data. A comment line every 15 s
  * (`KIBBLE_SSE_HEARTBEAT_MS`) keeps proxies from closing an idle stream.
  */
 import type { FastifyInstance } from 'fastify';
@@ -11,7 +12,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { Gauge } from 'prom-client';
 import { can } from '../../domain/access.js';
-import { OutboxFeed, outboxAfter, type FeedEvent } from '../../app/events/outbox-feed.js';
+import { OutboxFeed, outboxAfter, outboxHas, type FeedEvent } from '../../app/events/outbox-feed.js';
 import { problemResponses } from '../schemas/common.schema.js';
 
 const CATCH_UP_LIMIT = 1_000;
@@ -142,12 +143,19 @@ export default async function eventRoutes(fastify: FastifyInstance): Promise<voi
       if (resumeFrom !== null) {
         try {
           const missed = await outboxAfter(app.database.db, resumeFrom, CATCH_UP_LIMIT + 1);
-          if (missed.length > CATCH_UP_LIMIT) {
+          // The client saw event `resumeFrom`, so it existed: if it is gone, retention deleted it,
+          // and possibly events after it that the client never saw.
+          const pruned = resumeFrom > 0 && !(await outboxHas(app.database.db, resumeFrom));
+          if (missed.length > CATCH_UP_LIMIT || pruned) {
             const reset = {
               type: 'stream.reset',
               aggregateType: 'stream',
               aggregateId: '',
-              payload: { reason: `more than ${CATCH_UP_LIMIT} events were missed; reload` },
+              payload: {
+                reason: pruned
+                  ? `event ${resumeFrom} and perhaps later ones were deleted (older than the retention window); reload`
+                  : `more than ${CATCH_UP_LIMIT} events were missed; reload`,
+              },
               createdAt: new Date().toISOString(),
             };
             write(`data: ${JSON.stringify(reset)}\n\n`);
