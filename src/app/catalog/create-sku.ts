@@ -2,7 +2,7 @@ import type { Tx } from '../../db/database.js';
 import { findSku, findSkus } from '../../db/catalog.repo.js';
 import { nowIso } from '../../domain/clock.js';
 import { barcodeKind, validateSkuDraft, type SkuDraft } from '../../domain/catalog/sku.js';
-import { barcodeCandidates } from '../../domain/inventory/count.js';
+import { assertBarcodesFree } from './barcodes.js';
 import { DomainError, fieldError } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
 import { skuDisplay, skuKey } from '../../domain/sku-code.js';
@@ -45,19 +45,7 @@ export async function createSku(tx: Tx, input: CreateSkuInput): Promise<SkuView>
     ...(input.barcodes ?? []),
     ...(input.packs ?? []).flatMap((p) => (p.barcode ? [p.barcode] : [])),
   ];
-  if (barcodes.length > 0) {
-    // A GTIN is the same code written as UPC-A, EAN-13 or zero-padded GTIN-14.
-    const lookups = barcodes.flatMap(barcodeCandidates);
-    const taken =
-      (await tx
-        .selectFrom('sku_barcodes')
-        .select('barcode')
-        .where('barcode', 'in', lookups)
-        .executeTakeFirst()) ??
-      (await tx.selectFrom('sku_packs').select('barcode').where('barcode', 'in', lookups).executeTakeFirst());
-    if (taken)
-      throw fieldError('BARCODE_EXISTS', 'barcodes', barcodeTakenMessage(barcodes, taken.barcode ?? ''));
-  }
+  await assertBarcodesFree(tx, barcodes);
   const components = input.components ?? [];
   const componentRows = await findSkus(
     tx,
@@ -154,12 +142,4 @@ export async function createSku(tx: Tx, input: CreateSkuInput): Promise<SkuView>
   }
   const row = await tx.selectFrom('skus').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
   return skuView(tx, row);
-}
-
-/** "Barcode X already belongs to another SKU", saying so when it is another way of writing the GTIN. */
-export function barcodeTakenMessage(given: readonly string[], taken: string): string {
-  const mine = given.find((b) => barcodeCandidates(b).includes(taken)) ?? taken;
-  return mine === taken
-    ? `Barcode ${taken} already belongs to another SKU.`
-    : `Barcode ${mine} is GTIN ${taken}, which already belongs to another SKU.`;
 }

@@ -2,8 +2,7 @@ import type { Tx } from '../../db/database.js';
 import { findSku } from '../../db/catalog.repo.js';
 import { nowIso } from '../../domain/clock.js';
 import { barcodeKind, validateSkuDraft } from '../../domain/catalog/sku.js';
-import { barcodeCandidates } from '../../domain/inventory/count.js';
-import { barcodeTakenMessage } from './create-sku.js';
+import { assertBarcodesFree } from './barcodes.js';
 import { DomainError, fieldError } from '../../domain/errors.js';
 import { skuView, type SkuView } from './sku-view.js';
 import type { CreateSkuInput } from './create-sku.js';
@@ -37,16 +36,11 @@ export async function updateSku(
       `The SKU is invalid: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`,
       errors,
     );
-  if (input.barcodes && input.barcodes.length > 0) {
-    const taken = await tx
-      .selectFrom('sku_barcodes')
-      .select('barcode')
-      .where('barcode', 'in', input.barcodes.flatMap(barcodeCandidates)) // any way of writing the GTIN
-      .where('sku_id', '<>', current.id)
-      .executeTakeFirst();
-    if (taken)
-      throw fieldError('BARCODE_EXISTS', 'barcodes', barcodeTakenMessage(input.barcodes, taken.barcode));
-  }
+  await assertBarcodesFree(
+    tx,
+    [...(input.barcodes ?? []), ...(input.packs ?? []).flatMap((p) => (p.barcode ? [p.barcode] : []))],
+    current.id,
+  );
   const at = nowIso();
   let q = tx
     .updateTable('skus')

@@ -27,14 +27,13 @@ import { DomainError, fieldError } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
 import {
   assertCountTransition,
-  barcodeCandidates,
   correctionsOf,
   countEntry,
   variance,
   type CountStatus,
 } from '../../domain/inventory/count.js';
 import { MAX_QUANTITY } from '../../domain/quantity.js';
-import { isValidGtin, skuKey } from '../../domain/sku-code.js';
+import { barcodeCandidates, isValidGtin, skuKey } from '../../domain/sku-code.js';
 import { emit } from '../outbox.js';
 import { allocateBackorders } from '../orders/backorders.js';
 import { emitStockChanged } from './availability.js';

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { DomainError } from '../errors.js';
 import {
   assertCountTransition,
-  barcodeCandidates,
   canTransitionCount,
   correctionsOf,
   countEntry,
@@ -93,21 +92,5 @@ describe('countEntry', () => {
       'counted',
     );
     expect(codeOf(() => countEntry({ add: Number.NaN, unitsPer: 1, scanned: false }))?.field).toBe('add');
-  });
-});
-
-describe('barcodeCandidates', () => {
-  it('matches a GTIN in its zero-padded UPC-A / EAN-13 / GTIN-14 forms', () => {
-    expect(new Set(barcodeCandidates('036000291452'))).toEqual(
-      new Set(['036000291452', '0036000291452', '00036000291452']),
-    );
-    expect(barcodeCandidates('00036000291452')).toContain('036000291452');
-    expect(barcodeCandidates('4006381333931')).toEqual(['4006381333931', '04006381333931']);
-    expect(barcodeCandidates('96385074')).toContain('00000096385074');
-  });
-
-  it('leaves codes that are not GTIN-shaped alone', () => {
-    expect(barcodeCandidates('SKU-123')).toEqual(['SKU-123']);
-    expect(barcodeCandidates('12345')).toEqual(['12345']);
   });
 });

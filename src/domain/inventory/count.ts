@@ -102,16 +102,3 @@ export function countEntry(input: {
   }
   return { mode: 'add', quantity: unitsPer };
 }
-
-/**
- * The barcodes to look up for a scanned code. Scanners report the same GTIN as UPC-A (12 digits),
- * EAN-13 or GTIN-14 depending on symbology, so a numeric GTIN matches its zero-padded forms.
- * Returns the code itself for anything that is not a GTIN-shaped digit string.
- */
-export function barcodeCandidates(code: string): string[] {
-  if (!/^(\d{8}|\d{12}|\d{13}|\d{14})$/.test(code)) return [code];
-  const stripped = code.replace(/^0+/, '');
-  const out = new Set<string>([code]);
-  for (const len of [8, 12, 13, 14]) if (stripped.length <= len) out.add(stripped.padStart(len, '0'));
-  return [...out];
-}
