@@ -40,6 +40,10 @@ for (const dialect of DIALECTS) {
       );
       expect(await find('/api/v1/skus', `tuna salmon ${tag}`)).toEqual([]);
       expect(await find('/api/v1/skus', `100% ${tag}`)).toEqual([skus['percent']]);
+      // Repeats count once (a query is at most eight LIKEs, whatever its length).
+      expect(await find('/api/v1/skus', `${'tuna '.repeat(14)}${tag}`)).toEqual(
+        [skus['tuna'], skus['percent']].sort(),
+      );
       expect(await find('/api/v1/skus', `1_0 ${tag}`)).toEqual([]);
       expect(await find('/api/v1/skus', skus['salmon']!.toLowerCase())).toEqual([skus['salmon']]);
     });
