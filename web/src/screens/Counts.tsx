@@ -421,8 +421,13 @@ function ScanBox({ countId }: { countId: string }) {
   const [code, setCode] = useState('');
   const [last, setLast] = useState<{ text: string; ok: boolean } | null>(null);
   const [error, setError] = useState<unknown>(null);
-  /** A scan of a lot-tracked SKU waiting for its lot. */
-  const [pending, setPending] = useState<{ code: string; sku: string; lots: string[] } | null>(null);
+  /** Scans of a lot-tracked SKU waiting for their lot (several when the same code is scanned again). */
+  const [pending, setPending] = useState<{
+    code: string;
+    sku: string;
+    lots: string[];
+    scans: number;
+  } | null>(null);
   const [lot, setLot] = useState('');
   /** The lot each lot-tracked SKU's scans count, as the counter named it. */
   const [lotOf, setLotOf] = useState<ReadonlyMap<string, string>>(new Map());
@@ -431,12 +436,19 @@ function ScanBox({ countId }: { countId: string }) {
   const input = useRef<HTMLInputElement>(null);
   const lotInput = useRef<HTMLInputElement>(null);
   const lotsListId = `lots-${countId}`;
+  const focusLot = () => setTimeout(() => lotInput.current?.select(), 0);
 
-  const record = async (value: string, lotCode?: string): Promise<void> => {
+  /** Records `scans` scans of `value`; says whether it was counted, or waits for a lot. */
+  const record = async (
+    value: string,
+    lotCode: string | undefined,
+    scans: number,
+  ): Promise<'counted' | 'needs-lot' | 'failed'> => {
     setError(null);
     try {
       const r = await post<{ countId: string; line: CountLine }>(`/counts/${countId}/lines`, {
         barcode: value,
+        ...(scans > 1 ? { add: scans } : {}),
         ...(lotCode ? { lot: lotCode } : {}),
       });
       skuOfCode.current.set(value, r.line.sku);
@@ -446,23 +458,23 @@ function ScanBox({ countId }: { countId: string }) {
         ok: true,
       });
       invalidate([`count:${countId}`]);
-      input.current?.focus();
+      return 'counted';
     } catch (err) {
       const needs = err instanceof ApiError && err.code === 'LOT_REQUIRED' ? err.problem : null;
       const sku = typeof needs?.['sku'] === 'string' ? needs['sku'] : null;
       if (needs && sku !== null && !lotCode) {
+        skuOfCode.current.set(value, sku);
         const known = lotOf.get(sku);
-        if (known) return record(value, known);
+        if (known) return record(value, known, scans);
         const lots = Array.isArray(needs['lots']) ? (needs['lots'] as string[]) : [];
-        setPending({ code: value, sku, lots });
+        setPending({ code: value, sku, lots, scans });
         setLot(lots.length === 1 ? lots[0]! : '');
         setLast({ text: `${value} → ${sku}: which lot? Name it and press Enter.`, ok: false });
-        setTimeout(() => lotInput.current?.select(), 0);
-        return;
+        return 'needs-lot';
       }
       setError(err);
       setLast({ text: `${value}: ${err instanceof ApiError ? err.message : 'not recorded'}`, ok: false });
-      (pending ? lotInput : input).current?.focus();
+      return 'failed';
     }
   };
 
@@ -471,17 +483,48 @@ function ScanBox({ countId }: { countId: string }) {
     const value = code.trim();
     if (!value) return;
     setCode('');
-    setPending(null);
     const sku = skuOfCode.current.get(value);
-    await record(value, sku === undefined ? undefined : lotOf.get(sku));
+    const known = sku === undefined ? undefined : lotOf.get(sku);
+    if (pending && known === undefined) {
+      if (pending.code === value) {
+        // The same item again while its lot is asked: it waits with the first.
+        const scans = pending.scans + 1;
+        setPending({ ...pending, scans });
+        setLast({ text: `${value} → ${pending.sku}: ${scans} scans wait for their lot.`, ok: false });
+        focusLot();
+        return;
+      }
+      setPending(null);
+    }
+    const outcome = await record(value, known, 1);
+    if (outcome === 'needs-lot') focusLot();
+    else input.current?.focus();
+    if (pending && pending.code !== value && known === undefined)
+      setLast((l) => ({
+        text: `${l?.text ?? ''} (${pending.scans} earlier scan${pending.scans > 1 ? 's' : ''} of ${pending.code} not counted: no lot named)`,
+        ok: false,
+      }));
   };
   const submitLot = async (e: FormEvent) => {
     e.preventDefault();
     const chosen = lot.trim();
     if (!pending || !chosen) return;
-    const scan = pending;
-    await record(scan.code, chosen);
-    setPending((p) => (p === scan ? null : p));
+    if (chosen === pending.code) {
+      // The scanner read the item again into the lot field: one more scan waiting for the lot.
+      const scans = pending.scans + 1;
+      setPending({ ...pending, scans });
+      setLot(pending.lots.length === 1 ? pending.lots[0]! : '');
+      setLast({ text: `${chosen} → ${pending.sku}: ${scans} scans wait for their lot.`, ok: false });
+      focusLot();
+      return;
+    }
+    const waiting = pending;
+    if ((await record(waiting.code, chosen, waiting.scans)) === 'counted') {
+      setPending((p) => (p === waiting ? null : p));
+      input.current?.focus();
+    } else {
+      focusLot(); // a lot that does not exist: the scans still wait, the message says why
+    }
   };
   const forget = (sku: string) =>
     setLotOf((m) => {

@@ -462,7 +462,11 @@ function InTransitCard({ sku, canMove }: { sku: Sku; canMove: boolean }) {
     }
   };
   return (
-    <Card title={`In transit · ${num(items.reduce((n, t) => n + t.quantity, 0))}`}>
+    <Card
+      title={`In transit · ${num(items.reduce((n, t) => n + t.quantity, 0))}${
+        transfers.data?.nextCursor ? `+ (the newest ${num(items.length)} transfers shown)` : ''
+      }`}
+    >
       <div className="table-wrap">
         <table className="table" aria-label={`Transfers of ${sku.sku} in transit`}>
           <thead>
