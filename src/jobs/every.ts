@@ -1,3 +1,5 @@
+import type { Database, Tx } from '../db/database.js';
+
 /**
  * Runs `task` every `intervalMs`, never two at once (a slow run makes the next tick skip), without
  * keeping the process alive; errors go to `onError`. Returns the function that stops it.
@@ -19,4 +21,18 @@ export function every(
   }, intervalMs);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+/**
+ * Runs `prune` (which deletes a bounded batch and says how many) in a transaction of its own, again
+ * and again until it deletes nothing: a large backlog never holds the writer for long. Returns the
+ * total deleted.
+ */
+export async function pruneAll(database: Database, prune: (tx: Tx) => Promise<number>): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const deleted = await database.transact(prune);
+    total += deleted;
+    if (deleted === 0) return total;
+  }
 }

@@ -7,7 +7,7 @@
 import type { Database } from '../db/database.js';
 import { positiveNumberFromEnv } from '../config.js';
 import { pruneIdempotencyKeys } from '../app/idempotency.js';
-import { every } from './every.js';
+import { every, pruneAll } from './every.js';
 
 /** The retention window in hours: `KIBBLE_IDEMPOTENCY_TTL_HOURS`, 24 when unset. */
 export const idempotencyTtlHours = (env: NodeJS.ProcessEnv = process.env): number =>
@@ -20,12 +20,7 @@ export async function pruneExpiredKeys(
   now = Date.now(),
 ): Promise<number> {
   const before = new Date(now - ttlHours * 3_600_000).toISOString();
-  let total = 0;
-  for (;;) {
-    const deleted = await database.transact((tx) => pruneIdempotencyKeys(tx, before));
-    total += deleted;
-    if (deleted === 0) return total;
-  }
+  return pruneAll(database, (tx) => pruneIdempotencyKeys(tx, before));
 }
 
 export function startIdempotencyRetention(

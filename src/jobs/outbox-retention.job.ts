@@ -10,7 +10,7 @@
 import type { Database } from '../db/database.js';
 import { positiveNumberFromEnv } from '../config.js';
 import { pruneOutbox } from '../app/outbox.js';
-import { every } from './every.js';
+import { every, pruneAll } from './every.js';
 
 /** The retention window in days: `KIBBLE_EVENT_RETENTION_DAYS`, 30 when unset. */
 export const eventRetentionDays = (env: NodeJS.ProcessEnv = process.env): number =>
@@ -19,12 +19,7 @@ export const eventRetentionDays = (env: NodeJS.ProcessEnv = process.env): number
 /** Deletes every event created more than `days` before `now`; returns how many. */
 export async function pruneOldEvents(database: Database, days: number, now = Date.now()): Promise<number> {
   const before = new Date(now - days * 86_400_000).toISOString();
-  let total = 0;
-  for (;;) {
-    const deleted = await database.transact((tx) => pruneOutbox(tx, before));
-    total += deleted;
-    if (deleted === 0) return total;
-  }
+  return pruneAll(database, (tx) => pruneOutbox(tx, before));
 }
 
 export function startOutboxRetention(
