@@ -236,7 +236,7 @@ export interface OrderTable {
   version: number;
   created_at: string;
   updated_at: string;
-  /** SHA-256 of the capture request (canonical JSON), kept when it named an external id. */
+  /** SHA-256 of what the capture sold (see `hashOfCapture`), kept when it named an external id. */
   capture_hash: string | null;
 }
 

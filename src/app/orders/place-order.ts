@@ -120,6 +120,9 @@ const orderByExternalId = prepare((db, p: { channel: string; externalId: string 
     .where('external_id', '=', p.externalId),
 );
 
+/** Customers match by e-mail, case-insensitive. */
+const emailKeyOf = (email: string): string => email.trim().toLowerCase();
+
 /**
  * What tells a repeat of a capture from another order under the same external id: what was sold —
  * the customer, the currency, each line's SKU, quantity, price and discount, shipping and tax — with
@@ -132,7 +135,7 @@ const hashOfCapture = (input: PlaceOrderInput): string =>
   createHash('sha256')
     .update(
       canonicalJson({
-        customer: input.customer.email.trim().toLowerCase(),
+        customer: emailKeyOf(input.customer.email),
         currency: input.currency,
         lines: input.lines.map((l) => [skuKey(l.sku), l.quantity, l.unitPriceMinor, l.discountMinor ?? 0]),
         shipping: input.shippingMinor ?? 0,
@@ -196,7 +199,7 @@ export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Prom
   });
 
   const customerEmail = input.customer.email.trim();
-  const customerEmailKey = customerEmail.toLowerCase(); // customers match by e-mail, case-insensitive
+  const customerEmailKey = emailKeyOf(customerEmail);
   const resolved = await resolveLines(tx, input.lines, ctx.at, customerEmailKey);
   const priced = input.lines.map((l) => ({
     quantity: l.quantity,
