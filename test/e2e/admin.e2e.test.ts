@@ -237,6 +237,7 @@ describe.skipIf(!ready)('web admin in Chromium', () => {
     await inTransit.getByRole('button', { name: `Receive 3 at ${to}` }).click();
     await page.getByText(`Received 3 at ${to}`).waitFor();
     await inTransit.waitFor({ state: 'detached' });
+    expect(await page.evaluate("document.activeElement?.id ?? ''")).toBe('content');
     expect(await page.getByTestId('total-incoming').count()).toBe(0);
     expect(await atDestination()).toBe(before + 3);
   }, 60_000);

@@ -454,6 +454,8 @@ function InTransitCard({ sku, canMove }: { sku: Sku; canMove: boolean }) {
     try {
       await post<Transfer>(`/transfers/${encodeURIComponent(t.id)}/receive`, {});
       toast(`Received ${num(t.quantity)} at ${t.toLocation}`);
+      // The last one received: this card goes away with the focused button; keep focus on the page.
+      if (items.length === 1) document.getElementById('content')?.focus();
     } catch (err) {
       toast(err instanceof ApiError ? err.message : 'The transfer was not received');
     } finally {
