@@ -317,6 +317,48 @@ const otherWriteCases: Case[] = [
     ...(barcode.length === 14 ? { detail: /04006381333931 is GTIN 4006381333931/ } : {}),
   })),
   {
+    name: 'two pack sizes with one name',
+    path: '/api/v1/skus',
+    body: {
+      sku: 'NEW-PACKS',
+      name: 'x',
+      packs: [
+        { name: 'Case', quantity: 6 },
+        { name: 'case ', quantity: 12 },
+      ],
+    },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    field: 'packs.1.name',
+  },
+  {
+    name: 'an edit with two pack sizes of one name',
+    method: 'PATCH',
+    path: `/api/v1/skus/${LOT_SKU}`,
+    body: {
+      packs: [
+        { name: 'Box', quantity: 2 },
+        { name: 'Box', quantity: 3 },
+      ],
+    },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    field: 'packs.1.name',
+  },
+  {
+    name: 'a pack barcode that is also a unit barcode of the same SKU',
+    path: '/api/v1/skus',
+    body: {
+      sku: 'NEW-PACKS',
+      name: 'x',
+      barcodes: ['96385074'],
+      packs: [{ name: 'Case', quantity: 6, barcode: '96385074' }],
+    },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    field: 'packs.0.barcode',
+  },
+  {
     name: `an edit giving ${LOT_SKU} the GTIN of ${SKU}, written as GTIN-14`,
     method: 'PATCH',
     path: `/api/v1/skus/${LOT_SKU}`,

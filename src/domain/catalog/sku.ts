@@ -55,11 +55,20 @@ export function validateSkuDraft(d: SkuDraft): FieldError[] {
     if (seenBarcodes.has(code)) errors.push({ field: `barcodes.${i}`, message: 'is listed twice' });
     seenBarcodes.add(code);
   });
+  const packNames = new Set<string>();
   (d.packs ?? []).forEach((p, i) => {
     if (p.quantity < 2)
       errors.push({ field: `packs.${i}.quantity`, message: 'a pack holds at least 2 units' });
+    const name = p.name.trim().toLowerCase();
+    if (packNames.has(name)) errors.push({ field: `packs.${i}.name`, message: 'is listed twice' });
+    packNames.add(name);
     if (p.barcode && /^\d+$/.test(p.barcode) && !isValidGtin(p.barcode)) {
       errors.push({ field: `packs.${i}.barcode`, message: 'is not a valid GTIN' });
+    } else if (p.barcode) {
+      // A barcode names one thing: a unit, or one pack size.
+      if (seenBarcodes.has(p.barcode))
+        errors.push({ field: `packs.${i}.barcode`, message: 'is listed twice' });
+      seenBarcodes.add(p.barcode);
     }
   });
   const components = d.components ?? [];
