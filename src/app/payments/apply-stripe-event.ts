@@ -8,16 +8,45 @@
  */
 import type { Tx } from '../../db/database.js';
 import { orderPaymentStatusOf, paymentStatusOf, type PaymentStatus } from '../../domain/orders/lifecycle.js';
+import { DomainError } from '../../domain/errors.js';
+import { MAX_AMOUNT_MINOR } from '../../domain/quantity.js';
 import { ConcurrentChange, type Ctx } from '../orders/allocation.js';
 import { record } from '../orders/order-changes.js';
 
 export type StripeEventLike = { id: string; type: string; data: { object: Record<string, unknown> } };
 
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && !v.includes('\u0000');
+
+/**
+ * The event a verified body holds, or VALIDATION_FAILED naming what is missing: a signature proves
+ * who sent the body, not that it has an event's shape (`id`, `type`, `data.object`).
+ */
+export function stripeEventOf(body: unknown): StripeEventLike {
+  const problem = !isObject(body)
+    ? { field: '(body)', message: 'must be a Stripe event object' }
+    : !isText(body['id'])
+      ? { field: 'id', message: 'must be the event id' }
+      : !isText(body['type'])
+        ? { field: 'type', message: 'must be the event type' }
+        : !isObject(body['data']) || !isObject(body['data']['object'])
+          ? { field: 'data.object', message: 'must be the object the event is about' }
+          : null;
+  if (problem)
+    throw new DomainError('VALIDATION_FAILED', `Not a Stripe event: ${problem.field} ${problem.message}.`, [
+      problem,
+    ]);
+  return body as StripeEventLike;
+}
+
 export type ApplyOutcome = 'applied' | 'duplicate' | 'ignored';
 
 export async function applyStripeEvent(tx: Tx, event: StripeEventLike, ctx: Ctx): Promise<ApplyOutcome> {
   const obj = event.data.object;
-  const num = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) ? v : 0);
+  // An amount Kibble could not hold (see MAX_AMOUNT_MINOR) is no fact about a real payment.
+  const num = (v: unknown) =>
+    typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= MAX_AMOUNT_MINOR ? v : 0;
   let reference: string | null;
   let facts: { captured?: number; refunded?: number; failed?: boolean; authorized?: boolean };
   switch (event.type) {

@@ -3,7 +3,7 @@
  * an API key; so the body is kept as bytes here (re-serialised JSON would not verify).
  */
 import type { FastifyInstance } from 'fastify';
-import { applyStripeEvent } from '../../app/payments/apply-stripe-event.js';
+import { applyStripeEvent, stripeEventOf } from '../../app/payments/apply-stripe-event.js';
 import { isVerificationFailure, verifyStripeEvent } from '../../integrations/payments/stripe.js';
 import { nowIso } from '../../domain/clock.js';
 import { problem, sendProblem } from '../plugins/problem.js';
@@ -53,9 +53,8 @@ export default async function webhookRoutes(app: FastifyInstance): Promise<void>
         );
       }
       const ctx = { actor: 'webhook:stripe', requestId: req.id, at: nowIso() };
-      const outcome = await app.database.transact((tx) =>
-        applyStripeEvent(tx, event as unknown as Parameters<typeof applyStripeEvent>[1], ctx),
-      );
+      const verified = stripeEventOf(event);
+      const outcome = await app.database.transact((tx) => applyStripeEvent(tx, verified, ctx));
       return reply.code(200).send({ received: true, outcome });
     },
   );

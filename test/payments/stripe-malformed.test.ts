@@ -1,0 +1,82 @@
+/**
+ * A signature proves who sent a body, not that it is an event: signed bodies without an event's
+ * shape are a 400 naming what is missing (they were 500s), and an amount no real payment has is not
+ * taken as a fact. Synthetic events, signed with the SDK's test helper (no fixtures needed).
+ */
+import Stripe from 'stripe';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS } from '../helpers/databases.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { makeLocation, makeSku, receive } from '../factories/catalog.js';
+
+const SECRET = 'whsec_test_malformed';
+const stripe = new Stripe('sk_test_x');
+
+for (const dialect of DIALECTS) {
+  describe(`signed Stripe bodies that are not events, on ${dialect}`, () => {
+    let s: TestServer;
+    let sku: string;
+    const previousSecret = process.env['STRIPE_WEBHOOK_SECRET'];
+    beforeAll(async () => {
+      process.env['STRIPE_WEBHOOK_SECRET'] = SECRET;
+      s = await startServer(dialect);
+      const loc = await makeLocation(s);
+      sku = (await makeSku(s)).sku;
+      await receive(s, sku, loc.code, 10);
+    });
+    afterAll(async () => {
+      await s?.close();
+      if (previousSecret === undefined) delete process.env['STRIPE_WEBHOOK_SECRET'];
+      else process.env['STRIPE_WEBHOOK_SECRET'] = previousSecret;
+    });
+
+    const deliver = (raw: string) =>
+      s.request('POST', '/api/v1/webhooks/stripe', raw, {
+        key: null,
+        headers: {
+          'content-type': 'application/json',
+          'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload: raw, secret: SECRET }),
+        },
+      });
+
+    it.each([
+      ['null', '(body)'],
+      ['[]', '(body)'],
+      ['{"id":"evt_1","type":"payment_intent.succeeded"}', 'data.object'],
+      ['{"id":"evt_2","type":"payment_intent.succeeded","data":null}', 'data.object'],
+      ['{"id":"evt_3","type":"payment_intent.succeeded","data":{"object":null}}', 'data.object'],
+      ['{"type":"payment_intent.succeeded","data":{"object":{"id":"pi_1"}}}', 'id'],
+      ['{"id":"evt\\u0000x","type":"payment_intent.payment_failed","data":{"object":{"id":"pi_1"}}}', 'id'],
+      ['{"id":"evt_4","type":7,"data":{"object":{"id":"pi_1"}}}', 'type'],
+    ])('%s → 400 naming %s', async (raw, field) => {
+      const r = await deliver(raw);
+      expect(r.status).toBe(400);
+      expect(r.headers.get('content-type')).toContain('application/problem+json');
+      expect(r.body.code).toBe('VALIDATION_FAILED');
+      expect(r.body.errors.map((e: { field: string }) => e.field)).toEqual([field]);
+    });
+
+    it('an amount beyond any real payment is not recorded as captured', async () => {
+      const pi = `pi_huge_${dialect}`;
+      const placed = await s.request('POST', '/api/v1/orders', {
+        customer: { email: `huge-${dialect}@example.com` },
+        currency: 'USD',
+        lines: [{ sku, quantity: 1, unitPriceMinor: 500 }],
+        payments: [{ provider: 'stripe', reference: pi, amountMinor: 500, status: 'authorized' }],
+      });
+      expect(placed.status).toBe(201);
+      const event = (id: string, amount: number) =>
+        JSON.stringify({
+          id,
+          type: 'payment_intent.succeeded',
+          data: { object: { id: pi, object: 'payment_intent', amount: 500, amount_received: amount } },
+        });
+      expect((await deliver(event(`evt_huge_${dialect}`, 1e15))).status).toBe(200);
+      let order = (await s.request('GET', `/api/v1/orders/${placed.body.id}`)).body;
+      expect(order.payments[0]).toMatchObject({ capturedMinor: 500, status: 'paid' });
+      expect((await deliver(event(`evt_real_${dialect}`, 500))).body.outcome).toBe('applied');
+      order = (await s.request('GET', `/api/v1/orders/${placed.body.id}`)).body;
+      expect(order.payments[0]).toMatchObject({ capturedMinor: 500, status: 'paid' });
+    });
+  });
+}
