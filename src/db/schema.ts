@@ -305,6 +305,8 @@ export interface PaymentTable {
   status: string;
   created_at: string;
   updated_at: string;
+  /** When a capture, void or refund claimed it while calling the provider; null when none runs. */
+  action_claimed_at: string | null;
 }
 
 export interface ProviderEventTable {

@@ -305,6 +305,7 @@ export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Prom
       status,
       created_at: ctx.at,
       updated_at: ctx.at,
+      action_claimed_at: null,
     };
   });
   const fulfillment = fulfillmentStatusOf(

@@ -1,15 +1,22 @@
 /**
  * Capture, void or refund a recorded payment through its provider. The provider is called OUTSIDE
  * any database transaction (a slow payment API must never hold stock locks), then its answer is
- * recorded in one transaction. Amounts only grow (captured, refunded), so a retried call is safe.
+ * recorded in one transaction. So that two actions on one payment never both reach the provider
+ * (ten concurrent refunds of 300 on a capture of 1,000 all used to pass the amount check), the
+ * action first claims the payment in a transaction of its own — checking the state and amount
+ * against the row it claimed — and the claim is released with the result, or on failure. Another
+ * action meanwhile is 409 CONFLICT. A claim left by a crashed process expires after five minutes.
  */
-import type { Database } from '../../db/database.js';
+import type { Database, Tx } from '../../db/database.js';
+import type { PaymentTable } from '../../db/schema.js';
 import { DomainError, fieldError } from '../../domain/errors.js';
 import { orderPaymentStatusOf, paymentStatusOf, type PaymentStatus } from '../../domain/orders/lifecycle.js';
 import type { PaymentProvider } from '../../integrations/payments/provider.js';
 import type { Ctx } from '../orders/allocation.js';
 import { record } from '../orders/order-changes.js';
 import { getOrder, type OrderView } from '../orders/order-view.js';
+
+const CLAIM_TTL_MS = 5 * 60_000;
 
 export type PaymentAction = 'capture' | 'void' | 'refund';
 
@@ -19,52 +26,21 @@ export async function runPaymentAction(
   input: { orderId: string; paymentId: string; action: PaymentAction; amountMinor?: number | undefined },
   ctx: Ctx,
 ): Promise<OrderView> {
-  const payment = await database.db
-    .selectFrom('payments')
-    .selectAll()
-    .where('id', '=', input.paymentId)
-    .where('order_id', '=', input.orderId)
-    .executeTakeFirst();
-  if (!payment)
-    throw fieldError('NOT_FOUND', 'paymentId', `Order ${input.orderId} has no payment ${input.paymentId}.`);
-  const provider = providers.get(payment.provider);
-  if (!provider)
-    throw new DomainError(
-      'CONFLICT',
-      `Payment provider ${payment.provider} is not configured in this process.`,
-    );
-  const status = payment.status as PaymentStatus;
-  const allowed: Record<PaymentAction, readonly PaymentStatus[]> = {
-    capture: ['authorized', 'pending'],
-    void: ['authorized', 'pending'],
-    refund: ['paid', 'partially_refunded'],
-  };
-  if (!allowed[input.action].includes(status)) {
-    throw new DomainError('INVALID_TRANSITION', `Cannot ${input.action} a payment that is ${status}.`, [], {
-      status,
-    });
-  }
-  const amount =
-    input.amountMinor ??
-    (input.action === 'refund' ? payment.captured_minor - payment.refunded_minor : payment.amount_minor);
-  if (
-    amount <= 0 ||
-    (input.action === 'refund' && amount > payment.captured_minor - payment.refunded_minor) ||
-    (input.action === 'capture' && amount > payment.amount_minor)
-  ) {
-    throw fieldError(
-      'VALIDATION_FAILED',
-      'amountMinor',
-      `must be between 1 and what can be ${input.action === 'refund' ? 'refunded' : 'captured'}`,
-    );
-  }
+  const { payment, amount } = await database.transact((tx) => claim(tx, providers, input, ctx));
+  const provider = providers.get(payment.provider)!;
   const reference = payment.reference ?? payment.id;
-  const result =
-    input.action === 'capture'
-      ? await provider.capture(reference, amount)
-      : input.action === 'refund'
-        ? await provider.refund(reference, amount)
-        : await provider.void(reference);
+  let result: Awaited<ReturnType<PaymentProvider['capture']>>;
+  try {
+    result =
+      input.action === 'capture'
+        ? await provider.capture(reference, amount)
+        : input.action === 'refund'
+          ? await provider.refund(reference, amount)
+          : await provider.void(reference);
+  } catch (error) {
+    await database.transact((tx) => releaseClaim(tx, payment.id, ctx.at));
+    throw error;
+  }
 
   return database.transact(async (tx) => {
     const current = await tx
@@ -90,7 +66,13 @@ export async function runPaymentAction(
     });
     await tx
       .updateTable('payments')
-      .set({ captured_minor: captured, refunded_minor: refunded, status: next, updated_at: ctx.at })
+      .set({
+        captured_minor: captured,
+        refunded_minor: refunded,
+        status: next,
+        updated_at: ctx.at,
+        action_claimed_at: null,
+      })
       .where('id', '=', payment.id)
       .execute();
     const order = await tx
@@ -134,4 +116,94 @@ export async function runPaymentAction(
     );
     return getOrder(tx, order.id);
   });
+}
+
+/**
+ * Claims the payment for this action and checks the action against the claimed row: its state,
+ * the amount, the order's state. Any refusal rolls the claim back with the transaction.
+ */
+async function claim(
+  tx: Tx,
+  providers: ReadonlyMap<string, PaymentProvider>,
+  input: { orderId: string; paymentId: string; action: PaymentAction; amountMinor?: number | undefined },
+  ctx: Ctx,
+): Promise<{ payment: PaymentTable; amount: number }> {
+  const staleBefore = new Date(Date.parse(ctx.at) - CLAIM_TTL_MS).toISOString();
+  const claimed = await tx
+    .updateTable('payments')
+    .set({ action_claimed_at: ctx.at })
+    .where('id', '=', input.paymentId)
+    .where('order_id', '=', input.orderId)
+    .where((eb) => eb.or([eb('action_claimed_at', 'is', null), eb('action_claimed_at', '<', staleBefore)]))
+    .executeTakeFirst();
+  const payment = await tx
+    .selectFrom('payments')
+    .selectAll()
+    .where('id', '=', input.paymentId)
+    .where('order_id', '=', input.orderId)
+    .executeTakeFirst();
+  if (!payment)
+    throw fieldError('NOT_FOUND', 'paymentId', `Order ${input.orderId} has no payment ${input.paymentId}.`);
+  if (Number(claimed.numUpdatedRows) === 0)
+    throw new DomainError(
+      'CONFLICT',
+      `Another capture, void or refund of payment ${payment.id} is in progress; retry when it has finished.`,
+      [],
+      { paymentId: payment.id },
+    );
+  if (!providers.has(payment.provider))
+    throw new DomainError(
+      'CONFLICT',
+      `Payment provider ${payment.provider} is not configured in this process.`,
+    );
+  const status = payment.status as PaymentStatus;
+  const allowed: Record<PaymentAction, readonly PaymentStatus[]> = {
+    capture: ['authorized', 'pending'],
+    void: ['authorized', 'pending'],
+    refund: ['paid', 'partially_refunded'],
+  };
+  if (!allowed[input.action].includes(status)) {
+    throw new DomainError('INVALID_TRANSITION', `Cannot ${input.action} a payment that is ${status}.`, [], {
+      status,
+    });
+  }
+  if (input.action === 'capture') {
+    const order = await tx
+      .selectFrom('orders')
+      .select('status')
+      .where('id', '=', input.orderId)
+      .executeTakeFirstOrThrow();
+    if (order.status === 'cancelled')
+      throw new DomainError(
+        'INVALID_TRANSITION',
+        `Cannot capture a payment of a cancelled order: void it instead.`,
+        [],
+        { status: order.status },
+      );
+  }
+  const amount =
+    input.amountMinor ??
+    (input.action === 'refund' ? payment.captured_minor - payment.refunded_minor : payment.amount_minor);
+  if (
+    amount <= 0 ||
+    (input.action === 'refund' && amount > payment.captured_minor - payment.refunded_minor) ||
+    (input.action === 'capture' && amount > payment.amount_minor)
+  ) {
+    throw fieldError(
+      'VALIDATION_FAILED',
+      'amountMinor',
+      `must be between 1 and what can be ${input.action === 'refund' ? 'refunded' : 'captured'}`,
+    );
+  }
+  return { payment, amount };
+}
+
+/** Releases this action's claim (a provider call that failed leaves the payment as it was). */
+async function releaseClaim(tx: Tx, paymentId: string, claimedAt: string): Promise<void> {
+  await tx
+    .updateTable('payments')
+    .set({ action_claimed_at: null })
+    .where('id', '=', paymentId)
+    .where('action_claimed_at', '=', claimedAt)
+    .execute();
 }

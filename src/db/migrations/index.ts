@@ -6,6 +6,7 @@ import * as m0004 from './0004-counts.js';
 import * as m0005 from './0005-hot-path-indexes.js';
 import * as m0006 from './0006-idempotency-retention.js';
 import * as m0007 from './0007-order-capture-hash.js';
+import * as m0008 from './0008-payment-action-claims.js';
 
 /** Every migration in order. Append only: a landed migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '0005-hot-path-indexes': m0005,
   '0006-idempotency-retention': m0006,
   '0007-order-capture-hash': m0007,
+  '0008-payment-action-claims': m0008,
 };

@@ -1,0 +1,92 @@
+/**
+ * Captures, voids and refunds of one payment racing each other: the provider is called outside the
+ * database transaction, so each action first claims the payment. Ten refunds of 300 on a capture of
+ * 1,000 used to all pass the amount check and reach the provider (3,000 refunded); now at most what
+ * was captured is ever refunded, every refund the timeline shows was sent once, and the losers are
+ * told to retry (409), never a 5xx.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS } from '../helpers/databases.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { makeLocation, makeSku, receive } from '../factories/catalog.js';
+
+for (const dialect of DIALECTS) {
+  describe(`racing payment actions on ${dialect}`, () => {
+    let s: TestServer;
+    let sku: string;
+    beforeAll(async () => {
+      s = await startServer(dialect);
+      const loc = await makeLocation(s);
+      sku = (await makeSku(s)).sku;
+      await receive(s, sku, loc.code, 100);
+    });
+    afterAll(async () => s?.close());
+
+    async function orderWithPayment(status: 'authorized' | 'paid') {
+      const placed = await s.request('POST', '/api/v1/orders', {
+        customer: { email: `pay-${status}@example.com` },
+        currency: 'USD',
+        lines: [{ sku, quantity: 1, unitPriceMinor: 1000 }],
+        payments: [{ provider: 'manual', amountMinor: 1000, status }],
+      });
+      expect(placed.status).toBe(201);
+      return { orderId: placed.body.id as string, paymentId: placed.body.payments[0].id as string };
+    }
+    const act = (o: { orderId: string; paymentId: string }, action: string, body: object = {}) =>
+      s.request('POST', `/api/v1/orders/${o.orderId}/payments/${o.paymentId}/${action}`, body);
+    const entries = async (orderId: string, type: string) =>
+      ((await s.request('GET', `/api/v1/orders/${orderId}`)).body.timeline as Array<{ type: string }>).filter(
+        (t) => t.type === type,
+      ).length;
+
+    it('ten refunds of 300 at once on a payment of 1,000: never more refunded than captured', async () => {
+      const o = await orderWithPayment('paid');
+      const replies = await Promise.all(
+        Array.from({ length: 10 }, () => act(o, 'refund', { amountMinor: 300 })),
+      );
+      for (const r of replies) expect([200, 400, 409]).toContain(r.status);
+      const ok = replies.filter((r) => r.status === 200).length;
+      expect(ok).toBeGreaterThanOrEqual(1);
+      const order = (await s.request('GET', `/api/v1/orders/${o.orderId}`)).body;
+      expect(order.payments[0].refundedMinor).toBe(300 * ok);
+      expect(order.payments[0].refundedMinor).toBeLessThanOrEqual(1000);
+      expect(await entries(o.orderId, 'payment.refund')).toBe(ok);
+      for (const r of replies.filter((x) => x.status === 409)) expect(r.body.code).toBe('CONFLICT');
+      // Once the race is over, the rest can be refunded, and no more.
+      while (order.payments[0].refundedMinor + 300 <= 1000) {
+        expect((await act(o, 'refund', { amountMinor: 300 })).status).toBe(200);
+        order.payments[0].refundedMinor += 300;
+      }
+      expect((await act(o, 'refund', { amountMinor: 300 })).status).toBe(400);
+    });
+
+    it('ten captures at once: one capture, the others refused', async () => {
+      const o = await orderWithPayment('authorized');
+      const replies = await Promise.all(Array.from({ length: 10 }, () => act(o, 'capture')));
+      expect(replies.filter((r) => r.status === 200)).toHaveLength(1);
+      for (const r of replies.filter((x) => x.status !== 200)) expect(r.status).toBe(409);
+      expect(await entries(o.orderId, 'payment.capture')).toBe(1);
+    });
+
+    it('voids and captures at once: exactly one of them happens', async () => {
+      const o = await orderWithPayment('authorized');
+      const replies = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => act(o, i % 2 === 0 ? 'void' : 'capture')),
+      );
+      expect(replies.filter((r) => r.status === 200)).toHaveLength(1);
+      for (const r of replies.filter((x) => x.status !== 200)) expect(r.status).toBe(409);
+      const payment = (await s.request('GET', `/api/v1/orders/${o.orderId}`)).body.payments[0];
+      expect(['voided', 'paid']).toContain(payment.status);
+      expect(payment.capturedMinor).toBe(payment.status === 'paid' ? 1000 : 0);
+    });
+
+    it('a payment of a cancelled order cannot be captured, only voided', async () => {
+      const o = await orderWithPayment('authorized');
+      expect((await s.request('POST', `/api/v1/orders/${o.orderId}/cancel`, {})).status).toBe(200);
+      const capture = await act(o, 'capture');
+      expect(capture.status).toBe(409);
+      expect(capture.body.code).toBe('INVALID_TRANSITION');
+      expect((await act(o, 'void')).status).toBe(200);
+    });
+  });
+}
