@@ -518,6 +518,36 @@ for (const dialect of DIALECTS) {
       ).toBe(400);
     });
 
+    it('cancelling what was not shipped of a partly shipped order completes it; nothing is left to cancel after', async () => {
+      const loc = await makeLocation(s);
+      const a = await makeSku(s);
+      await receive(s, a.sku, loc.code, 2);
+      const placed = await s.request(
+        'POST',
+        '/api/v1/orders',
+        order([{ sku: a.sku, quantity: 5 }], { onShortage: 'backorder' }),
+      );
+      const shipped = await s.request('POST', `/api/v1/orders/${placed.body.id}/ship`, {});
+      expect(shipped.body).toMatchObject({ status: 'open', fulfillmentStatus: 'partially_shipped' });
+      await receive(s, a.sku, loc.code, 10); // the backorder is allocated on arrival
+      const rest = await s.request('POST', `/api/v1/orders/${placed.body.id}/cancel`, {});
+      expect(rest.status).toBe(200);
+      expect(rest.body).toMatchObject({
+        status: 'completed',
+        fulfillmentStatus: 'shipped',
+        totalMinor: 2000,
+      });
+      expect(rest.body.lines[0]).toMatchObject({ quantity: 2, shippedQuantity: 2, cancelledQuantity: 3 });
+      expect((await s.request('GET', `/api/v1/stock/${a.sku}`)).body.totals.allocated).toBe(0);
+      const again = await s.request('POST', `/api/v1/orders/${placed.body.id}/cancel`, {});
+      expect(again.status).toBe(409);
+      expect(again.body.code).toBe('INVALID_TRANSITION');
+      const timeline = (await s.request('GET', `/api/v1/orders/${placed.body.id}`)).body.timeline as Array<{
+        type: string;
+      }>;
+      expect(timeline.filter((t) => t.type === 'order.lines_cancelled')).toHaveLength(1);
+    });
+
     it('ships what is allocated: on hand and allocated fall together, and the order completes', async () => {
       const loc = await makeLocation(s);
       const a = await makeSku(s);

@@ -1,7 +1,8 @@
 /**
  * Full or partial cancellation. Cancelled units come off backorders first, then their allocations
  * are released (a `deallocation` movement each), so the stock is available again in the same
- * transaction. Errors: NOT_FOUND, INVALID_TRANSITION (already cancelled or completed),
+ * transaction. Cancelling what was not shipped of a partly shipped order completes it. Errors:
+ * NOT_FOUND, INVALID_TRANSITION (already cancelled or completed, or nothing left to cancel),
  * VALIDATION_FAILED (a line not on the order, or more than is left to cancel).
  */
 import type { Tx } from '../../db/database.js';
@@ -90,17 +91,26 @@ export async function cancelOrder(tx: Tx, id: string, input: CancelInput, ctx: C
       total_minor: quantity * l.unit_price_minor - discount,
     };
   });
+  const units = [...wanted.values()].reduce((s, q) => s + q, 0);
+  if (units === 0)
+    throw new DomainError(
+      'INVALID_TRANSITION',
+      `Nothing is left to cancel on order ${id}: every unit was shipped or cancelled.`,
+      [],
+      { status: order.status },
+    );
   const touched = await releaseAllocations(tx, releases, ctx);
   await saveLines(tx, next);
   const everything = next.every((l) => l.quantity === 0);
+  // What is left was all shipped: the order is done, as when a shipment sends the last unit.
+  const done = !everything && order.status === 'open' && next.every((l) => l.shipped_quantity >= l.quantity);
   const saved = await saveOrder(
     tx,
     order,
     next,
-    { ...(everything ? { status: 'cancelled', zeroExtras: true } : {}) },
+    everything ? { status: 'cancelled', zeroExtras: true } : done ? { status: 'completed' } : {},
     ctx,
   );
-  const units = [...wanted.values()].reduce((s, q) => s + q, 0);
   const reason = input.reason ? ` (${input.reason})` : '';
   await record(
     tx,
