@@ -90,3 +90,11 @@ describe('barcodeCandidates', () => {
     expect(barcodeCandidates('12345')).toEqual(['12345']);
   });
 });
+
+describe('skuProblem', () => {
+  it('refuses invisible format characters that make look-alike codes', () => {
+    for (const code of ['\u200b', 'ABC\u200b1', 'A\u200dB', 'A\u2060B', 'AB\u202eC'])
+      expect(skuProblem(code)).toBe('must not contain invisible characters');
+    expect(skuProblem('ABC-1')).toBeNull();
+  });
+});

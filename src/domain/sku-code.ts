@@ -22,6 +22,9 @@ export function skuProblem(sku: string): string | null {
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(display)) return 'must not contain control characters';
   if (/\s/.test(display)) return 'must not contain whitespace';
+  // Invisible format characters (zero-width space and joiners, the BOM, bidi marks) would make two
+  // codes that look the same differ.
+  if (/\p{Cf}/u.test(display)) return 'must not contain invisible characters';
   return null;
 }
 

@@ -317,6 +317,20 @@ const otherWriteCases: Case[] = [
     ...(barcode.length === 14 ? { detail: /04006381333931 is GTIN 4006381333931/ } : {}),
   })),
   {
+    name: 'SKU of a zero-width space',
+    path: '/api/v1/skus',
+    body: { sku: '\u200b', name: 'x' },
+    status: 400,
+    field: 'sku',
+  },
+  {
+    name: 'location code with a zero-width joiner',
+    path: '/api/v1/locations',
+    body: { code: 'WH\u200d2', name: 'x', kind: 'warehouse' },
+    status: 400,
+    field: 'code',
+  },
+  {
     name: 'two pack sizes with one name',
     path: '/api/v1/skus',
     body: {
