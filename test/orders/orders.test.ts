@@ -380,6 +380,30 @@ for (const dialect of DIALECTS) {
       expect(await verifyBalances(s.testDb.database.db)).toEqual([]);
     });
 
+    it('holds no stock of an inactive SKU, as it sells none', async () => {
+      const loc = await makeLocation(s);
+      const a = await makeSku(s);
+      await receive(s, a.sku, loc.code, 2);
+      const current = await s.request('GET', `/api/v1/skus/${a.sku}`);
+      const off = await s.request(
+        'PATCH',
+        `/api/v1/skus/${a.sku}`,
+        { active: false },
+        {
+          headers: { 'if-match': current.headers.get('etag')! },
+        },
+      );
+      expect(off.status).toBe(200);
+      const lease = await s.request('POST', '/api/v1/reservations', {
+        sku: a.sku,
+        quantity: 1,
+        ttlSeconds: 60,
+      });
+      expect(lease.status).toBe(400);
+      expect(lease.body.errors[0].field).toBe('sku');
+      expect((await s.request('GET', `/api/v1/stock/${a.sku}`)).body.totals.allocated).toBe(0);
+    });
+
     it('converts a lease into an order', async () => {
       const loc = await makeLocation(s);
       const a = await makeSku(s);

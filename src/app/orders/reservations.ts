@@ -118,6 +118,8 @@ export async function createReservation(
   const sku = await resolveSku(tx, input.sku);
   if (sku.is_bundle === 1)
     throw fieldError('VALIDATION_FAILED', 'sku', 'Reserve the components of a bundle, not the bundle.');
+  // A hold is for a sale, and an inactive SKU cannot be ordered (see resolveLines).
+  if (sku.active !== 1) throw fieldError('VALIDATION_FAILED', 'sku', `SKU ${sku.sku} is not active`);
   const location = input.location === undefined ? null : await resolveLocation(tx, input.location);
   const id = newId('reservation');
   const expiresAt = expiry(ctx.at, input.ttlSeconds);
