@@ -22,7 +22,12 @@ const isCalendarDate = (value: string) => {
   const d = new Date(`${value}T00:00:00.000Z`);
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value;
 };
-for (const ajv of [strict, coercing]) ajv.addFormat('date', { type: 'string', validate: isCalendarDate });
+/** `format: 'non-blank'`: some character other than whitespace (`"   "` names nothing). */
+const isNonBlank = (value: string) => /\S/.test(value);
+for (const ajv of [strict, coercing]) {
+  ajv.addFormat('date', { type: 'string', validate: isCalendarDate });
+  ajv.addFormat('non-blank', { type: 'string', validate: isNonBlank });
+}
 
 export const validatorCompiler: FastifySchemaCompiler<object> = ({ schema, httpPart }) =>
   (httpPart === 'body' ? strict : coercing).compile(schema);

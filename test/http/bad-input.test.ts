@@ -184,6 +184,7 @@ const movementCases: Case[] = [
     field: 'reference.extra',
   },
   { name: 'unknown movement type', body: { ...receipt, type: 'teleport' }, status: 400, field: 'type' },
+
   { name: 'movement type not postable', body: { ...receipt, type: 'shipment' }, status: 400, field: 'type' },
   { name: 'missing type', body: without(receipt, 'type'), status: 400, field: 'type' },
   // Bodies
@@ -315,6 +316,19 @@ const otherWriteCases: Case[] = [
     code: 'BARCODE_EXISTS',
     field: 'barcodes',
     ...(barcode.length === 14 ? { detail: /04006381333931 is GTIN 4006381333931/ } : {}),
+  })),
+  ...(['channel', 'externalId'] as const).map((field) => ({
+    name: `an order whose ${field} is only spaces`,
+    path: '/api/v1/orders',
+    body: {
+      customer: { email: 'blank@example.com' },
+      currency: 'USD',
+      lines: [{ sku: SKU, quantity: 1, unitPriceMinor: 100 }],
+      [field]: '   ',
+    },
+    status: 400,
+    field,
+    detail: new RegExp(`${field} must not be blank`),
   })),
   {
     name: 'SKU of a zero-width space',

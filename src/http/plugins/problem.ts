@@ -133,6 +133,7 @@ function fieldsOfValidation(errors: readonly AjvError[]): FieldError[] {
     }
     let message = e.message ?? 'is invalid';
     if (e.keyword === 'required') message = 'is required';
+    if (e.keyword === 'format' && e.params['format'] === 'non-blank') message = 'must not be blank';
     if (e.keyword === 'pattern')
       message = patternMessages[String(e.params['pattern'])] ?? 'contains characters that are not allowed';
     if (!out.has(path || '(body)')) out.set(path || '(body)', message);

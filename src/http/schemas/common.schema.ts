@@ -18,8 +18,15 @@ export const Text = (opts: { maxLength?: number; minLength?: number; description
     ...(opts.description ? { description: opts.description } : {}),
   });
 
+/** Text that says something: at least one character that is not whitespace. */
 export const NonEmptyText = (maxLength = 200, description?: string) =>
-  Text({ minLength: 1, maxLength, ...(description ? { description } : {}) });
+  Type.String({
+    minLength: 1,
+    maxLength,
+    pattern: SAFE_TEXT,
+    format: 'non-blank',
+    ...(description ? { description } : {}),
+  });
 
 export const SkuCode = NonEmptyText(
   64,
