@@ -48,7 +48,13 @@ export const UpdateLocationBody = Type.Object(
     address: Type.Optional(Address),
     lat: Type.Optional(Lat),
     lon: Type.Optional(Lon),
-    bins: Type.Optional(BinCodes),
+    bins: Type.Optional(
+      Type.Array(NonEmptyText(40), {
+        maxItems: 2000,
+        description:
+          'Bins to add, after the existing ones in pick order. Bins are never removed here: stock and counts may refer to them.',
+      }),
+    ),
   },
   { additionalProperties: false, minProperties: 1 },
 );
