@@ -307,6 +307,8 @@ export interface PaymentTable {
   updated_at: string;
   /** When a capture, void or refund claimed it while calling the provider; null when none runs. */
   action_claimed_at: string | null;
+  /** The token of the action holding that claim. */
+  action_claim: string | null;
 }
 
 export interface ProviderEventTable {

@@ -306,6 +306,7 @@ export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Prom
       created_at: ctx.at,
       updated_at: ctx.at,
       action_claimed_at: null,
+      action_claim: null,
     };
   });
   const fulfillment = fulfillmentStatusOf(

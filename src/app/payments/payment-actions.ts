@@ -4,9 +4,12 @@
  * recorded in one transaction. So that two actions on one payment never both reach the provider
  * (ten concurrent refunds of 300 on a capture of 1,000 all used to pass the amount check), the
  * action first claims the payment in a transaction of its own — checking the state and amount
- * against the row it claimed — and the claim is released with the result, or on failure. Another
- * action meanwhile is 409 CONFLICT. A claim left by a crashed process expires after five minutes.
+ * against the row it claimed — and the claim is released with the result, or on failure, by its
+ * own token only. Another action meanwhile is 409 CONFLICT. A claim left by a crashed process
+ * expires after ten minutes, timed from when it was made.
  */
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import type { Database, Tx } from '../../db/database.js';
 import type { PaymentTable } from '../../db/schema.js';
 import { DomainError, fieldError } from '../../domain/errors.js';
@@ -16,7 +19,8 @@ import type { Ctx } from '../orders/allocation.js';
 import { record } from '../orders/order-changes.js';
 import { getOrder, type OrderView } from '../orders/order-view.js';
 
-const CLAIM_TTL_MS = 5 * 60_000;
+/** Far above a provider call's worst case (Stripe: 80-s timeout, two retries). */
+const CLAIM_TTL_MS = 10 * 60_000;
 
 export type PaymentAction = 'capture' | 'void' | 'refund';
 
@@ -26,7 +30,8 @@ export async function runPaymentAction(
   input: { orderId: string; paymentId: string; action: PaymentAction; amountMinor?: number | undefined },
   ctx: Ctx,
 ): Promise<OrderView> {
-  const { payment, amount } = await database.transact((tx) => claim(tx, providers, input, ctx));
+  const token = randomUUID();
+  const { payment, amount } = await database.transact((tx) => claim(tx, providers, input, token));
   const provider = providers.get(payment.provider)!;
   const reference = payment.reference ?? payment.id;
   let result: Awaited<ReturnType<PaymentProvider['capture']>>;
@@ -38,7 +43,7 @@ export async function runPaymentAction(
           ? await provider.refund(reference, amount)
           : await provider.void(reference);
   } catch (error) {
-    await database.transact((tx) => releaseClaim(tx, payment.id, ctx.at));
+    await database.transact((tx) => releaseClaim(tx, payment.id, token));
     throw error;
   }
 
@@ -71,7 +76,11 @@ export async function runPaymentAction(
         refunded_minor: refunded,
         status: next,
         updated_at: ctx.at,
-        action_claimed_at: null,
+        // Our claim ends with our result; a claim someone took over after ours expired stays theirs.
+        action_claimed_at: sql<
+          string | null
+        >`case when action_claim = ${token} then null else action_claimed_at end`,
+        action_claim: sql<string | null>`case when action_claim = ${token} then null else action_claim end`,
       })
       .where('id', '=', payment.id)
       .execute();
@@ -126,12 +135,15 @@ async function claim(
   tx: Tx,
   providers: ReadonlyMap<string, PaymentProvider>,
   input: { orderId: string; paymentId: string; action: PaymentAction; amountMinor?: number | undefined },
-  ctx: Ctx,
+  token: string,
 ): Promise<{ payment: PaymentTable; amount: number }> {
-  const staleBefore = new Date(Date.parse(ctx.at) - CLAIM_TTL_MS).toISOString();
+  // Timed now, not when the request began: a shipment capturing several payments in turn claims
+  // each one only when it comes to it.
+  const now = Date.now();
+  const staleBefore = new Date(now - CLAIM_TTL_MS).toISOString();
   const claimed = await tx
     .updateTable('payments')
-    .set({ action_claimed_at: ctx.at })
+    .set({ action_claimed_at: new Date(now).toISOString(), action_claim: token })
     .where('id', '=', input.paymentId)
     .where('order_id', '=', input.orderId)
     .where((eb) => eb.or([eb('action_claimed_at', 'is', null), eb('action_claimed_at', '<', staleBefore)]))
@@ -199,11 +211,11 @@ async function claim(
 }
 
 /** Releases this action's claim (a provider call that failed leaves the payment as it was). */
-async function releaseClaim(tx: Tx, paymentId: string, claimedAt: string): Promise<void> {
+async function releaseClaim(tx: Tx, paymentId: string, token: string): Promise<void> {
   await tx
     .updateTable('payments')
-    .set({ action_claimed_at: null })
+    .set({ action_claimed_at: null, action_claim: null })
     .where('id', '=', paymentId)
-    .where('action_claimed_at', '=', claimedAt)
+    .where('action_claim', '=', token)
     .execute();
 }
