@@ -572,6 +572,31 @@ for (const dialect of DIALECTS) {
       expect(timeline.filter((t) => t.type === 'order.lines_cancelled')).toHaveLength(1);
     });
 
+    it('a partly shipped order whose rest was cancelled on hold completes when cancelled once open', async () => {
+      const loc = await makeLocation(s);
+      const a = await makeSku(s);
+      await receive(s, a.sku, loc.code, 1);
+      const placed = await s.request(
+        'POST',
+        '/api/v1/orders',
+        order([{ sku: a.sku, quantity: 2 }], { onShortage: 'backorder' }),
+      );
+      const id = placed.body.id as string;
+      expect((await s.request('POST', `/api/v1/orders/${id}/ship`, {})).status).toBe(200);
+      expect((await s.request('POST', `/api/v1/orders/${id}/hold`, { reason: 'check' })).status).toBe(200);
+      const onHold = await s.request('POST', `/api/v1/orders/${id}/cancel`, {});
+      expect(onHold.body).toMatchObject({ status: 'on_hold', fulfillmentStatus: 'shipped' });
+      expect((await s.request('POST', `/api/v1/orders/${id}/release`)).body.status).toBe('open');
+      const done = await s.request('POST', `/api/v1/orders/${id}/cancel`, {});
+      expect(done.status).toBe(200);
+      expect(done.body).toMatchObject({
+        status: 'completed',
+        fulfillmentStatus: 'shipped',
+        totalMinor: 1000,
+      });
+      expect((await s.request('POST', `/api/v1/orders/${id}/cancel`, {})).status).toBe(409);
+    });
+
     it('ships what is allocated: on hand and allocated fall together, and the order completes', async () => {
       const loc = await makeLocation(s);
       const a = await makeSku(s);

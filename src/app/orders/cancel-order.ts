@@ -92,6 +92,27 @@ export async function cancelOrder(tx: Tx, id: string, input: CancelInput, ctx: C
     };
   });
   const units = [...wanted.values()].reduce((s, q) => s + q, 0);
+  const allShipped = lines.every((l) => l.shipped_quantity >= l.quantity);
+  if (units === 0 && order.status === 'open' && allShipped && lines.some((l) => l.quantity > 0)) {
+    // Everything left was shipped, but the order is still open (its rest was cancelled while it
+    // was on hold): asking to cancel what remains completes it.
+    await saveOrder(tx, order, lines, { status: 'completed' }, ctx);
+    await record(
+      tx,
+      id,
+      ctx,
+      [{ type: 'order.completed', message: 'Completed: every unit left on the order was shipped' }],
+      [
+        {
+          type: 'order.updated',
+          aggregateType: 'order',
+          aggregateId: id,
+          payload: { orderId: id, status: 'completed', cancelledUnits: 0, totalMinor: order.total_minor },
+        },
+      ],
+    );
+    return getOrder(tx, id);
+  }
   if (units === 0)
     throw new DomainError(
       'INVALID_TRANSITION',
