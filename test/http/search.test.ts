@@ -64,5 +64,28 @@ for (const dialect of DIALECTS) {
       const r = await s.request('GET', `/api/v1/customers?q=${encodeURIComponent(`public jane ${tag}`)}`);
       expect(r.body.items.map((c: { email: string }) => c.email)).toEqual([email]);
     });
+
+    it('a stored SKU whose code breaks a newer rule (an invisible character) can still be edited', async () => {
+      const made = await makeSku(s, { name: `Legacy ${tag}` });
+      const legacy = `LEG\u200bACY-${tag}`.toUpperCase();
+      await s.testDb.database.db
+        .updateTable('skus')
+        .set({ sku: legacy, sku_key: legacy })
+        .where('id', '=', made.id)
+        .execute();
+      const path = `/api/v1/skus/${encodeURIComponent(legacy)}`;
+      const current = await s.request('GET', path);
+      expect(current.status).toBe(200);
+      const off = await s.request(
+        'PATCH',
+        path,
+        { active: false },
+        {
+          headers: { 'if-match': current.headers.get('etag')! },
+        },
+      );
+      expect(off.status, JSON.stringify(off.body)).toBe(200);
+      expect(off.body.active).toBe(false);
+    });
   });
 }

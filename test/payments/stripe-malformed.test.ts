@@ -56,7 +56,7 @@ for (const dialect of DIALECTS) {
       expect(r.body.errors.map((e: { field: string }) => e.field)).toEqual([field]);
     });
 
-    it('an amount beyond any real payment is not recorded as captured', async () => {
+    it('an amount beyond any real payment is ignored: the intent’s own amount counts', async () => {
       const pi = `pi_huge_${dialect}`;
       const placed = await s.request('POST', '/api/v1/orders', {
         customer: { email: `huge-${dialect}@example.com` },

@@ -24,12 +24,14 @@ export async function updateSku(
 ): Promise<SkuView> {
   const current = await findSku(tx, code);
   if (!current) throw fieldError('NOT_FOUND', 'sku', `SKU ${code} does not exist.`);
+  // The code is not being changed: rules added since it was created (no invisible characters) must
+  // not stop a stored SKU from being edited or deactivated.
   const errors = validateSkuDraft({
     sku: current.sku,
     name: input.name ?? current.name,
     ...input,
     tracking: current.tracking,
-  });
+  }).filter((e) => e.field !== 'sku');
   if (errors.length > 0)
     throw new DomainError(
       'VALIDATION_FAILED',

@@ -5,6 +5,7 @@
  * authorised and written to the order's timeline for a person to follow up.
  */
 import type { Database } from '../../db/database.js';
+import { DomainError } from '../../domain/errors.js';
 import type { PaymentProvider } from '../../integrations/payments/provider.js';
 import type { Ctx } from '../orders/allocation.js';
 import { record } from '../orders/order-changes.js';
@@ -27,6 +28,9 @@ export async function captureAuthorizedPayments(
     try {
       await runPaymentAction(database, providers, { orderId, paymentId: p.id, action: 'capture' }, ctx);
     } catch (error) {
+      // Someone is capturing or voiding it right now, or just did: not a failure of this capture.
+      if (error instanceof DomainError && (error.code === 'CONFLICT' || error.code === 'INVALID_TRANSITION'))
+        continue;
       const reason = error instanceof Error ? error.message : String(error);
       await database.transact((tx) =>
         record(

@@ -18,6 +18,7 @@ function messageOf(errors: readonly ErrorObject[]): string {
   if (first.keyword === 'minLength' && first.params['limit'] === 1) return 'must not be empty';
   if (first.keyword === 'format' && first.params['format'] === 'date')
     return 'is not a day of the calendar (YYYY-MM-DD)';
+  if (first.keyword === 'format' && first.params['format'] === 'non-blank') return 'must not be blank';
   if (first.keyword === 'pattern') {
     const pattern = String(first.params['pattern']);
     if (pattern.includes('\\d{4}-')) return 'must be a date written YYYY-MM-DD';
