@@ -29,7 +29,11 @@ export async function captureAuthorizedPayments(
       await runPaymentAction(database, providers, { orderId, paymentId: p.id, action: 'capture' }, ctx);
     } catch (error) {
       // Someone is capturing or voiding it right now, or just did: not a failure of this capture.
-      if (error instanceof DomainError && (error.code === 'CONFLICT' || error.code === 'INVALID_TRANSITION'))
+      if (
+        error instanceof DomainError &&
+        (error.code === 'INVALID_TRANSITION' ||
+          (error.code === 'CONFLICT' && error.data['inProgress'] === true))
+      )
         continue;
       const reason = error instanceof Error ? error.message : String(error);
       await database.transact((tx) =>

@@ -161,7 +161,7 @@ async function claim(
       'CONFLICT',
       `Another capture, void or refund of payment ${payment.id} is in progress; retry when it has finished.`,
       [],
-      { paymentId: payment.id },
+      { paymentId: payment.id, inProgress: true },
     );
   if (!providers.has(payment.provider))
     throw new DomainError(
