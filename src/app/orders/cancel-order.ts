@@ -92,28 +92,10 @@ export async function cancelOrder(tx: Tx, id: string, input: CancelInput, ctx: C
     };
   });
   const units = [...wanted.values()].reduce((s, q) => s + q, 0);
-  const allShipped = lines.every((l) => l.shipped_quantity >= l.quantity);
-  if (units === 0 && order.status === 'open' && allShipped && lines.some((l) => l.quantity > 0)) {
-    // Everything left was shipped, but the order is still open (its rest was cancelled while it
-    // was on hold): asking to cancel what remains completes it.
-    await saveOrder(tx, order, lines, { status: 'completed' }, ctx);
-    await record(
-      tx,
-      id,
-      ctx,
-      [{ type: 'order.completed', message: 'Completed: every unit left on the order was shipped' }],
-      [
-        {
-          type: 'order.updated',
-          aggregateType: 'order',
-          aggregateId: id,
-          payload: { orderId: id, status: 'completed', cancelledUnits: 0, totalMinor: order.total_minor },
-        },
-      ],
-    );
-    return getOrder(tx, id);
-  }
-  if (units === 0)
+  // What is left was all shipped: the order is done, as when a shipment sends the last unit. With
+  // nothing to cancel that is still worth doing for an open order whose rest was cancelled on hold.
+  const done = order.status === 'open' && next.every((l) => l.shipped_quantity >= l.quantity);
+  if (units === 0 && !done)
     throw new DomainError(
       'INVALID_TRANSITION',
       `Nothing is left to cancel on order ${id}: every unit was shipped or cancelled.`,
@@ -123,8 +105,6 @@ export async function cancelOrder(tx: Tx, id: string, input: CancelInput, ctx: C
   const touched = await releaseAllocations(tx, releases, ctx);
   await saveLines(tx, next);
   const everything = next.every((l) => l.quantity === 0);
-  // What is left was all shipped: the order is done, as when a shipment sends the last unit.
-  const done = !everything && order.status === 'open' && next.every((l) => l.shipped_quantity >= l.quantity);
   const saved = await saveOrder(
     tx,
     order,
@@ -139,10 +119,12 @@ export async function cancelOrder(tx: Tx, id: string, input: CancelInput, ctx: C
     ctx,
     [
       {
-        type: everything ? 'order.cancelled' : 'order.lines_cancelled',
+        type: everything ? 'order.cancelled' : units === 0 ? 'order.completed' : 'order.lines_cancelled',
         message: everything
           ? `Order cancelled${reason}; ${units} unit(s) released`
-          : `Cancelled ${units} unit(s)${reason}`,
+          : units === 0
+            ? 'Completed: every unit left on the order was shipped'
+            : `Cancelled ${units} unit(s)${reason}`,
         data: { lines: input.lines ?? 'all' },
       },
     ],
