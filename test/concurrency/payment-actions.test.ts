@@ -3,12 +3,39 @@
  * database transaction, so each action first claims the payment. Ten refunds of 300 on a capture of
  * 1,000 used to all pass the amount check and reach the provider (3,000 refunded); now at most what
  * was captured is ever refunded, every refund the timeline shows was sent once, and the losers are
- * told to retry (409), never a 5xx.
+ * told to retry (409), never a 5xx. The claim is released by its own token only (an action that
+ * outlives its claim never frees the next owner's), and when the provider fails; those cases use a
+ * stand-in provider whose calls the test finishes by hand (the storage is the real database).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runPaymentAction } from '../../src/app/payments/payment-actions.js';
+import type { PaymentProvider, ProviderResult } from '../../src/integrations/payments/provider.js';
 import { DIALECTS } from '../helpers/databases.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { makeLocation, makeSku, receive } from '../factories/catalog.js';
+
+/** A provider whose refunds wait until the test lets each one finish (or fail). */
+function heldProvider() {
+  const waiting: Array<{ finish: () => void; fail: (e: Error) => void }> = [];
+  const provider: PaymentProvider = {
+    name: 'manual',
+    authorize: () => Promise.reject(new Error('not used')),
+    capture: () => Promise.reject(new Error('not used')),
+    void: () => Promise.reject(new Error('not used')),
+    refund: (reference, amountMinor) =>
+      new Promise<ProviderResult>((resolve, reject) =>
+        waiting.push({
+          finish: () => resolve({ reference, status: 'refunded', amountMinor }),
+          fail: reject,
+        }),
+      ),
+  };
+  const next = async () => {
+    for (let i = 0; i < 200 && waiting.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    return waiting.shift()!;
+  };
+  return { providers: new Map([['manual', provider]]), next };
+}
 
 for (const dialect of DIALECTS) {
   describe(`racing payment actions on ${dialect}`, () => {
@@ -87,6 +114,54 @@ for (const dialect of DIALECTS) {
       expect(capture.status).toBe(409);
       expect(capture.body.code).toBe('INVALID_TRANSITION');
       expect((await act(o, 'void')).status).toBe(200);
+    });
+
+    const ctx = () => ({ actor: 'test', requestId: null, at: new Date().toISOString() });
+    const refund = (held: ReturnType<typeof heldProvider>, o: { orderId: string; paymentId: string }) =>
+      runPaymentAction(
+        s.running.database,
+        held.providers,
+        { ...o, action: 'refund', amountMinor: 100 },
+        ctx(),
+      );
+    const db = () => s.running.database.db;
+
+    it('an action finishing after its claim was taken over leaves the new claim in force', async () => {
+      const o = await orderWithPayment('paid');
+      const held = heldProvider();
+      const a = refund(held, o);
+      const callA = await held.next();
+      // A's provider call hangs past the claim's lifetime: B takes the claim over.
+      await db()
+        .updateTable('payments')
+        .set({ action_claimed_at: new Date(Date.now() - 11 * 60_000).toISOString() })
+        .where('id', '=', o.paymentId)
+        .execute();
+      const b = refund(held, o);
+      const callB = await held.next();
+      callA.finish();
+      await a;
+      // B still holds the claim: a third action is refused, not sent to the provider.
+      await expect(refund(held, o)).rejects.toMatchObject({ code: 'CONFLICT' });
+      callB.finish();
+      await b;
+      const payment = await db()
+        .selectFrom('payments')
+        .selectAll()
+        .where('id', '=', o.paymentId)
+        .executeTakeFirstOrThrow();
+      expect(payment).toMatchObject({ refunded_minor: 200, action_claim: null, action_claimed_at: null });
+    });
+
+    it('a provider failure releases the claim: the next action runs', async () => {
+      const o = await orderWithPayment('paid');
+      const held = heldProvider();
+      const a = refund(held, o);
+      (await held.next()).fail(new Error('provider down'));
+      await expect(a).rejects.toThrow('provider down');
+      const b = refund(held, o);
+      (await held.next()).finish();
+      expect((await b).payments[0]).toMatchObject({ refundedMinor: 100 });
     });
   });
 }

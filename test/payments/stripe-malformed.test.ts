@@ -3,41 +3,28 @@
  * shape are a 400 naming what is missing (they were 500s), and an amount no real payment has is not
  * taken as a fact. Synthetic events, signed with the SDK's test helper (no fixtures needed).
  */
-import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../helpers/databases.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { deliver, signature, useWebhookSecret } from '../helpers/stripe.js';
 import { makeLocation, makeSku, receive } from '../factories/catalog.js';
 
 const SECRET = 'whsec_test_malformed';
-const stripe = new Stripe('sk_test_x');
 
 for (const dialect of DIALECTS) {
   describe(`signed Stripe bodies that are not events, on ${dialect}`, () => {
     let s: TestServer;
     let sku: string;
-    const previousSecret = process.env['STRIPE_WEBHOOK_SECRET'];
+    useWebhookSecret(SECRET);
     beforeAll(async () => {
-      process.env['STRIPE_WEBHOOK_SECRET'] = SECRET;
       s = await startServer(dialect);
       const loc = await makeLocation(s);
       sku = (await makeSku(s)).sku;
       await receive(s, sku, loc.code, 10);
     });
-    afterAll(async () => {
-      await s?.close();
-      if (previousSecret === undefined) delete process.env['STRIPE_WEBHOOK_SECRET'];
-      else process.env['STRIPE_WEBHOOK_SECRET'] = previousSecret;
-    });
+    afterAll(async () => s?.close());
 
-    const deliver = (raw: string) =>
-      s.request('POST', '/api/v1/webhooks/stripe', raw, {
-        key: null,
-        headers: {
-          'content-type': 'application/json',
-          'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload: raw, secret: SECRET }),
-        },
-      });
+    const deliverSigned = (raw: string) => deliver(s, raw, signature(raw, SECRET));
 
     it.each([
       ['null', '(body)'],
@@ -49,7 +36,7 @@ for (const dialect of DIALECTS) {
       ['{"id":"evt\\u0000x","type":"payment_intent.payment_failed","data":{"object":{"id":"pi_1"}}}', 'id'],
       ['{"id":"evt_4","type":7,"data":{"object":{"id":"pi_1"}}}', 'type'],
     ])('%s → 400 naming %s', async (raw, field) => {
-      const r = await deliver(raw);
+      const r = await deliverSigned(raw);
       expect(r.status).toBe(400);
       expect(r.headers.get('content-type')).toContain('application/problem+json');
       expect(r.body.code).toBe('VALIDATION_FAILED');
@@ -71,10 +58,10 @@ for (const dialect of DIALECTS) {
           type: 'payment_intent.succeeded',
           data: { object: { id: pi, object: 'payment_intent', amount: 500, amount_received: amount } },
         });
-      expect((await deliver(event(`evt_huge_${dialect}`, 1e15))).status).toBe(200);
+      expect((await deliverSigned(event(`evt_huge_${dialect}`, 1e15))).status).toBe(200);
       let order = (await s.request('GET', `/api/v1/orders/${placed.body.id}`)).body;
       expect(order.payments[0]).toMatchObject({ capturedMinor: 500, status: 'paid' });
-      expect((await deliver(event(`evt_real_${dialect}`, 500))).body.outcome).toBe('applied');
+      expect((await deliverSigned(event(`evt_real_${dialect}`, 500))).body.outcome).toBe('applied');
       order = (await s.request('GET', `/api/v1/orders/${placed.body.id}`)).body;
       expect(order.payments[0]).toMatchObject({ capturedMinor: 500, status: 'paid' });
     });

@@ -6,10 +6,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../helpers/databases.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { deliver as deliverTo, signature, stripe, useWebhookSecret } from '../helpers/stripe.js';
 import { makeLocation, makeSku, receive } from '../factories/catalog.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/stripe/', import.meta.url));
@@ -20,7 +20,6 @@ if (!haveFixtures)
   );
 
 const SECRET = 'whsec_test_secret';
-const stripe = new Stripe('sk_test_x');
 const fixture = (name: string) => readFileSync(`${FIXTURES}${name}`, 'utf8');
 const SUCCEEDED_2023 = 'payment_intent.succeeded.api-2023-10-16.testmode-capture.json';
 const SUCCEEDED_2020 = 'payment_intent.succeeded.api-2020-08-27.stripe-ruby-mock.json';
@@ -61,32 +60,17 @@ const succeededFor = (eventId: string, pi: string) =>
     describe(`on ${dialect}`, () => {
       let s: TestServer;
       let sku: string;
-      const previousSecret = process.env['STRIPE_WEBHOOK_SECRET'];
-
+      useWebhookSecret(SECRET);
       beforeAll(async () => {
-        process.env['STRIPE_WEBHOOK_SECRET'] = SECRET;
         s = await startServer(dialect);
         const loc = await makeLocation(s);
         sku = (await makeSku(s)).sku;
         await receive(s, sku, loc.code, 100);
       });
-      afterAll(async () => {
-        await s?.close();
-        if (previousSecret === undefined) delete process.env['STRIPE_WEBHOOK_SECRET'];
-        else process.env['STRIPE_WEBHOOK_SECRET'] = previousSecret;
-      });
+      afterAll(async () => s?.close());
 
-      const deliver = (
-        raw: string,
-        header: string | null = stripe.webhooks.generateTestHeaderString({ payload: raw, secret: SECRET }),
-      ) =>
-        s.request('POST', '/api/v1/webhooks/stripe', raw, {
-          key: null,
-          headers: {
-            'content-type': 'application/json',
-            ...(header === null ? {} : { 'stripe-signature': header }),
-          },
-        });
+      const deliver = (raw: string, header: string | null = signature(raw, SECRET)) =>
+        deliverTo(s, raw, header);
 
       /** An order paid by one Stripe PaymentIntent for its whole total. */
       async function orderPaidBy(pi: string, amountMinor: number) {
