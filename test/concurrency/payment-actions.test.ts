@@ -14,21 +14,19 @@ import { DIALECTS } from '../helpers/databases.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { makeLocation, makeSku, receive } from '../factories/catalog.js';
 
-/** A provider whose refunds wait until the test lets each one finish (or fail). */
+/** A provider whose refunds and captures wait until the test lets each one finish (or fail). */
 function heldProvider() {
   const waiting: Array<{ finish: () => void; fail: (e: Error) => void }> = [];
+  const held = (reference: string, status: ProviderResult['status'], amountMinor: number) =>
+    new Promise<ProviderResult>((resolve, reject) =>
+      waiting.push({ finish: () => resolve({ reference, status, amountMinor }), fail: reject }),
+    );
   const provider: PaymentProvider = {
     name: 'manual',
     authorize: () => Promise.reject(new Error('not used')),
-    capture: () => Promise.reject(new Error('not used')),
+    capture: (reference, amountMinor) => held(reference, 'paid', amountMinor),
     void: () => Promise.reject(new Error('not used')),
-    refund: (reference, amountMinor) =>
-      new Promise<ProviderResult>((resolve, reject) =>
-        waiting.push({
-          finish: () => resolve({ reference, status: 'refunded', amountMinor }),
-          fail: reject,
-        }),
-      ),
+    refund: (reference, amountMinor) => held(reference, 'refunded', amountMinor),
   };
   const next = async () => {
     for (let i = 0; i < 200 && waiting.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
@@ -109,7 +107,8 @@ for (const dialect of DIALECTS) {
 
     it('a payment of a cancelled order cannot be captured, only voided', async () => {
       const o = await orderWithPayment('authorized');
-      expect((await s.request('POST', `/api/v1/orders/${o.orderId}/cancel`, {})).status).toBe(200);
+      const cancel = await s.request('POST', `/api/v1/orders/${o.orderId}/cancel`, { voidPayments: false });
+      expect(cancel.status).toBe(200);
       const capture = await act(o, 'capture');
       expect(capture.status).toBe(409);
       expect(capture.body.code).toBe('INVALID_TRANSITION');
@@ -151,6 +150,28 @@ for (const dialect of DIALECTS) {
         .where('id', '=', o.paymentId)
         .executeTakeFirstOrThrow();
       expect(payment).toMatchObject({ refunded_minor: 200, action_claim: null, action_claimed_at: null });
+    });
+
+    it('a capture already under way when the order is cancelled completes, and the timeline asks for a refund', async () => {
+      const o = await orderWithPayment('authorized');
+      const held = heldProvider();
+      const capture = runPaymentAction(
+        s.running.database,
+        held.providers,
+        { ...o, action: 'capture' },
+        ctx(),
+      );
+      const call = await held.next();
+      // The cancellation's void finds the capture in progress and leaves the payment to it.
+      const cancelled = await s.request('POST', `/api/v1/orders/${o.orderId}/cancel`, {});
+      expect(cancelled.status).toBe(200);
+      expect(cancelled.body.payments[0].status).toBe('authorized');
+      expect(await entries(o.orderId, 'payment.void_failed')).toBe(0);
+      call.finish();
+      const after = await capture;
+      expect(after.status).toBe('cancelled');
+      expect(after.payments[0]).toMatchObject({ status: 'paid', capturedMinor: 1000 });
+      expect(await entries(o.orderId, 'payment.captured_after_cancel')).toBe(1);
     });
 
     it('a provider failure releases the claim: the next action runs', async () => {

@@ -270,6 +270,7 @@ describe.skipIf(!ready)('web admin in Chromium', () => {
       },
       currency: 'USD',
       lines: [{ sku, quantity: 3, unitPriceMinor: shop.sellable[0]!.priceMinor }],
+      payments: [{ provider: 'manual', amountMinor: 3 * shop.sellable[0]!.priceMinor, status: 'authorized' }],
     });
     expect(placed.status).toBe(201);
     const row = page.getByRole('row').filter({ hasText: '#E2E-LIVE-1' });
@@ -296,9 +297,14 @@ describe.skipIf(!ready)('web admin in Chromium', () => {
 
     await page.getByRole('button', { name: 'Cancel…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Cancel order or units' });
+    // Cancelling everything offers to release the customer's card hold, ticked by default.
+    expect(await dialog.getByRole('checkbox', { name: /Void the authorised payment/ }).isChecked()).toBe(
+      true,
+    );
     await dialog.getByRole('button', { name: 'Cancel order' }).click();
     await dialog.waitFor({ state: 'detached' });
     await page.locator('.page-header .chip', { hasText: 'Cancelled' }).waitFor();
+    await page.locator('.chip', { hasText: 'Voided' }).waitFor();
     await page.getByRole('button', { name: 'Cancel…' }).waitFor({ state: 'detached' });
     await expect.poll(() => totals(skuTab), { timeout: 10_000 }).toMatchObject(before);
     await skuTab.close();

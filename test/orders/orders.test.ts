@@ -720,6 +720,82 @@ for (const dialect of DIALECTS) {
       expect(noStripe.body.timeline.map((t: any) => t.type)).toContain('payment.capture_failed');
     });
 
+    it('a cancelled order voids its authorised payments; a shipment captures only what the order still owes', async () => {
+      const loc = await makeLocation(s);
+      const a = await makeSku(s);
+      const b = await makeSku(s);
+      await receive(s, a.sku, loc.code, 20);
+      await receive(s, b.sku, loc.code, 20);
+      const place = (payments: unknown[]) =>
+        s.request(
+          'POST',
+          '/api/v1/orders',
+          order(
+            [
+              { sku: a.sku, quantity: 1 },
+              { sku: b.sku, quantity: 1 },
+            ],
+            { payments },
+          ),
+        );
+      const types = (o: any) => o.timeline.map((t: any) => t.type);
+
+      // Cancelled in full: the hold on the card is released.
+      const voided = await place([{ provider: 'manual', amountMinor: 2000, status: 'authorized' }]);
+      const cancelled = await s.request('POST', `/api/v1/orders/${voided.body.id}/cancel`, {});
+      expect(cancelled.status).toBe(200);
+      expect(cancelled.body.status).toBe('cancelled');
+      expect(cancelled.body.payments[0]).toMatchObject({ status: 'voided', capturedMinor: 0 });
+      expect(types(cancelled.body)).toContain('payment.void');
+
+      // Asked not to: the authorisation stays for a person to decide.
+      const kept = await place([{ provider: 'manual', amountMinor: 2000, status: 'authorized' }]);
+      const keptCancel = await s.request('POST', `/api/v1/orders/${kept.body.id}/cancel`, {
+        voidPayments: false,
+      });
+      expect(keptCancel.body.payments[0].status).toBe('authorized');
+
+      // A line cancelled, then shipped: 10.00 of the 20.00 authorised is captured, and the order is paid.
+      const cut = await place([{ provider: 'manual', amountMinor: 2000, status: 'authorized' }]);
+      const partly = await s.request('POST', `/api/v1/orders/${cut.body.id}/cancel`, {
+        lines: [{ sku: b.sku, quantity: 1 }],
+      });
+      expect(partly.body).toMatchObject({ status: 'open', totalMinor: 1000 });
+      expect(partly.body.payments[0].status).toBe('authorized'); // the order is not cancelled
+      const shipped = await s.request('POST', `/api/v1/orders/${cut.body.id}/ship`, {});
+      expect(shipped.body).toMatchObject({ status: 'completed', paymentStatus: 'paid' });
+      expect(shipped.body.payments[0]).toMatchObject({
+        status: 'paid',
+        amountMinor: 2000,
+        capturedMinor: 1000,
+      });
+
+      // Two authorisations and a line cancelled: the first covers what is owed, the second is voided.
+      const two = await place([
+        { provider: 'manual', amountMinor: 1500, status: 'authorized' },
+        { provider: 'manual', amountMinor: 500, status: 'authorized' },
+      ]);
+      await s.request('POST', `/api/v1/orders/${two.body.id}/cancel`, {
+        lines: [{ sku: a.sku, quantity: 1 }],
+      });
+      const both = await s.request('POST', `/api/v1/orders/${two.body.id}/ship`, {});
+      expect(both.body.paymentStatus).toBe('paid');
+      expect(both.body.payments.map((p: any) => [p.status, p.capturedMinor])).toEqual([
+        ['paid', 1000],
+        ['voided', 0],
+      ]);
+
+      // A provider this process cannot reach: the cancellation stands and the failure is on the timeline.
+      const stripe = await place([
+        { provider: 'stripe', reference: `pi_${a.id}`, amountMinor: 2000, status: 'authorized' },
+      ]);
+      const noStripe = await s.request('POST', `/api/v1/orders/${stripe.body.id}/cancel`, {});
+      expect(noStripe.status).toBe(200);
+      expect(noStripe.body).toMatchObject({ status: 'cancelled', paymentStatus: 'authorized' });
+      expect(types(noStripe.body)).toContain('payment.void_failed');
+      expect(await verifyBalances(s.testDb.database.db)).toEqual([]);
+    });
+
     it('stocks serial-tracked SKUs one serial number at a time and allocates them like lots of one', async () => {
       const loc = await makeLocation(s);
       const other = await makeLocation(s);

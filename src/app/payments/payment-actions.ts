@@ -86,7 +86,7 @@ export async function runPaymentAction(
       .execute();
     const order = await tx
       .selectFrom('orders')
-      .select(['id', 'total_minor'])
+      .select(['id', 'total_minor', 'status'])
       .where('id', '=', input.orderId)
       .executeTakeFirstOrThrow();
     const payments = await tx.selectFrom('payments').selectAll().where('order_id', '=', order.id).execute();
@@ -104,6 +104,10 @@ export async function runPaymentAction(
       .set((eb) => ({ payment_status: orderStatus, updated_at: ctx.at, version: eb('version', '+', 1) }))
       .where('id', '=', order.id)
       .execute();
+    // A capture claimed before the order was cancelled (the cancellation's void then found it in
+    // progress and left it) took money for goods that will not ship: say so where people look.
+    const capturedAfterCancel =
+      input.action === 'capture' && captured > current.captured_minor && order.status === 'cancelled';
     await record(
       tx,
       order.id,
@@ -113,6 +117,14 @@ export async function runPaymentAction(
           type: `payment.${input.action}`,
           message: `${payment.provider} ${input.action} of ${amount}: payment is ${next}`,
         },
+        ...(capturedAfterCancel
+          ? [
+              {
+                type: 'payment.captured_after_cancel',
+                message: `Payment ${payment.id} was captured (${captured - current.captured_minor}) after the order was cancelled: refund it`,
+              },
+            ]
+          : []),
       ],
       [
         {

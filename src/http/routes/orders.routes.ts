@@ -14,7 +14,7 @@ import {
   orderTransitions,
 } from '../../domain/orders/lifecycle.js';
 import { shipOrder } from '../../app/orders/ship-order.js';
-import { captureAuthorizedPayments } from '../../app/payments/capture-on-ship.js';
+import { captureAuthorizedPayments, voidOpenPayments } from '../../app/payments/settle-payments.js';
 import { runPaymentAction } from '../../app/payments/payment-actions.js';
 import { paymentProviders } from '../../integrations/payments/registry.js';
 import { sendCreated } from '../plugins/idempotency.js';
@@ -39,6 +39,7 @@ import { contextOf, ifMatchVersion, sendWithEtag } from './route-helpers.js';
 
 export default async function orderRoutes(fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const providers = paymentProviders();
   const tags = ['orders'];
 
   app.post(
@@ -118,10 +119,12 @@ export default async function orderRoutes(fastify: FastifyInstance): Promise<voi
     },
     async (req, reply) => {
       const ctx = contextOf(req);
-      return sendWithEtag(
-        reply,
-        await app.database.transact((tx) => cancelOrder(tx, req.params.id, req.body ?? {}, ctx)),
-      );
+      const { voidPayments = true, ...cancel } = req.body ?? {};
+      const cancelled = await app.database.transact((tx) => cancelOrder(tx, req.params.id, cancel, ctx));
+      const open = cancelled.payments.some((p) => p.status === 'authorized' || p.status === 'pending');
+      if (!voidPayments || cancelled.status !== 'cancelled' || !open) return sendWithEtag(reply, cancelled);
+      await voidOpenPayments(app.database, providers, req.params.id, ctx);
+      return sendWithEtag(reply, await getOrder(app.database.db, req.params.id));
     },
   );
 
@@ -221,7 +224,6 @@ export default async function orderRoutes(fastify: FastifyInstance): Promise<voi
     },
   );
 
-  const providers = paymentProviders();
   app.post(
     '/orders/:id/payments/:paymentId/:action',
     {

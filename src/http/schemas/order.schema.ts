@@ -169,6 +169,12 @@ export const CancelOrderBody = Type.Object(
       }),
     ),
     reason: Type.Optional(Text({ maxLength: 500 })),
+    voidPayments: Type.Optional(
+      Type.Boolean({
+        description:
+          "Once the whole order is cancelled, void its authorised and pending payments so the customer's card hold is released (default true)",
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -374,12 +374,15 @@ function CancelDialog({ order, open, onClose }: { order: Order; open: boolean; o
   const open_lines = order.lines.filter((l) => l.quantity - l.shippedQuantity > 0);
   const [qty, setQty] = useState<Record<string, string>>({});
   const [reason, setReason] = useState('');
+  const [voidPayments, setVoidPayments] = useState(true);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const holds = order.payments.filter((p) => p.status === 'authorized' || p.status === 'pending');
   useEffect(() => {
     if (!open) return;
     setQty(Object.fromEntries(order.lines.map((l) => [l.id, String(l.quantity - l.shippedQuantity)])));
     setReason('');
+    setVoidPayments(true);
     setError(null);
     // Only when the dialog opens: a live refresh of the order must not wipe what is being typed.
   }, [open]);
@@ -418,6 +421,7 @@ function CancelDialog({ order, open, onClose }: { order: Order; open: boolean; o
       await post(`/orders/${order.id}/cancel`, {
         ...(everything ? {} : { lines }),
         ...(reason.trim() ? { reason: reason.trim() } : {}),
+        ...(everything && holds.length > 0 ? { voidPayments } : {}),
       });
       toast(
         everything
@@ -489,6 +493,13 @@ function CancelDialog({ order, open, onClose }: { order: Order; open: boolean; o
         onChange={(e) => setReason(e.target.value)}
         error={fieldMessage(error, 'reason')}
       />
+      {everything && holds.length > 0 ? (
+        <label className="check-row">
+          <input type="checkbox" checked={voidPayments} onChange={(e) => setVoidPayments(e.target.checked)} />
+          Void {holds.length === 1 ? 'the authorised payment' : `the ${holds.length} open payments`} (releases
+          the customer&apos;s card hold)
+        </label>
+      ) : null}
       <FormError error={error} shown={['reason']} />
     </Dialog>
   );

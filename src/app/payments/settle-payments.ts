@@ -1,0 +1,126 @@
+/**
+ * Settling an order's open authorisations after the fact that decides them has committed:
+ *
+ * - **capture on shipment** (the default): once goods have left, authorised payments are captured
+ *   up to what the order still owes (`capturePlan`: an order cut by cancelled lines is not charged
+ *   its first total; an authorisation nothing is owed on any more is voided);
+ * - **void on cancellation** (the default): a cancelled order's authorised or pending payments are
+ *   voided, so the customer's card hold is released at once rather than when it lapses.
+ *
+ * Each step runs through the payment actions (claimed, the provider called outside any database
+ * transaction) in its own transaction, so a payment problem never undoes or blocks the shipment or
+ * the cancellation; a failed step leaves the payment as it was and is written to the order's
+ * timeline for a person to follow up.
+ */
+import type { Database } from '../../db/database.js';
+import { DomainError } from '../../domain/errors.js';
+import { capturePlan, voidPlan, type SettlementStep } from '../../domain/orders/settlement.js';
+import type { PaymentProvider } from '../../integrations/payments/provider.js';
+import type { Ctx } from '../orders/allocation.js';
+import { record } from '../orders/order-changes.js';
+import { runPaymentAction } from './payment-actions.js';
+
+type Providers = ReadonlyMap<string, PaymentProvider>;
+
+/** Captures (or voids) the order's authorised payments after a shipment. */
+export async function captureAuthorizedPayments(
+  database: Database,
+  providers: Providers,
+  orderId: string,
+  ctx: Ctx,
+): Promise<void> {
+  const payments = await paymentsOf(database, orderId);
+  const order = await database.db
+    .selectFrom('orders')
+    .select('total_minor')
+    .where('id', '=', orderId)
+    .executeTakeFirstOrThrow();
+  const settled = payments.reduce((s, p) => s + p.captured_minor - p.refunded_minor, 0);
+  const open = payments
+    .filter((p) => p.status === 'authorized')
+    .map((p) => ({ id: p.id, amountMinor: p.amount_minor }));
+  const plan = capturePlan(open, order.total_minor, settled);
+  await settle(database, providers, orderId, plan, providerOf(payments), ctx, 'shipment');
+}
+
+/** Voids the authorised and pending payments of an order that was cancelled. */
+export async function voidOpenPayments(
+  database: Database,
+  providers: Providers,
+  orderId: string,
+  ctx: Ctx,
+): Promise<void> {
+  const payments = await paymentsOf(database, orderId);
+  const open = payments
+    .filter((p) => p.status === 'authorized' || p.status === 'pending')
+    .map((p) => ({ id: p.id, amountMinor: p.amount_minor }));
+  await settle(database, providers, orderId, voidPlan(open), providerOf(payments), ctx, 'cancellation');
+}
+
+const paymentsOf = (database: Database, orderId: string) =>
+  database.db
+    .selectFrom('payments')
+    .select(['id', 'provider', 'status', 'amount_minor', 'captured_minor', 'refunded_minor'])
+    .where('order_id', '=', orderId)
+    .orderBy('id')
+    .execute();
+
+const providerOf = (payments: ReadonlyArray<{ id: string; provider: string }>) =>
+  new Map(payments.map((p) => [p.id, p.provider]));
+
+async function settle(
+  database: Database,
+  providers: Providers,
+  orderId: string,
+  steps: readonly SettlementStep[],
+  providerNames: ReadonlyMap<string, string>,
+  ctx: Ctx,
+  after: 'shipment' | 'cancellation',
+): Promise<void> {
+  for (const step of steps) {
+    try {
+      await runPaymentAction(
+        database,
+        providers,
+        {
+          orderId,
+          paymentId: step.paymentId,
+          action: step.action,
+          amountMinor: step.action === 'capture' ? step.amountMinor : undefined,
+        },
+        ctx,
+      );
+    } catch (error) {
+      // Someone is capturing or voiding it right now, or just did: not a failure of this step.
+      if (
+        error instanceof DomainError &&
+        (error.code === 'INVALID_TRANSITION' ||
+          (error.code === 'CONFLICT' && error.data['inProgress'] === true))
+      )
+        continue;
+      const reason = error instanceof Error ? error.message : String(error);
+      const type = `payment.${step.action}_failed`;
+      await database.transact((tx) =>
+        record(
+          tx,
+          orderId,
+          ctx,
+          [
+            {
+              type,
+              message: `${step.action === 'capture' ? 'Capture' : 'Void'} of ${providerNames.get(step.paymentId)} payment ${step.paymentId} after ${after} failed: ${reason}`,
+            },
+          ],
+          [
+            {
+              type,
+              aggregateType: 'order',
+              aggregateId: orderId,
+              payload: { orderId, paymentId: step.paymentId, reason },
+            },
+          ],
+        ),
+      );
+    }
+  }
+}
