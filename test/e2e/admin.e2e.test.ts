@@ -310,6 +310,30 @@ describe.skipIf(!ready)('web admin in Chromium', () => {
     await skuTab.close();
   }, 90_000);
 
+  it('cancels a paid order and refunds it from the cancel dialog', async () => {
+    const price = shop.sellable[0]!.priceMinor;
+    const placed = await shop.server.request('POST', '/api/v1/orders', {
+      channel: 'web',
+      externalId: '#E2E-REFUND-1',
+      customer: { email: 'ada.lovelace@example.com', name: 'Ada Lovelace' },
+      currency: 'USD',
+      lines: [{ sku, quantity: 1, unitPriceMinor: price }],
+      payments: [{ provider: 'manual', amountMinor: price, status: 'paid' }],
+    });
+    expect(placed.status).toBe(201);
+    await go(page, `/orders/${placed.body.id}`);
+    await page.getByRole('heading', { name: 'Order #E2E-REFUND-1' }).waitFor();
+    await page.getByRole('button', { name: 'Cancel…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Cancel order or units' });
+    const refund = dialog.getByRole('checkbox', { name: /^Refund the .* paid$/ });
+    expect(await refund.isChecked()).toBe(false); // money goes back only when asked
+    await refund.check();
+    await dialog.getByRole('button', { name: 'Cancel order' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await page.locator('.page-header .chip', { hasText: 'Cancelled' }).waitFor();
+    await page.locator('.chip', { hasText: 'Refunded' }).first().waitFor();
+  }, 60_000);
+
   it('holds, releases and edits an order from its page', async () => {
     const placed = await shop.server.request('POST', '/api/v1/orders', {
       channel: 'web',

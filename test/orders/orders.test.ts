@@ -796,6 +796,70 @@ for (const dialect of DIALECTS) {
       expect(await verifyBalances(s.testDb.database.db)).toEqual([]);
     });
 
+    it('refunds on cancellation when asked: what the order no longer owes, newest payment first', async () => {
+      const loc = await makeLocation(s);
+      const a = await makeSku(s);
+      const b = await makeSku(s);
+      await receive(s, a.sku, loc.code, 20);
+      await receive(s, b.sku, loc.code, 20);
+      const place = (payments: unknown[]) =>
+        s.request(
+          'POST',
+          '/api/v1/orders',
+          order(
+            [
+              { sku: a.sku, quantity: 1 },
+              { sku: b.sku, quantity: 2 },
+            ],
+            { payments },
+          ),
+        );
+      // Paid 30.00; one unit of b cancelled: 10.00 refunded, the order still holds its 20.00.
+      const paid = await place([{ provider: 'manual', amountMinor: 3000, status: 'paid' }]);
+      const cut = await s.request('POST', `/api/v1/orders/${paid.body.id}/cancel`, {
+        lines: [{ sku: b.sku, quantity: 1 }],
+        refundPayments: true,
+      });
+      expect(cut.status).toBe(200);
+      expect(cut.body).toMatchObject({
+        status: 'open',
+        totalMinor: 2000,
+        paymentStatus: 'partially_refunded',
+      });
+      expect(cut.body.payments[0]).toMatchObject({ capturedMinor: 3000, refundedMinor: 1000 });
+      // Without the flag nothing is refunded.
+      const kept = await s.request('POST', `/api/v1/orders/${paid.body.id}/cancel`, {
+        lines: [{ sku: a.sku, quantity: 1 }],
+      });
+      expect(kept.body.payments[0].refundedMinor).toBe(1000);
+      // Cancelled in full with the flag: the rest comes back.
+      const rest = await s.request('POST', `/api/v1/orders/${paid.body.id}/cancel`, { refundPayments: true });
+      expect(rest.body).toMatchObject({ status: 'cancelled', paymentStatus: 'refunded' });
+      expect(rest.body.payments[0]).toMatchObject({ status: 'refunded', refundedMinor: 3000 });
+
+      // Two payments: the newest is refunded first, and no payment gives back more than it took.
+      const split = await place([
+        { provider: 'manual', amountMinor: 1000, status: 'paid' },
+        { provider: 'manual', amountMinor: 2000, status: 'paid' },
+      ]);
+      const one = await s.request('POST', `/api/v1/orders/${split.body.id}/cancel`, {
+        lines: [{ sku: b.sku, quantity: 2 }],
+        refundPayments: true,
+      });
+      expect(one.body.payments.map((p: any) => p.refundedMinor)).toEqual([0, 2000]);
+      const all = await s.request('POST', `/api/v1/orders/${split.body.id}/cancel`, { refundPayments: true });
+      expect(all.body.payments.map((p: any) => [p.status, p.refundedMinor])).toEqual([
+        ['refunded', 1000],
+        ['refunded', 2000],
+      ]);
+      expect(all.body.timeline.filter((t: any) => t.type === 'payment.refund')).toHaveLength(2);
+      const bad = await s.request('POST', `/api/v1/orders/${split.body.id}/cancel`, {
+        refundPayments: 'yes',
+      });
+      expect(bad.status).toBe(400);
+      expect(bad.body.errors[0].field).toBe('refundPayments');
+    });
+
     it('stocks serial-tracked SKUs one serial number at a time and allocates them like lots of one', async () => {
       const loc = await makeLocation(s);
       const other = await makeLocation(s);

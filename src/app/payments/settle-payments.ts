@@ -1,11 +1,13 @@
 /**
- * Settling an order's open authorisations after the fact that decides them has committed:
+ * Settling an order's payments after the fact that decides them has committed:
  *
  * - **capture on shipment** (the default): once goods have left, authorised payments are captured
  *   up to what the order still owes (`capturePlan`: an order cut by cancelled lines is not charged
  *   its first total; an authorisation nothing is owed on any more is voided);
  * - **void on cancellation** (the default): a cancelled order's authorised or pending payments are
- *   voided, so the customer's card hold is released at once rather than when it lapses.
+ *   voided, so the customer's card hold is released at once rather than when it lapses;
+ * - **refund on cancellation** (when asked): what the payments took beyond the order's total after
+ *   the cancellation — all of it for a cancelled order — is refunded, newest payment first.
  *
  * Each step runs through the payment actions (claimed, the provider called outside any database
  * transaction) in its own transaction, so a payment problem never undoes or blocks the shipment or
@@ -14,7 +16,7 @@
  */
 import type { Database } from '../../db/database.js';
 import { DomainError } from '../../domain/errors.js';
-import { capturePlan, voidPlan, type SettlementStep } from '../../domain/orders/settlement.js';
+import { capturePlan, refundPlan, voidPlan, type SettlementStep } from '../../domain/orders/settlement.js';
 import type { PaymentProvider } from '../../integrations/payments/provider.js';
 import type { Ctx } from '../orders/allocation.js';
 import { record } from '../orders/order-changes.js';
@@ -57,6 +59,34 @@ export async function voidOpenPayments(
   await settle(database, providers, orderId, voidPlan(open), providerOf(payments), ctx, 'cancellation');
 }
 
+/** Refunds what the order's payments hold beyond its total (all of it once it is cancelled). */
+export async function refundExcess(
+  database: Database,
+  providers: Providers,
+  orderId: string,
+  ctx: Ctx,
+): Promise<void> {
+  const payments = await paymentsOf(database, orderId);
+  const order = await database.db
+    .selectFrom('orders')
+    .select(['total_minor', 'status'])
+    .where('id', '=', orderId)
+    .executeTakeFirstOrThrow();
+  const held = payments
+    .filter((p) => p.status === 'paid' || p.status === 'partially_refunded')
+    .map((p) => ({ id: p.id, refundableMinor: p.captured_minor - p.refunded_minor }));
+  const total = order.status === 'cancelled' ? 0 : order.total_minor;
+  await settle(
+    database,
+    providers,
+    orderId,
+    refundPlan(held, total),
+    providerOf(payments),
+    ctx,
+    'cancellation',
+  );
+}
+
 const paymentsOf = (database: Database, orderId: string) =>
   database.db
     .selectFrom('payments')
@@ -64,6 +94,8 @@ const paymentsOf = (database: Database, orderId: string) =>
     .where('order_id', '=', orderId)
     .orderBy('id')
     .execute();
+
+const verbs = { capture: 'Capture', void: 'Void', refund: 'Refund' } as const;
 
 const providerOf = (payments: ReadonlyArray<{ id: string; provider: string }>) =>
   new Map(payments.map((p) => [p.id, p.provider]));
@@ -86,7 +118,7 @@ async function settle(
           orderId,
           paymentId: step.paymentId,
           action: step.action,
-          amountMinor: step.action === 'capture' ? step.amountMinor : undefined,
+          amountMinor: step.action === 'void' ? undefined : step.amountMinor,
         },
         ctx,
       );
@@ -108,7 +140,7 @@ async function settle(
           [
             {
               type,
-              message: `${step.action === 'capture' ? 'Capture' : 'Void'} of ${providerNames.get(step.paymentId)} payment ${step.paymentId} after ${after} failed: ${reason}`,
+              message: `${verbs[step.action]} of ${providerNames.get(step.paymentId)} payment ${step.paymentId} after ${after} failed: ${reason}`,
             },
           ],
           [

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { capturePlan, voidPlan } from './settlement.js';
+import { capturePlan, refundPlan, voidPlan } from './settlement.js';
 
 const authorizations = fc
   .array(fc.integer({ min: 1, max: 100_000 }), { maxLength: 6 })
@@ -53,5 +53,35 @@ describe('settlement plans', () => {
         expect(voidPlan(auths)).toEqual(auths.map((a) => ({ paymentId: a.id, action: 'void' })));
       }),
     );
+  });
+
+  it('refunds exactly what the payments hold beyond the total, newest payment first, none beyond what it holds', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 100_000 }), { maxLength: 6 }),
+        fc.integer({ min: 0, max: 300_000 }),
+        (held, total) => {
+          const payments = held.map((refundableMinor, i) => ({ id: `pay_${i}`, refundableMinor }));
+          const plan = refundPlan(payments, total);
+          const byId = new Map(payments.map((p) => [p.id, p.refundableMinor]));
+          let refunded = 0;
+          for (const step of plan) {
+            expect(step.action).toBe('refund');
+            if (step.action !== 'refund') continue;
+            expect(step.amountMinor).toBeGreaterThan(0);
+            expect(step.amountMinor).toBeLessThanOrEqual(byId.get(step.paymentId)!);
+            refunded += step.amountMinor;
+          }
+          const sum = held.reduce((a, b) => a + b, 0);
+          expect(refunded).toBe(Math.max(0, sum - total));
+          expect(new Set(plan.map((s) => s.paymentId)).size).toBe(plan.length);
+          // Newest first: ids come in descending order.
+          expect(plan.map((s) => s.paymentId)).toEqual([...plan.map((s) => s.paymentId)].sort().reverse());
+        },
+      ),
+    );
+    expect(refundPlan([{ id: 'a', refundableMinor: 2000 }], 1500)).toEqual([
+      { paymentId: 'a', action: 'refund', amountMinor: 500 },
+    ]);
   });
 });

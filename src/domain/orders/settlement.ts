@@ -1,6 +1,6 @@
 /**
- * What to do with an order's open authorisations when its goods leave (capture) or when it is
- * cancelled (void). Pure: the use-case calls the providers.
+ * What to do with an order's payments when its goods leave (capture), when it is cancelled (void),
+ * and when it was paid for more than it now costs (refund). Pure: the use-case calls the providers.
  *
  * On shipment an authorisation is captured only up to what the order still owes — its total now,
  * after any cancelled lines, less what other payments already took — so a card authorised for
@@ -11,8 +11,11 @@
 export type OpenAuthorization = { readonly id: string; readonly amountMinor: number };
 
 export type SettlementStep =
-  | { readonly paymentId: string; readonly action: 'capture'; readonly amountMinor: number }
+  | { readonly paymentId: string; readonly action: 'capture' | 'refund'; readonly amountMinor: number }
   | { readonly paymentId: string; readonly action: 'void' };
+
+/** A payment holding money: `refundableMinor` is captured less already refunded. */
+export type HeldMoney = { readonly id: string; readonly refundableMinor: number };
 
 /**
  * Captures for a shipment: authorisations in the order given (oldest first), each up to what is
@@ -35,4 +38,21 @@ export function capturePlan(
 /** A cancelled order owes nothing: every open authorisation is voided. */
 export function voidPlan(authorizations: readonly OpenAuthorization[]): SettlementStep[] {
   return authorizations.map((a) => ({ paymentId: a.id, action: 'void' }));
+}
+
+/**
+ * Refunds of what the order no longer owes: everything its payments hold beyond `totalMinor`
+ * (zero for a cancelled order), taken from the newest payment first, each at most what it holds.
+ */
+export function refundPlan(payments: readonly HeldMoney[], totalMinor: number): SettlementStep[] {
+  let excess = payments.reduce((s, p) => s + p.refundableMinor, 0) - Math.max(0, totalMinor);
+  const steps: SettlementStep[] = [];
+  for (const p of [...payments].reverse()) {
+    if (excess <= 0) break;
+    const amount = Math.min(p.refundableMinor, excess);
+    if (amount <= 0) continue;
+    steps.push({ paymentId: p.id, action: 'refund', amountMinor: amount });
+    excess -= amount;
+  }
+  return steps;
 }

@@ -14,7 +14,11 @@ import {
   orderTransitions,
 } from '../../domain/orders/lifecycle.js';
 import { shipOrder } from '../../app/orders/ship-order.js';
-import { captureAuthorizedPayments, voidOpenPayments } from '../../app/payments/settle-payments.js';
+import {
+  captureAuthorizedPayments,
+  refundExcess,
+  voidOpenPayments,
+} from '../../app/payments/settle-payments.js';
 import { runPaymentAction } from '../../app/payments/payment-actions.js';
 import { paymentProviders } from '../../integrations/payments/registry.js';
 import { sendCreated } from '../plugins/idempotency.js';
@@ -119,11 +123,16 @@ export default async function orderRoutes(fastify: FastifyInstance): Promise<voi
     },
     async (req, reply) => {
       const ctx = contextOf(req);
-      const { voidPayments = true, ...cancel } = req.body ?? {};
+      const { voidPayments = true, refundPayments = false, ...cancel } = req.body ?? {};
       const cancelled = await app.database.transact((tx) => cancelOrder(tx, req.params.id, cancel, ctx));
       const open = cancelled.payments.some((p) => p.status === 'authorized' || p.status === 'pending');
-      if (!voidPayments || cancelled.status !== 'cancelled' || !open) return sendWithEtag(reply, cancelled);
-      await voidOpenPayments(app.database, providers, req.params.id, ctx);
+      const voiding = voidPayments && cancelled.status === 'cancelled' && open;
+      const refunding =
+        refundPayments &&
+        cancelled.payments.some((p) => p.status === 'paid' || p.status === 'partially_refunded');
+      if (!voiding && !refunding) return sendWithEtag(reply, cancelled);
+      if (voiding) await voidOpenPayments(app.database, providers, req.params.id, ctx);
+      if (refunding) await refundExcess(app.database, providers, req.params.id, ctx);
       return sendWithEtag(reply, await getOrder(app.database.db, req.params.id));
     },
   );

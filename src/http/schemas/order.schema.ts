@@ -175,6 +175,12 @@ export const CancelOrderBody = Type.Object(
           "Once the whole order is cancelled, void its authorised and pending payments so the customer's card hold is released (default true)",
       }),
     ),
+    refundPayments: Type.Optional(
+      Type.Boolean({
+        description:
+          'Refund what the captured payments hold beyond the order total after this cancellation (all of it when the whole order is cancelled), newest payment first (default false)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

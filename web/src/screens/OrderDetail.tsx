@@ -375,14 +375,17 @@ function CancelDialog({ order, open, onClose }: { order: Order; open: boolean; o
   const [qty, setQty] = useState<Record<string, string>>({});
   const [reason, setReason] = useState('');
   const [voidPayments, setVoidPayments] = useState(true);
+  const [refundPayments, setRefundPayments] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const holds = order.payments.filter((p) => p.status === 'authorized' || p.status === 'pending');
+  const taken = order.payments.reduce((sum, p) => sum + p.capturedMinor - p.refundedMinor, 0);
   useEffect(() => {
     if (!open) return;
     setQty(Object.fromEntries(order.lines.map((l) => [l.id, String(l.quantity - l.shippedQuantity)])));
     setReason('');
     setVoidPayments(true);
+    setRefundPayments(false);
     setError(null);
     // Only when the dialog opens: a live refresh of the order must not wipe what is being typed.
   }, [open]);
@@ -422,6 +425,7 @@ function CancelDialog({ order, open, onClose }: { order: Order; open: boolean; o
         ...(everything ? {} : { lines }),
         ...(reason.trim() ? { reason: reason.trim() } : {}),
         ...(everything && holds.length > 0 ? { voidPayments } : {}),
+        ...(everything && taken > 0 ? { refundPayments } : {}),
       });
       toast(
         everything
@@ -498,6 +502,16 @@ function CancelDialog({ order, open, onClose }: { order: Order; open: boolean; o
           <input type="checkbox" checked={voidPayments} onChange={(e) => setVoidPayments(e.target.checked)} />
           Void {holds.length === 1 ? 'the authorised payment' : `the ${holds.length} open payments`} (releases
           the customer&apos;s card hold)
+        </label>
+      ) : null}
+      {everything && taken > 0 ? (
+        <label className="check-row">
+          <input
+            type="checkbox"
+            checked={refundPayments}
+            onChange={(e) => setRefundPayments(e.target.checked)}
+          />
+          Refund the {money(taken, order.currency)} paid
         </label>
       ) : null}
       <FormError error={error} shown={['reason']} />
