@@ -748,6 +748,12 @@ for (const dialect of DIALECTS) {
       expect(cancelled.body.payments[0]).toMatchObject({ status: 'voided', capturedMinor: 0 });
       expect(types(cancelled.body)).toContain('payment.void');
 
+      // A pending payment, even one of 0 (an invoice not yet sent), is voided too.
+      const pending = await place([{ provider: 'manual', amountMinor: 0, status: 'pending' }]);
+      const pendingCancel = await s.request('POST', `/api/v1/orders/${pending.body.id}/cancel`, {});
+      expect(pendingCancel.body.payments[0].status).toBe('voided');
+      expect(types(pendingCancel.body)).not.toContain('payment.void_failed');
+
       // Asked not to: the authorisation stays for a person to decide.
       const kept = await place([{ provider: 'manual', amountMinor: 2000, status: 'authorized' }]);
       const keptCancel = await s.request('POST', `/api/v1/orders/${kept.body.id}/cancel`, {

@@ -208,6 +208,8 @@ async function claim(
   const amount =
     input.amountMinor ??
     (input.action === 'refund' ? payment.captured_minor - payment.refunded_minor : payment.amount_minor);
+  // A void releases the whole authorisation, whatever its amount (a pending payment of 0 included).
+  if (input.action === 'void') return { payment, amount: payment.amount_minor };
   if (
     amount <= 0 ||
     (input.action === 'refund' && amount > payment.captured_minor - payment.refunded_minor) ||
