@@ -866,6 +866,60 @@ for (const dialect of DIALECTS) {
       expect(bad.body.errors[0].field).toBe('refundPayments');
     });
 
+    it('marks a shipped order delivered, once, and only when everything has shipped', async () => {
+      const loc = await makeLocation(s);
+      const a = await makeSku(s);
+      const b = await makeSku(s);
+      await receive(s, a.sku, loc.code, 5);
+      const placed = await s.request(
+        'POST',
+        '/api/v1/orders',
+        order(
+          [
+            { sku: a.sku, quantity: 1 },
+            { sku: b.sku, quantity: 1 },
+          ],
+          { onShortage: 'backorder' },
+        ),
+      );
+      const id = placed.body.id;
+      const deliver = (body: object = {}) => s.request('POST', `/api/v1/orders/${id}/deliver`, body);
+      const early = await deliver();
+      expect(early.status).toBe(409);
+      expect(early.body.code).toBe('INVALID_TRANSITION');
+      await s.request('POST', `/api/v1/orders/${id}/ship`, {});
+      expect((await deliver()).status).toBe(409); // b is still backordered: partially shipped
+      await s.request('POST', `/api/v1/orders/${id}/cancel`, { lines: [{ sku: b.sku, quantity: 1 }] });
+
+      for (const deliveredAt of [
+        'yesterday',
+        '2031-01-01T00:00:00Z',
+        '2020-01-01T00:00:00Z',
+        '2026-11-30T10:00:00',
+      ]) {
+        const bad = await deliver({ deliveredAt });
+        expect(bad.status).toBe(400);
+        expect(bad.body.errors[0].field).toBe('deliveredAt');
+      }
+      expect((await deliver({ when: 'now' })).status).toBe(400);
+      const at = new Date().toISOString();
+      const delivered = await deliver({ deliveredAt: at });
+      expect(delivered.status).toBe(200);
+      expect(delivered.body).toMatchObject({ status: 'completed', fulfillmentStatus: 'delivered' });
+      expect(delivered.body.timeline.at(-1)).toMatchObject({
+        type: 'order.delivered',
+        message: `Delivered at ${at}`,
+      });
+      expect((await deliver()).body.code).toBe('INVALID_TRANSITION'); // already delivered
+      const events = await s.testDb.database.db
+        .selectFrom('outbox')
+        .select('type')
+        .where('aggregate_id', '=', id)
+        .where('type', '=', 'order.delivered')
+        .execute();
+      expect(events).toHaveLength(1);
+    });
+
     it('stocks serial-tracked SKUs one serial number at a time and allocates them like lots of one', async () => {
       const loc = await makeLocation(s);
       const other = await makeLocation(s);

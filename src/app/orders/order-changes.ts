@@ -54,6 +54,8 @@ export async function saveOrder(
     holdReason?: string | null;
     shippingAddress?: string | null;
     zeroExtras?: boolean;
+    /** Delivered: once set, it stays (the lines of a delivered order do not change). */
+    delivered?: boolean;
   },
   ctx: Ctx,
 ): Promise<OrderTable> {
@@ -75,6 +77,7 @@ export async function saveOrder(
       backordered: l.backordered,
       shipped: l.shipped_quantity,
     })),
+    changes.delivered ?? order.fulfillment_status === 'delivered',
   );
   const next: OrderTable = {
     ...order,

@@ -14,6 +14,7 @@ import {
   orderTransitions,
 } from '../../domain/orders/lifecycle.js';
 import { shipOrder } from '../../app/orders/ship-order.js';
+import { deliverOrder } from '../../app/orders/deliver-order.js';
 import {
   captureAuthorizedPayments,
   refundExcess,
@@ -230,6 +231,40 @@ export default async function orderRoutes(fastify: FastifyInstance): Promise<voi
       }
       await captureAuthorizedPayments(app.database, providers, req.params.id, ctx);
       return sendWithEtag(reply, await getOrder(app.database.db, req.params.id));
+    },
+  );
+
+  app.post(
+    '/orders/:id/deliver',
+    {
+      schema: {
+        tags,
+        summary: 'Mark a shipped order delivered (fulfilment status delivered)',
+        params: OrderParams,
+        body: Type.Optional(
+          Type.Object(
+            {
+              deliveredAt: Type.Optional(
+                Type.String({
+                  maxLength: 40,
+                  description:
+                    'When it was delivered, an ISO-8601 instant with its time zone (default now); not in the future, not before the order was placed',
+                }),
+              ),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+        response: { 200: OrderResponse, ...problemResponses },
+      },
+      config: { roles: can.shipOrders },
+    },
+    async (req, reply) => {
+      const ctx = contextOf(req);
+      return sendWithEtag(
+        reply,
+        await app.database.transact((tx) => deliverOrder(tx, req.params.id, req.body ?? {}, ctx)),
+      );
     },
   );
 
