@@ -115,6 +115,53 @@ for (const dialect of DIALECTS) {
       expect((await act(o, 'void')).status).toBe(200);
     });
 
+    it("captures of an order's two payments at once: never more than the order owes, and its payment status true", async () => {
+      for (let round = 0; round < 5; round++) {
+        const placed = await s.request('POST', '/api/v1/orders', {
+          customer: { email: 'two-payments@example.com' },
+          currency: 'USD',
+          lines: [{ sku, quantity: 2, unitPriceMinor: 1000 }],
+          payments: [
+            { provider: 'manual', amountMinor: 1500, status: 'authorized' },
+            { provider: 'manual', amountMinor: 500, status: 'authorized' },
+          ],
+        });
+        const orderId = placed.body.id as string;
+        const ids = (placed.body.payments as Array<{ id: string }>).map((p) => p.id);
+        const replies = await Promise.all(ids.map((paymentId) => act({ orderId, paymentId }, 'capture')));
+        for (const r of replies) expect([200, 409]).toContain(r.status);
+        expect(replies.some((r) => r.status === 200)).toBe(true);
+        // The one refused while the other ran goes through once asked again.
+        for (const [i, r] of replies.entries())
+          if (r.status === 409)
+            expect((await act({ orderId, paymentId: ids[i]! }, 'capture')).status).toBe(200);
+        const order = (await s.request('GET', `/api/v1/orders/${orderId}`)).body;
+        expect(order.payments.map((p: any) => p.capturedMinor)).toEqual([1500, 500]);
+        expect(order.paymentStatus).toBe('paid');
+      }
+    });
+
+    it('a cancellation racing a capture: the money is voided, or captured with a refund asked for on the timeline', async () => {
+      for (let round = 0; round < 8; round++) {
+        const o = await orderWithPayment('authorized');
+        const [cancel, capture] = await Promise.all([
+          s.request('POST', `/api/v1/orders/${o.orderId}/cancel`, {}),
+          act(o, 'capture'),
+        ]);
+        expect(cancel.status).toBe(200);
+        expect([200, 409]).toContain(capture.status);
+        const order = (await s.request('GET', `/api/v1/orders/${o.orderId}`)).body;
+        expect(order.status).toBe('cancelled');
+        const payment = order.payments[0];
+        expect(['voided', 'paid']).toContain(payment.status);
+        const notes = (order.timeline as Array<{ type: string }>)
+          .map((t) => t.type)
+          .filter((t) => t === 'payment.captured_after_cancel' || t === 'payment.refund_due');
+        expect(notes).toHaveLength(payment.status === 'paid' ? 1 : 0);
+        expect(order.paymentStatus).toBe(payment.status === 'paid' ? 'paid' : 'unpaid');
+      }
+    });
+
     const ctx = () => ({ actor: 'test', requestId: null, at: new Date().toISOString() });
     const refund = (held: ReturnType<typeof heldProvider>, o: { orderId: string; paymentId: string }) =>
       runPaymentAction(

@@ -920,6 +920,72 @@ for (const dialect of DIALECTS) {
       expect(events).toHaveLength(1);
     });
 
+    it('a manual capture takes what the order still owes, never more; a cancellation leaving money paid asks for a refund', async () => {
+      const loc = await makeLocation(s);
+      const a = await makeSku(s);
+      const b = await makeSku(s);
+      await receive(s, a.sku, loc.code, 20);
+      await receive(s, b.sku, loc.code, 20);
+      const place = (payments: unknown[]) =>
+        s.request(
+          'POST',
+          '/api/v1/orders',
+          order(
+            [
+              { sku: a.sku, quantity: 1 },
+              { sku: b.sku, quantity: 1 },
+            ],
+            { payments },
+          ),
+        );
+      const act = (o: any, i: number, action: string, body: object = {}) =>
+        s.request('POST', `/api/v1/orders/${o.body.id}/payments/${o.body.payments[i].id}/${action}`, body);
+
+      const cut = await place([{ provider: 'manual', amountMinor: 2000, status: 'authorized' }]);
+      await s.request('POST', `/api/v1/orders/${cut.body.id}/cancel`, {
+        lines: [{ sku: b.sku, quantity: 1 }],
+      });
+      const tooMuch = await act(cut, 0, 'capture', { amountMinor: 1500 });
+      expect(tooMuch.status).toBe(400);
+      expect(tooMuch.body.errors[0]).toMatchObject({ field: 'amountMinor' });
+      expect(tooMuch.body.errors[0].message).toContain('1000, what the order still owes');
+      const owed = await act(cut, 0, 'capture');
+      expect(owed.status).toBe(200);
+      expect(owed.body.payments[0]).toMatchObject({ status: 'paid', capturedMinor: 1000 });
+      expect(owed.body.paymentStatus).toBe('paid');
+
+      // The first payment covers the order: the second owes nothing and is to be voided, not captured.
+      const two = await place([
+        { provider: 'manual', amountMinor: 1000, status: 'authorized' },
+        { provider: 'manual', amountMinor: 1000, status: 'authorized' },
+      ]);
+      await s.request('POST', `/api/v1/orders/${two.body.id}/cancel`, {
+        lines: [{ sku: b.sku, quantity: 1 }],
+      });
+      expect((await act(two, 0, 'capture')).status).toBe(200);
+      const nothing = await act(two, 1, 'capture');
+      expect(nothing.status).toBe(409);
+      expect(nothing.body.code).toBe('INVALID_TRANSITION');
+      const voidWithAmount = await act(two, 1, 'void', { amountMinor: 5 });
+      expect(voidWithAmount.status).toBe(400);
+      expect(voidWithAmount.body.errors[0].field).toBe('amountMinor');
+      expect((await act(two, 1, 'void')).body.payments[1].status).toBe('voided');
+
+      // Paid in full, then a line cancelled without a refund: the timeline says what is owed back.
+      const paid = await place([{ provider: 'manual', amountMinor: 2000, status: 'paid' }]);
+      const partly = await s.request('POST', `/api/v1/orders/${paid.body.id}/cancel`, {
+        lines: [{ sku: a.sku, quantity: 1 }],
+      });
+      const due = partly.body.timeline.filter((t: any) => t.type === 'payment.refund_due');
+      expect(due).toHaveLength(1);
+      expect(due[0].message).toContain('10.00');
+      const refunded = await s.request('POST', `/api/v1/orders/${paid.body.id}/cancel`, {
+        refundPayments: true,
+      });
+      expect(refunded.body.timeline.filter((t: any) => t.type === 'payment.refund_due')).toHaveLength(1);
+      expect(refunded.body.payments[0].refundedMinor).toBe(2000);
+    });
+
     it('stocks serial-tracked SKUs one serial number at a time and allocates them like lots of one', async () => {
       const loc = await makeLocation(s);
       const other = await makeLocation(s);

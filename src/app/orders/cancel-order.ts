@@ -8,6 +8,7 @@
 import type { Tx } from '../../db/database.js';
 import type { OrderLineTable } from '../../db/schema.js';
 import { DomainError, type FieldError } from '../../domain/errors.js';
+import { formatMinor } from '../../domain/money.js';
 import { assertOrderTransition } from '../../domain/orders/lifecycle.js';
 import { proratedDiscount } from '../../domain/orders/totals.js';
 import { skuKey } from '../../domain/sku-code.js';
@@ -20,6 +21,8 @@ import { emitStockChanged } from '../stock/availability.js';
 export type CancelInput = {
   lines?: ReadonlyArray<{ sku: string; quantity: number }> | undefined;
   reason?: string | undefined;
+  /** A refund of what the order no longer owes follows (else the timeline asks for one). */
+  refunding?: boolean | undefined;
 };
 
 export async function cancelOrder(tx: Tx, id: string, input: CancelInput, ctx: Ctx): Promise<OrderView> {
@@ -113,6 +116,24 @@ export async function cancelOrder(tx: Tx, id: string, input: CancelInput, ctx: C
     ctx,
   );
   const reason = input.reason ? ` (${input.reason})` : '';
+  // Money the payments took beyond what the order now costs is the customer's: say so, unless the
+  // caller refunds it right after.
+  const payments = await tx
+    .selectFrom('payments')
+    .select(['captured_minor', 'refunded_minor'])
+    .where('order_id', '=', id)
+    .execute();
+  const excess = payments.reduce((s, p) => s + p.captured_minor - p.refunded_minor, 0) - saved.total_minor;
+  const refundDue =
+    excess > 0 && !input.refunding
+      ? [
+          {
+            type: 'payment.refund_due',
+            message: `Paid ${formatMinor(excess, order.currency)} more than the order now costs: refund it`,
+            data: { amountMinor: excess },
+          },
+        ]
+      : [];
   await record(
     tx,
     id,
@@ -127,6 +148,7 @@ export async function cancelOrder(tx: Tx, id: string, input: CancelInput, ctx: C
             : `Cancelled ${units} unit(s)${reason}`,
         data: { lines: input.lines ?? 'all' },
       },
+      ...refundDue,
     ],
     [
       {

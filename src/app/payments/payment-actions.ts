@@ -7,6 +7,12 @@
  * against the row it claimed — and the claim is released with the result, or on failure, by its
  * own token only. Another action meanwhile is 409 CONFLICT. A claim left by a crashed process
  * expires after ten minutes, timed from when it was made.
+ *
+ * Both transactions lock the order row before they read (a write that changes nothing), so that on
+ * PostgreSQL they see what concurrent actions on the order's other payments, shipments and
+ * cancellations committed: the order's payment status is computed from every payment as it is, a
+ * capture claims only while no other payment of the order is being acted on, and captures no more
+ * than the order still owes (by default, what is owed up to the authorised amount).
  */
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
@@ -48,6 +54,7 @@ export async function runPaymentAction(
   }
 
   return database.transact(async (tx) => {
+    await lockOrder(tx, input.orderId);
     const current = await tx
       .selectFrom('payments')
       .selectAll()
@@ -153,6 +160,7 @@ async function claim(
   // each one only when it comes to it.
   const now = Date.now();
   const staleBefore = new Date(now - CLAIM_TTL_MS).toISOString();
+  const order = await lockOrder(tx, input.orderId);
   const claimed = await tx
     .updateTable('payments')
     .set({ action_claimed_at: new Date(now).toISOString(), action_claim: token })
@@ -166,7 +174,7 @@ async function claim(
     .where('id', '=', input.paymentId)
     .where('order_id', '=', input.orderId)
     .executeTakeFirst();
-  if (!payment)
+  if (!payment || !order)
     throw fieldError('NOT_FOUND', 'paymentId', `Order ${input.orderId} has no payment ${input.paymentId}.`);
   if (Number(claimed.numUpdatedRows) === 0)
     throw new DomainError(
@@ -191,37 +199,85 @@ async function claim(
       status,
     });
   }
-  if (input.action === 'capture') {
-    const order = await tx
-      .selectFrom('orders')
-      .select('status')
-      .where('id', '=', input.orderId)
-      .executeTakeFirstOrThrow();
-    if (order.status === 'cancelled')
-      throw new DomainError(
-        'INVALID_TRANSITION',
-        `Cannot capture a payment of a cancelled order: void it instead.`,
-        [],
-        { status: order.status },
-      );
-  }
-  const amount =
-    input.amountMinor ??
-    (input.action === 'refund' ? payment.captured_minor - payment.refunded_minor : payment.amount_minor);
   // A void releases the whole authorisation, whatever its amount (a pending payment of 0 included).
-  if (input.action === 'void') return { payment, amount: payment.amount_minor };
-  if (
-    amount <= 0 ||
-    (input.action === 'refund' && amount > payment.captured_minor - payment.refunded_minor) ||
-    (input.action === 'capture' && amount > payment.amount_minor)
-  ) {
+  if (input.action === 'void') {
+    if (input.amountMinor !== undefined)
+      throw fieldError(
+        'VALIDATION_FAILED',
+        'amountMinor',
+        'a void releases the whole authorisation: leave it out',
+      );
+    return { payment, amount: payment.amount_minor };
+  }
+  if (input.action === 'refund') {
+    const refundable = payment.captured_minor - payment.refunded_minor;
+    const amount = input.amountMinor ?? refundable;
+    if (amount <= 0 || amount > refundable)
+      throw fieldError(
+        'VALIDATION_FAILED',
+        'amountMinor',
+        `must be between 1 and ${refundable}, what can be refunded`,
+      );
+    return { payment, amount };
+  }
+  if (order.status === 'cancelled')
+    throw new DomainError(
+      'INVALID_TRANSITION',
+      `Cannot capture a payment of a cancelled order: void it instead.`,
+      [],
+      { status: order.status },
+    );
+  const others = await tx
+    .selectFrom('payments')
+    .select(['id', 'captured_minor', 'refunded_minor', 'action_claimed_at'])
+    .where('order_id', '=', input.orderId)
+    .where('id', '<>', payment.id)
+    .execute();
+  // Two captures of one order at once would each see the other's money as still owed.
+  const busy = others.find((o) => o.action_claimed_at !== null && o.action_claimed_at >= staleBefore);
+  if (busy)
+    throw new DomainError(
+      'CONFLICT',
+      `An action on payment ${busy.id} of this order is in progress; retry the capture when it has finished.`,
+      [],
+      { paymentId: busy.id, inProgress: true },
+    );
+  const owed = order.total_minor - others.reduce((s, o) => s + o.captured_minor - o.refunded_minor, 0);
+  const limit = Math.min(payment.amount_minor, owed);
+  if (limit <= 0)
+    throw new DomainError(
+      'INVALID_TRANSITION',
+      `Order ${input.orderId} owes nothing more: void payment ${payment.id} instead of capturing it.`,
+      [],
+      { owedMinor: Math.max(0, owed) },
+    );
+  const amount = input.amountMinor ?? limit;
+  if (amount <= 0 || amount > limit)
     throw fieldError(
       'VALIDATION_FAILED',
       'amountMinor',
-      `must be between 1 and what can be ${input.action === 'refund' ? 'refunded' : 'captured'}`,
+      amount > payment.amount_minor
+        ? `must be between 1 and ${payment.amount_minor}, the amount authorised`
+        : `must be between 1 and ${limit}, what the order still owes`,
     );
-  }
   return { payment, amount };
+}
+
+/**
+ * Locks the order's row for this transaction (an UPDATE that changes nothing) and reads it: the
+ * reads after it see what every transaction that held the lock before committed.
+ */
+async function lockOrder(tx: Tx, orderId: string) {
+  await tx
+    .updateTable('orders')
+    .set((eb) => ({ version: eb.ref('version') }))
+    .where('id', '=', orderId)
+    .execute();
+  return tx
+    .selectFrom('orders')
+    .select(['id', 'status', 'total_minor'])
+    .where('id', '=', orderId)
+    .executeTakeFirst();
 }
 
 /** Releases this action's claim (a provider call that failed leaves the payment as it was). */

@@ -125,7 +125,9 @@ export default async function orderRoutes(fastify: FastifyInstance): Promise<voi
     async (req, reply) => {
       const ctx = contextOf(req);
       const { voidPayments = true, refundPayments = false, ...cancel } = req.body ?? {};
-      const cancelled = await app.database.transact((tx) => cancelOrder(tx, req.params.id, cancel, ctx));
+      const cancelled = await app.database.transact((tx) =>
+        cancelOrder(tx, req.params.id, { ...cancel, refunding: refundPayments }, ctx),
+      );
       const open = cancelled.payments.some((p) => p.status === 'authorized' || p.status === 'pending');
       const voiding = voidPayments && cancelled.status === 'cancelled' && open;
       const refunding =
