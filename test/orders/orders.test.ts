@@ -984,6 +984,18 @@ for (const dialect of DIALECTS) {
       });
       expect(refunded.body.timeline.filter((t: any) => t.type === 'payment.refund_due')).toHaveLength(1);
       expect(refunded.body.payments[0].refundedMinor).toBe(2000);
+
+      // An edit that cuts a paid order's total asks for the refund too; one that raises it does not.
+      const edited = await place([{ provider: 'manual', amountMinor: 2000, status: 'paid' }]);
+      const down = await s.request('PATCH', `/api/v1/orders/${edited.body.id}`, {
+        lines: [{ sku: a.sku, quantity: 1 }],
+      });
+      expect(down.status).toBe(200);
+      expect(down.body.timeline.filter((t: any) => t.type === 'payment.refund_due')).toHaveLength(1);
+      const up = await s.request('PATCH', `/api/v1/orders/${edited.body.id}`, {
+        lines: [{ sku: a.sku, quantity: 3 }],
+      });
+      expect(up.body.timeline.filter((t: any) => t.type === 'payment.refund_due')).toHaveLength(1);
     });
 
     it('stocks serial-tracked SKUs one serial number at a time and allocates them like lots of one', async () => {

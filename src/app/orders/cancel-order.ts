@@ -8,12 +8,18 @@
 import type { Tx } from '../../db/database.js';
 import type { OrderLineTable } from '../../db/schema.js';
 import { DomainError, type FieldError } from '../../domain/errors.js';
-import { formatMinor } from '../../domain/money.js';
 import { assertOrderTransition } from '../../domain/orders/lifecycle.js';
 import { proratedDiscount } from '../../domain/orders/totals.js';
 import { skuKey } from '../../domain/sku-code.js';
 import { releaseAllocations, type Ctx, type HeldAllocation } from './allocation.js';
-import { heldAllocationsOf, loadOrderForChange, record, saveLines, saveOrder } from './order-changes.js';
+import {
+  heldAllocationsOf,
+  loadOrderForChange,
+  record,
+  refundDueEntries,
+  saveLines,
+  saveOrder,
+} from './order-changes.js';
 import { componentQuantities } from './order-lines.js';
 import { getOrder, type OrderView } from './order-view.js';
 import { emitStockChanged } from '../stock/availability.js';
@@ -118,22 +124,7 @@ export async function cancelOrder(tx: Tx, id: string, input: CancelInput, ctx: C
   const reason = input.reason ? ` (${input.reason})` : '';
   // Money the payments took beyond what the order now costs is the customer's: say so, unless the
   // caller refunds it right after.
-  const payments = await tx
-    .selectFrom('payments')
-    .select(['captured_minor', 'refunded_minor'])
-    .where('order_id', '=', id)
-    .execute();
-  const excess = payments.reduce((s, p) => s + p.captured_minor - p.refunded_minor, 0) - saved.total_minor;
-  const refundDue =
-    excess > 0 && !input.refunding
-      ? [
-          {
-            type: 'payment.refund_due',
-            message: `Paid ${formatMinor(excess, order.currency)} more than the order now costs: refund it`,
-            data: { amountMinor: excess },
-          },
-        ]
-      : [];
+  const refundDue = input.refunding ? [] : await refundDueEntries(tx, order, saved.total_minor);
   await record(
     tx,
     id,

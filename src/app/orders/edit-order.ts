@@ -20,7 +20,14 @@ import {
   sweepExpiredLeases,
   type Ctx,
 } from './allocation.js';
-import { heldAllocationsOf, loadOrderForChange, record, saveLines, saveOrder } from './order-changes.js';
+import {
+  heldAllocationsOf,
+  loadOrderForChange,
+  record,
+  refundDueEntries,
+  saveLines,
+  saveOrder,
+} from './order-changes.js';
 import { resolveLines, toRoutingLines } from './order-lines.js';
 import { getOrder, type OrderView } from './order-view.js';
 import { shortageError, type ShippingAddress } from './place-order.js';
@@ -190,6 +197,7 @@ export async function editOrder(
         message: input.lines ? `Lines changed to ${summary}` : 'Shipping address changed',
         data: input,
       },
+      ...(await refundDueEntries(tx, order, saved.total_minor)),
     ],
     [
       {

@@ -5,6 +5,7 @@
 import type { Tx } from '../../db/database.js';
 import type { OrderLineTable, OrderTable } from '../../db/schema.js';
 import { DomainError } from '../../domain/errors.js';
+import { formatMinor } from '../../domain/money.js';
 import { fulfillmentStatusOf } from '../../domain/orders/lifecycle.js';
 import { sumAmounts } from '../../domain/orders/totals.js';
 import { emit, type DomainEvent } from '../outbox.js';
@@ -150,4 +151,30 @@ export async function record(
     timeline.map((t) => ({ ...t, at: ctx.at, actor: ctx.actor })),
   );
   await emit(tx, ctx.at, events);
+}
+
+/**
+ * The timeline entry that asks for a refund when a change cut the order's total below what its
+ * payments hold (captured less refunded); none when the total did not fall or nothing is owed back.
+ */
+export async function refundDueEntries(
+  tx: Tx,
+  order: OrderTable,
+  totalMinor: number,
+): Promise<Array<{ type: string; message: string; data: unknown }>> {
+  if (totalMinor >= order.total_minor) return [];
+  const payments = await tx
+    .selectFrom('payments')
+    .select(['captured_minor', 'refunded_minor'])
+    .where('order_id', '=', order.id)
+    .execute();
+  const excess = payments.reduce((s, p) => s + p.captured_minor - p.refunded_minor, 0) - totalMinor;
+  if (excess <= 0) return [];
+  return [
+    {
+      type: 'payment.refund_due',
+      message: `Paid ${formatMinor(excess, order.currency)} more than the order now costs: refund it`,
+      data: { amountMinor: excess },
+    },
+  ];
 }
