@@ -720,24 +720,26 @@ for (const dialect of DIALECTS) {
       expect(noStripe.body.timeline.map((t: any) => t.type)).toContain('payment.capture_failed');
     });
 
-    it('a cancelled order voids its authorised payments; a shipment captures only what the order still owes', async () => {
+    /**
+     * Two SKUs with 20 units each in a new location, and `place(payments)`: an order of one unit of
+     * the first and `bUnits` of the second at 10.00 each, with those payments.
+     */
+    async function paidShop(bUnits: number) {
       const loc = await makeLocation(s);
       const a = await makeSku(s);
       const b = await makeSku(s);
       await receive(s, a.sku, loc.code, 20);
       await receive(s, b.sku, loc.code, 20);
-      const place = (payments: unknown[]) =>
-        s.request(
-          'POST',
-          '/api/v1/orders',
-          order(
-            [
-              { sku: a.sku, quantity: 1 },
-              { sku: b.sku, quantity: 1 },
-            ],
-            { payments },
-          ),
-        );
+      const lines = [
+        { sku: a.sku, quantity: 1 },
+        { sku: b.sku, quantity: bUnits },
+      ];
+      const place = (payments: unknown[]) => s.request('POST', '/api/v1/orders', order(lines, { payments }));
+      return { a, b, place };
+    }
+
+    it('a cancelled order voids its authorised payments; a shipment captures only what the order still owes', async () => {
+      const { a, b, place } = await paidShop(1);
       const types = (o: any) => o.timeline.map((t: any) => t.type);
 
       // Cancelled in full: the hold on the card is released.
@@ -803,23 +805,7 @@ for (const dialect of DIALECTS) {
     });
 
     it('refunds on cancellation when asked: what the order no longer owes, newest payment first', async () => {
-      const loc = await makeLocation(s);
-      const a = await makeSku(s);
-      const b = await makeSku(s);
-      await receive(s, a.sku, loc.code, 20);
-      await receive(s, b.sku, loc.code, 20);
-      const place = (payments: unknown[]) =>
-        s.request(
-          'POST',
-          '/api/v1/orders',
-          order(
-            [
-              { sku: a.sku, quantity: 1 },
-              { sku: b.sku, quantity: 2 },
-            ],
-            { payments },
-          ),
-        );
+      const { a, b, place } = await paidShop(2);
       // Paid 30.00; one unit of b cancelled: 10.00 refunded, the order still holds its 20.00.
       const paid = await place([{ provider: 'manual', amountMinor: 3000, status: 'paid' }]);
       const cut = await s.request('POST', `/api/v1/orders/${paid.body.id}/cancel`, {
@@ -921,23 +907,7 @@ for (const dialect of DIALECTS) {
     });
 
     it('a manual capture takes what the order still owes, never more; a cancellation leaving money paid asks for a refund', async () => {
-      const loc = await makeLocation(s);
-      const a = await makeSku(s);
-      const b = await makeSku(s);
-      await receive(s, a.sku, loc.code, 20);
-      await receive(s, b.sku, loc.code, 20);
-      const place = (payments: unknown[]) =>
-        s.request(
-          'POST',
-          '/api/v1/orders',
-          order(
-            [
-              { sku: a.sku, quantity: 1 },
-              { sku: b.sku, quantity: 1 },
-            ],
-            { payments },
-          ),
-        );
+      const { a, b, place } = await paidShop(1);
       const act = (o: any, i: number, action: string, body: object = {}) =>
         s.request('POST', `/api/v1/orders/${o.body.id}/payments/${o.body.payments[i].id}/${action}`, body);
 

@@ -24,92 +24,77 @@ import { runPaymentAction } from './payment-actions.js';
 
 type Providers = ReadonlyMap<string, PaymentProvider>;
 
+type Payment = Awaited<ReturnType<typeof factsOf>>['payments'][number];
+const isOpen = (p: Payment) => p.status === 'authorized' || p.status === 'pending';
+const holdsMoney = (p: Payment) => p.status === 'paid' || p.status === 'partially_refunded';
+
 /** Captures (or voids) the order's authorised payments after a shipment. */
-export async function captureAuthorizedPayments(
+export const captureAuthorizedPayments = (
   database: Database,
   providers: Providers,
   orderId: string,
   ctx: Ctx,
-): Promise<void> {
-  const payments = await paymentsOf(database, orderId);
+) =>
+  settleBy(database, providers, orderId, ctx, 'shipment', ({ payments, totalMinor }) =>
+    capturePlan(
+      payments
+        .filter((p) => p.status === 'authorized')
+        .map((p) => ({ id: p.id, amountMinor: p.amount_minor })),
+      totalMinor,
+      payments.reduce((s, p) => s + p.captured_minor - p.refunded_minor, 0),
+    ),
+  );
+
+/** Voids the authorised and pending payments of an order that was cancelled. */
+export const voidOpenPayments = (database: Database, providers: Providers, orderId: string, ctx: Ctx) =>
+  settleBy(database, providers, orderId, ctx, 'cancellation', ({ payments }) =>
+    voidPlan(payments.filter(isOpen).map((p) => ({ id: p.id, amountMinor: p.amount_minor }))),
+  );
+
+/** Refunds what the order's payments hold beyond its total (all of it once it is cancelled: 0). */
+export const refundExcess = (database: Database, providers: Providers, orderId: string, ctx: Ctx) =>
+  settleBy(database, providers, orderId, ctx, 'cancellation', ({ payments, totalMinor }) =>
+    refundPlan(
+      payments
+        .filter(holdsMoney)
+        .map((p) => ({ id: p.id, refundableMinor: p.captured_minor - p.refunded_minor })),
+      totalMinor,
+    ),
+  );
+
+/** The order's total and payments as committed, oldest payment first. */
+async function factsOf(database: Database, orderId: string) {
   const order = await database.db
     .selectFrom('orders')
     .select('total_minor')
     .where('id', '=', orderId)
     .executeTakeFirstOrThrow();
-  const settled = payments.reduce((s, p) => s + p.captured_minor - p.refunded_minor, 0);
-  const open = payments
-    .filter((p) => p.status === 'authorized')
-    .map((p) => ({ id: p.id, amountMinor: p.amount_minor }));
-  const plan = capturePlan(open, order.total_minor, settled);
-  await settle(database, providers, orderId, plan, providerOf(payments), ctx, 'shipment');
-}
-
-/** Voids the authorised and pending payments of an order that was cancelled. */
-export async function voidOpenPayments(
-  database: Database,
-  providers: Providers,
-  orderId: string,
-  ctx: Ctx,
-): Promise<void> {
-  const payments = await paymentsOf(database, orderId);
-  const open = payments
-    .filter((p) => p.status === 'authorized' || p.status === 'pending')
-    .map((p) => ({ id: p.id, amountMinor: p.amount_minor }));
-  await settle(database, providers, orderId, voidPlan(open), providerOf(payments), ctx, 'cancellation');
-}
-
-/** Refunds what the order's payments hold beyond its total (all of it once it is cancelled). */
-export async function refundExcess(
-  database: Database,
-  providers: Providers,
-  orderId: string,
-  ctx: Ctx,
-): Promise<void> {
-  const payments = await paymentsOf(database, orderId);
-  const order = await database.db
-    .selectFrom('orders')
-    .select(['total_minor', 'status'])
-    .where('id', '=', orderId)
-    .executeTakeFirstOrThrow();
-  const held = payments
-    .filter((p) => p.status === 'paid' || p.status === 'partially_refunded')
-    .map((p) => ({ id: p.id, refundableMinor: p.captured_minor - p.refunded_minor }));
-  const total = order.status === 'cancelled' ? 0 : order.total_minor;
-  await settle(
-    database,
-    providers,
-    orderId,
-    refundPlan(held, total),
-    providerOf(payments),
-    ctx,
-    'cancellation',
-  );
-}
-
-const paymentsOf = (database: Database, orderId: string) =>
-  database.db
+  const payments = await database.db
     .selectFrom('payments')
     .select(['id', 'provider', 'status', 'amount_minor', 'captured_minor', 'refunded_minor'])
     .where('order_id', '=', orderId)
     .orderBy('id')
     .execute();
+  return { totalMinor: order.total_minor, payments };
+}
 
 const verbs = { capture: 'Capture', void: 'Void', refund: 'Refund' } as const;
 
-const providerOf = (payments: ReadonlyArray<{ id: string; provider: string }>) =>
-  new Map(payments.map((p) => [p.id, p.provider]));
-
-async function settle(
+/**
+ * Runs the plan's steps one by one through the payment actions. A step someone else is doing right
+ * now, or just did, is skipped; any other failure goes on the order's timeline.
+ */
+async function settleBy(
   database: Database,
   providers: Providers,
   orderId: string,
-  steps: readonly SettlementStep[],
-  providerNames: ReadonlyMap<string, string>,
   ctx: Ctx,
   after: 'shipment' | 'cancellation',
+  plan: (facts: Awaited<ReturnType<typeof factsOf>>) => readonly SettlementStep[],
 ): Promise<void> {
-  for (const step of steps) {
+  const facts = await factsOf(database, orderId);
+  const providerNames = new Map(facts.payments.map((p) => [p.id, p.provider]));
+  for (const step of plan(facts)) {
     try {
       await runPaymentAction(
         database,
