@@ -334,6 +334,47 @@ describe.skipIf(!ready)('web admin in Chromium', () => {
     await page.locator('.chip', { hasText: 'Refunded' }).first().waitFor();
   }, 60_000);
 
+  it('captures what an order owes and refunds what it was overpaid, from its payments', async () => {
+    const price = shop.sellable[0]!.priceMinor;
+    const place = async (externalId: string, status: string) => {
+      const r = await shop.server.request('POST', '/api/v1/orders', {
+        channel: 'web',
+        externalId,
+        customer: { email: 'katherine.johnson@example.com', name: 'Katherine Johnson' },
+        currency: 'USD',
+        lines: [{ sku, quantity: 2, unitPriceMinor: price }],
+        payments: [{ provider: 'manual', amountMinor: 2 * price, status }],
+      });
+      expect(r.status).toBe(201);
+      // One of the two units is cancelled: the order now costs one unit.
+      await shop.server.request('POST', `/api/v1/orders/${r.body.id}/cancel`, {
+        lines: [{ sku, quantity: 1 }],
+      });
+      return r.body.id as string;
+    };
+    const dollars = (minor: number) => (minor / 100).toFixed(2);
+
+    await go(page, `/orders/${await place('#E2E-CAPTURE-1', 'authorized')}`);
+    await page.getByRole('button', { name: 'Capture…' }).click();
+    const capture = page.getByRole('dialog', { name: 'Capture payment' });
+    await expect.poll(() => capture.getByLabel('Amount (USD)').inputValue()).toBe(dollars(price)); // what is owed
+    await capture.getByRole('button', { name: 'Capture' }).click();
+    await capture.waitFor({ state: 'detached' });
+    await page.locator('.page-header .chip', { hasText: 'Paid' }).waitFor();
+
+    await go(page, `/orders/${await place('#E2E-OVERPAID-1', 'paid')}`);
+    const notice = page.getByRole('status').filter({ hasText: 'more than the order now costs' });
+    await notice.waitFor();
+    await notice.getByRole('button', { name: 'Refund…' }).click();
+    const refund = page.getByRole('dialog', { name: 'Refund payment' });
+    await expect.poll(() => refund.getByLabel('Amount (USD)').inputValue()).toBe(dollars(price));
+    await refund.getByRole('button', { name: 'Refund' }).click();
+    await refund.waitFor({ state: 'detached' });
+    await notice.waitFor({ state: 'detached' });
+    await page.locator('.page-header .chip', { hasText: 'Partially refunded' }).waitFor();
+    await shot(page, '07b-order-payments');
+  }, 60_000);
+
   it('holds, releases and edits an order from its page', async () => {
     const placed = await shop.server.request('POST', '/api/v1/orders', {
       channel: 'web',

@@ -19,6 +19,7 @@ import { sql } from 'kysely';
 import type { Database, Tx } from '../../db/database.js';
 import type { PaymentTable } from '../../db/schema.js';
 import { DomainError, fieldError } from '../../domain/errors.js';
+import { formatMinor } from '../../domain/money.js';
 import { orderPaymentStatusOf, paymentStatusOf, type PaymentStatus } from '../../domain/orders/lifecycle.js';
 import type { PaymentProvider } from '../../integrations/payments/provider.js';
 import type { Ctx } from '../orders/allocation.js';
@@ -122,13 +123,16 @@ export async function runPaymentAction(
       [
         {
           type: `payment.${input.action}`,
-          message: `${payment.provider} ${input.action} of ${amount}: payment is ${next}`,
+          message:
+            input.action === 'void'
+              ? `${payment.provider} payment voided`
+              : `${payment.provider} ${input.action} of ${formatMinor(amount, payment.currency)}: payment is ${next.replace('_', ' ')}`,
         },
         ...(capturedAfterCancel
           ? [
               {
                 type: 'payment.captured_after_cancel',
-                message: `Payment ${payment.id} was captured (${captured - current.captured_minor}) after the order was cancelled: refund it`,
+                message: `Payment ${payment.id} was captured (${formatMinor(captured - current.captured_minor, payment.currency)}) after the order was cancelled: refund it`,
               },
             ]
           : []),

@@ -2,7 +2,7 @@
  * One order: lines with their allocations per location and lot, totals, customer and address,
  * payments, timeline; hold / release, cancel (all or some units), and edit lines. Updates live.
  */
-import { useEffect, useState } from 'react';
+import { Fragment, useEffect, useState } from 'react';
 import { ApiError, api, get, post, qs } from '../lib/api.js';
 import { actorLabel, decimalToMinor, minorToDecimal, money, num, shortId, when } from '../lib/format.js';
 import { useDebounced } from '../lib/hooks.js';
@@ -28,6 +28,7 @@ import {
 } from '../components/ui.js';
 
 type Action = 'hold' | 'release' | 'cancel' | 'edit' | null;
+type PaymentAction = { kind: 'capture' | 'void' | 'refund'; paymentId: string; amountMinor: number };
 
 const orderTags = (id: string) => ['orders', `order:${id}`, 'stock', 'movements', 'dashboard'];
 
@@ -38,6 +39,7 @@ export function OrderDetail({ id }: { id: string }) {
     `order:${id}`,
   ]);
   const [action, setAction] = useState<Action>(null);
+  const [paymentAction, setPaymentAction] = useState<PaymentAction | null>(null);
   const o = q.data;
   if (q.error && !o) {
     return (q.error as ApiError).status === 404 ? (
@@ -53,6 +55,22 @@ export function OrderDetail({ id }: { id: string }) {
   const live = o.status === 'open' || o.status === 'on_hold';
   const address = o.shippingAddress as Record<string, string | undefined> | null;
   const cancellable = o.lines.some((l) => l.quantity - l.shippedQuantity > 0);
+  // Money the payments hold beyond what the order costs now (after cancelled units or edits).
+  const held = o.payments.reduce((sum, p) => sum + p.capturedMinor - p.refundedMinor, 0);
+  const excess = held - o.totalMinor;
+  const owed = Math.max(0, o.totalMinor - held);
+  const newestHolding = [...o.payments].reverse().find((p) => p.capturedMinor > p.refundedMinor);
+  const actionsFor = (p: Order['payments'][number]): PaymentAction[] => [
+    ...(p.status === 'authorized' && o.status !== 'cancelled' && owed > 0
+      ? [{ kind: 'capture' as const, paymentId: p.id, amountMinor: Math.min(p.amountMinor, owed) }]
+      : []),
+    ...(p.status === 'authorized' || p.status === 'pending'
+      ? [{ kind: 'void' as const, paymentId: p.id, amountMinor: p.amountMinor }]
+      : []),
+    ...(p.capturedMinor > p.refundedMinor
+      ? [{ kind: 'refund' as const, paymentId: p.id, amountMinor: p.capturedMinor - p.refundedMinor }]
+      : []),
+  ];
 
   return (
     <div>
@@ -87,6 +105,24 @@ export function OrderDetail({ id }: { id: string }) {
           ) : null
         }
       />
+      {excess > 0 && canChange ? (
+        <div className="alert alert-warn" role="status">
+          Paid {money(excess, o.currency)} more than the order now costs.{' '}
+          {newestHolding ? (
+            <Button
+              onClick={() =>
+                setPaymentAction({
+                  kind: 'refund',
+                  paymentId: newestHolding.id,
+                  amountMinor: Math.min(excess, newestHolding.capturedMinor - newestHolding.refundedMinor),
+                })
+              }
+            >
+              Refund…
+            </Button>
+          ) : null}
+        </div>
+      ) : null}
       {o.status === 'on_hold' && o.holdReason ? (
         <div className="alert alert-warn" role="status">
           On hold: {o.holdReason}
@@ -255,21 +291,34 @@ export function OrderDetail({ id }: { id: string }) {
               <table className="table compact">
                 <tbody>
                   {o.payments.map((p) => (
-                    <tr key={p.id}>
-                      <td>
-                        {p.provider}
-                        {p.reference ? <div className="muted small mono">{p.reference}</div> : null}
-                      </td>
-                      <td>
-                        <Chip value={p.status} />
-                      </td>
-                      <td className="num">
-                        {money(p.amountMinor, o.currency)}
-                        {p.refundedMinor > 0 ? (
-                          <div className="muted small">−{money(p.refundedMinor, o.currency)} refunded</div>
-                        ) : null}
-                      </td>
-                    </tr>
+                    <Fragment key={p.id}>
+                      <tr>
+                        <td>
+                          {p.provider} <Chip value={p.status} />
+                          {p.reference ? <div className="muted small mono">{p.reference}</div> : null}
+                        </td>
+                        <td className="num">
+                          {money(p.amountMinor, o.currency)}
+                          {p.capturedMinor > 0 && p.capturedMinor !== p.amountMinor ? (
+                            <div className="muted small">{money(p.capturedMinor, o.currency)} captured</div>
+                          ) : null}
+                          {p.refundedMinor > 0 ? (
+                            <div className="muted small">−{money(p.refundedMinor, o.currency)} refunded</div>
+                          ) : null}
+                        </td>
+                      </tr>
+                      {canChange && actionsFor(p).length > 0 ? (
+                        <tr className="payment-actions-row">
+                          <td colSpan={2} className="payment-actions">
+                            {actionsFor(p).map((a) => (
+                              <Button key={a.kind} size="sm" onClick={() => setPaymentAction(a)}>
+                                {paymentVerbs[a.kind]}…
+                              </Button>
+                            ))}
+                          </td>
+                        </tr>
+                      ) : null}
+                    </Fragment>
                   ))}
                 </tbody>
               </table>
@@ -292,6 +341,7 @@ export function OrderDetail({ id }: { id: string }) {
           </Card>
         </div>
       </div>
+      <PaymentDialog order={o} action={paymentAction} onClose={() => setPaymentAction(null)} />
       <HoldDialog
         order={o}
         open={action === 'hold' || action === 'release'}
@@ -301,6 +351,98 @@ export function OrderDetail({ id }: { id: string }) {
       <CancelDialog order={o} open={action === 'cancel'} onClose={() => setAction(null)} />
       <EditDialog order={o} open={action === 'edit'} onClose={() => setAction(null)} />
     </div>
+  );
+}
+
+const paymentVerbs = { capture: 'Capture', void: 'Void', refund: 'Refund' } as const;
+
+/** Capture (up to what is owed), void, or refund (part of) one payment through its provider. */
+function PaymentDialog({
+  order,
+  action,
+  onClose,
+}: {
+  order: Order;
+  action: PaymentAction | null;
+  onClose: () => void;
+}) {
+  const toast = useToast();
+  const [amount, setAmount] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    if (!action) return;
+    setAmount(minorToDecimal(action.amountMinor, order.currency));
+    setError(null);
+    // Only when the dialog opens: a live refresh of the order must not wipe what is being typed.
+  }, [action]);
+  const payment = order.payments.find((p) => p.id === action?.paymentId);
+  const submit = async () => {
+    if (!action) return;
+    setError(null);
+    const amountMinor = decimalToMinor(amount, order.currency);
+    if (action.kind !== 'void' && (amountMinor === null || amountMinor <= 0)) {
+      setError(
+        new ApiError({
+          status: 400,
+          title: 'Check the amount',
+          errors: [{ field: 'amountMinor', message: 'must be an amount above zero' }],
+        }),
+      );
+      return;
+    }
+    setBusy(true);
+    try {
+      await post(
+        `/orders/${order.id}/payments/${action.paymentId}/${action.kind}`,
+        action.kind === 'void' ? {} : { amountMinor },
+      );
+      toast(
+        action.kind === 'void'
+          ? 'Payment voided'
+          : `${money(amountMinor, order.currency)} ${action.kind === 'capture' ? 'captured' : 'refunded'}`,
+      );
+      invalidate(orderTags(order.id));
+      onClose();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const verb = action ? paymentVerbs[action.kind] : '';
+  return (
+    <Dialog
+      open={action !== null}
+      title={`${verb} payment`}
+      onClose={onClose}
+      onSubmit={() => void submit()}
+      busy={busy}
+      submitLabel={verb}
+      submitVariant={action?.kind === 'capture' ? 'primary' : 'danger'}
+    >
+      {payment ? (
+        <p className="muted">
+          {payment.provider} payment of {money(payment.amountMinor, order.currency)}
+          {payment.reference ? ` (${payment.reference})` : ''}.{' '}
+          {action?.kind === 'void'
+            ? 'Voiding releases the whole authorisation; nothing is charged.'
+            : action?.kind === 'capture'
+              ? 'The customer is charged this amount; what is left of the authorisation is released.'
+              : 'This amount goes back to the customer.'}
+        </p>
+      ) : null}
+      {action?.kind === 'void' ? null : (
+        <TextField
+          label={`Amount (${order.currency})`}
+          value={amount}
+          inputMode="decimal"
+          onChange={(e) => setAmount(e.target.value)}
+          error={fieldMessage(error, 'amountMinor')}
+        />
+      )}
+      <FormError error={error} shown={['amountMinor']} />
+    </Dialog>
   );
 }
 
