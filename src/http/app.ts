@@ -73,6 +73,12 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
+  // A POST with no body at all (`curl -X POST …/ship`) to a route whose body is optional is an
+  // empty object, not "(body) must be object"; a required body still names its missing fields.
+  app.addHook('preValidation', async (req) => {
+    if (req.body === undefined && req.headers['content-type'] === undefined && req.routeOptions.schema?.body)
+      req.body = {};
+  });
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;

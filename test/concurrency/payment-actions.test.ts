@@ -221,6 +221,83 @@ for (const dialect of DIALECTS) {
       expect(await entries(o.orderId, 'payment.captured_after_cancel')).toBe(1);
     });
 
+    it('a capture racing a partial cancellation takes what was owed before; the timeline asks for the difference back', async () => {
+      const placed = await s.request('POST', '/api/v1/orders', {
+        customer: { email: 'cut-while-capturing@example.com' },
+        currency: 'USD',
+        lines: [{ sku, quantity: 2, unitPriceMinor: 1000 }],
+        payments: [{ provider: 'manual', amountMinor: 2000, status: 'authorized' }],
+      });
+      const o = { orderId: placed.body.id as string, paymentId: placed.body.payments[0].id as string };
+      const held = heldProvider();
+      const capture = runPaymentAction(
+        s.running.database,
+        held.providers,
+        { ...o, action: 'capture' },
+        ctx(),
+      );
+      const call = await held.next(); // claimed for 2000, the provider not answered yet
+      const cut = await s.request('POST', `/api/v1/orders/${o.orderId}/cancel`, {
+        lines: [{ sku, quantity: 1 }],
+      });
+      expect(cut.body.totalMinor).toBe(1000);
+      expect(await entries(o.orderId, 'payment.refund_due')).toBe(0); // nothing was captured yet
+      call.finish();
+      const after = await capture;
+      expect(after.payments[0]!.capturedMinor).toBe(2000);
+      expect(after.paymentStatus).toBe('paid');
+      const due = after.timeline.filter((t) => t.type === 'payment.refund_due');
+      expect(due).toHaveLength(1);
+      expect(due[0]!.message).toContain('10.00');
+    });
+
+    it("a shipment's capture waits while another payment of the order is being refunded, then captures", async () => {
+      const placed = await s.request('POST', '/api/v1/orders', {
+        customer: { email: 'ship-while-refunding@example.com' },
+        currency: 'USD',
+        lines: [{ sku, quantity: 2, unitPriceMinor: 1000 }],
+        payments: [
+          { provider: 'manual', amountMinor: 1000, status: 'paid' },
+          { provider: 'manual', amountMinor: 1000, status: 'authorized' },
+        ],
+      });
+      const o = { orderId: placed.body.id as string, paymentId: placed.body.payments[0].id as string };
+      const held = heldProvider();
+      const refunding = refund(held, o); // holds payment 1's claim
+      const call = await held.next();
+      const shipping = s.request('POST', `/api/v1/orders/${o.orderId}/ship`, {});
+      await new Promise((r) => setTimeout(r, 60));
+      call.finish();
+      await refunding;
+      const shipped = await shipping;
+      expect(shipped.status).toBe(200);
+      expect(shipped.body.payments[1]).toMatchObject({ status: 'paid', capturedMinor: 1000 });
+      expect(await entries(o.orderId, 'payment.capture_failed')).toBe(0);
+    });
+
+    it("a shipment's capture that waited in vain for another payment says so on the timeline", async () => {
+      const placed = await s.request('POST', '/api/v1/orders', {
+        customer: { email: 'ship-while-stuck@example.com' },
+        currency: 'USD',
+        lines: [{ sku, quantity: 2, unitPriceMinor: 1000 }],
+        payments: [
+          { provider: 'manual', amountMinor: 1000, status: 'paid' },
+          { provider: 'manual', amountMinor: 1000, status: 'authorized' },
+        ],
+      });
+      const o = { orderId: placed.body.id as string, paymentId: placed.body.payments[0].id as string };
+      const held = heldProvider();
+      const refunding = refund(held, o);
+      const call = await held.next();
+      const shipped = await s.request('POST', `/api/v1/orders/${o.orderId}/ship`, {});
+      expect(shipped.status).toBe(200);
+      expect(shipped.body.status).toBe('completed');
+      expect(shipped.body.payments[1].status).toBe('authorized');
+      expect(await entries(o.orderId, 'payment.capture_failed')).toBe(1);
+      call.finish();
+      await refunding;
+    }, 15_000);
+
     it('a provider failure releases the claim: the next action runs', async () => {
       const o = await orderWithPayment('paid');
       const held = heldProvider();

@@ -882,6 +882,7 @@ for (const dialect of DIALECTS) {
         '2031-01-01T00:00:00Z',
         '2020-01-01T00:00:00Z',
         '2026-11-30T10:00:00',
+        '2026-02-30T00:00:00Z',
       ]) {
         const bad = await deliver({ deliveredAt });
         expect(bad.status).toBe(400);
@@ -941,6 +942,16 @@ for (const dialect of DIALECTS) {
       expect(voidWithAmount.body.errors[0].field).toBe('amountMinor');
       expect((await act(two, 1, 'void')).body.payments[1].status).toBe('voided');
 
+      // Half captured, then the other half cancelled: the order is paid (its status follows its total).
+      const half = await place([{ provider: 'manual', amountMinor: 2000, status: 'authorized' }]);
+      expect((await act(half, 0, 'capture', { amountMinor: 1000 })).body.paymentStatus).toBe(
+        'partially_paid',
+      );
+      const halved = await s.request('POST', `/api/v1/orders/${half.body.id}/cancel`, {
+        lines: [{ sku: b.sku, quantity: 1 }],
+      });
+      expect(halved.body).toMatchObject({ totalMinor: 1000, paymentStatus: 'paid' });
+
       // Paid in full, then a line cancelled without a refund: the timeline says what is owed back.
       const paid = await place([{ provider: 'manual', amountMinor: 2000, status: 'paid' }]);
       const partly = await s.request('POST', `/api/v1/orders/${paid.body.id}/cancel`, {
@@ -966,6 +977,7 @@ for (const dialect of DIALECTS) {
         lines: [{ sku: a.sku, quantity: 3 }],
       });
       expect(up.body.timeline.filter((t: any) => t.type === 'payment.refund_due')).toHaveLength(1);
+      expect(up.body).toMatchObject({ totalMinor: 3000, paymentStatus: 'partially_paid' });
     });
 
     it('stocks serial-tracked SKUs one serial number at a time and allocates them like lots of one', async () => {

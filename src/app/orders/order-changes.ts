@@ -6,7 +6,12 @@ import type { Tx } from '../../db/database.js';
 import type { OrderLineTable, OrderTable } from '../../db/schema.js';
 import { DomainError } from '../../domain/errors.js';
 import { formatMinor } from '../../domain/money.js';
-import { fulfillmentStatusOf } from '../../domain/orders/lifecycle.js';
+import {
+  fulfillmentStatusOf,
+  orderPaymentStatusOf,
+  type OrderPaymentStatus,
+  type PaymentStatus,
+} from '../../domain/orders/lifecycle.js';
 import { sumAmounts } from '../../domain/orders/totals.js';
 import { emit, type DomainEvent } from '../outbox.js';
 import { ConcurrentChange, type Ctx, type HeldAllocation } from './allocation.js';
@@ -80,8 +85,14 @@ export async function saveOrder(
     })),
     changes.delivered ?? order.fulfillment_status === 'delivered',
   );
+  // The total may have changed: what the payments cover is measured against the new one.
+  const paymentStatus =
+    totals.totalMinor === order.total_minor
+      ? order.payment_status
+      : await paymentStatusFor(tx, order.id, totals.totalMinor);
   const next: OrderTable = {
     ...order,
+    payment_status: paymentStatus,
     status: changes.status ?? order.status,
     hold_reason: changes.holdReason !== undefined ? changes.holdReason : order.hold_reason,
     shipping_address:
@@ -107,6 +118,7 @@ export async function saveOrder(
       tax_minor: next.tax_minor,
       total_minor: next.total_minor,
       fulfillment_status: next.fulfillment_status,
+      payment_status: next.payment_status,
       version: next.version,
       updated_at: next.updated_at,
     })
@@ -153,6 +165,45 @@ export async function record(
   await emit(tx, ctx.at, events);
 }
 
+/** The order's payment status from its payments as they are now, against `totalMinor`. */
+export async function paymentStatusFor(
+  tx: Tx,
+  orderId: string,
+  totalMinor: number,
+): Promise<OrderPaymentStatus> {
+  const payments = await tx
+    .selectFrom('payments')
+    .select(['status', 'amount_minor', 'captured_minor', 'refunded_minor'])
+    .where('order_id', '=', orderId)
+    .execute();
+  return orderPaymentStatusOf(
+    payments.map((p) => ({
+      status: p.status as PaymentStatus,
+      amountMinor: p.amount_minor,
+      capturedMinor: p.captured_minor,
+      refundedMinor: p.refunded_minor,
+    })),
+    totalMinor,
+  );
+}
+
+/** What the order's payments hold: captured less refunded. */
+export async function heldMoneyOf(tx: Tx, orderId: string): Promise<number> {
+  const payments = await tx
+    .selectFrom('payments')
+    .select(['captured_minor', 'refunded_minor'])
+    .where('order_id', '=', orderId)
+    .execute();
+  return payments.reduce((s, p) => s + p.captured_minor - p.refunded_minor, 0);
+}
+
+/** The timeline entry asking a person to give back `excessMinor`. */
+export const refundDueEntry = (excessMinor: number, currency: string) => ({
+  type: 'payment.refund_due',
+  message: `Paid ${formatMinor(excessMinor, currency)} more than the order now costs: refund it`,
+  data: { amountMinor: excessMinor },
+});
+
 /**
  * The timeline entry that asks for a refund when a change cut the order's total below what its
  * payments hold (captured less refunded); none when the total did not fall or nothing is owed back.
@@ -163,18 +214,6 @@ export async function refundDueEntries(
   totalMinor: number,
 ): Promise<Array<{ type: string; message: string; data: unknown }>> {
   if (totalMinor >= order.total_minor) return [];
-  const payments = await tx
-    .selectFrom('payments')
-    .select(['captured_minor', 'refunded_minor'])
-    .where('order_id', '=', order.id)
-    .execute();
-  const excess = payments.reduce((s, p) => s + p.captured_minor - p.refunded_minor, 0) - totalMinor;
-  if (excess <= 0) return [];
-  return [
-    {
-      type: 'payment.refund_due',
-      message: `Paid ${formatMinor(excess, order.currency)} more than the order now costs: refund it`,
-      data: { amountMinor: excess },
-    },
-  ];
+  const excess = (await heldMoneyOf(tx, order.id)) - totalMinor;
+  return excess > 0 ? [refundDueEntry(excess, order.currency)] : [];
 }

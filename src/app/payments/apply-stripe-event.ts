@@ -7,11 +7,11 @@
  * one payment racing on PostgreSQL cannot lose one another's facts (the loser is retried).
  */
 import type { Tx } from '../../db/database.js';
-import { orderPaymentStatusOf, paymentStatusOf, type PaymentStatus } from '../../domain/orders/lifecycle.js';
+import { paymentStatusOf } from '../../domain/orders/lifecycle.js';
 import { DomainError } from '../../domain/errors.js';
 import { MAX_AMOUNT_MINOR } from '../../domain/quantity.js';
 import { ConcurrentChange, type Ctx } from '../orders/allocation.js';
-import { record } from '../orders/order-changes.js';
+import { paymentStatusFor, record } from '../orders/order-changes.js';
 
 export type StripeEventLike = { id: string; type: string; data: { object: Record<string, unknown> } };
 
@@ -115,16 +115,7 @@ export async function applyStripeEvent(tx: Tx, event: StripeEventLike, ctx: Ctx)
     .select(['id', 'total_minor', 'payment_status', 'version'])
     .where('id', '=', payment.order_id)
     .executeTakeFirstOrThrow();
-  const payments = await tx.selectFrom('payments').selectAll().where('order_id', '=', order.id).execute();
-  const orderStatus = orderPaymentStatusOf(
-    payments.map((p) => ({
-      status: p.status as PaymentStatus,
-      amountMinor: p.amount_minor,
-      capturedMinor: p.captured_minor,
-      refundedMinor: p.refunded_minor,
-    })),
-    order.total_minor,
-  );
+  const orderStatus = await paymentStatusFor(tx, order.id, order.total_minor);
   const bumped = await tx
     .updateTable('orders')
     .set((eb) => ({ payment_status: orderStatus, updated_at: ctx.at, version: eb('version', '+', 1) }))

@@ -20,10 +20,10 @@ import type { Database, Tx } from '../../db/database.js';
 import type { PaymentTable } from '../../db/schema.js';
 import { DomainError, fieldError } from '../../domain/errors.js';
 import { formatMinor } from '../../domain/money.js';
-import { orderPaymentStatusOf, paymentStatusOf, type PaymentStatus } from '../../domain/orders/lifecycle.js';
+import { paymentStatusOf, type PaymentStatus } from '../../domain/orders/lifecycle.js';
 import type { PaymentProvider } from '../../integrations/payments/provider.js';
 import type { Ctx } from '../orders/allocation.js';
-import { record } from '../orders/order-changes.js';
+import { heldMoneyOf, paymentStatusFor, record, refundDueEntry } from '../orders/order-changes.js';
 import { getOrder, type OrderView } from '../orders/order-view.js';
 
 /** Far above a provider call's worst case (Stripe: 80-s timeout, two retries). */
@@ -97,25 +97,19 @@ export async function runPaymentAction(
       .select(['id', 'total_minor', 'status'])
       .where('id', '=', input.orderId)
       .executeTakeFirstOrThrow();
-    const payments = await tx.selectFrom('payments').selectAll().where('order_id', '=', order.id).execute();
-    const orderStatus = orderPaymentStatusOf(
-      payments.map((p) => ({
-        status: p.status as PaymentStatus,
-        amountMinor: p.amount_minor,
-        capturedMinor: p.captured_minor,
-        refundedMinor: p.refunded_minor,
-      })),
-      order.total_minor,
-    );
+    const orderStatus = await paymentStatusFor(tx, order.id, order.total_minor);
     await tx
       .updateTable('orders')
       .set((eb) => ({ payment_status: orderStatus, updated_at: ctx.at, version: eb('version', '+', 1) }))
       .where('id', '=', order.id)
       .execute();
-    // A capture claimed before the order was cancelled (the cancellation's void then found it in
-    // progress and left it) took money for goods that will not ship: say so where people look.
-    const capturedAfterCancel =
-      input.action === 'capture' && captured > current.captured_minor && order.status === 'cancelled';
+    // A capture claimed before the order was cancelled or cut (a cancellation's void found it in
+    // progress and left it; a partial cancellation or an edit saw nothing captured yet) may have
+    // taken more than the order now costs: say so where people look.
+    const excess =
+      input.action === 'capture' && captured > current.captured_minor
+        ? (await heldMoneyOf(tx, order.id)) - order.total_minor
+        : 0;
     await record(
       tx,
       order.id,
@@ -128,14 +122,16 @@ export async function runPaymentAction(
               ? `${payment.provider} payment voided`
               : `${payment.provider} ${input.action} of ${formatMinor(amount, payment.currency)}: payment is ${next.replace('_', ' ')}`,
         },
-        ...(capturedAfterCancel
-          ? [
-              {
-                type: 'payment.captured_after_cancel',
-                message: `Payment ${payment.id} was captured (${formatMinor(captured - current.captured_minor, payment.currency)}) after the order was cancelled: refund it`,
-              },
-            ]
-          : []),
+        ...(excess <= 0
+          ? []
+          : order.status === 'cancelled'
+            ? [
+                {
+                  type: 'payment.captured_after_cancel',
+                  message: `Payment ${payment.id} was captured (${formatMinor(captured - current.captured_minor, payment.currency)}) after the order was cancelled: refund it`,
+                },
+              ]
+            : [refundDueEntry(excess, payment.currency)]),
       ],
       [
         {
@@ -192,6 +188,12 @@ async function claim(
       'CONFLICT',
       `Payment provider ${payment.provider} is not configured in this process.`,
     );
+  if (input.action === 'void' && input.amountMinor !== undefined)
+    throw fieldError(
+      'VALIDATION_FAILED',
+      'amountMinor',
+      'a void releases the whole authorisation: leave it out',
+    );
   const status = payment.status as PaymentStatus;
   const allowed: Record<PaymentAction, readonly PaymentStatus[]> = {
     capture: ['authorized', 'pending'],
@@ -204,15 +206,7 @@ async function claim(
     });
   }
   // A void releases the whole authorisation, whatever its amount (a pending payment of 0 included).
-  if (input.action === 'void') {
-    if (input.amountMinor !== undefined)
-      throw fieldError(
-        'VALIDATION_FAILED',
-        'amountMinor',
-        'a void releases the whole authorisation: leave it out',
-      );
-    return { payment, amount: payment.amount_minor };
-  }
+  if (input.action === 'void') return { payment, amount: payment.amount_minor };
   if (input.action === 'refund') {
     const refundable = payment.captured_minor - payment.refunded_minor;
     const amount = input.amountMinor ?? refundable;
@@ -251,7 +245,9 @@ async function claim(
   if (limit <= 0)
     throw new DomainError(
       'INVALID_TRANSITION',
-      `Order ${input.orderId} owes nothing more: void payment ${payment.id} instead of capturing it.`,
+      payment.amount_minor <= 0
+        ? `Payment ${payment.id} authorises nothing to capture: void it.`
+        : `Order ${input.orderId} owes nothing more: void payment ${payment.id} instead of capturing it.`,
       [],
       { owedMinor: Math.max(0, owed) },
     );

@@ -80,9 +80,15 @@ async function factsOf(database: Database, orderId: string) {
 
 const verbs = { capture: 'Capture', void: 'Void', refund: 'Refund' } as const;
 
+/** How long a step waits, in turn, while another payment of the order is being acted on. */
+const BUSY_WAITS_MS = [20, 50, 100, 250, 500, 1000];
+
 /**
- * Runs the plan's steps one by one through the payment actions. A step someone else is doing right
- * now, or just did, is skipped; any other failure goes on the order's timeline.
+ * Runs the plan's steps one by one through the payment actions. A capture takes what the order
+ * owes when it runs (the plan's amount was what it owed when planned; a cancellation may have cut
+ * it since), and becomes a void when nothing is owed any more. A step whose payment someone else is
+ * acting on right now, or just did, is skipped; one that waited in vain for another payment of the
+ * order, or failed, goes on the order's timeline.
  */
 async function settleBy(
   database: Database,
@@ -94,25 +100,42 @@ async function settleBy(
 ): Promise<void> {
   const facts = await factsOf(database, orderId);
   const providerNames = new Map(facts.payments.map((p) => [p.id, p.provider]));
+  const run = (paymentId: string, action: SettlementStep['action'], amountMinor?: number) =>
+    runPaymentAction(database, providers, { orderId, paymentId, action, amountMinor }, ctx);
   for (const step of plan(facts)) {
     try {
-      await runPaymentAction(
-        database,
-        providers,
-        {
-          orderId,
-          paymentId: step.paymentId,
-          action: step.action,
-          amountMinor: step.action === 'void' ? undefined : step.amountMinor,
-        },
-        ctx,
-      );
+      for (let attempt = 0; ; attempt++) {
+        try {
+          if (step.action === 'void') await run(step.paymentId, 'void');
+          else if (step.action === 'refund') await run(step.paymentId, 'refund', step.amountMinor);
+          else {
+            try {
+              await run(step.paymentId, 'capture');
+            } catch (error) {
+              if (!(error instanceof DomainError && error.data['owedMinor'] !== undefined)) throw error;
+              await run(step.paymentId, 'void'); // the order owes nothing more
+            }
+          }
+          break;
+        } catch (error) {
+          const otherBusy =
+            error instanceof DomainError &&
+            error.code === 'CONFLICT' &&
+            error.data['inProgress'] === true &&
+            error.data['paymentId'] !== step.paymentId;
+          const wait = BUSY_WAITS_MS[attempt];
+          if (!otherBusy || wait === undefined) throw error;
+          await new Promise((resolve) => setTimeout(resolve, wait));
+        }
+      }
     } catch (error) {
-      // Someone is capturing or voiding it right now, or just did: not a failure of this step.
+      // Someone is acting on this very payment right now, or just did: not a failure of this step.
       if (
         error instanceof DomainError &&
         (error.code === 'INVALID_TRANSITION' ||
-          (error.code === 'CONFLICT' && error.data['inProgress'] === true))
+          (error.code === 'CONFLICT' &&
+            error.data['inProgress'] === true &&
+            error.data['paymentId'] === step.paymentId))
       )
         continue;
       const reason = error instanceof Error ? error.message : String(error);
