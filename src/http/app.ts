@@ -68,6 +68,16 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.removeContentTypeParser('text/plain');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, parseUtf8Json(app));
+  // `curl -d ''` and most HTTP libraries label an empty POST as a form: empty, it is no body at all
+  // (see the hook below); with content, it is still 415.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (_req, body, done) => {
+    if ((body as Buffer).length === 0) return done(null, undefined);
+    const error = Object.assign(new Error('Unsupported Media Type: application/x-www-form-urlencoded'), {
+      statusCode: 415,
+      code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE',
+    });
+    done(error, undefined);
+  });
   app.decorate('database', options.database);
   app.addSchema(Problem);
   app.addHook('onSend', async (req, reply) => {
@@ -76,8 +86,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   // A POST with no body at all (`curl -X POST …/ship`) to a route whose body is optional is an
   // empty object, not "(body) must be object"; a required body still names its missing fields.
   app.addHook('preValidation', async (req) => {
-    if (req.body === undefined && req.headers['content-type'] === undefined && req.routeOptions.schema?.body)
-      req.body = {};
+    if (req.body === undefined && req.routeOptions.schema?.body) req.body = {};
   });
   let closing = false;
   app.addHook('preClose', async () => {

@@ -246,6 +246,20 @@ const movementCases: Case[] = [
     field: null,
   },
   {
+    name: 'an empty form-encoded body (curl -d "") is no body: the required fields are named',
+    raw: '',
+    contentType: 'application/x-www-form-urlencoded',
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    field: 'type',
+  },
+  {
+    name: 'no body at all: the required fields are named',
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    field: 'type',
+  },
+  {
     name: 'multipart body',
     raw: '--b\r\nContent-Disposition: form-data; name="quantity"\r\n\r\n5\r\n--b--\r\n',
     contentType: 'multipart/form-data; boundary=b',

@@ -873,6 +873,17 @@ for (const dialect of DIALECTS) {
       const early = await deliver();
       expect(early.status).toBe(409);
       expect(early.body.code).toBe('INVALID_TRANSITION');
+      // The body is optional: none at all, or an empty form (`curl -d ''`), is `{}` (409 here: not yet).
+      for (const headers of [{}, { 'content-type': 'application/x-www-form-urlencoded' }] as Array<
+        Record<string, string>
+      >) {
+        const bare = await fetch(`${s.url}/api/v1/orders/${id}/deliver`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${s.adminKey}`, ...headers },
+          ...('content-type' in headers ? { body: '' } : {}),
+        });
+        expect(bare.status).toBe(409);
+      }
       await s.request('POST', `/api/v1/orders/${id}/ship`, {});
       expect((await deliver()).status).toBe(409); // b is still backordered: partially shipped
       await s.request('POST', `/api/v1/orders/${id}/cancel`, { lines: [{ sku: b.sku, quantity: 1 }] });
