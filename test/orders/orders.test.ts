@@ -890,7 +890,7 @@ for (const dialect of DIALECTS) {
 
       for (const deliveredAt of [
         'yesterday',
-        '2031-01-01T00:00:00Z',
+        new Date(Date.now() + 86_400_000).toISOString(),
         '2020-01-01T00:00:00Z',
         '2026-11-30T10:00:00',
         '2026-02-30T00:00:00Z',
