@@ -13,16 +13,21 @@ import type { PaymentProvider, ProviderResult } from '../../src/integrations/pay
 import { DIALECTS } from '../helpers/databases.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { makeLocation, makeSku, receive } from '../factories/catalog.js';
+import { deliver, signature, useWebhookSecret } from '../helpers/stripe.js';
 
-/** A provider whose refunds and captures wait until the test lets each one finish (or fail). */
-function heldProvider() {
+/**
+ * A provider whose refunds and captures wait until the test lets each one finish (or fail); as
+ * `stripe`, one whose webhooks report running totals.
+ */
+function heldProvider(name: 'manual' | 'stripe' = 'manual') {
   const waiting: Array<{ finish: () => void; fail: (e: Error) => void }> = [];
   const held = (reference: string, status: ProviderResult['status'], amountMinor: number) =>
     new Promise<ProviderResult>((resolve, reject) =>
       waiting.push({ finish: () => resolve({ reference, status, amountMinor }), fail: reject }),
     );
   const provider: PaymentProvider = {
-    name: 'manual',
+    name,
+    reportsRunningTotals: name === 'stripe',
     authorize: () => Promise.reject(new Error('not used')),
     capture: (reference, amountMinor) => held(reference, 'paid', amountMinor),
     void: () => Promise.reject(new Error('not used')),
@@ -32,11 +37,14 @@ function heldProvider() {
     for (let i = 0; i < 200 && waiting.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
     return waiting.shift()!;
   };
-  return { providers: new Map([['manual', provider]]), next };
+  return { providers: new Map([[name, provider]]), next };
 }
+
+const WEBHOOK_SECRET = 'whsec_payment_action_races';
 
 for (const dialect of DIALECTS) {
   describe(`racing payment actions on ${dialect}`, () => {
+    useWebhookSecret(WEBHOOK_SECRET);
     let s: TestServer;
     let sku: string;
     beforeAll(async () => {
@@ -117,16 +125,18 @@ for (const dialect of DIALECTS) {
 
     it("captures of an order's two payments at once: never more than the order owes, and its payment status true", async () => {
       for (let round = 0; round < 5; round++) {
+        // 3,000 authorised in two halves on an order then cut to 2,000: either alone could take 1,500.
         const placed = await s.request('POST', '/api/v1/orders', {
           customer: { email: 'two-payments@example.com' },
           currency: 'USD',
-          lines: [{ sku, quantity: 2, unitPriceMinor: 1000 }],
+          lines: [{ sku, quantity: 3, unitPriceMinor: 1000 }],
           payments: [
             { provider: 'manual', amountMinor: 1500, status: 'authorized' },
-            { provider: 'manual', amountMinor: 500, status: 'authorized' },
+            { provider: 'manual', amountMinor: 1500, status: 'authorized' },
           ],
         });
         const orderId = placed.body.id as string;
+        await s.request('POST', `/api/v1/orders/${orderId}/cancel`, { lines: [{ sku, quantity: 1 }] });
         const ids = (placed.body.payments as Array<{ id: string }>).map((p) => p.id);
         const replies = await Promise.all(ids.map((paymentId) => act({ orderId, paymentId }, 'capture')));
         for (const r of replies) expect([200, 409]).toContain(r.status);
@@ -136,7 +146,9 @@ for (const dialect of DIALECTS) {
           if (r.status === 409)
             expect((await act({ orderId, paymentId: ids[i]! }, 'capture')).status).toBe(200);
         const order = (await s.request('GET', `/api/v1/orders/${orderId}`)).body;
-        expect(order.payments.map((p: any) => p.capturedMinor)).toEqual([1500, 500]);
+        const captured = order.payments.map((p: any) => p.capturedMinor as number);
+        expect(captured.reduce((a: number, b: number) => a + b, 0)).toBe(2000);
+        expect(captured.sort()).toEqual([1500, 500].sort()); // the first to run took 1,500, the other the rest
         expect(order.paymentStatus).toBe('paid');
       }
     });
@@ -297,6 +309,71 @@ for (const dialect of DIALECTS) {
       call.finish();
       await refunding;
     }, 15_000);
+
+    it("Stripe's webhook recording a capture before Kibble does still flags money taken on a cancelled order, once", async () => {
+      const reference = `pi_webhook_first_${dialect}`;
+      const placed = await s.request('POST', '/api/v1/orders', {
+        customer: { email: 'webhook-first@example.com' },
+        currency: 'USD',
+        lines: [{ sku, quantity: 1, unitPriceMinor: 1000 }],
+        payments: [{ provider: 'stripe', reference, amountMinor: 1000, status: 'authorized' }],
+      });
+      const o = { orderId: placed.body.id as string, paymentId: placed.body.payments[0].id as string };
+      const held = heldProvider('stripe');
+      const capture = runPaymentAction(
+        s.running.database,
+        held.providers,
+        { ...o, action: 'capture' },
+        ctx(),
+      );
+      const call = await held.next();
+      expect((await s.request('POST', `/api/v1/orders/${o.orderId}/cancel`, {})).body.status).toBe(
+        'cancelled',
+      );
+      const raw = JSON.stringify({
+        id: `evt_webhook_first_${dialect}`,
+        type: 'payment_intent.succeeded',
+        data: { object: { id: reference, object: 'payment_intent', amount: 1000, amount_received: 1000 } },
+      });
+      expect((await deliver(s, raw, signature(raw, WEBHOOK_SECRET))).status).toBe(200);
+      expect(await entries(o.orderId, 'payment.captured_after_cancel')).toBe(1);
+      call.finish();
+      const after = await capture;
+      expect(after.payments[0]).toMatchObject({ status: 'paid', capturedMinor: 1000 });
+      expect(await entries(o.orderId, 'payment.captured_after_cancel')).toBe(1);
+    });
+
+    it('a refund of the overpaid rest waits for a manual refund of another payment and then gives back no more than is owed', async () => {
+      const placed = await s.request('POST', '/api/v1/orders', {
+        customer: { email: 'two-refunds@example.com' },
+        currency: 'USD',
+        lines: [{ sku, quantity: 2, unitPriceMinor: 1000 }],
+        payments: [
+          { provider: 'manual', amountMinor: 1000, status: 'paid' },
+          { provider: 'manual', amountMinor: 1000, status: 'paid' },
+        ],
+      });
+      const orderId = placed.body.id as string;
+      const [first, second] = placed.body.payments.map((p: { id: string }) => p.id) as [string, string];
+      const held = heldProvider();
+      // Someone refunds the first payment by hand while the order is cut to 1,000 with refundPayments.
+      const manual = refund(held, { orderId, paymentId: first });
+      const call = await held.next();
+      const cutting = s.request('POST', `/api/v1/orders/${orderId}/cancel`, {
+        lines: [{ sku, quantity: 1 }],
+        refundPayments: true,
+      });
+      await new Promise((r) => setTimeout(r, 60));
+      call.finish();
+      await manual;
+      const cut = await cutting;
+      expect(cut.status).toBe(200);
+      expect(cut.body.totalMinor).toBe(1000);
+      // The manual refund gave back 100; the settlement then owed only 900 more, not the second's 1,000.
+      const refunded = cut.body.payments.map((p: { refundedMinor: number }) => p.refundedMinor);
+      expect(refunded.reduce((a: number, b: number) => a + b, 0)).toBe(1000);
+      expect(cut.body.payments.find((p: { id: string }) => p.id === second).refundedMinor).toBe(900);
+    });
 
     it('a provider failure releases the claim: the next action runs', async () => {
       const o = await orderWithPayment('paid');

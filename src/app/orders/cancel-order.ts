@@ -27,8 +27,6 @@ import { emitStockChanged } from '../stock/availability.js';
 export type CancelInput = {
   lines?: ReadonlyArray<{ sku: string; quantity: number }> | undefined;
   reason?: string | undefined;
-  /** A refund of what the order no longer owes follows (else the timeline asks for one). */
-  refunding?: boolean | undefined;
 };
 
 export async function cancelOrder(tx: Tx, id: string, input: CancelInput, ctx: Ctx): Promise<OrderView> {
@@ -122,9 +120,9 @@ export async function cancelOrder(tx: Tx, id: string, input: CancelInput, ctx: C
     ctx,
   );
   const reason = input.reason ? ` (${input.reason})` : '';
-  // Money the payments took beyond what the order now costs is the customer's: say so, unless the
-  // caller refunds it right after.
-  const refundDue = input.refunding ? [] : await refundDueEntries(tx, order, saved.total_minor);
+  // Money the payments took beyond what the order now costs is the customer's: say so (also when a
+  // refund is to follow, which may yet fail or be skipped).
+  const refundDue = await refundDueEntries(tx, order, saved.total_minor);
   await record(
     tx,
     id,

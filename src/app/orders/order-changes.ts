@@ -197,6 +197,47 @@ export async function heldMoneyOf(tx: Tx, orderId: string): Promise<number> {
   return payments.reduce((s, p) => s + p.captured_minor - p.refunded_minor, 0);
 }
 
+/**
+ * Locks the order's row for the rest of the transaction (an UPDATE that changes nothing) and reads
+ * it: on PostgreSQL the reads after it see what every earlier holder of the lock committed. Payment
+ * actions and provider webhooks take it before they touch a payment, always in that order.
+ */
+export async function lockOrderRow(tx: Tx, orderId: string) {
+  await tx
+    .updateTable('orders')
+    .set((eb) => ({ version: eb.ref('version') }))
+    .where('id', '=', orderId)
+    .execute();
+  return tx
+    .selectFrom('orders')
+    .select(['id', 'status', 'total_minor', 'currency'])
+    .where('id', '=', orderId)
+    .executeTakeFirst();
+}
+
+/**
+ * After money was captured (by Kibble or, as a provider reports it, elsewhere): the entry asking for
+ * a refund when the payments now hold more than the order costs — it was cancelled or cut while the
+ * capture ran. Called by whichever transaction records the capture, so it is written once.
+ */
+export async function overpaymentEntries(
+  tx: Tx,
+  order: { id: string; status: string; total_minor: number; currency: string },
+  capturedMinor: number,
+  paymentId: string,
+): Promise<Array<{ type: string; message: string; data?: unknown }>> {
+  const excess = (await heldMoneyOf(tx, order.id)) - order.total_minor;
+  if (excess <= 0) return [];
+  if (order.status !== 'cancelled') return [refundDueEntry(excess, order.currency)];
+  return [
+    {
+      type: 'payment.captured_after_cancel',
+      message: `Payment ${paymentId} was captured (${formatMinor(capturedMinor, order.currency)}) after the order was cancelled: refund it`,
+      data: { amountMinor: excess },
+    },
+  ];
+}
+
 /** The timeline entry asking a person to give back `excessMinor`. */
 export const refundDueEntry = (excessMinor: number, currency: string) => ({
   type: 'payment.refund_due',

@@ -11,7 +11,7 @@ import { paymentStatusOf } from '../../domain/orders/lifecycle.js';
 import { DomainError } from '../../domain/errors.js';
 import { MAX_AMOUNT_MINOR } from '../../domain/quantity.js';
 import { ConcurrentChange, type Ctx } from '../orders/allocation.js';
-import { paymentStatusFor, record } from '../orders/order-changes.js';
+import { lockOrderRow, overpaymentEntries, paymentStatusFor, record } from '../orders/order-changes.js';
 
 export type StripeEventLike = { id: string; type: string; data: { object: Record<string, unknown> } };
 
@@ -70,13 +70,19 @@ export async function applyStripeEvent(tx: Tx, event: StripeEventLike, ctx: Ctx)
       return 'ignored';
   }
   if (reference === null) return 'ignored';
-  const payment = await tx
-    .selectFrom('payments')
-    .selectAll()
-    .where('provider', '=', 'stripe')
-    .where('reference', '=', reference)
-    .executeTakeFirst();
-  if (!payment) return 'ignored';
+  const byReference = () =>
+    tx
+      .selectFrom('payments')
+      .selectAll()
+      .where('provider', '=', 'stripe')
+      .where('reference', '=', reference)
+      .executeTakeFirst();
+  const found = await byReference();
+  if (!found) return 'ignored';
+  // The order row first, as payment actions take it (no deadlock between the two), then the payment
+  // as it is once they have committed.
+  await lockOrderRow(tx, found.order_id);
+  const payment = (await byReference())!;
 
   // Dedupe on the event id. A concurrent delivery of the same event waits here on the primary key
   // until the first commits, then sees it and answers 'duplicate'.
@@ -112,7 +118,7 @@ export async function applyStripeEvent(tx: Tx, event: StripeEventLike, ctx: Ctx)
 
   const order = await tx
     .selectFrom('orders')
-    .select(['id', 'total_minor', 'payment_status', 'version'])
+    .select(['id', 'total_minor', 'payment_status', 'version', 'status', 'currency'])
     .where('id', '=', payment.order_id)
     .executeTakeFirstOrThrow();
   const orderStatus = await paymentStatusFor(tx, order.id, order.total_minor);
@@ -134,6 +140,11 @@ export async function applyStripeEvent(tx: Tx, event: StripeEventLike, ctx: Ctx)
         message: `Stripe ${event.type}: payment ${reference} is ${status} (captured ${captured}, refunded ${refunded})`,
         data: { eventId: event.id },
       },
+      // Captured at Stripe while the order was cancelled or cut (Kibble's own capture records it
+      // here first when the webhook wins the race, and then finds nothing new to flag).
+      ...(captured > payment.captured_minor
+        ? await overpaymentEntries(tx, order, captured - payment.captured_minor, payment.id)
+        : []),
     ],
     [
       {

@@ -23,7 +23,8 @@ import { formatMinor } from '../../domain/money.js';
 import { paymentStatusOf, type PaymentStatus } from '../../domain/orders/lifecycle.js';
 import type { PaymentProvider } from '../../integrations/payments/provider.js';
 import type { Ctx } from '../orders/allocation.js';
-import { heldMoneyOf, paymentStatusFor, record, refundDueEntry } from '../orders/order-changes.js';
+import { capturePlan } from '../../domain/orders/settlement.js';
+import { lockOrderRow, overpaymentEntries, paymentStatusFor, record } from '../orders/order-changes.js';
 import { getOrder, type OrderView } from '../orders/order-view.js';
 
 /** Far above a provider call's worst case (Stripe: 80-s timeout, two retries). */
@@ -31,10 +32,23 @@ const CLAIM_TTL_MS = 10 * 60_000;
 
 export type PaymentAction = 'capture' | 'void' | 'refund';
 
+export type PaymentActionInput = {
+  orderId: string;
+  paymentId: string;
+  action: PaymentAction;
+  amountMinor?: number | undefined;
+  /**
+   * A refund of what the order was overpaid (settlement after a cancellation): capped, under the
+   * order's lock, at what its payments hold beyond its total, and refused while another payment of
+   * the order is being acted on.
+   */
+  upToExcess?: boolean | undefined;
+};
+
 export async function runPaymentAction(
   database: Database,
   providers: ReadonlyMap<string, PaymentProvider>,
-  input: { orderId: string; paymentId: string; action: PaymentAction; amountMinor?: number | undefined },
+  input: PaymentActionInput,
   ctx: Ctx,
 ): Promise<OrderView> {
   const token = randomUUID();
@@ -55,7 +69,7 @@ export async function runPaymentAction(
   }
 
   return database.transact(async (tx) => {
-    await lockOrder(tx, input.orderId);
+    await lockOrderRow(tx, input.orderId);
     const current = await tx
       .selectFrom('payments')
       .selectAll()
@@ -65,9 +79,18 @@ export async function runPaymentAction(
       input.action === 'capture' && result.status === 'paid'
         ? Math.max(current.captured_minor, result.amountMinor)
         : current.captured_minor;
+    // A provider whose webhooks report running totals may already have told us of this very refund
+    // (its total since the claim): ours then counts from what was refunded when we claimed, and a
+    // later webhook's total corrects the rare case where another refund also finished meanwhile (a
+    // claim taken over). Otherwise ours adds to what is recorded.
     const refunded =
       input.action === 'refund' && result.status === 'refunded'
-        ? Math.min(captured, current.refunded_minor + result.amountMinor)
+        ? Math.min(
+            captured,
+            provider.reportsRunningTotals
+              ? Math.max(current.refunded_minor, payment.refunded_minor + result.amountMinor)
+              : current.refunded_minor + result.amountMinor,
+          )
         : current.refunded_minor;
     const next = paymentStatusOf({
       authorized: true,
@@ -94,7 +117,7 @@ export async function runPaymentAction(
       .execute();
     const order = await tx
       .selectFrom('orders')
-      .select(['id', 'total_minor', 'status'])
+      .select(['id', 'total_minor', 'status', 'currency'])
       .where('id', '=', input.orderId)
       .executeTakeFirstOrThrow();
     const orderStatus = await paymentStatusFor(tx, order.id, order.total_minor);
@@ -106,10 +129,10 @@ export async function runPaymentAction(
     // A capture claimed before the order was cancelled or cut (a cancellation's void found it in
     // progress and left it; a partial cancellation or an edit saw nothing captured yet) may have
     // taken more than the order now costs: say so where people look.
-    const excess =
+    const overpaid =
       input.action === 'capture' && captured > current.captured_minor
-        ? (await heldMoneyOf(tx, order.id)) - order.total_minor
-        : 0;
+        ? await overpaymentEntries(tx, order, captured - current.captured_minor, payment.id)
+        : [];
     await record(
       tx,
       order.id,
@@ -122,16 +145,7 @@ export async function runPaymentAction(
               ? `${payment.provider} payment voided`
               : `${payment.provider} ${input.action} of ${formatMinor(amount, payment.currency)}: payment is ${next.replace('_', ' ')}`,
         },
-        ...(excess <= 0
-          ? []
-          : order.status === 'cancelled'
-            ? [
-                {
-                  type: 'payment.captured_after_cancel',
-                  message: `Payment ${payment.id} was captured (${formatMinor(captured - current.captured_minor, payment.currency)}) after the order was cancelled: refund it`,
-                },
-              ]
-            : [refundDueEntry(excess, payment.currency)]),
+        ...overpaid,
       ],
       [
         {
@@ -153,14 +167,14 @@ export async function runPaymentAction(
 async function claim(
   tx: Tx,
   providers: ReadonlyMap<string, PaymentProvider>,
-  input: { orderId: string; paymentId: string; action: PaymentAction; amountMinor?: number | undefined },
+  input: PaymentActionInput,
   token: string,
 ): Promise<{ payment: PaymentTable; amount: number }> {
   // Timed now, not when the request began: a shipment capturing several payments in turn claims
   // each one only when it comes to it.
   const now = Date.now();
   const staleBefore = new Date(now - CLAIM_TTL_MS).toISOString();
-  const order = await lockOrder(tx, input.orderId);
+  const order = await lockOrderRow(tx, input.orderId);
   const claimed = await tx
     .updateTable('payments')
     .set({ action_claimed_at: new Date(now).toISOString(), action_claim: token })
@@ -207,14 +221,46 @@ async function claim(
   }
   // A void releases the whole authorisation, whatever its amount (a pending payment of 0 included).
   if (input.action === 'void') return { payment, amount: payment.amount_minor };
+  const others = await tx
+    .selectFrom('payments')
+    .select(['id', 'captured_minor', 'refunded_minor', 'action_claimed_at'])
+    .where('order_id', '=', input.orderId)
+    .where('id', '<>', payment.id)
+    .execute();
+  const heldByOthers = others.reduce((s, o) => s + o.captured_minor - o.refunded_minor, 0);
+  // What the order owes or was overpaid depends on the other payments: while one of them is being
+  // captured or refunded, its money is in flight and the sums below would be wrong.
+  const assertOthersIdle = () => {
+    const busy = others.find((o) => o.action_claimed_at !== null && o.action_claimed_at >= staleBefore);
+    if (busy)
+      throw new DomainError(
+        'CONFLICT',
+        `An action on payment ${busy.id} of this order is in progress; retry when it has finished.`,
+        [],
+        { paymentId: busy.id, inProgress: true },
+      );
+  };
   if (input.action === 'refund') {
     const refundable = payment.captured_minor - payment.refunded_minor;
-    const amount = input.amountMinor ?? refundable;
-    if (amount <= 0 || amount > refundable)
+    let limit = refundable;
+    if (input.upToExcess) {
+      assertOthersIdle();
+      const excess = heldByOthers + refundable - order.total_minor;
+      if (excess <= 0 || refundable <= 0)
+        throw new DomainError(
+          'INVALID_TRANSITION',
+          `Order ${input.orderId} was not paid more than it costs: nothing to give back from payment ${payment.id}.`,
+          [],
+          { excessMinor: Math.max(0, excess) },
+        );
+      limit = Math.min(refundable, excess);
+    }
+    const amount = Math.min(input.amountMinor ?? limit, input.upToExcess ? limit : Infinity);
+    if (amount <= 0 || amount > limit)
       throw fieldError(
         'VALIDATION_FAILED',
         'amountMinor',
-        `must be between 1 and ${refundable}, what can be refunded`,
+        `must be between 1 and ${limit}, what can be refunded`,
       );
     return { payment, amount };
   }
@@ -225,59 +271,31 @@ async function claim(
       [],
       { status: order.status },
     );
-  const others = await tx
-    .selectFrom('payments')
-    .select(['id', 'captured_minor', 'refunded_minor', 'action_claimed_at'])
-    .where('order_id', '=', input.orderId)
-    .where('id', '<>', payment.id)
-    .execute();
-  // Two captures of one order at once would each see the other's money as still owed.
-  const busy = others.find((o) => o.action_claimed_at !== null && o.action_claimed_at >= staleBefore);
-  if (busy)
-    throw new DomainError(
-      'CONFLICT',
-      `An action on payment ${busy.id} of this order is in progress; retry the capture when it has finished.`,
-      [],
-      { paymentId: busy.id, inProgress: true },
-    );
-  const owed = order.total_minor - others.reduce((s, o) => s + o.captured_minor - o.refunded_minor, 0);
-  const limit = Math.min(payment.amount_minor, owed);
-  if (limit <= 0)
+  assertOthersIdle();
+  const [step] = capturePlan(
+    [{ id: payment.id, amountMinor: payment.amount_minor }],
+    order.total_minor,
+    heldByOthers,
+  );
+  if (step?.action !== 'capture')
     throw new DomainError(
       'INVALID_TRANSITION',
       payment.amount_minor <= 0
         ? `Payment ${payment.id} authorises nothing to capture: void it.`
         : `Order ${input.orderId} owes nothing more: void payment ${payment.id} instead of capturing it.`,
       [],
-      { owedMinor: Math.max(0, owed) },
+      { owedMinor: Math.max(0, order.total_minor - heldByOthers) },
     );
-  const amount = input.amountMinor ?? limit;
-  if (amount <= 0 || amount > limit)
+  const amount = input.amountMinor ?? step.amountMinor;
+  if (amount <= 0 || amount > step.amountMinor)
     throw fieldError(
       'VALIDATION_FAILED',
       'amountMinor',
       amount > payment.amount_minor
         ? `must be between 1 and ${payment.amount_minor}, the amount authorised`
-        : `must be between 1 and ${limit}, what the order still owes`,
+        : `must be between 1 and ${step.amountMinor}, what the order still owes`,
     );
   return { payment, amount };
-}
-
-/**
- * Locks the order's row for this transaction (an UPDATE that changes nothing) and reads it: the
- * reads after it see what every transaction that held the lock before committed.
- */
-async function lockOrder(tx: Tx, orderId: string) {
-  await tx
-    .updateTable('orders')
-    .set((eb) => ({ version: eb.ref('version') }))
-    .where('id', '=', orderId)
-    .execute();
-  return tx
-    .selectFrom('orders')
-    .select(['id', 'status', 'total_minor'])
-    .where('id', '=', orderId)
-    .executeTakeFirst();
 }
 
 /** Releases this action's claim (a provider call that failed leaves the payment as it was). */

@@ -1,13 +1,15 @@
 /**
- * Settling an order's payments after the fact that decides them has committed:
+ * Settling an order's payments after the fact that decides them has committed (ADR 10):
  *
- * - **capture on shipment** (the default): once goods have left, authorised payments are captured
- *   up to what the order still owes (`capturePlan`: an order cut by cancelled lines is not charged
- *   its first total; an authorisation nothing is owed on any more is voided);
+ * - **capture on shipment** (the default): once goods have left, each authorised payment, oldest
+ *   first, is captured up to what the order still owes when its turn comes (decided under the
+ *   order's lock by the payment action: an order cut by cancelled lines is not charged its first
+ *   total), or voided when nothing is owed any more;
  * - **void on cancellation** (the default): a cancelled order's authorised or pending payments are
  *   voided, so the customer's card hold is released at once rather than when it lapses;
  * - **refund on cancellation** (when asked): what the payments took beyond the order's total after
- *   the cancellation — all of it for a cancelled order — is refunded, newest payment first.
+ *   the cancellation — all of it for a cancelled order — is refunded, newest payment first, each
+ *   refund capped under the lock at what is still overpaid.
  *
  * Each step runs through the payment actions (claimed, the provider called outside any database
  * transaction) in its own transaction, so a payment problem never undoes or blocks the shipment or
@@ -16,10 +18,13 @@
  */
 import type { Database } from '../../db/database.js';
 import { DomainError } from '../../domain/errors.js';
-import { capturePlan, refundPlan, voidPlan, type SettlementStep } from '../../domain/orders/settlement.js';
+import { refundPlan, voidPlan } from '../../domain/orders/settlement.js';
 import type { PaymentProvider } from '../../integrations/payments/provider.js';
 import type { Ctx } from '../orders/allocation.js';
+import { cancelOrder, type CancelInput } from '../orders/cancel-order.js';
 import { record } from '../orders/order-changes.js';
+import { getOrder, type OrderView } from '../orders/order-view.js';
+import { shipOrder } from '../orders/ship-order.js';
 import { runPaymentAction } from './payment-actions.js';
 
 type Providers = ReadonlyMap<string, PaymentProvider>;
@@ -28,27 +33,76 @@ type Payment = Awaited<ReturnType<typeof factsOf>>['payments'][number];
 const isOpen = (p: Payment) => p.status === 'authorized' || p.status === 'pending';
 const holdsMoney = (p: Payment) => p.status === 'paid' || p.status === 'partially_refunded';
 
-/** Captures (or voids) the order's authorised payments after a shipment. */
+/** A capture's amount is decided when it runs; a refund's is capped then. */
+type Step =
+  | { readonly paymentId: string; readonly action: 'capture' | 'void' }
+  | { readonly paymentId: string; readonly action: 'refund'; readonly amountMinor: number };
+
+/** Ships what is allocated, then (unless `capturePayments: false`) captures what the order owes. */
+export async function shipAndSettle(
+  database: Database,
+  providers: Providers,
+  orderId: string,
+  input: {
+    carrier?: string | undefined;
+    trackingNumber?: string | undefined;
+    capturePayments?: boolean | undefined;
+  },
+  ctx: Ctx,
+): Promise<OrderView> {
+  const { capturePayments = true, ...shipping } = input;
+  const shipped = await database.transact((tx) => shipOrder(tx, orderId, ctx, shipping));
+  if (!capturePayments || !shipped.payments.some((p) => p.status === 'authorized')) return shipped;
+  await captureAuthorizedPayments(database, providers, orderId, ctx);
+  return getOrder(database.db, orderId);
+}
+
+/**
+ * Cancels all or some units, then voids the open payments of an order cancelled in full (unless
+ * `voidPayments: false`) and, with `refundPayments: true`, refunds what it was overpaid.
+ */
+export async function cancelAndSettle(
+  database: Database,
+  providers: Providers,
+  orderId: string,
+  input: CancelInput & { voidPayments?: boolean | undefined; refundPayments?: boolean | undefined },
+  ctx: Ctx,
+): Promise<OrderView> {
+  const { voidPayments = true, refundPayments = false, ...cancel } = input;
+  const cancelled = await database.transact((tx) => cancelOrder(tx, orderId, cancel, ctx));
+  const voiding =
+    voidPayments &&
+    cancelled.status === 'cancelled' &&
+    cancelled.payments.some((p) => p.status === 'authorized' || p.status === 'pending');
+  const refunding =
+    refundPayments &&
+    cancelled.payments.some((p) => p.status === 'paid' || p.status === 'partially_refunded');
+  if (!voiding && !refunding) return cancelled;
+  if (voiding) await voidOpenPayments(database, providers, orderId, ctx);
+  if (refunding) await refundExcess(database, providers, orderId, ctx);
+  return getOrder(database.db, orderId);
+}
+
+/** Captures (or voids) the order's authorised payments after a shipment, oldest first. */
 export const captureAuthorizedPayments = (
   database: Database,
   providers: Providers,
   orderId: string,
   ctx: Ctx,
 ) =>
-  settleBy(database, providers, orderId, ctx, 'shipment', ({ payments, totalMinor }) =>
-    capturePlan(
-      payments
-        .filter((p) => p.status === 'authorized')
-        .map((p) => ({ id: p.id, amountMinor: p.amount_minor })),
-      totalMinor,
-      payments.reduce((s, p) => s + p.captured_minor - p.refunded_minor, 0),
-    ),
+  settleBy(database, providers, orderId, ctx, 'shipment', ({ payments }) =>
+    payments
+      .filter((p) => p.status === 'authorized')
+      .map((p) => ({ paymentId: p.id, action: 'capture' as const })),
   );
 
 /** Voids the authorised and pending payments of an order that was cancelled. */
 export const voidOpenPayments = (database: Database, providers: Providers, orderId: string, ctx: Ctx) =>
   settleBy(database, providers, orderId, ctx, 'cancellation', ({ payments }) =>
-    voidPlan(payments.filter(isOpen).map((p) => ({ id: p.id, amountMinor: p.amount_minor }))),
+    voidPlan(payments.filter(isOpen).map((p) => ({ id: p.id, amountMinor: p.amount_minor }))).map((v) => ({
+      paymentId: v.paymentId,
+      action: 'void' as const,
+    })),
   );
 
 /** Refunds what the order's payments hold beyond its total (all of it once it is cancelled: 0). */
@@ -59,6 +113,10 @@ export const refundExcess = (database: Database, providers: Providers, orderId: 
         .filter(holdsMoney)
         .map((p) => ({ id: p.id, refundableMinor: p.captured_minor - p.refunded_minor })),
       totalMinor,
+    ).flatMap((r) =>
+      r.action === 'refund'
+        ? [{ paymentId: r.paymentId, action: 'refund' as const, amountMinor: r.amountMinor }]
+        : [],
     ),
   );
 
@@ -96,12 +154,17 @@ async function settleBy(
   orderId: string,
   ctx: Ctx,
   after: 'shipment' | 'cancellation',
-  plan: (facts: Awaited<ReturnType<typeof factsOf>>) => readonly SettlementStep[],
+  plan: (facts: Awaited<ReturnType<typeof factsOf>>) => readonly Step[],
 ): Promise<void> {
   const facts = await factsOf(database, orderId);
   const providerNames = new Map(facts.payments.map((p) => [p.id, p.provider]));
-  const run = (paymentId: string, action: SettlementStep['action'], amountMinor?: number) =>
-    runPaymentAction(database, providers, { orderId, paymentId, action, amountMinor }, ctx);
+  const run = (paymentId: string, action: Step['action'], amountMinor?: number) =>
+    runPaymentAction(
+      database,
+      providers,
+      { orderId, paymentId, action, amountMinor, upToExcess: action === 'refund' },
+      ctx,
+    );
   for (const step of plan(facts)) {
     try {
       for (let attempt = 0; ; attempt++) {

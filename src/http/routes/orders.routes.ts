@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { can } from '../../domain/access.js';
-import { cancelOrder } from '../../app/orders/cancel-order.js';
 import { editOrder } from '../../app/orders/edit-order.js';
 import { holdOrder, releaseHold } from '../../app/orders/hold-order.js';
 import { listOrders } from '../../app/orders/list-orders.js';
@@ -13,13 +12,8 @@ import {
   orderPaymentStatuses,
   orderTransitions,
 } from '../../domain/orders/lifecycle.js';
-import { shipOrder } from '../../app/orders/ship-order.js';
 import { deliverOrder } from '../../app/orders/deliver-order.js';
-import {
-  captureAuthorizedPayments,
-  refundExcess,
-  voidOpenPayments,
-} from '../../app/payments/settle-payments.js';
+import { cancelAndSettle, shipAndSettle } from '../../app/payments/settle-payments.js';
 import { runPaymentAction } from '../../app/payments/payment-actions.js';
 import { paymentProviders } from '../../integrations/payments/registry.js';
 import { sendCreated } from '../plugins/idempotency.js';
@@ -123,20 +117,10 @@ export default async function orderRoutes(fastify: FastifyInstance): Promise<voi
       config: { roles: can.changeOrders },
     },
     async (req, reply) => {
-      const ctx = contextOf(req);
-      const { voidPayments = true, refundPayments = false, ...cancel } = req.body ?? {};
-      const cancelled = await app.database.transact((tx) =>
-        cancelOrder(tx, req.params.id, { ...cancel, refunding: refundPayments }, ctx),
+      return sendWithEtag(
+        reply,
+        await cancelAndSettle(app.database, providers, req.params.id, req.body ?? {}, contextOf(req)),
       );
-      const open = cancelled.payments.some((p) => p.status === 'authorized' || p.status === 'pending');
-      const voiding = voidPayments && cancelled.status === 'cancelled' && open;
-      const refunding =
-        refundPayments &&
-        cancelled.payments.some((p) => p.status === 'paid' || p.status === 'partially_refunded');
-      if (!voiding && !refunding) return sendWithEtag(reply, cancelled);
-      if (voiding) await voidOpenPayments(app.database, providers, req.params.id, ctx);
-      if (refunding) await refundExcess(app.database, providers, req.params.id, ctx);
-      return sendWithEtag(reply, await getOrder(app.database.db, req.params.id));
     },
   );
 
@@ -225,14 +209,10 @@ export default async function orderRoutes(fastify: FastifyInstance): Promise<voi
       config: { roles: can.shipOrders },
     },
     async (req, reply) => {
-      const ctx = contextOf(req);
-      const { capturePayments = true, ...shipping } = req.body ?? {};
-      const shipped = await app.database.transact((tx) => shipOrder(tx, req.params.id, ctx, shipping));
-      if (!capturePayments || !shipped.payments.some((p) => p.status === 'authorized')) {
-        return sendWithEtag(reply, shipped);
-      }
-      await captureAuthorizedPayments(app.database, providers, req.params.id, ctx);
-      return sendWithEtag(reply, await getOrder(app.database.db, req.params.id));
+      return sendWithEtag(
+        reply,
+        await shipAndSettle(app.database, providers, req.params.id, req.body ?? {}, contextOf(req)),
+      );
     },
   );
 
@@ -286,7 +266,16 @@ export default async function orderRoutes(fastify: FastifyInstance): Promise<voi
           { additionalProperties: false },
         ),
         body: Type.Optional(
-          Type.Object({ amountMinor: Type.Optional(AmountMinor) }, { additionalProperties: false }),
+          Type.Object(
+            {
+              amountMinor: Type.Optional({
+                ...AmountMinor,
+                description:
+                  'Capture: at most what is authorised and what the order still owes (the default); refund: at most what the payment holds (the default). Not for a void, which releases the whole authorisation.',
+              }),
+            },
+            { additionalProperties: false },
+          ),
         ),
         response: { 200: OrderResponse, ...problemResponses },
       },

@@ -10,6 +10,11 @@ export type ProviderResult = {
 
 export interface PaymentProvider {
   readonly name: string;
+  /**
+   * Its webhooks report a payment's running totals (Stripe's `amount_refunded`), which Kibble may
+   * record before it records its own call's result: that result then must not count twice.
+   */
+  readonly reportsRunningTotals?: boolean;
   authorize(input: { amountMinor: number; currency: string; orderId: string }): Promise<ProviderResult>;
   capture(reference: string, amountMinor: number): Promise<ProviderResult>;
   refund(reference: string, amountMinor: number): Promise<ProviderResult>;

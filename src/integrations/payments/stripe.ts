@@ -28,6 +28,7 @@ export function stripeProvider(secretKey: string): PaymentProvider {
   const stripe = async () => (client ??= new (await sdk())(secretKey));
   return {
     name: 'stripe',
+    reportsRunningTotals: true,
     async authorize({ amountMinor, currency, orderId }) {
       const client = await stripe();
       const pi = await client.paymentIntents.create({

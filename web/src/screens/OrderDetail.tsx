@@ -311,7 +311,12 @@ export function OrderDetail({ id }: { id: string }) {
                         <tr className="payment-actions-row">
                           <td colSpan={2} className="payment-actions">
                             {actionsFor(p).map((a) => (
-                              <Button key={a.kind} size="sm" onClick={() => setPaymentAction(a)}>
+                              <Button
+                                key={a.kind}
+                                size="sm"
+                                aria-label={`${paymentVerbs[a.kind]} the ${p.provider} payment of ${money(p.amountMinor, o.currency)}`}
+                                onClick={() => setPaymentAction(a)}
+                              >
                                 {paymentVerbs[a.kind]}…
                               </Button>
                             ))}
