@@ -30,6 +30,10 @@ import {
 type Action = 'hold' | 'release' | 'cancel' | 'edit' | null;
 type PaymentAction = { kind: 'capture' | 'void' | 'refund'; paymentId: string; amountMinor: number };
 
+/** Timeline entries that ask a person to do something: a failed payment step, money to give back. */
+const needsAction = (type: string) =>
+  type.endsWith('_failed') || type === 'payment.refund_due' || type === 'payment.captured_after_cancel';
+
 const orderTags = (id: string) => ['orders', `order:${id}`, 'stock', 'movements', 'dashboard'];
 
 export function OrderDetail({ id }: { id: string }) {
@@ -234,7 +238,7 @@ export function OrderDetail({ id }: { id: string }) {
                   <li key={`${t.at}-${i}`}>
                     <time dateTime={t.at}>{when(t.at)}</time>
                     <div>
-                      <Chip value={t.type} tone="grey" /> {t.message}
+                      <Chip value={t.type} tone={needsAction(t.type) ? 'amber' : 'grey'} /> {t.message}
                       <div className="muted small">by {actorLabel(t.actor)}</div>
                     </div>
                   </li>
