@@ -948,6 +948,20 @@ for (const dialect of DIALECTS) {
       const nothing = await act(two, 1, 'capture');
       expect(nothing.status).toBe(409);
       expect(nothing.body.code).toBe('INVALID_TRANSITION');
+      const noOrder = await s.request(
+        'POST',
+        `/api/v1/orders/ord_missing/payments/${two.body.payments[1].id}/void`,
+        {},
+      );
+      expect(noOrder.status).toBe(404);
+      expect(noOrder.body.errors[0].field).toBe('id');
+      const noPayment = await s.request(
+        'POST',
+        `/api/v1/orders/${two.body.id}/payments/pay_missing/void`,
+        {},
+      );
+      expect(noPayment.status).toBe(404);
+      expect(noPayment.body.errors[0].field).toBe('paymentId');
       const voidWithAmount = await act(two, 1, 'void', { amountMinor: 5 });
       expect(voidWithAmount.status).toBe(400);
       expect(voidWithAmount.body.errors[0].field).toBe('amountMinor');

@@ -188,7 +188,8 @@ async function claim(
     .where('id', '=', input.paymentId)
     .where('order_id', '=', input.orderId)
     .executeTakeFirst();
-  if (!payment || !order)
+  if (!order) throw fieldError('NOT_FOUND', 'id', `Order ${input.orderId} does not exist.`);
+  if (!payment)
     throw fieldError('NOT_FOUND', 'paymentId', `Order ${input.orderId} has no payment ${input.paymentId}.`);
   if (Number(claimed.numUpdatedRows) === 0)
     throw new DomainError(
