@@ -576,7 +576,7 @@ function CancelDialog({ order, open, onClose }: { order: Order; open: boolean; o
         ...(everything ? {} : { lines }),
         ...(reason.trim() ? { reason: reason.trim() } : {}),
         ...(everything && holds.length > 0 ? { voidPayments } : {}),
-        ...(everything && taken > 0 ? { refundPayments } : {}),
+        ...(taken > 0 ? { refundPayments } : {}),
       });
       toast(
         everything
@@ -655,14 +655,16 @@ function CancelDialog({ order, open, onClose }: { order: Order; open: boolean; o
           the customer&apos;s card hold)
         </label>
       ) : null}
-      {everything && taken > 0 ? (
+      {taken > 0 ? (
         <label className="check-row">
           <input
             type="checkbox"
             checked={refundPayments}
             onChange={(e) => setRefundPayments(e.target.checked)}
           />
-          Refund the {money(taken, order.currency)} paid
+          {everything
+            ? `Refund the ${money(taken, order.currency)} paid`
+            : 'Refund what the order no longer costs of what was paid'}
         </label>
       ) : null}
       <FormError error={error} shown={['reason']} />
