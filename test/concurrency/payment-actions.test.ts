@@ -375,6 +375,35 @@ for (const dialect of DIALECTS) {
       expect(cut.body.payments.find((p: { id: string }) => p.id === second).refundedMinor).toBe(900);
     });
 
+    it('a refund of the overpaid rest waits for a manual refund of the same payment, then refunds what is still overpaid', async () => {
+      const placed = await s.request('POST', '/api/v1/orders', {
+        customer: { email: 'same-payment-refunds@example.com' },
+        currency: 'USD',
+        lines: [{ sku, quantity: 5, unitPriceMinor: 500 }],
+        payments: [
+          { provider: 'manual', amountMinor: 1500, status: 'paid' },
+          { provider: 'manual', amountMinor: 1000, status: 'paid' },
+        ],
+      });
+      const orderId = placed.body.id as string;
+      const newest = placed.body.payments[1].id as string;
+      const held = heldProvider();
+      const manual = refund(held, { orderId, paymentId: newest }); // 100 by hand, in flight
+      const call = await held.next();
+      const cutting = s.request('POST', `/api/v1/orders/${orderId}/cancel`, {
+        lines: [{ sku, quantity: 2 }],
+        refundPayments: true,
+      });
+      await new Promise((r) => setTimeout(r, 60));
+      call.finish();
+      await manual;
+      const cut = await cutting;
+      expect(cut.body.totalMinor).toBe(1500);
+      const held_ = cut.body.payments.map((p: any) => p.capturedMinor - p.refundedMinor);
+      expect(held_.reduce((a: number, b: number) => a + b, 0)).toBe(1500); // nothing overpaid is left
+      expect(cut.body.timeline.filter((t: any) => t.type === 'payment.refund_failed')).toHaveLength(0);
+    });
+
     it('a provider failure releases the claim: the next action runs', async () => {
       const o = await orderWithPayment('paid');
       const held = heldProvider();

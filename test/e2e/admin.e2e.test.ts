@@ -355,7 +355,7 @@ describe.skipIf(!ready)('web admin in Chromium', () => {
     const dollars = (minor: number) => (minor / 100).toFixed(2);
 
     await go(page, `/orders/${await place('#E2E-CAPTURE-1', 'authorized')}`);
-    await page.getByRole('button', { name: /^Capture the manual payment of/ }).click();
+    await page.getByRole('button', { name: /^Capture the manual payment \S+ of/ }).click();
     const capture = page.getByRole('dialog', { name: 'Capture payment' });
     await expect.poll(() => capture.getByLabel('Amount (USD)').inputValue()).toBe(dollars(price)); // what is owed
     await capture.getByRole('button', { name: 'Capture' }).click();

@@ -17,11 +17,18 @@ import { emit, type DomainEvent } from '../outbox.js';
 import { ConcurrentChange, type Ctx, type HeldAllocation } from './allocation.js';
 import { insertTimeline } from './place-order.js';
 
+/**
+ * The order a command is about to change, its row locked first (see `lockOrderRow`): on PostgreSQL
+ * every read the command makes after this one sees the order's lines and payments as the previous
+ * change left them, so a command that lost a race to a shipment or a cancellation is told what
+ * the order now is, not what part of it it read before the other committed.
+ */
 export async function loadOrderForChange(
   tx: Tx,
   id: string,
   expectedVersion: number | null = null,
 ): Promise<OrderTable> {
+  await lockOrder(tx, id);
   const order = await tx.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst();
   if (!order)
     throw new DomainError('NOT_FOUND', `Order ${id} does not exist.`, [
@@ -197,17 +204,22 @@ export async function heldMoneyOf(tx: Tx, orderId: string): Promise<number> {
   return payments.reduce((s, p) => s + p.captured_minor - p.refunded_minor, 0);
 }
 
+/** Takes the order row's lock for the rest of the transaction (an UPDATE that changes nothing). */
+async function lockOrder(tx: Tx, orderId: string): Promise<void> {
+  await tx
+    .updateTable('orders')
+    .set((eb) => ({ version: eb.ref('version') }))
+    .where('id', '=', orderId)
+    .execute();
+}
+
 /**
  * Locks the order's row for the rest of the transaction (an UPDATE that changes nothing) and reads
  * it: on PostgreSQL the reads after it see what every earlier holder of the lock committed. Payment
  * actions and provider webhooks take it before they touch a payment, always in that order.
  */
 export async function lockOrderRow(tx: Tx, orderId: string) {
-  await tx
-    .updateTable('orders')
-    .set((eb) => ({ version: eb.ref('version') }))
-    .where('id', '=', orderId)
-    .execute();
+  await lockOrder(tx, orderId);
   return tx
     .selectFrom('orders')
     .select(['id', 'status', 'total_minor', 'currency'])

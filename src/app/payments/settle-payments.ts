@@ -105,19 +105,38 @@ export const voidOpenPayments = (database: Database, providers: Providers, order
     })),
   );
 
-/** Refunds what the order's payments hold beyond its total (all of it once it is cancelled: 0). */
-export const refundExcess = (database: Database, providers: Providers, orderId: string, ctx: Ctx) =>
-  settleBy(database, providers, orderId, ctx, 'cancellation', ({ payments, totalMinor }) =>
-    refundPlan(
-      payments
-        .filter(holdsMoney)
-        .map((p) => ({ id: p.id, refundableMinor: p.captured_minor - p.refunded_minor })),
-      totalMinor,
-    ).flatMap((r) =>
-      r.action === 'refund'
-        ? [{ paymentId: r.paymentId, action: 'refund' as const, amountMinor: r.amountMinor }]
-        : [],
-    ),
+/**
+ * Refunds what the order's payments hold beyond its total (all of it once it is cancelled: 0), one
+ * refund at a time, each planned afresh from what is committed: a manual refund racing this one
+ * changes both what is still overpaid and which payment can give it back.
+ */
+export async function refundExcess(
+  database: Database,
+  providers: Providers,
+  orderId: string,
+  ctx: Ctx,
+): Promise<void> {
+  for (let round = 0; round < MAX_REFUND_ROUNDS; round++) {
+    const { planned, failed } = await settleBy(database, providers, orderId, ctx, 'cancellation', (facts) =>
+      refundSteps(facts).slice(0, 1),
+    );
+    if (planned === 0 || failed > 0) return;
+  }
+}
+
+/** Enough for a refund from every payment of any real order, and a few lost races. */
+const MAX_REFUND_ROUNDS = 12;
+
+const refundSteps = ({ payments, totalMinor }: Awaited<ReturnType<typeof factsOf>>): Step[] =>
+  refundPlan(
+    payments
+      .filter(holdsMoney)
+      .map((p) => ({ id: p.id, refundableMinor: p.captured_minor - p.refunded_minor })),
+    totalMinor,
+  ).flatMap((r) =>
+    r.action === 'refund'
+      ? [{ paymentId: r.paymentId, action: 'refund' as const, amountMinor: r.amountMinor }]
+      : [],
   );
 
 /** The order's total and payments as committed, oldest payment first. */
@@ -144,9 +163,10 @@ const BUSY_WAITS_MS = [20, 50, 100, 250, 500, 1000];
 /**
  * Runs the plan's steps one by one through the payment actions. A capture takes what the order
  * owes when it runs (the plan's amount was what it owed when planned; a cancellation may have cut
- * it since), and becomes a void when nothing is owed any more. A step whose payment someone else is
- * acting on right now, or just did, is skipped; one that waited in vain for another payment of the
- * order, or failed, goes on the order's timeline.
+ * it since), and becomes a void when nothing is owed any more. A capture or void whose payment
+ * someone else is acting on right now, or just did, is skipped; a step that waited in vain for the
+ * order's other actions (a refund waits for any), or failed, goes on the order's timeline. Returns
+ * how many steps were planned and how many failed.
  */
 async function settleBy(
   database: Database,
@@ -155,8 +175,10 @@ async function settleBy(
   ctx: Ctx,
   after: 'shipment' | 'cancellation',
   plan: (facts: Awaited<ReturnType<typeof factsOf>>) => readonly Step[],
-): Promise<void> {
+): Promise<{ planned: number; failed: number }> {
   const facts = await factsOf(database, orderId);
+  const steps = plan(facts);
+  let failed = 0;
   const providerNames = new Map(facts.payments.map((p) => [p.id, p.provider]));
   const run = (paymentId: string, action: Step['action'], amountMinor?: number) =>
     runPaymentAction(
@@ -165,7 +187,7 @@ async function settleBy(
       { orderId, paymentId, action, amountMinor, upToExcess: action === 'refund' },
       ctx,
     );
-  for (const step of plan(facts)) {
+  for (const step of steps) {
     try {
       for (let attempt = 0; ; attempt++) {
         try {
@@ -181,13 +203,15 @@ async function settleBy(
           }
           break;
         } catch (error) {
-          const otherBusy =
+          // A refund is capped by what the other payments hold, so it waits for any action on the
+          // order; a capture or void leaves its own payment to whoever is acting on it.
+          const busy =
             error instanceof DomainError &&
             error.code === 'CONFLICT' &&
             error.data['inProgress'] === true &&
-            error.data['paymentId'] !== step.paymentId;
+            (step.action === 'refund' || error.data['paymentId'] !== step.paymentId);
           const wait = BUSY_WAITS_MS[attempt];
-          if (!otherBusy || wait === undefined) throw error;
+          if (!busy || wait === undefined) throw error;
           await new Promise((resolve) => setTimeout(resolve, wait));
         }
       }
@@ -196,11 +220,13 @@ async function settleBy(
       if (
         error instanceof DomainError &&
         (error.code === 'INVALID_TRANSITION' ||
-          (error.code === 'CONFLICT' &&
+          (step.action !== 'refund' &&
+            error.code === 'CONFLICT' &&
             error.data['inProgress'] === true &&
             error.data['paymentId'] === step.paymentId))
       )
         continue;
+      failed++;
       const reason = error instanceof Error ? error.message : String(error);
       const type = `payment.${step.action}_failed`;
       await database.transact((tx) =>
@@ -226,4 +252,5 @@ async function settleBy(
       );
     }
   }
+  return { planned: steps.length, failed };
 }

@@ -318,7 +318,7 @@ export function OrderDetail({ id }: { id: string }) {
                               <Button
                                 key={a.kind}
                                 size="sm"
-                                aria-label={`${paymentVerbs[a.kind]} the ${p.provider} payment of ${money(p.amountMinor, o.currency)}`}
+                                aria-label={`${paymentVerbs[a.kind]} the ${p.provider} payment ${shortId(p.id)} of ${money(p.amountMinor, o.currency)}`}
                                 onClick={() => setPaymentAction(a)}
                               >
                                 {paymentVerbs[a.kind]}…
