@@ -55,6 +55,18 @@ for (const dialect of DIALECTS) {
     });
     afterAll(async () => s?.close());
 
+    /** An order of `units` of the shared SKU at `unitPriceMinor` each, with these payments. */
+    async function placeWith(units: number, unitPriceMinor: number, payments: unknown[]) {
+      const placed = await s.request('POST', '/api/v1/orders', {
+        customer: { email: 'payment-races@example.com' },
+        currency: 'USD',
+        lines: [{ sku, quantity: units, unitPriceMinor }],
+        payments,
+      });
+      expect(placed.status).toBe(201);
+      return placed;
+    }
+
     async function orderWithPayment(status: 'authorized' | 'paid') {
       const placed = await s.request('POST', '/api/v1/orders', {
         customer: { email: `pay-${status}@example.com` },
@@ -126,15 +138,10 @@ for (const dialect of DIALECTS) {
     it("captures of an order's two payments at once: never more than the order owes, and its payment status true", async () => {
       for (let round = 0; round < 5; round++) {
         // 3,000 authorised in two halves on an order then cut to 2,000: either alone could take 1,500.
-        const placed = await s.request('POST', '/api/v1/orders', {
-          customer: { email: 'two-payments@example.com' },
-          currency: 'USD',
-          lines: [{ sku, quantity: 3, unitPriceMinor: 1000 }],
-          payments: [
-            { provider: 'manual', amountMinor: 1500, status: 'authorized' },
-            { provider: 'manual', amountMinor: 1500, status: 'authorized' },
-          ],
-        });
+        const placed = await placeWith(3, 1000, [
+          { provider: 'manual', amountMinor: 1500, status: 'authorized' },
+          { provider: 'manual', amountMinor: 1500, status: 'authorized' },
+        ]);
         const orderId = placed.body.id as string;
         await s.request('POST', `/api/v1/orders/${orderId}/cancel`, { lines: [{ sku, quantity: 1 }] });
         const ids = (placed.body.payments as Array<{ id: string }>).map((p) => p.id);
@@ -234,12 +241,9 @@ for (const dialect of DIALECTS) {
     });
 
     it('a capture racing a partial cancellation takes what was owed before; the timeline asks for the difference back', async () => {
-      const placed = await s.request('POST', '/api/v1/orders', {
-        customer: { email: 'cut-while-capturing@example.com' },
-        currency: 'USD',
-        lines: [{ sku, quantity: 2, unitPriceMinor: 1000 }],
-        payments: [{ provider: 'manual', amountMinor: 2000, status: 'authorized' }],
-      });
+      const placed = await placeWith(2, 1000, [
+        { provider: 'manual', amountMinor: 2000, status: 'authorized' },
+      ]);
       const o = { orderId: placed.body.id as string, paymentId: placed.body.payments[0].id as string };
       const held = heldProvider();
       const capture = runPaymentAction(
@@ -264,15 +268,10 @@ for (const dialect of DIALECTS) {
     });
 
     it("a shipment's capture waits while another payment of the order is being refunded, then captures", async () => {
-      const placed = await s.request('POST', '/api/v1/orders', {
-        customer: { email: 'ship-while-refunding@example.com' },
-        currency: 'USD',
-        lines: [{ sku, quantity: 2, unitPriceMinor: 1000 }],
-        payments: [
-          { provider: 'manual', amountMinor: 1000, status: 'paid' },
-          { provider: 'manual', amountMinor: 1000, status: 'authorized' },
-        ],
-      });
+      const placed = await placeWith(2, 1000, [
+        { provider: 'manual', amountMinor: 1000, status: 'paid' },
+        { provider: 'manual', amountMinor: 1000, status: 'authorized' },
+      ]);
       const o = { orderId: placed.body.id as string, paymentId: placed.body.payments[0].id as string };
       const held = heldProvider();
       const refunding = refund(held, o); // holds payment 1's claim
@@ -288,15 +287,10 @@ for (const dialect of DIALECTS) {
     });
 
     it("a shipment's capture that waited in vain for another payment says so on the timeline", async () => {
-      const placed = await s.request('POST', '/api/v1/orders', {
-        customer: { email: 'ship-while-stuck@example.com' },
-        currency: 'USD',
-        lines: [{ sku, quantity: 2, unitPriceMinor: 1000 }],
-        payments: [
-          { provider: 'manual', amountMinor: 1000, status: 'paid' },
-          { provider: 'manual', amountMinor: 1000, status: 'authorized' },
-        ],
-      });
+      const placed = await placeWith(2, 1000, [
+        { provider: 'manual', amountMinor: 1000, status: 'paid' },
+        { provider: 'manual', amountMinor: 1000, status: 'authorized' },
+      ]);
       const o = { orderId: placed.body.id as string, paymentId: placed.body.payments[0].id as string };
       const held = heldProvider();
       const refunding = refund(held, o);
@@ -312,12 +306,9 @@ for (const dialect of DIALECTS) {
 
     it("Stripe's webhook recording a capture before Kibble does still flags money taken on a cancelled order, once", async () => {
       const reference = `pi_webhook_first_${dialect}`;
-      const placed = await s.request('POST', '/api/v1/orders', {
-        customer: { email: 'webhook-first@example.com' },
-        currency: 'USD',
-        lines: [{ sku, quantity: 1, unitPriceMinor: 1000 }],
-        payments: [{ provider: 'stripe', reference, amountMinor: 1000, status: 'authorized' }],
-      });
+      const placed = await placeWith(1, 1000, [
+        { provider: 'stripe', reference, amountMinor: 1000, status: 'authorized' },
+      ]);
       const o = { orderId: placed.body.id as string, paymentId: placed.body.payments[0].id as string };
       const held = heldProvider('stripe');
       const capture = runPaymentAction(
@@ -344,15 +335,10 @@ for (const dialect of DIALECTS) {
     });
 
     it('a refund of the overpaid rest waits for a manual refund of another payment and then gives back no more than is owed', async () => {
-      const placed = await s.request('POST', '/api/v1/orders', {
-        customer: { email: 'two-refunds@example.com' },
-        currency: 'USD',
-        lines: [{ sku, quantity: 2, unitPriceMinor: 1000 }],
-        payments: [
-          { provider: 'manual', amountMinor: 1000, status: 'paid' },
-          { provider: 'manual', amountMinor: 1000, status: 'paid' },
-        ],
-      });
+      const placed = await placeWith(2, 1000, [
+        { provider: 'manual', amountMinor: 1000, status: 'paid' },
+        { provider: 'manual', amountMinor: 1000, status: 'paid' },
+      ]);
       const orderId = placed.body.id as string;
       const [first, second] = placed.body.payments.map((p: { id: string }) => p.id) as [string, string];
       const held = heldProvider();
@@ -376,15 +362,10 @@ for (const dialect of DIALECTS) {
     });
 
     it('a refund of the overpaid rest waits for a manual refund of the same payment, then refunds what is still overpaid', async () => {
-      const placed = await s.request('POST', '/api/v1/orders', {
-        customer: { email: 'same-payment-refunds@example.com' },
-        currency: 'USD',
-        lines: [{ sku, quantity: 5, unitPriceMinor: 500 }],
-        payments: [
-          { provider: 'manual', amountMinor: 1500, status: 'paid' },
-          { provider: 'manual', amountMinor: 1000, status: 'paid' },
-        ],
-      });
+      const placed = await placeWith(5, 500, [
+        { provider: 'manual', amountMinor: 1500, status: 'paid' },
+        { provider: 'manual', amountMinor: 1000, status: 'paid' },
+      ]);
       const orderId = placed.body.id as string;
       const newest = placed.body.payments[1].id as string;
       const held = heldProvider();
