@@ -334,6 +334,24 @@ for (const dialect of DIALECTS) {
       expect(await entries(o.orderId, 'payment.captured_after_cancel')).toBe(1);
     });
 
+    /**
+     * Cancels `units` with refundPayments while a manual refund of 100 on `paymentId` is in flight,
+     * finishing that refund 60 ms later; the cancellation's reply.
+     */
+    async function cancelDuringManualRefund(orderId: string, paymentId: string, units: number) {
+      const held = heldProvider();
+      const manual = refund(held, { orderId, paymentId });
+      const call = await held.next();
+      const cutting = s.request('POST', `/api/v1/orders/${orderId}/cancel`, {
+        lines: [{ sku, quantity: units }],
+        refundPayments: true,
+      });
+      await new Promise((r) => setTimeout(r, 60));
+      call.finish();
+      await manual;
+      return cutting;
+    }
+
     it('a refund of the overpaid rest waits for a manual refund of another payment and then gives back no more than is owed', async () => {
       const placed = await placeWith(2, 1000, [
         { provider: 'manual', amountMinor: 1000, status: 'paid' },
@@ -341,18 +359,8 @@ for (const dialect of DIALECTS) {
       ]);
       const orderId = placed.body.id as string;
       const [first, second] = placed.body.payments.map((p: { id: string }) => p.id) as [string, string];
-      const held = heldProvider();
       // Someone refunds the first payment by hand while the order is cut to 1,000 with refundPayments.
-      const manual = refund(held, { orderId, paymentId: first });
-      const call = await held.next();
-      const cutting = s.request('POST', `/api/v1/orders/${orderId}/cancel`, {
-        lines: [{ sku, quantity: 1 }],
-        refundPayments: true,
-      });
-      await new Promise((r) => setTimeout(r, 60));
-      call.finish();
-      await manual;
-      const cut = await cutting;
+      const cut = await cancelDuringManualRefund(orderId, first, 1);
       expect(cut.status).toBe(200);
       expect(cut.body.totalMinor).toBe(1000);
       // The manual refund gave back 100; the settlement then owed only 900 more, not the second's 1,000.
@@ -368,17 +376,7 @@ for (const dialect of DIALECTS) {
       ]);
       const orderId = placed.body.id as string;
       const newest = placed.body.payments[1].id as string;
-      const held = heldProvider();
-      const manual = refund(held, { orderId, paymentId: newest }); // 100 by hand, in flight
-      const call = await held.next();
-      const cutting = s.request('POST', `/api/v1/orders/${orderId}/cancel`, {
-        lines: [{ sku, quantity: 2 }],
-        refundPayments: true,
-      });
-      await new Promise((r) => setTimeout(r, 60));
-      call.finish();
-      await manual;
-      const cut = await cutting;
+      const cut = await cancelDuringManualRefund(orderId, newest, 2); // 100 by hand, in flight
       expect(cut.body.totalMinor).toBe(1500);
       const held_ = cut.body.payments.map((p: any) => p.capturedMinor - p.refundedMinor);
       expect(held_.reduce((a: number, b: number) => a + b, 0)).toBe(1500); // nothing overpaid is left
