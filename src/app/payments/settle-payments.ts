@@ -18,7 +18,7 @@
  */
 import type { Database } from '../../db/database.js';
 import { DomainError } from '../../domain/errors.js';
-import { refundPlan, voidPlan } from '../../domain/orders/settlement.js';
+import { refundPlan } from '../../domain/orders/settlement.js';
 import type { PaymentProvider } from '../../integrations/payments/provider.js';
 import type { Ctx } from '../orders/allocation.js';
 import { cancelOrder, type CancelInput } from '../orders/cancel-order.js';
@@ -99,10 +99,7 @@ export const captureAuthorizedPayments = (
 /** Voids the authorised and pending payments of an order that was cancelled. */
 export const voidOpenPayments = (database: Database, providers: Providers, orderId: string, ctx: Ctx) =>
   settleBy(database, providers, orderId, ctx, 'cancellation', ({ payments }) =>
-    voidPlan(payments.filter(isOpen).map((p) => ({ id: p.id, amountMinor: p.amount_minor }))).map((v) => ({
-      paymentId: v.paymentId,
-      action: 'void' as const,
-    })),
+    payments.filter(isOpen).map((p) => ({ paymentId: p.id, action: 'void' as const })),
   );
 
 /**

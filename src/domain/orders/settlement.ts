@@ -1,6 +1,7 @@
 /**
- * What to do with an order's payments when its goods leave (capture), when it is cancelled (void),
- * and when it was paid for more than it now costs (refund). Pure: the use-case calls the providers.
+ * How much of an order's payments to capture when its goods leave, and to refund when it was paid
+ * for more than it now costs. Pure: the payment actions apply these under the order's lock, and
+ * the use-cases call the providers.
  *
  * On shipment an authorisation is captured only up to what the order still owes — its total now,
  * after any cancelled lines, less what other payments already took — so a card authorised for
@@ -33,11 +34,6 @@ export function capturePlan(
     owed -= amount;
     return { paymentId: a.id, action: 'capture', amountMinor: amount };
   });
-}
-
-/** A cancelled order owes nothing: every open authorisation is voided. */
-export function voidPlan(authorizations: readonly OpenAuthorization[]): SettlementStep[] {
-  return authorizations.map((a) => ({ paymentId: a.id, action: 'void' }));
 }
 
 /**
