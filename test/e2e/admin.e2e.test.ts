@@ -375,6 +375,35 @@ describe.skipIf(!ready)('web admin in Chromium', () => {
     await shot(page, '07b-order-payments');
   }, 60_000);
 
+  it('ships an order from its page, capturing its payment, and marks it delivered', async () => {
+    const price = shop.sellable[0]!.priceMinor;
+    const placed = await shop.server.request('POST', '/api/v1/orders', {
+      channel: 'web',
+      externalId: '#E2E-SHIP-1',
+      customer: { email: 'mary.jackson@example.com', name: 'Mary Jackson' },
+      currency: 'USD',
+      lines: [{ sku, quantity: 1, unitPriceMinor: price }],
+      payments: [{ provider: 'manual', amountMinor: price, status: 'authorized' }],
+    });
+    expect(placed.status).toBe(201);
+    await go(page, `/orders/${placed.body.id}`);
+    await page.getByRole('heading', { name: 'Order #E2E-SHIP-1' }).waitFor();
+    await page.getByRole('button', { name: 'Ship…' }).click();
+    const ship = page.getByRole('dialog', { name: 'Ship what is allocated' });
+    await ship.getByLabel('Tracking number (optional)').fill('1Z999AA10123456784');
+    expect(await ship.getByRole('checkbox', { name: /Capture authorised payments/ }).isChecked()).toBe(true);
+    await ship.getByRole('button', { name: 'Ship' }).click();
+    await ship.waitFor({ state: 'detached' });
+    await page.locator('.page-header .chip', { hasText: 'Completed' }).waitFor();
+    await page.locator('.page-header .chip', { hasText: 'Paid' }).waitFor();
+    await page.getByRole('button', { name: 'Mark delivered…' }).click();
+    const deliver = page.getByRole('dialog', { name: 'Mark the order delivered?' });
+    await deliver.getByRole('button', { name: 'Mark delivered' }).click();
+    await deliver.waitFor({ state: 'detached' });
+    await page.locator('.page-header .chip', { hasText: 'Delivered' }).waitFor();
+    await page.getByRole('button', { name: 'Mark delivered…' }).waitFor({ state: 'detached' });
+  }, 60_000);
+
   it('holds, releases and edits an order from its page', async () => {
     const placed = await shop.server.request('POST', '/api/v1/orders', {
       channel: 'web',

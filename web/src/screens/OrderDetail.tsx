@@ -1,6 +1,8 @@
 /**
  * One order: lines with their allocations per location and lot, totals, customer and address,
- * payments, timeline; hold / release, cancel (all or some units), and edit lines. Updates live.
+ * payments, timeline; ship (capturing what is owed) and mark delivered; hold / release, cancel (all
+ * or some units, voiding or refunding payments), edit lines; capture, void and refund each payment.
+ * Updates live.
  */
 import { Fragment, useEffect, useState } from 'react';
 import { ApiError, api, get, post, qs } from '../lib/api.js';
@@ -27,7 +29,7 @@ import {
   fieldMessage,
 } from '../components/ui.js';
 
-type Action = 'hold' | 'release' | 'cancel' | 'edit' | null;
+type Action = 'hold' | 'release' | 'cancel' | 'edit' | 'ship' | 'deliver' | null;
 type PaymentAction = { kind: 'capture' | 'void' | 'refund'; paymentId: string; amountMinor: number };
 
 /** Timeline entries that ask a person to do something: a failed payment step, money to give back. */
@@ -59,6 +61,9 @@ export function OrderDetail({ id }: { id: string }) {
   const live = o.status === 'open' || o.status === 'on_hold';
   const address = o.shippingAddress as Record<string, string | undefined> | null;
   const cancellable = o.lines.some((l) => l.quantity - l.shippedQuantity > 0);
+  const canShip = session.can('shipOrders');
+  const shippable = canShip && o.status === 'open' && o.lines.some((l) => l.allocations.length > 0);
+  const deliverable = canShip && o.fulfillmentStatus === 'shipped';
   // Money the payments hold beyond what the order costs now (after cancelled units or edits).
   const held = o.payments.reduce((sum, p) => sum + p.capturedMinor - p.refundedMinor, 0);
   const excess = held - o.totalMinor;
@@ -92,21 +97,29 @@ export function OrderDetail({ id }: { id: string }) {
           </span>
         }
         actions={
-          canChange && live ? (
-            <>
-              {o.status === 'open' ? (
-                <Button onClick={() => setAction('hold')}>Hold</Button>
-              ) : (
-                <Button onClick={() => setAction('release')}>Release hold</Button>
-              )}
-              <Button onClick={() => setAction('edit')}>Edit lines</Button>
-              {cancellable ? (
-                <Button variant="danger" onClick={() => setAction('cancel')}>
-                  Cancel…
-                </Button>
-              ) : null}
-            </>
-          ) : null
+          <>
+            {shippable ? (
+              <Button variant="primary" onClick={() => setAction('ship')}>
+                Ship…
+              </Button>
+            ) : null}
+            {deliverable ? <Button onClick={() => setAction('deliver')}>Mark delivered…</Button> : null}
+            {canChange && live ? (
+              <>
+                {o.status === 'open' ? (
+                  <Button onClick={() => setAction('hold')}>Hold</Button>
+                ) : (
+                  <Button onClick={() => setAction('release')}>Release hold</Button>
+                )}
+                <Button onClick={() => setAction('edit')}>Edit lines</Button>
+                {cancellable ? (
+                  <Button variant="danger" onClick={() => setAction('cancel')}>
+                    Cancel…
+                  </Button>
+                ) : null}
+              </>
+            ) : null}
+          </>
         }
       />
       {excess > 0 && canChange ? (
@@ -351,6 +364,8 @@ export function OrderDetail({ id }: { id: string }) {
         </div>
       </div>
       <PaymentDialog order={o} action={paymentAction} onClose={() => setPaymentAction(null)} />
+      <ShipDialog order={o} open={action === 'ship'} onClose={() => setAction(null)} />
+      <DeliverDialog order={o} open={action === 'deliver'} onClose={() => setAction(null)} />
       <HoldDialog
         order={o}
         open={action === 'hold' || action === 'release'}
@@ -360,6 +375,117 @@ export function OrderDetail({ id }: { id: string }) {
       <CancelDialog order={o} open={action === 'cancel'} onClose={() => setAction(null)} />
       <EditDialog order={o} open={action === 'edit'} onClose={() => setAction(null)} />
     </div>
+  );
+}
+
+/** Ships everything allocated (shipment movements) and, unless unticked, captures what is owed. */
+function ShipDialog({ order, open, onClose }: { order: Order; open: boolean; onClose: () => void }) {
+  const toast = useToast();
+  const [carrier, setCarrier] = useState('');
+  const [trackingNumber, setTrackingNumber] = useState('');
+  const [capturePayments, setCapturePayments] = useState(true);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    if (!open) return;
+    setCarrier('');
+    setTrackingNumber('');
+    setCapturePayments(true);
+    setError(null);
+  }, [open]);
+  const authorized = order.payments.some((p) => p.status === 'authorized');
+  const units = order.lines.reduce((sum, l) => sum + l.allocations.reduce((s, a) => s + a.quantity, 0), 0);
+  const submit = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await post(`/orders/${order.id}/ship`, {
+        ...(carrier.trim() ? { carrier: carrier.trim() } : {}),
+        ...(trackingNumber.trim() ? { trackingNumber: trackingNumber.trim() } : {}),
+        ...(authorized ? { capturePayments } : {}),
+      });
+      toast('Shipped; stock and order updated');
+      invalidate(orderTags(order.id));
+      onClose();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog
+      open={open}
+      title="Ship what is allocated"
+      onClose={onClose}
+      onSubmit={() => void submit()}
+      busy={busy}
+      submitLabel="Ship"
+    >
+      <p className="muted">
+        {num(units)} allocated unit(s) leave their locations now; backordered units stay open.
+      </p>
+      <TextField
+        label="Carrier (optional)"
+        value={carrier}
+        onChange={(e) => setCarrier(e.target.value)}
+        error={fieldMessage(error, 'carrier')}
+      />
+      <TextField
+        label="Tracking number (optional)"
+        value={trackingNumber}
+        onChange={(e) => setTrackingNumber(e.target.value)}
+        error={fieldMessage(error, 'trackingNumber')}
+      />
+      {authorized ? (
+        <label className="check-row">
+          <input
+            type="checkbox"
+            checked={capturePayments}
+            onChange={(e) => setCapturePayments(e.target.checked)}
+          />
+          Capture authorised payments (up to what the order owes)
+        </label>
+      ) : null}
+      <FormError error={error} shown={['carrier', 'trackingNumber']} />
+    </Dialog>
+  );
+}
+
+/** Marks a shipped order delivered, now. */
+function DeliverDialog({ order, open, onClose }: { order: Order; open: boolean; onClose: () => void }) {
+  const toast = useToast();
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    if (open) setError(null);
+  }, [open]);
+  const submit = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await post(`/orders/${order.id}/deliver`, {});
+      toast('Marked delivered');
+      invalidate(orderTags(order.id));
+      onClose();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog
+      open={open}
+      title="Mark the order delivered?"
+      onClose={onClose}
+      onSubmit={() => void submit()}
+      busy={busy}
+      submitLabel="Mark delivered"
+    >
+      <p>The customer has the goods: the order&apos;s fulfilment becomes delivered, the last step.</p>
+      <FormError error={error} />
+    </Dialog>
   );
 }
 
