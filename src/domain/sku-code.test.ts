@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { barcodeCandidates, isValidGtin, locationKey, skuDisplay, skuKey, skuProblem } from './sku-code.js';
+import fc from 'fast-check';
+import {
+  barcodeCandidates,
+  barcodeKey,
+  isValidGtin,
+  locationKey,
+  skuDisplay,
+  skuKey,
+  skuProblem,
+} from './sku-code.js';
 
 describe('skuKey', () => {
   it('gives `abc-1 `, `ＡＢＣ-1` (full width) and `ABC-1` one key, so they collide', () => {
@@ -96,5 +105,30 @@ describe('skuProblem', () => {
     for (const code of ['\u200b', 'ABC\u200b1', 'A\u200dB', 'A\u2060B', 'AB\u202eC'])
       expect(skuProblem(code)).toBe('must not contain invisible characters');
     expect(skuProblem('ABC-1')).toBeNull();
+  });
+});
+
+describe('barcodeKey', () => {
+  it('gives every GTIN form of one product code the same key, and other codes their own', () => {
+    expect(new Set(['012345678905', '0012345678905', '00012345678905'].map(barcodeKey))).toEqual(
+      new Set(['00012345678905']),
+    );
+    expect(barcodeKey('ABC-123')).toBe('ABC-123');
+    expect(barcodeKey('12345')).toBe('12345');
+  });
+
+  it("two codes share a key exactly when each is among the other's candidates", () => {
+    const gtinish = fc.oneof(
+      fc.stringMatching(/^\d{8}$/),
+      fc.stringMatching(/^\d{12}$/),
+      fc.stringMatching(/^\d{13}$/),
+      fc.stringMatching(/^\d{14}$/),
+      fc.stringMatching(/^0{0,6}\d{8}$/),
+    );
+    fc.assert(
+      fc.property(gtinish, gtinish, (a, b) => {
+        expect(barcodeKey(a) === barcodeKey(b)).toBe(barcodeCandidates(a).includes(b));
+      }),
+    );
   });
 });

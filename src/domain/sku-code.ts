@@ -46,6 +46,15 @@ export function isValidGtin(code: string): boolean {
  * EAN-13 or GTIN-14 depending on symbology, so a numeric GTIN matches its zero-padded forms.
  * Returns the code itself for anything that is not a GTIN-shaped digit string.
  */
+/**
+ * One key per product code whatever GTIN form it is written in (GTIN-8, UPC-A, EAN-13 and GTIN-14
+ * right-justified to 14 digits, as GS1 stores them); any other code as it is. Two codes share a
+ * key exactly when `barcodeCandidates` says they are the same.
+ */
+export function barcodeKey(code: string): string {
+  return /^(\d{8}|\d{12}|\d{13}|\d{14})$/.test(code) ? code.padStart(14, '0') : code;
+}
+
 export function barcodeCandidates(code: string): string[] {
   if (!/^(\d{8}|\d{12}|\d{13}|\d{14})$/.test(code)) return [code];
   const stripped = code.replace(/^0+/, '');

@@ -54,6 +54,20 @@ for (const dialect of DIALECTS) {
       expectOneWinner(replies, 'BARCODE_EXISTS', 'barcodes');
     });
 
+    it('one GTIN written as EAN-13, GTIN-14 and UPC-style variants on different SKUs at once: one 201, the rest 409', async () => {
+      // 0012345678905 (EAN-13), 00012345678905 (GTIN-14) and 012345678905 (UPC-A) are one product code.
+      const forms = ['012345678905', '0012345678905', '00012345678905'];
+      const replies = await burst(
+        '/api/v1/skus',
+        Array.from({ length: AT_ONCE }, (_, i) => ({
+          sku: uniqueCode('GTIN'),
+          name: 'Same GTIN',
+          barcodes: [forms[i % forms.length]!],
+        })),
+      );
+      expectOneWinner(replies, 'BARCODE_EXISTS', 'barcodes');
+    });
+
     it('the same location code: one 201, the rest 409 LOCATION_EXISTS', async () => {
       const code = uniqueCode('LOC');
       const replies = await burst(

@@ -2,9 +2,13 @@
  * A barcode belongs to one SKU: unit barcodes and pack barcodes share one space, and a GTIN is the
  * same code whether written as UPC-A, EAN-13 or zero-padded GTIN-14.
  */
-import type { Tx } from '../../db/database.js';
+import { sql } from 'kysely';
+import { isPostgres, type Tx } from '../../db/database.js';
 import { fieldError } from '../../domain/errors.js';
-import { barcodeCandidates } from '../../domain/sku-code.js';
+import { barcodeCandidates, barcodeKey } from '../../domain/sku-code.js';
+
+/** The advisory-lock space of barcode keys (the first of PostgreSQL's two lock-key integers). */
+const BARCODE_LOCKS = 0x6b62; // 'kb'
 
 /** Throws BARCODE_EXISTS when any of `barcodes` (in any GTIN form) is another SKU's unit or pack barcode. */
 export async function assertBarcodesFree(
@@ -13,6 +17,11 @@ export async function assertBarcodesFree(
   exceptSkuId?: string,
 ): Promise<void> {
   if (barcodes.length === 0) return;
+  // On PostgreSQL two SKUs given one GTIN in different forms (UPC-A, EAN-13) at once would both find
+  // it free: no unique index spans the forms, so writers of one GTIN take turns, in key order.
+  if (isPostgres(tx))
+    for (const key of [...new Set(barcodes.map(barcodeKey))].sort())
+      await sql`select pg_advisory_xact_lock(${BARCODE_LOCKS}, hashtext(${key}))`.execute(tx);
   const lookups = barcodes.flatMap((b) => barcodeCandidates(b));
   const unit = await tx
     .selectFrom('sku_barcodes')
