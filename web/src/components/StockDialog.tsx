@@ -7,6 +7,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { invalid, post } from '../lib/api.js';
 import { skuTag, useLocations, useStock } from '../lib/catalog-data.js';
 import { num, signed } from '../lib/format.js';
+import { useSubmit } from '../lib/hooks.js';
 import { invalidate } from '../lib/query.js';
 import type { Sku } from '../lib/types.js';
 import { Dialog } from './Dialog.js';
@@ -87,8 +88,7 @@ export function StockDialog({ sku, action, location, lot, onClose }: Props) {
   const [quantity, setQuantity] = useState('');
   const [reason, setReason] = useState('');
   const [note, setNote] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useSubmit();
 
   useEffect(() => {
     if (!action) return;
@@ -102,7 +102,6 @@ export function StockDialog({ sku, action, location, lot, onClose }: Props) {
     setReason(reasonCodes[action][0]![0]);
     setNote('');
     setError(null);
-    setBusy(false);
   }, [action, location, lot]);
 
   const here = stock.data?.locations.find((l) => l.location === loc);
@@ -151,8 +150,7 @@ export function StockDialog({ sku, action, location, lot, onClose }: Props) {
     if (action === 'receive' && expiresOn) body['expiresOn'] = expiresOn;
     if (action === 'receive' && bin.trim()) body['bin'] = bin.trim();
     if (action === 'transfer') body['toLocation'] = toLoc;
-    setBusy(true);
-    try {
+    await run(async () => {
       await post('/stock/movements', body);
       const verb =
         action === 'adjust'
@@ -167,10 +165,7 @@ export function StockDialog({ sku, action, location, lot, onClose }: Props) {
       toast(verb);
       invalidate(['stock', skuTag(sku.sku), 'movements', 'dashboard']);
       onClose();
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
+    });
   };
 
   const fieldError = (f: string) => fieldMessage(error, f);

@@ -31,3 +31,32 @@ export function useMediaQuery(query: string): boolean {
     () => window.matchMedia(query).matches,
   );
 }
+
+/**
+ * A form's submission: `busy` while `run`'s action is under way, and its failure kept in `error`
+ * (an ApiError names the fields the form shows it next to). `setError` lets a form refuse input
+ * before it asks the server. `run` resolves to whether the action succeeded.
+ */
+export function useSubmit(): {
+  busy: boolean;
+  error: unknown;
+  setError: (error: unknown) => void;
+  run: (action: () => Promise<void>) => Promise<boolean>;
+} {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const run = async (action: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await action();
+      return true;
+    } catch (err) {
+      setError(err);
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, setError, run };
+}

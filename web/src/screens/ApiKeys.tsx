@@ -1,6 +1,7 @@
 /** API keys for integrations (admins only): create (the secret is shown once) and revoke. */
 import { useEffect, useState } from 'react';
 import { api, get, post } from '../lib/api.js';
+import { useSubmit } from '../lib/hooks.js';
 import { when } from '../lib/format.js';
 import { roleLabels, roles, type Role } from '../lib/permissions.js';
 import { invalidate, useQuery } from '../lib/query.js';
@@ -128,8 +129,7 @@ export function ApiKeys() {
 function NewKeyDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
   const [name, setName] = useState('');
   const [role, setRole] = useState<Role>('sales');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useSubmit();
   const [created, setCreated] = useState<CreatedApiKey | null>(null);
   const [copied, setCopied] = useState(false);
   useEffect(() => {
@@ -142,16 +142,10 @@ function NewKeyDialog({ open, onClose }: { open: boolean; onClose: () => void })
     }
   }, [open]);
   const submit = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       setCreated(await post<CreatedApiKey>('/api-keys', { name, role }));
       invalidate(['api-keys']);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   if (created) {
     return (

@@ -4,6 +4,7 @@
  */
 import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { ApiError, get, post, qs } from '../lib/api.js';
+import { useSubmit } from '../lib/hooks.js';
 import { useLocations } from '../lib/catalog-data.js';
 import { ago, num, signed, when } from '../lib/format.js';
 import { invalidate, useList, useQuery } from '../lib/query.js';
@@ -140,17 +141,14 @@ function NewCountDialog({ open, onClose }: { open: boolean; onClose: () => void 
   const [skus, setSkus] = useState('');
   const [bins, setBins] = useState('');
   const [note, setNote] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useSubmit();
   const split = (s: string) =>
     s
       .split(/[\s,;]+/)
       .map((x) => x.trim())
       .filter(Boolean);
   const submit = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const body: Record<string, unknown> = { location };
       if (split(skus).length) body['skus'] = split(skus);
       if (split(bins).length) body['bins'] = split(bins);
@@ -159,11 +157,7 @@ function NewCountDialog({ open, onClose }: { open: boolean; onClose: () => void 
       invalidate(['counts']);
       onClose();
       navigate(`/counts/${count.id}`);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <Dialog

@@ -7,7 +7,7 @@
 import { Fragment, useEffect, useState } from 'react';
 import { ApiError, api, get, post, qs } from '../lib/api.js';
 import { actorLabel, decimalToMinor, minorToDecimal, money, num, shortId, when } from '../lib/format.js';
-import { useDebounced } from '../lib/hooks.js';
+import { useDebounced, useSubmit } from '../lib/hooks.js';
 import { invalidate, useQuery } from '../lib/query.js';
 import { Link } from '../lib/router.js';
 import { useSession } from '../lib/session.js';
@@ -384,8 +384,7 @@ function ShipDialog({ order, open, onClose }: { order: Order; open: boolean; onC
   const [carrier, setCarrier] = useState('');
   const [trackingNumber, setTrackingNumber] = useState('');
   const [capturePayments, setCapturePayments] = useState(true);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useSubmit();
   useEffect(() => {
     if (!open) return;
     setCarrier('');
@@ -396,9 +395,7 @@ function ShipDialog({ order, open, onClose }: { order: Order; open: boolean; onC
   const authorized = order.payments.some((p) => p.status === 'authorized');
   const units = order.lines.reduce((sum, l) => sum + l.allocations.reduce((s, a) => s + a.quantity, 0), 0);
   const submit = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       await post(`/orders/${order.id}/ship`, {
         ...(carrier.trim() ? { carrier: carrier.trim() } : {}),
         ...(trackingNumber.trim() ? { trackingNumber: trackingNumber.trim() } : {}),
@@ -407,11 +404,7 @@ function ShipDialog({ order, open, onClose }: { order: Order; open: boolean; onC
       toast('Shipped; stock and order updated');
       invalidate(orderTags(order.id));
       onClose();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <Dialog
@@ -455,24 +448,17 @@ function ShipDialog({ order, open, onClose }: { order: Order; open: boolean; onC
 /** Marks a shipped order delivered, now. */
 function DeliverDialog({ order, open, onClose }: { order: Order; open: boolean; onClose: () => void }) {
   const toast = useToast();
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useSubmit();
   useEffect(() => {
     if (open) setError(null);
   }, [open]);
   const submit = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       await post(`/orders/${order.id}/deliver`, {});
       toast('Marked delivered');
       invalidate(orderTags(order.id));
       onClose();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <Dialog
@@ -503,8 +489,7 @@ function PaymentDialog({
 }) {
   const toast = useToast();
   const [amount, setAmount] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useSubmit();
   useEffect(() => {
     if (!action) return;
     setAmount(minorToDecimal(action.amountMinor, order.currency));
@@ -526,8 +511,7 @@ function PaymentDialog({
       );
       return;
     }
-    setBusy(true);
-    try {
+    await run(async () => {
       await post(
         `/orders/${order.id}/payments/${action.paymentId}/${action.kind}`,
         action.kind === 'void' ? {} : { amountMinor },
@@ -539,11 +523,7 @@ function PaymentDialog({
       );
       invalidate(orderTags(order.id));
       onClose();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   const verb = action ? paymentVerbs[action.kind] : '';
   return (
@@ -594,8 +574,7 @@ function HoldDialog({
 }) {
   const toast = useToast();
   const [reason, setReason] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useSubmit();
   useEffect(() => {
     if (open) {
       setReason('');
@@ -603,18 +582,12 @@ function HoldDialog({
     }
   }, [open]);
   const submit = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       await post(`/orders/${order.id}/${release ? 'release' : 'hold'}`, release ? undefined : { reason });
       toast(release ? 'Hold released' : 'Order put on hold');
       invalidate(orderTags(order.id));
       onClose();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <Dialog
@@ -653,8 +626,7 @@ function CancelDialog({ order, open, onClose }: { order: Order; open: boolean; o
   const [reason, setReason] = useState('');
   const [voidPayments, setVoidPayments] = useState(true);
   const [refundPayments, setRefundPayments] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useSubmit();
   const holds = order.payments.filter((p) => p.status === 'authorized' || p.status === 'pending');
   const taken = order.payments.reduce((sum, p) => sum + p.capturedMinor - p.refundedMinor, 0);
   useEffect(() => {
@@ -696,8 +668,7 @@ function CancelDialog({ order, open, onClose }: { order: Order; open: boolean; o
       );
       return;
     }
-    setBusy(true);
-    try {
+    await run(async () => {
       await post(`/orders/${order.id}/cancel`, {
         ...(everything ? {} : { lines }),
         ...(reason.trim() ? { reason: reason.trim() } : {}),
@@ -711,11 +682,7 @@ function CancelDialog({ order, open, onClose }: { order: Order; open: boolean; o
       );
       invalidate(orderTags(order.id));
       onClose();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <Dialog
@@ -803,8 +770,7 @@ type EditLine = { key: string; sku: string; name: string; quantity: string; pric
 function EditDialog({ order, open, onClose }: { order: Order; open: boolean; onClose: () => void }) {
   const toast = useToast();
   const [lines, setLines] = useState<EditLine[]>([]);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useSubmit();
   const [search, setSearch] = useState('');
   const q = useDebounced(search.trim(), 150);
   const suggestions = useQuery(
@@ -885,23 +851,22 @@ function EditDialog({ order, open, onClose }: { order: Order; open: boolean; onC
       );
       return;
     }
-    setBusy(true);
-    try {
-      await api(
-        'PATCH',
-        `/orders/${order.id}`,
-        { lines: body.map(({ sku, quantity, unitPriceMinor }) => ({ sku, quantity, unitPriceMinor })) },
-        { version: order.version },
-      );
-      toast('Order updated and re-allocated');
-      invalidate(orderTags(order.id));
-      onClose();
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 412) invalidate([`order:${order.id}`]);
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    await run(async () => {
+      try {
+        await api(
+          'PATCH',
+          `/orders/${order.id}`,
+          { lines: body.map(({ sku, quantity, unitPriceMinor }) => ({ sku, quantity, unitPriceMinor })) },
+          { version: order.version },
+        );
+        toast('Order updated and re-allocated');
+        invalidate(orderTags(order.id));
+        onClose();
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 412) invalidate([`order:${order.id}`]);
+        throw err;
+      }
+    });
   };
   const shown = lines.flatMap((_, i) => [
     `lines.${i}.quantity`,

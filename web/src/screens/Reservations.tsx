@@ -3,7 +3,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { api, get, post, qs } from '../lib/api.js';
 import { useLocations } from '../lib/catalog-data.js';
 import { ago, num, when } from '../lib/format.js';
-import { useNow } from '../lib/hooks.js';
+import { useNow, useSubmit } from '../lib/hooks.js';
 import { invalidate, useList } from '../lib/query.js';
 import { Link, setQuery, useLocation } from '../lib/router.js';
 import { useSession } from '../lib/session.js';
@@ -196,8 +196,7 @@ function NewReservationDialog({ open, onClose }: { open: boolean; onClose: () =>
   const [quantity, setQuantity] = useState('1');
   const [minutes, setMinutes] = useState('30');
   const [reference, setReference] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useSubmit();
   useEffect(() => {
     if (open) {
       setSku('');
@@ -209,9 +208,7 @@ function NewReservationDialog({ open, onClose }: { open: boolean; onClose: () =>
     }
   }, [open]);
   const submit = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       await post('/reservations', {
         sku: sku.trim(),
         quantity: Number(quantity),
@@ -222,11 +219,7 @@ function NewReservationDialog({ open, onClose }: { open: boolean; onClose: () =>
       toast(`Reserved ${quantity} × ${sku.trim()}`);
       invalidate(['reservations', 'stock']);
       onClose();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <Dialog

@@ -1,6 +1,7 @@
 /** Users who sign in to the admin (admins only): create, change role, reset password, disable. */
 import { useEffect, useState } from 'react';
 import { api, get, post } from '../lib/api.js';
+import { useSubmit } from '../lib/hooks.js';
 import { when } from '../lib/format.js';
 import { roleLabels, roles, type Role } from '../lib/permissions.js';
 import { invalidate, useQuery } from '../lib/query.js';
@@ -192,8 +193,7 @@ function UserDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
   const [name, setName] = useState('');
   const [role, setRole] = useState<Role>('warehouse');
   const [password, setPassword] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useSubmit();
   useEffect(() => {
     if (open) {
       setEmail('');
@@ -204,18 +204,12 @@ function UserDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
     }
   }, [open]);
   const submit = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const u = await post<User>('/users', { email, name, role, password });
       toast(`Created ${u.email}. Give them their password: it is not shown again.`);
       invalidate(['users']);
       onClose();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <Dialog
@@ -271,8 +265,7 @@ function UserDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
 function ResetDialog({ user, onClose }: { user: User | null; onClose: () => void }) {
   const toast = useToast();
   const [password, setPassword] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useSubmit();
   useEffect(() => {
     if (user) {
       setPassword(randomPassword());
@@ -281,17 +274,11 @@ function ResetDialog({ user, onClose }: { user: User | null; onClose: () => void
   }, [user]);
   if (!user) return null;
   const submit = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       await api('PATCH', `/users/${user.id}`, { password });
       toast(`New password set for ${user.email}; their sessions have ended`);
       onClose();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <Dialog
