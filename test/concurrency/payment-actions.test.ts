@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPaymentAction } from '../../src/app/payments/payment-actions.js';
 import type { PaymentProvider, ProviderResult } from '../../src/integrations/payments/provider.js';
 import { DIALECTS } from '../helpers/databases.js';
-import { startServer, type TestServer } from '../helpers/server.js';
-import { makeLocation, makeSku, receive } from '../factories/catalog.js';
+import type { TestServer } from '../helpers/server.js';
+import { stockedServer } from '../factories/catalog.js';
 import { deliver, signature, useWebhookSecret } from '../helpers/stripe.js';
 
 /**
@@ -48,10 +48,7 @@ for (const dialect of DIALECTS) {
     let s: TestServer;
     let sku: string;
     beforeAll(async () => {
-      s = await startServer(dialect);
-      const loc = await makeLocation(s);
-      sku = (await makeSku(s)).sku;
-      await receive(s, sku, loc.code, 100);
+      ({ s, sku } = await stockedServer(dialect, 100));
     });
     afterAll(async () => s?.close());
 

@@ -1,5 +1,6 @@
 /** Factories for test data over the HTTP API. */
-import type { TestServer } from '../helpers/server.js';
+import type { Dialect } from '../../src/db/database.js';
+import { startServer, type TestServer } from '../helpers/server.js';
 
 let n = 0;
 export const uniqueCode = (prefix: string) =>
@@ -43,4 +44,16 @@ export async function receive(
   });
   if (r.status !== 201) throw new Error(`receive: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body;
+}
+
+/** A fresh server with one SKU holding `units` at one location: the setup of most order tests. */
+export async function stockedServer(
+  dialect: Dialect,
+  units: number,
+): Promise<{ s: TestServer; sku: string }> {
+  const s = await startServer(dialect);
+  const loc = await makeLocation(s);
+  const sku = (await makeSku(s)).sku;
+  await receive(s, sku, loc.code, units);
+  return { s, sku };
 }

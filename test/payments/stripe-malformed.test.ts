@@ -5,9 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../helpers/databases.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import type { TestServer } from '../helpers/server.js';
 import { deliver, signature, useWebhookSecret } from '../helpers/stripe.js';
-import { makeLocation, makeSku, receive } from '../factories/catalog.js';
+import { stockedServer } from '../factories/catalog.js';
 
 const SECRET = 'whsec_test_malformed';
 
@@ -17,10 +17,7 @@ for (const dialect of DIALECTS) {
     let sku: string;
     useWebhookSecret(SECRET);
     beforeAll(async () => {
-      s = await startServer(dialect);
-      const loc = await makeLocation(s);
-      sku = (await makeSku(s)).sku;
-      await receive(s, sku, loc.code, 10);
+      ({ s, sku } = await stockedServer(dialect, 10));
     });
     afterAll(async () => s?.close());
 

@@ -8,9 +8,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../helpers/databases.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import type { TestServer } from '../helpers/server.js';
 import { deliver as deliverTo, signature, stripe, useWebhookSecret } from '../helpers/stripe.js';
-import { makeLocation, makeSku, receive } from '../factories/catalog.js';
+import { stockedServer } from '../factories/catalog.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/stripe/', import.meta.url));
 const haveFixtures = existsSync(FIXTURES);
@@ -62,10 +62,7 @@ const succeededFor = (eventId: string, pi: string) =>
       let sku: string;
       useWebhookSecret(SECRET);
       beforeAll(async () => {
-        s = await startServer(dialect);
-        const loc = await makeLocation(s);
-        sku = (await makeSku(s)).sku;
-        await receive(s, sku, loc.code, 100);
+        ({ s, sku } = await stockedServer(dialect, 100));
       });
       afterAll(async () => s?.close());
 
