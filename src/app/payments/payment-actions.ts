@@ -23,7 +23,7 @@ import { formatMinor } from '../../domain/money.js';
 import { paymentStatusOf, type PaymentStatus } from '../../domain/orders/lifecycle.js';
 import type { PaymentProvider } from '../../integrations/payments/provider.js';
 import type { Ctx } from '../orders/allocation.js';
-import { capturePlan } from '../../domain/orders/settlement.js';
+import { captureLimit } from '../../domain/orders/settlement.js';
 import { lockOrderRow, overpaymentEntries, paymentStatusFor, record } from '../orders/order-changes.js';
 import { getOrder, type OrderView } from '../orders/order-view.js';
 
@@ -273,12 +273,8 @@ async function claim(
       { status: order.status },
     );
   assertOthersIdle();
-  const [step] = capturePlan(
-    [{ id: payment.id, amountMinor: payment.amount_minor }],
-    order.total_minor,
-    heldByOthers,
-  );
-  if (step?.action !== 'capture')
+  const limit = captureLimit(payment.amount_minor, order.total_minor, heldByOthers);
+  if (limit === 0)
     throw new DomainError(
       'INVALID_TRANSITION',
       payment.amount_minor <= 0
@@ -287,14 +283,14 @@ async function claim(
       [],
       { owedMinor: Math.max(0, order.total_minor - heldByOthers) },
     );
-  const amount = input.amountMinor ?? step.amountMinor;
-  if (amount <= 0 || amount > step.amountMinor)
+  const amount = input.amountMinor ?? limit;
+  if (amount <= 0 || amount > limit)
     throw fieldError(
       'VALIDATION_FAILED',
       'amountMinor',
       amount > payment.amount_minor
         ? `must be between 1 and ${payment.amount_minor}, the amount authorised`
-        : `must be between 1 and ${step.amountMinor}, what the order still owes`,
+        : `must be between 1 and ${limit}, what the order still owes`,
     );
   return { payment, amount };
 }

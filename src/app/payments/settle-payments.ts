@@ -18,7 +18,7 @@
  */
 import type { Database } from '../../db/database.js';
 import { DomainError } from '../../domain/errors.js';
-import { refundPlan } from '../../domain/orders/settlement.js';
+import { nextRefund } from '../../domain/orders/settlement.js';
 import type { PaymentProvider } from '../../integrations/payments/provider.js';
 import type { Ctx } from '../orders/allocation.js';
 import { cancelOrder, type CancelInput } from '../orders/cancel-order.js';
@@ -115,7 +115,7 @@ export async function refundExcess(
 ): Promise<void> {
   for (let round = 0; round < MAX_REFUND_ROUNDS; round++) {
     const { planned, failed } = await settleBy(database, providers, orderId, ctx, 'cancellation', (facts) =>
-      refundSteps(facts).slice(0, 1),
+      refundSteps(facts),
     );
     if (planned === 0 || failed > 0) return;
   }
@@ -124,17 +124,16 @@ export async function refundExcess(
 /** Enough for a refund from every payment of any real order, and a few lost races. */
 const MAX_REFUND_ROUNDS = 12;
 
-const refundSteps = ({ payments, totalMinor }: Awaited<ReturnType<typeof factsOf>>): Step[] =>
-  refundPlan(
+/** The next refund of what the order was overpaid, from what is committed (`nextRefund`). */
+const refundSteps = ({ payments, totalMinor }: Awaited<ReturnType<typeof factsOf>>): Step[] => {
+  const next = nextRefund(
     payments
       .filter(holdsMoney)
       .map((p) => ({ id: p.id, refundableMinor: p.captured_minor - p.refunded_minor })),
     totalMinor,
-  ).flatMap((r) =>
-    r.action === 'refund'
-      ? [{ paymentId: r.paymentId, action: 'refund' as const, amountMinor: r.amountMinor }]
-      : [],
   );
+  return next ? [{ ...next, action: 'refund' }] : [];
+};
 
 /** The order's total and payments as committed, oldest payment first. */
 async function factsOf(database: Database, orderId: string) {
