@@ -29,9 +29,10 @@ import { runPaymentAction } from './payment-actions.js';
 
 type Providers = ReadonlyMap<string, PaymentProvider>;
 
-type Payment = Awaited<ReturnType<typeof factsOf>>['payments'][number];
-const isOpen = (p: Payment) => p.status === 'authorized' || p.status === 'pending';
-const holdsMoney = (p: Payment) => p.status === 'paid' || p.status === 'partially_refunded';
+/** A payment that can still be captured or voided. */
+const isOpen = (p: { status: string }) => p.status === 'authorized' || p.status === 'pending';
+/** A payment that holds money to give back. */
+const holdsMoney = (p: { status: string }) => p.status === 'paid' || p.status === 'partially_refunded';
 
 /** A capture's amount is decided when it runs; a refund's is capped then. */
 type Step =
@@ -70,13 +71,8 @@ export async function cancelAndSettle(
 ): Promise<OrderView> {
   const { voidPayments = true, refundPayments = false, ...cancel } = input;
   const cancelled = await database.transact((tx) => cancelOrder(tx, orderId, cancel, ctx));
-  const voiding =
-    voidPayments &&
-    cancelled.status === 'cancelled' &&
-    cancelled.payments.some((p) => p.status === 'authorized' || p.status === 'pending');
-  const refunding =
-    refundPayments &&
-    cancelled.payments.some((p) => p.status === 'paid' || p.status === 'partially_refunded');
+  const voiding = voidPayments && cancelled.status === 'cancelled' && cancelled.payments.some(isOpen);
+  const refunding = refundPayments && cancelled.payments.some(holdsMoney);
   if (!voiding && !refunding) return cancelled;
   if (voiding) await voidOpenPayments(database, providers, orderId, ctx);
   if (refunding) await refundExcess(database, providers, orderId, ctx);
