@@ -69,7 +69,8 @@ export async function runPaymentAction(
   }
 
   return database.transact(async (tx) => {
-    await lockOrderRow(tx, input.orderId);
+    // Locked and read before the payment: what the order costs as its last change left it.
+    const order = (await lockOrderRow(tx, input.orderId))!;
     const current = await tx
       .selectFrom('payments')
       .selectAll()
@@ -115,11 +116,6 @@ export async function runPaymentAction(
       })
       .where('id', '=', payment.id)
       .execute();
-    const order = await tx
-      .selectFrom('orders')
-      .select(['id', 'total_minor', 'status', 'currency'])
-      .where('id', '=', input.orderId)
-      .executeTakeFirstOrThrow();
     const orderStatus = await paymentStatusFor(tx, order.id, order.total_minor);
     await tx
       .updateTable('orders')
