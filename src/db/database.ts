@@ -244,6 +244,8 @@ class KibbleSqliteDialect extends SqliteDialect {
   }
 }
 
+type Result = { ok: true; value: unknown } | { ok: false; error: unknown };
+
 type Pending = {
   readonly work: (tx: Transaction<DB>) => Promise<unknown>;
   readonly resolve: (value: unknown) => void;
@@ -269,6 +271,16 @@ const MAX_BATCH = 32;
  */
 const GATHER_BELOW = 4;
 const GATHER_MS = 1;
+
+/**
+ * A batch stays open to units that arrive while it runs, for up to OPEN_MS from its start (and
+ * MAX_BATCH units): after its last queued unit it yields one event-loop turn, so requests read
+ * meanwhile join this commit instead of waiting for it and then paying a commit of their own.
+ * Measured side by side (`bench/ab.bench.ts`, six alternating rounds of 4 s, session 8):
+ * concurrency 8 1,006 against 911 orders/s (p99 13.0 against 15.3 ms), concurrency 32 1,287
+ * against 1,228, open loop at 900/s p99 34 against 40 ms (within noise), one client unchanged.
+ */
+const OPEN_MS = 10;
 
 /** WAL size (frames) at which a commit checkpoints itself; with a background checkpointer, a fallback. */
 const AUTOCHECKPOINT_FRAMES = 1000;
@@ -354,25 +366,22 @@ function openSqlite(file: string, backgroundCheckpoints: boolean): Database {
   const queue: Pending[] = [];
   let draining = false;
 
+  /**
+   * Runs `batch` in one transaction, each unit in a savepoint of its own (a lone first unit needs
+   * none: its failure is the transaction's), taking in units that arrive meanwhile (OPEN_MS).
+   */
   async function runBatch(batch: Pending[]): Promise<void> {
-    const results: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    const results: Result[] = [];
     try {
       await db.transaction().execute((batchTx) =>
         inTransaction(batchTx, async (tx) => {
-          for (const item of batch) {
-            if (batch.length === 1) {
-              results.push({ ok: true, value: await item.work(tx) });
-              continue;
-            }
-            await sql`savepoint unit`.execute(tx);
-            try {
-              const value = await item.work(tx);
-              await sql`release unit`.execute(tx);
-              results.push({ ok: true, value });
-            } catch (error) {
-              await sql`rollback to unit`.execute(tx);
-              await sql`release unit`.execute(tx);
-              results.push({ ok: false, error });
+          const started = performance.now();
+          for (let i = 0; i < batch.length; i++) {
+            results.push(await runUnit(tx, batch[i]!, batch.length === 1));
+            const open = batch.length < MAX_BATCH && performance.now() - started < OPEN_MS;
+            if (i === batch.length - 1 && open) {
+              await nextTurn();
+              batch.push(...queue.splice(0, MAX_BATCH - batch.length));
             }
           }
         }),
@@ -387,6 +396,20 @@ function openSqlite(file: string, backgroundCheckpoints: boolean): Database {
       if (r.ok) item.resolve(r.value);
       else item.reject(r.error);
     });
+  }
+
+  async function runUnit(tx: Transaction<DB>, item: Pending, alone: boolean): Promise<Result> {
+    if (alone) return { ok: true, value: await item.work(tx) };
+    await sql`savepoint unit`.execute(tx);
+    try {
+      const value = await item.work(tx);
+      await sql`release unit`.execute(tx);
+      return { ok: true, value };
+    } catch (error) {
+      await sql`rollback to unit`.execute(tx);
+      await sql`release unit`.execute(tx);
+      return { ok: false, error };
+    }
   }
 
   // better-sqlite3 answers synchronously, so a whole transaction would otherwise run inside one
