@@ -67,10 +67,14 @@ export async function seedCatalog(config: DatabaseConfig): Promise<{ skus: strin
     for (const w of WAREHOUSES)
       await createLocation(tx, { code: w.code, name: w.name, kind: 'warehouse', lat: w.lat, lon: w.lon });
   });
-  const skus: string[] = [];
+  const skus: string[] = new Array<string>(SKUS);
   const batch = 250;
-  for (let start = 0; start < SKUS; start += batch) {
-    await database.transact(async (tx) => {
+  // Four transactions at a time: on PostgreSQL each statement is a round trip, and one transaction
+  // at a time waits on every one (2,000 SKUs: 18.1 s, against 13.8 s four at a time, on a busy
+  // machine). SQLite serialises them anyway.
+  const starts = Array.from({ length: Math.ceil(SKUS / batch) }, (_, i) => i * batch);
+  const seedBatch = (start: number) =>
+    database.transact(async (tx) => {
       for (let i = start; i < Math.min(SKUS, start + batch); i++) {
         const sku = `BENCH-${String(i).padStart(5, '0')}`;
         const lot = i % 5 === 0;
@@ -112,10 +116,14 @@ export async function seedCatalog(config: DatabaseConfig): Promise<{ skus: strin
             await postMovement(tx, { type: 'receipt', sku, location: w.code, quantity: 40_000 }, ctx);
           }
         }
-        skus.push(sku);
+        skus[i] = sku;
       }
     });
-  }
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      for (let start = starts.shift(); start !== undefined; start = starts.shift()) await seedBatch(start);
+    }),
+  );
   await database.close();
   return { skus };
 }
