@@ -14,6 +14,7 @@ export type DomainErrorCode =
   | 'SKU_EXISTS'
   | 'LOCATION_EXISTS'
   | 'BARCODE_EXISTS'
+  | 'PAYMENT_EXISTS'
   | 'INSUFFICIENT_STOCK'
   | 'NEGATIVE_STOCK'
   | 'LOT_REQUIRED'

@@ -77,6 +77,27 @@ for (const dialect of DIALECTS) {
       expectOneWinner(replies, 'LOCATION_EXISTS', 'code');
     });
 
+    it('orders paid with one Stripe PaymentIntent at once: one 201, the rest 409 PAYMENT_EXISTS, stock of one order allocated', async () => {
+      const loc = await makeLocation(s);
+      const a = await makeSku(s);
+      await receive(s, a.sku, loc.code, 50);
+      const reference = `pi_${uniqueCode('race').toLowerCase()}`;
+      const replies = await burst(
+        '/api/v1/orders',
+        Array.from({ length: AT_ONCE }, () => ({
+          customer: { email: 'checkout@example.com' },
+          currency: 'USD',
+          lines: [{ sku: a.sku, quantity: 1, unitPriceMinor: 1000 }],
+          payments: [{ provider: 'stripe', reference, amountMinor: 1000, status: 'authorized' }],
+        })),
+      );
+      expectOneWinner(replies, 'PAYMENT_EXISTS', 'payments.0.reference');
+      const winner = replies.find((r) => r.status === 201)!;
+      for (const r of replies.filter((x) => x.status === 409)) expect(r.body.orderId).toBe(winner.body.id);
+      const stock = await s.request('GET', `/api/v1/stock/${a.sku}`);
+      expect(stock.body.totals.allocated).toBe(1);
+    });
+
     it('receipts of one new lot at once: every receipt lands on the one lot', async () => {
       const loc = await makeLocation(s);
       const sku = await makeSku(s, { tracking: 'lot' });

@@ -542,6 +542,40 @@ for (const dialect of DIALECTS) {
       ).toBe(400);
     });
 
+    it('records a provider payment on one order only: a reference reused is 409 PAYMENT_EXISTS, twice in one order 400', async () => {
+      const loc = await makeLocation(s);
+      const a = await makeSku(s);
+      await receive(s, a.sku, loc.code, 10);
+      const paid = (payments: unknown[]) =>
+        s.request('POST', '/api/v1/orders', order([{ sku: a.sku, quantity: 1 }], { payments }));
+      const first = await paid([
+        { provider: 'stripe', reference: 'pi_once', amountMinor: 1000, status: 'authorized' },
+      ]);
+      expect(first.status).toBe(201);
+      const again = await paid([
+        { provider: 'manual', reference: 'pi_once', amountMinor: 500, status: 'paid' }, // another provider: fine
+        { provider: 'stripe', reference: 'pi_once', amountMinor: 500, status: 'authorized' },
+      ]);
+      expect(again.status).toBe(409);
+      expect(again.headers.get('content-type')).toContain('application/problem+json');
+      expect(again.body.code).toBe('PAYMENT_EXISTS');
+      expect(again.body.orderId).toBe(first.body.id);
+      expect(again.body.errors.map((e: { field: string }) => e.field)).toEqual(['payments.1.reference']);
+      const twice = await paid([
+        { provider: 'manual', reference: 'INV-7', amountMinor: 500, status: 'paid' },
+        { provider: 'manual', reference: 'INV-7', amountMinor: 500, status: 'paid' },
+      ]);
+      expect(twice.status).toBe(400);
+      expect(twice.body.errors.map((e: { field: string }) => e.field)).toEqual(['payments.1.reference']);
+      // Nothing of the refused orders was written: one unit allocated, one order for the SKU.
+      const stock = await s.request('GET', `/api/v1/stock/${a.sku}`);
+      expect(stock.body.totals.allocated).toBe(1);
+      // Payments without a reference never collide.
+      const bare = await paid([{ provider: 'manual', amountMinor: 1000, status: 'authorized' }]);
+      const bare2 = await paid([{ provider: 'manual', amountMinor: 1000, status: 'authorized' }]);
+      expect([bare.status, bare2.status]).toEqual([201, 201]);
+    });
+
     it('cancelling what was not shipped of a partly shipped order completes it; nothing is left to cancel after', async () => {
       const loc = await makeLocation(s);
       const a = await makeSku(s);

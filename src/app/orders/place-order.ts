@@ -159,6 +159,50 @@ const insertOrderLines = prepare((db, p: { rows: OrderLineTable[] }) =>
   db.insertInto('order_lines').values(p.rows),
 );
 
+const paymentsByReference = prepare((db, p: { references: readonly string[] }) =>
+  db
+    .selectFrom('payments')
+    .select(['provider', 'reference', 'order_id'])
+    .where('reference', 'in', p.references),
+);
+
+/**
+ * A provider's payment (a Stripe PaymentIntent, an invoice number) is recorded on one order, once:
+ * the same reference twice in the order is VALIDATION_FAILED, one another order holds is
+ * PAYMENT_EXISTS (a storefront that submits its checkout twice must not get two orders charged to
+ * one PaymentIntent). A concurrent order with the same reference that commits first makes our
+ * INSERT fail on the unique index; the transaction is retried and this look-up answers.
+ */
+async function assertPaymentsNew(tx: Tx, payments: NonNullable<PlaceOrderInput['payments']>): Promise<void> {
+  const firstIndex = new Map<string, number>();
+  payments.forEach((p, i) => {
+    if (p.reference === undefined) return;
+    const key = `${p.provider}\u0000${p.reference}`;
+    const first = firstIndex.get(key);
+    if (first !== undefined)
+      throw fieldError(
+        'VALIDATION_FAILED',
+        `payments.${i}.reference`,
+        `is also payments.${first}.reference: a ${p.provider} payment is recorded once`,
+      );
+    firstIndex.set(key, i);
+  });
+  if (firstIndex.size === 0) return;
+  const { rows } = await paymentsByReference(tx, {
+    references: [...new Set(payments.flatMap((p) => (p.reference === undefined ? [] : [p.reference])))],
+  });
+  for (const row of rows) {
+    const i = firstIndex.get(`${row.provider}\u0000${row.reference}`);
+    if (i === undefined) continue;
+    throw new DomainError(
+      'PAYMENT_EXISTS',
+      `${row.provider} payment ${row.reference} already belongs to order ${row.order_id}.`,
+      [{ field: `payments.${i}.reference`, message: `already belongs to order ${row.order_id}` }],
+      { orderId: row.order_id },
+    );
+  }
+}
+
 const insertPayments = prepare((db, p: { rows: PaymentTable[] }) => db.insertInto('payments').values(p.rows));
 
 const insertOrderEvents = prepare((db, p: { rows: OrderEventTable[] }) =>
@@ -198,6 +242,7 @@ export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Prom
     }
   });
 
+  await assertPaymentsNew(tx, payments);
   const customerEmail = input.customer.email.trim();
   const customerEmailKey = emailKeyOf(customerEmail);
   const resolved = await resolveLines(tx, input.lines, ctx.at, customerEmailKey);

@@ -18,6 +18,7 @@ export const statusOf: Record<DomainErrorCode, number> = {
   SKU_EXISTS: 409,
   LOCATION_EXISTS: 409,
   BARCODE_EXISTS: 409,
+  PAYMENT_EXISTS: 409,
   INSUFFICIENT_STOCK: 409,
   NEGATIVE_STOCK: 409,
   LOT_REQUIRED: 422,
