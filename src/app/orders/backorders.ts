@@ -33,6 +33,11 @@ export async function allocateBackorders(tx: Tx, skuId: string, ctx: Ctx): Promi
     .execute();
   const today = isoDate(ctx.at);
   for (const candidate of candidates) {
+    // The order's lock first, then its line: an edit, cancellation or shipment of the order that
+    // committed since the candidates were read is seen (on PostgreSQL, reading the line before the
+    // lock allocated a backorder an edit had just removed, and the line went below zero).
+    const order = await loadOrderForChange(tx, candidate.order_id);
+    if (order.status !== 'open' && order.status !== 'on_hold') continue;
     const line = await tx
       .selectFrom('order_lines')
       .selectAll()
@@ -57,7 +62,6 @@ export async function allocateBackorders(tx: Tx, skuId: string, ctx: Ctx): Promi
         { tracking: r.tracking, minRemainingShelfLifeDays: r.min_remaining_shelf_life_days },
       ]),
     );
-    const order = await loadOrderForChange(tx, line.order_id);
     const address = order.shipping_address
       ? (JSON.parse(order.shipping_address) as { lat?: number; lon?: number })
       : null;
