@@ -1,9 +1,11 @@
 /**
  * `Idempotency-Key` on creating POSTs. The request's identity is its method, route and body (as
  * parsed: whitespace and key order do not count); a second request with the same key and another
- * body is a 422. Within one process a key that is
- * still in flight is refused at once with 409; across processes the database decides (see
- * src/app/idempotency.ts).
+ * body is a 422. Requests with one key run one after another: within one process a request waits
+ * for the one in flight with its key and then replays its result (or, if that one failed, runs);
+ * across processes the database's unique index makes them wait the same way (see
+ * src/app/idempotency.ts). A client that retries while its first attempt still runs gets the
+ * first attempt's answer, not an error.
  */
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -15,7 +17,8 @@ import { DomainError } from '../../domain/errors.js';
 import { runIdempotent, type Created } from '../../app/idempotency.js';
 import { principalOf } from './auth.js';
 
-const inFlight = new Set<string>();
+/** Per (principal, key): the request with that key running in this process, settled when it ends. */
+const inFlight = new Map<string, Promise<unknown>>();
 
 function hashOf(req: FastifyRequest, json: (value: unknown) => string): string {
   return createHash('sha256')
@@ -47,24 +50,21 @@ export async function sendCreated<T>(
     ]);
   }
   const principal = actorOf(principalOf(req));
-  const flightKey = key === undefined ? null : `${principal}\u0000${key}`;
-  if (flightKey !== null) {
-    if (inFlight.has(flightKey)) {
-      // The first request with the key is still running: retry shortly to get its result.
-      void reply.header('retry-after', '1');
-      throw new DomainError(
-        'IDEMPOTENCY_IN_PROGRESS',
-        'A request with this Idempotency-Key is still in progress; retry after a second to get its result.',
-      );
-    }
-    inFlight.add(flightKey);
-  }
-  try {
-    const scope = key === undefined ? null : { principal, key, ...requestHashes(req) };
+  const scope = key === undefined ? null : { principal, key, ...requestHashes(req) };
+  const run = async () => {
     const outcome = await runIdempotent(req.server.database, scope, work);
     if (outcome.replayed) reply.header('idempotent-replayed', 'true');
     return reply.code(outcome.status).send(outcome.body);
+  };
+  if (key === undefined) return run();
+  const flightKey = `${principal}\u0000${key}`;
+  // Queue behind the request in flight with this key (and those already waiting for it).
+  const before = inFlight.get(flightKey);
+  const mine = (before ?? Promise.resolve()).catch(() => undefined).then(run);
+  inFlight.set(flightKey, mine);
+  try {
+    return await mine;
   } finally {
-    if (flightKey !== null) inFlight.delete(flightKey);
+    if (inFlight.get(flightKey) === mine) inFlight.delete(flightKey);
   }
 }
