@@ -15,3 +15,31 @@ export function addDays(date: string, days: number): string {
   d.setUTCDate(d.getUTCDate() + days);
   return isoDate(d);
 }
+
+/**
+ * Whether `text` starts with a `YYYY-MM-DD` that names a day of the calendar. `Date.parse` does not
+ * tell: it rolls 30 February over into 2 March.
+ */
+export function isCalendarDay(text: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(text);
+  if (!m) return false;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (month < 1 || month > 12) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const last = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]!;
+  return day >= 1 && day <= last;
+}
+
+const INSTANT =
+  /^\d{4}-\d{2}-\d{2}(?:T([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d)(?:\.\d{1,9})?)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d))?$/i;
+
+/**
+ * An ISO-8601 date (`2027-02-28`, midnight UTC) or instant with its zone (`2027-02-28T13:30:00Z`,
+ * `…+01:00`) on a real calendar day and clock time; anything else is null. A time without a zone
+ * would be read in the server's zone, so it is refused.
+ */
+export function parseInstant(text: string): Date | null {
+  if (!INSTANT.test(text) || !isCalendarDay(text)) return null;
+  const t = Date.parse(text.length === 10 ? `${text}T00:00:00Z` : text);
+  return Number.isNaN(t) ? null : new Date(t);
+}

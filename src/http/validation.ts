@@ -5,6 +5,7 @@
  */
 import { Ajv, type Options } from 'ajv';
 import type { FastifySchemaCompiler } from 'fastify';
+import { isCalendarDay, parseInstant } from '../domain/clock.js';
 
 const base: Options = {
   allErrors: true,
@@ -17,16 +18,15 @@ const strict = new Ajv({ ...base, coerceTypes: false });
 const coercing = new Ajv({ ...base, coerceTypes: 'array' });
 
 /** `format: 'date'`: a real calendar day (`2031-02-31` matches a pattern but is no date). */
-const isCalendarDate = (value: string) => {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
-  const d = new Date(`${value}T00:00:00.000Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value;
-};
+const isCalendarDate = (value: string) => /^\d{4}-\d{2}-\d{2}$/.test(value) && isCalendarDay(value);
+/** `format: 'instant'`: a date or an instant with its zone, on a real day and time (`parseInstant`). */
+const isInstant = (value: string) => parseInstant(value) !== null;
 /** `format: 'non-blank'`: some character other than whitespace (`"   "` names nothing). */
 const isNonBlank = (value: string) => /\S/.test(value);
 for (const ajv of [strict, coercing]) {
   ajv.addFormat('date', { type: 'string', validate: isCalendarDate });
   ajv.addFormat('non-blank', { type: 'string', validate: isNonBlank });
+  ajv.addFormat('instant', { type: 'string', validate: isInstant });
 }
 
 export const validatorCompiler: FastifySchemaCompiler<object> = ({ schema, httpPart }) =>

@@ -6,6 +6,7 @@
  * (`deliveredAt` not an instant, in the future, or before the order was placed).
  */
 import type { Tx } from '../../db/database.js';
+import { isCalendarDay } from '../../domain/clock.js';
 import { DomainError, fieldError } from '../../domain/errors.js';
 import type { Ctx } from './allocation.js';
 import { loadOrderForChange, record, saveOrder } from './order-changes.js';
@@ -56,9 +57,7 @@ function deliveredAt(given: string | undefined, placedAt: string, now: string): 
   // An instant with its offset: a bare date or local time would be read in the server's zone.
   if (!/(Z|[+-]\d{2}:?\d{2})$/i.test(given) || !/^\d{4}-\d{2}-\d{2}T/.test(given) || Number.isNaN(t))
     throw fieldError('VALIDATION_FAILED', 'deliveredAt', 'must be an ISO-8601 instant with a time zone');
-  // Date.parse rolls 30 February over into March: the calendar day must exist as written.
-  const [y, m, d] = given.slice(0, 10).split('-').map(Number) as [number, number, number];
-  if (m < 1 || m > 12 || d < 1 || d > new Date(Date.UTC(y, m, 0)).getUTCDate())
+  if (!isCalendarDay(given))
     throw fieldError('VALIDATION_FAILED', 'deliveredAt', `${given.slice(0, 10)} is not a calendar day`);
   if (t > Date.parse(now) + CLOCK_SKEW_MS)
     throw fieldError('VALIDATION_FAILED', 'deliveredAt', 'must not be in the future');

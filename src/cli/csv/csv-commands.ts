@@ -8,7 +8,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { configFromEnv, openDatabase } from '../../db/database.js';
 import { findSku } from '../../db/catalog.repo.js';
-import { nowIso } from '../../domain/clock.js';
+import { nowIso, parseInstant } from '../../domain/clock.js';
 import { readCsv } from './csv-file.js';
 import { runExport, type Exporter } from './exporter.js';
 import { runImport, type Importer } from './importer.js';
@@ -36,8 +36,8 @@ function cliActor(): string {
 
 function instant(value: string | undefined, option: string): string | undefined | null {
   if (value === undefined) return undefined;
-  const d = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(d.getTime())) {
+  const d = parseInstant(value);
+  if (d === null) {
     usage(`${option} must be a date or an ISO-8601 instant, e.g. 2025-01-31 or 2025-01-31T12:00:00Z.`);
     return null;
   }

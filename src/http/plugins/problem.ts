@@ -135,6 +135,11 @@ function fieldsOfValidation(errors: readonly AjvError[]): FieldError[] {
     let message = e.message ?? 'is invalid';
     if (e.keyword === 'required') message = 'is required';
     if (e.keyword === 'format' && e.params['format'] === 'non-blank') message = 'must not be blank';
+    if (e.keyword === 'format' && e.params['format'] === 'instant')
+      message =
+        'must be a date (YYYY-MM-DD) or an instant with its zone (2027-01-31T12:00:00Z) on a real calendar day';
+    if (e.keyword === 'format' && e.params['format'] === 'date')
+      message = 'must be a real calendar day, YYYY-MM-DD';
     if (e.keyword === 'pattern')
       message = patternMessages[String(e.params['pattern'])] ?? 'contains characters that are not allowed';
     if (!out.has(path || '(body)')) out.set(path || '(body)', message);

@@ -6,26 +6,23 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { can } from '../../domain/access.js';
-import { nowIso } from '../../domain/clock.js';
+import { nowIso, parseInstant } from '../../domain/clock.js';
 import { fieldError } from '../../domain/errors.js';
 import { movementTypes } from '../../domain/inventory/movement.js';
 import { DASHBOARD_DAYS, DEFAULT_LOW_STOCK_THRESHOLD, dashboard } from '../../app/reports/dashboard.js';
 import { EXPIRING_WITHIN_DAYS, listStock, stockFilters } from '../../app/reports/stock-list.js';
 import { listMovements } from '../../app/stock/movement-view.js';
-import { Page, Text, problemResponses, IdCursor } from '../schemas/common.schema.js';
+import { InstantQuery, Page, Text, problemResponses, IdCursor } from '../schemas/common.schema.js';
 import { DashboardResponse, StockRowResponse, Threshold } from '../schemas/report.schema.js';
 import { MovementResponse } from '../schemas/stock.schema.js';
 
-const Instant = Type.String({
-  pattern: '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2}))?$',
-  description: 'ISO-8601 date or instant',
-});
+const Instant = InstantQuery('A point in time');
 
+/** The query's instant (its schema checked the form: `format: 'instant'`), as Kibble stores them. */
 function instant(value: string | undefined, field: string): string | undefined {
   if (value === undefined) return undefined;
-  const at = new Date(value.length === 10 ? `${value}T00:00:00Z` : value);
-  if (Number.isNaN(at.getTime()))
-    throw fieldError('VALIDATION_FAILED', field, 'is not a valid date or instant');
+  const at = parseInstant(value);
+  if (at === null) throw fieldError('VALIDATION_FAILED', field, 'is not a valid date or instant');
   return at.toISOString();
 }
 

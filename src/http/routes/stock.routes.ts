@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { can } from '../../domain/access.js';
+import { parseInstant } from '../../domain/clock.js';
 import { fieldError } from '../../domain/errors.js';
 import { findSku } from '../../db/catalog.repo.js';
 import { setSafetyStock } from '../../db/stock.repo.js';
@@ -66,8 +67,8 @@ export default async function stockRoutes(fastify: FastifyInstance): Promise<voi
       const sku = await findSku(app.database.db, req.params.sku);
       if (!sku) throw fieldError('NOT_FOUND', 'sku', `SKU ${req.params.sku} does not exist.`);
       if (req.query.asOf === undefined) return stockOf(app.database.db, sku);
-      const at = new Date(req.query.asOf);
-      if (Number.isNaN(at.getTime())) throw fieldError('VALIDATION_FAILED', 'asOf', 'is not a valid instant');
+      const at = parseInstant(req.query.asOf);
+      if (at === null) throw fieldError('VALIDATION_FAILED', 'asOf', 'is not a valid instant');
       return stockAsOf(app.database.db, sku, at.toISOString());
     },
   );

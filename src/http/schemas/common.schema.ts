@@ -67,6 +67,13 @@ export const IsoDate = Type.String({
   description: 'YYYY-MM-DD',
 });
 export const Timestamp = Type.String({ description: 'ISO-8601 UTC timestamp' });
+/** A query's point in time: a date (midnight UTC) or an instant with its zone, on a real calendar day. */
+export const InstantQuery = (description: string) =>
+  Type.String({
+    format: 'instant',
+    maxLength: 40,
+    description: `${description}: YYYY-MM-DD or an ISO-8601 instant with its zone`,
+  });
 export const Id = Type.String({ maxLength: 64 });
 
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);

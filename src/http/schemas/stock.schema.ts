@@ -1,5 +1,14 @@
 import { Type } from 'typebox';
-import { IsoDate, LocationCode, NonEmptyText, Nullable, SkuCode, Text, Timestamp } from './common.schema.js';
+import {
+  InstantQuery,
+  IsoDate,
+  LocationCode,
+  NonEmptyText,
+  Nullable,
+  SkuCode,
+  Text,
+  Timestamp,
+} from './common.schema.js';
 
 const Counters = {
   onHand: Type.Integer(),
@@ -112,12 +121,7 @@ export const StockParams = Type.Object({ sku: SkuCode }, { additionalProperties:
 
 export const StockQuery = Type.Object(
   {
-    asOf: Type.Optional(
-      Type.String({
-        pattern: '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2}))?$',
-        description: 'Reconstruct stock from the ledger as of this instant',
-      }),
-    ),
+    asOf: Type.Optional(InstantQuery('Reconstruct stock from the ledger as of this instant')),
   },
   { additionalProperties: false },
 );
