@@ -1,6 +1,6 @@
 /** Order totals in integer minor units. No floating point anywhere. */
 import { DomainError, type FieldError } from '../errors.js';
-import { safeSum } from '../quantity.js';
+import { MAX_AMOUNT_MINOR, safeSum } from '../quantity.js';
 
 export type PricedLine = {
   readonly quantity: number;
@@ -18,14 +18,22 @@ export type Totals = {
 
 export const lineTotal = (l: PricedLine): number => l.quantity * l.unitPriceMinor - l.discountMinor;
 
-/** Σ values, or VALIDATION_FAILED naming `field` when the sum leaves the safe-integer range. */
+/**
+ * Σ values, or VALIDATION_FAILED naming `field` when the sum is beyond the largest amount an order
+ * holds (MAX_AMOUNT_MINOR, what the API accepts for any amount: a total above it could not even be
+ * declared back).
+ */
 function sumWithin(values: readonly number[], field: string, message: string): number {
+  let sum: number;
   try {
-    return safeSum(values);
+    sum = safeSum(values);
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
-    throw new DomainError('VALIDATION_FAILED', `${field}: ${message}.`, [{ field, message }]);
+    sum = Infinity;
   }
+  if (Math.abs(sum) > MAX_AMOUNT_MINOR)
+    throw new DomainError('VALIDATION_FAILED', `${field}: ${message}.`, [{ field, message }]);
+  return sum;
 }
 
 /**
@@ -40,17 +48,17 @@ export function sumAmounts(
   const subtotalMinor = sumWithin(
     lines.map((l) => l.quantity * l.unitPriceMinor),
     'lines',
-    'the lines add up to more than the largest amount Kibble can hold',
+    'the lines add up to more than the largest amount Kibble holds (10^14 minor units)',
   );
   const discountMinor = sumWithin(
     lines.map((l) => l.discountMinor),
     'lines',
-    'the discounts add up to more than the largest amount Kibble can hold',
+    'the discounts add up to more than the largest amount Kibble holds (10^14 minor units)',
   );
   const totalMinor = sumWithin(
     [subtotalMinor, -discountMinor, extra.shippingMinor, extra.taxMinor],
     'totalMinor',
-    'lines, shipping and tax add up to more than the largest amount Kibble can hold',
+    'lines, shipping and tax add up to more than the largest amount Kibble holds (10^14 minor units)',
   );
   return {
     subtotalMinor,
@@ -75,8 +83,11 @@ export function computeTotals(
   lines.forEach((l, i) => {
     if (l.discountMinor > l.quantity * l.unitPriceMinor)
       errors.push({ field: `lines.${i}.discountMinor`, message: 'exceeds the line amount' });
-    if (!Number.isSafeInteger(l.quantity * l.unitPriceMinor))
-      errors.push({ field: `lines.${i}.unitPriceMinor`, message: 'line amount is too large' });
+    if (l.quantity * l.unitPriceMinor > MAX_AMOUNT_MINOR)
+      errors.push({
+        field: `lines.${i}.unitPriceMinor`,
+        message: 'quantity × unit price is more than the largest amount Kibble holds (10^14 minor units)',
+      });
   });
   if (errors.length > 0)
     throw new DomainError(
