@@ -365,6 +365,8 @@ function openSqlite(file: string, backgroundCheckpoints: boolean): Database {
 
   const queue: Pending[] = [];
   let draining = false;
+  /** The drain running now (settled when the queue is empty): `close` lets it finish first. */
+  let drained: Promise<void> = Promise.resolve();
 
   /**
    * Runs `batch` in one transaction, each unit in a savepoint of its own (a lone first unit needs
@@ -438,11 +440,14 @@ function openSqlite(file: string, backgroundCheckpoints: boolean): Database {
     transact<T>(work: (tx: Transaction<DB>) => Promise<T>): Promise<T> {
       return new Promise<T>((resolve, reject) => {
         queue.push({ work, resolve: resolve as (v: unknown) => void, reject });
-        if (!draining) void drain();
+        if (!draining) drained = drain();
       });
     },
     migrate: () => runMigrations(db),
     close: async () => {
+      // Work already queued (a job's tick, a request Fastify stopped waiting for) commits or fails
+      // on its own terms, not on a connection closed under it.
+      while (draining) await drained;
       await checkpointer?.stop();
       await db.destroy();
     },

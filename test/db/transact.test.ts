@@ -91,6 +91,27 @@ for (const dialect of DIALECTS) {
     });
 
     if (dialect === 'sqlite') {
+      it('closing waits for the units already queued, which commit', async () => {
+        const db = await createTestDatabase('sqlite');
+        try {
+          const units = Array.from({ length: 10 }, (_, i) =>
+            db.database.transact((tx) => writeUnit(tx, `close-${i}`)),
+          );
+          await db.database.close();
+          await Promise.all(units);
+          const reader = new Sqlite(db.env['KIBBLE_DB']!, { readonly: true });
+          const { n } = reader
+            .prepare(`select count(*) as n from outbox where aggregate_id like 'close-%'`)
+            .get() as {
+            n: number;
+          };
+          reader.close();
+          expect(n).toBe(20);
+        } finally {
+          await db.drop();
+        }
+      });
+
       it('a unit that arrives while a batch runs joins that batch’s commit', async () => {
         const file = t.env['KIBBLE_DB']!;
         const reader = new Sqlite(file, { readonly: true });
