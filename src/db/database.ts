@@ -367,6 +367,7 @@ function openSqlite(file: string, backgroundCheckpoints: boolean): Database {
   let draining = false;
   /** The drain running now (settled when the queue is empty): `close` lets it finish first. */
   let drained: Promise<void> = Promise.resolve();
+  let closing = false;
 
   /**
    * Runs `batch` in one transaction, each unit in a savepoint of its own (a lone first unit needs
@@ -438,6 +439,7 @@ function openSqlite(file: string, backgroundCheckpoints: boolean): Database {
     dialect: 'sqlite',
     db,
     transact<T>(work: (tx: Transaction<DB>) => Promise<T>): Promise<T> {
+      if (closing) return Promise.reject(new Error('the database is closing: no new transactions'));
       return new Promise<T>((resolve, reject) => {
         queue.push({ work, resolve: resolve as (v: unknown) => void, reject });
         if (!draining) drained = drain();
@@ -446,7 +448,8 @@ function openSqlite(file: string, backgroundCheckpoints: boolean): Database {
     migrate: () => runMigrations(db),
     close: async () => {
       // Work already queued (a job's tick, a request Fastify stopped waiting for) commits or fails
-      // on its own terms, not on a connection closed under it.
+      // on its own terms, not on a connection closed under it; nothing new is taken meanwhile.
+      closing = true;
       while (draining) await drained;
       await checkpointer?.stop();
       await db.destroy();

@@ -33,6 +33,7 @@ describe('calendar days and instants', () => {
       '2027-01-01T12:60:00Z',
       '2027-01-01T12:00:00', // no zone: the server's zone would decide
       '2027-01-01T12:00:00+25:00',
+      '9999-12-31T23:59:59-23:59', // year 10000 in UTC
       'yesterday',
       '',
     ])

@@ -35,11 +35,14 @@ const INSTANT =
 
 /**
  * An ISO-8601 date (`2027-02-28`, midnight UTC) or instant with its zone (`2027-02-28T13:30:00Z`,
- * `…+01:00`) on a real calendar day and clock time; anything else is null. A time without a zone
+ * `…+01:00`) on a real calendar day and clock time, in years up to 9999; anything else is null. A time without a zone
  * would be read in the server's zone, so it is refused.
  */
 export function parseInstant(text: string): Date | null {
   if (!INSTANT.test(text) || !isCalendarDay(text)) return null;
   const t = Date.parse(text.length === 10 ? `${text}T00:00:00Z` : text);
-  return Number.isNaN(t) ? null : new Date(t);
+  if (Number.isNaN(t)) return null;
+  // An offset can carry 9999-12-31 into year 10000, which no longer sorts as stored timestamps do.
+  const at = new Date(t);
+  return at.getUTCFullYear() <= 9999 ? at : null;
 }

@@ -97,9 +97,11 @@ for (const dialect of DIALECTS) {
           const units = Array.from({ length: 10 }, (_, i) =>
             db.database.transact((tx) => writeUnit(tx, `close-${i}`)),
           );
-          await db.database.close();
+          const closed = db.database.close();
+          await expect(db.database.transact((tx) => writeUnit(tx, 'too-late'))).rejects.toThrow(/closing/);
+          await closed;
           await Promise.all(units);
-          const reader = new Sqlite(db.env['KIBBLE_DB']!, { readonly: true });
+          const reader = new Sqlite(db.env['KIBBLE_DB'], { readonly: true });
           const { n } = reader
             .prepare(`select count(*) as n from outbox where aggregate_id like 'close-%'`)
             .get() as {
@@ -110,6 +112,27 @@ for (const dialect of DIALECTS) {
         } finally {
           await db.drop();
         }
+      });
+
+      it('a unit that joins a running batch and fails leaves the batch’s first unit committed', async () => {
+        let late: Promise<unknown> | undefined;
+        await t.database.transact(async (tx) => {
+          await writeUnit(tx, 'joinfail-1');
+          late = new Promise((resolve) =>
+            setImmediate(() =>
+              resolve(
+                t.database
+                  .transact(async (tx2) => {
+                    await writeUnit(tx2, 'joinfail-2');
+                    throw new Error('the joined unit fails');
+                  })
+                  .catch((e: Error) => e.message),
+              ),
+            ),
+          );
+        });
+        expect(await late).toBe('the joined unit fails');
+        expect(await written('joinfail-')).toEqual(['joinfail-1']);
       });
 
       it('a unit that arrives while a batch runs joins that batch’s commit', async () => {
@@ -125,15 +148,15 @@ for (const dialect of DIALECTS) {
             await writeUnit(tx, 'join-1');
             // Queued on the next event-loop turn, after this unit has finished but before its commit.
             late = new Promise((resolve, reject) =>
-              setImmediate(() =>
+              setImmediate(() => {
                 t.database
                   .transact(async (tx2) => {
                     await writeUnit(tx2, 'join-2');
                     // Another connection does not see the first unit yet: both commit together.
                     return committed('join-1').n;
                   })
-                  .then(resolve, reject),
-              ),
+                  .then(resolve, reject);
+              }),
             );
           });
           expect(await late).toBe(0);

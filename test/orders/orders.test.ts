@@ -167,6 +167,20 @@ for (const dialect of DIALECTS) {
         ),
       );
       expect(replays.map((r) => [r.status, r.body.id])).toEqual(replays.map(() => [201, ok[0]!.body.id]));
+      // More than 64 at once: the rest are told to retry (409 with Retry-After), none is lost.
+      const flood = await Promise.all(
+        Array.from({ length: 80 }, () =>
+          s.request('POST', '/api/v1/orders', body, { headers: { 'idempotency-key': `k-${a.sku}` } }),
+        ),
+      );
+      const refused = flood.filter((r) => r.status === 409);
+      expect(flood.filter((r) => r.status === 201).length).toBeGreaterThanOrEqual(64);
+      expect(refused.length + flood.filter((r) => r.status === 201).length).toBe(80);
+      for (const r of refused) {
+        expect(r.body.code).toBe('IDEMPOTENCY_IN_PROGRESS');
+        expect(r.headers.get('retry-after')).toBe('1');
+      }
+      for (const r of flood.filter((x) => x.status === 201)) expect(r.body.id).toBe(ok[0]!.body.id);
       expect((await s.request('GET', `/api/v1/stock/${a.sku}`)).body.totals.allocated).toBe(1);
 
       const ext = order([{ sku: a.sku, quantity: 1 }], { channel: 'shopify', externalId: `ext-${a.sku}` });
@@ -582,6 +596,23 @@ for (const dialect of DIALECTS) {
       // Nothing of the refused orders was written: one unit allocated, one order for the SKU.
       const stock = await s.request('GET', `/api/v1/stock/${a.sku}`);
       expect(stock.body.totals.allocated).toBe(1);
+      // A channel re-delivering the order that holds the payment replays it: not PAYMENT_EXISTS.
+      const ext = order([{ sku: a.sku, quantity: 1 }], {
+        channel: 'shop',
+        externalId: `pay-${a.sku}`,
+        payments: [
+          {
+            provider: 'stripe',
+            reference: `pi_${a.sku.toLowerCase()}`,
+            amountMinor: 1000,
+            status: 'authorized',
+          },
+        ],
+      });
+      const delivered = await s.request('POST', '/api/v1/orders', ext);
+      const redelivered = await s.request('POST', '/api/v1/orders', ext);
+      expect([delivered.status, redelivered.status]).toEqual([201, 201]);
+      expect(redelivered.body.id).toBe(delivered.body.id);
       // Payments without a reference never collide.
       const bare = await paid([{ provider: 'manual', amountMinor: 1000, status: 'authorized' }]);
       const bare2 = await paid([{ provider: 'manual', amountMinor: 1000, status: 'authorized' }]);
@@ -940,6 +971,8 @@ for (const dialect of DIALECTS) {
         '2020-01-01T00:00:00Z',
         '2026-11-30T10:00:00',
         '2026-02-30T00:00:00Z',
+        '2026-11-29T24:00:00Z', // would roll over into the next day
+        '2026-11-29T10:00:00+0100', // an offset without its colon
       ]) {
         const bad = await deliver({ deliveredAt });
         expect(bad.status).toBe(400);

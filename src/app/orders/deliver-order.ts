@@ -6,7 +6,7 @@
  * (`deliveredAt` not an instant, in the future, or before the order was placed).
  */
 import type { Tx } from '../../db/database.js';
-import { isCalendarDay } from '../../domain/clock.js';
+import { parseInstant } from '../../domain/clock.js';
 import { DomainError, fieldError } from '../../domain/errors.js';
 import type { Ctx } from './allocation.js';
 import { loadOrderForChange, record, saveOrder } from './order-changes.js';
@@ -53,15 +53,15 @@ export async function deliverOrder(
 
 function deliveredAt(given: string | undefined, placedAt: string, now: string): string {
   if (given === undefined) return now;
-  const t = Date.parse(given);
   // An instant with its offset: a bare date or local time would be read in the server's zone.
-  if (!/(Z|[+-]\d{2}:?\d{2})$/i.test(given) || !/^\d{4}-\d{2}-\d{2}T/.test(given) || Number.isNaN(t))
+  if (!/^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:\d{2})$/i.test(given))
     throw fieldError('VALIDATION_FAILED', 'deliveredAt', 'must be an ISO-8601 instant with a time zone');
-  if (!isCalendarDay(given))
-    throw fieldError('VALIDATION_FAILED', 'deliveredAt', `${given.slice(0, 10)} is not a calendar day`);
-  if (t > Date.parse(now) + CLOCK_SKEW_MS)
+  const at = parseInstant(given);
+  if (at === null)
+    throw fieldError('VALIDATION_FAILED', 'deliveredAt', `${given} is not a real calendar day and time`);
+  if (at.getTime() > Date.parse(now) + CLOCK_SKEW_MS)
     throw fieldError('VALIDATION_FAILED', 'deliveredAt', 'must not be in the future');
-  if (t < Date.parse(placedAt))
+  if (at.getTime() < Date.parse(placedAt))
     throw fieldError('VALIDATION_FAILED', 'deliveredAt', 'must not be before the order was placed');
-  return new Date(t).toISOString();
+  return at.toISOString();
 }

@@ -13,6 +13,7 @@ import {
   type PaymentStatus,
 } from '../../domain/orders/lifecycle.js';
 import { sumAmounts } from '../../domain/orders/totals.js';
+import { MAX_AMOUNT_MINOR } from '../../domain/quantity.js';
 import { emit, type DomainEvent } from '../outbox.js';
 import { ConcurrentChange, type Ctx, type HeldAllocation } from './allocation.js';
 import { insertTimeline } from './place-order.js';
@@ -74,7 +75,9 @@ export async function saveOrder(
 ): Promise<OrderTable> {
   const shipping = changes.zeroExtras ? 0 : order.shipping_minor;
   const tax = changes.zeroExtras ? 0 : order.tax_minor;
-  // Overflow is VALIDATION_FAILED, as at capture (an edit can add lines).
+  // Past the largest amount is VALIDATION_FAILED, as at capture, when a change raises the total (an
+  // edit adding lines); a change that does not (cancel, ship, a backorder allocated) never fails
+  // on it, whatever an older version of Kibble let an order total.
   const totals = sumAmounts(
     lines.map((l) => ({
       quantity: l.quantity,
@@ -82,6 +85,7 @@ export async function saveOrder(
       discountMinor: l.discount_minor,
     })),
     { shippingMinor: shipping, taxMinor: tax },
+    Math.max(MAX_AMOUNT_MINOR, order.subtotal_minor, order.total_minor),
   );
   const fulfillment = fulfillmentStatusOf(
     lines.map((l) => ({

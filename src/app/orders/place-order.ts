@@ -159,11 +159,14 @@ const insertOrderLines = prepare((db, p: { rows: OrderLineTable[] }) =>
   db.insertInto('order_lines').values(p.rows),
 );
 
-const paymentsByReference = prepare((db, p: { references: readonly string[] }) =>
-  db
-    .selectFrom('payments')
-    .select(['provider', 'reference', 'order_id'])
-    .where('reference', 'in', p.references),
+// Both columns of the unique index (provider, reference), so that the look-up uses it.
+const paymentsByReference = prepare(
+  (db, p: { providers: readonly string[]; references: readonly string[] }) =>
+    db
+      .selectFrom('payments')
+      .select(['provider', 'reference', 'order_id'])
+      .where('provider', 'in', p.providers)
+      .where('reference', 'in', p.references),
 );
 
 /**
@@ -188,8 +191,10 @@ async function assertPaymentsNew(tx: Tx, payments: NonNullable<PlaceOrderInput['
     firstIndex.set(key, i);
   });
   if (firstIndex.size === 0) return;
+  const referenced = payments.filter((p) => p.reference !== undefined);
   const { rows } = await paymentsByReference(tx, {
-    references: [...new Set(payments.flatMap((p) => (p.reference === undefined ? [] : [p.reference])))],
+    providers: [...new Set(referenced.map((p) => p.provider))],
+    references: [...new Set(referenced.map((p) => p.reference!))],
   });
   for (const row of rows) {
     const i = firstIndex.get(`${row.provider}\u0000${row.reference}`);

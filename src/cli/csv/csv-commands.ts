@@ -38,7 +38,9 @@ function instant(value: string | undefined, option: string): string | undefined 
   if (value === undefined) return undefined;
   const d = parseInstant(value);
   if (d === null) {
-    usage(`${option} must be a date or an ISO-8601 instant, e.g. 2025-01-31 or 2025-01-31T12:00:00Z.`);
+    usage(
+      `${option} must be a real date or an ISO-8601 instant with its zone, e.g. 2025-01-31, 2025-01-31T12:00:00Z or 2025-01-31T13:00:00+01:00.`,
+    );
     return null;
   }
   return d.toISOString();

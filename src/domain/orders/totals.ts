@@ -18,12 +18,8 @@ export type Totals = {
 
 export const lineTotal = (l: PricedLine): number => l.quantity * l.unitPriceMinor - l.discountMinor;
 
-/**
- * Σ values, or VALIDATION_FAILED naming `field` when the sum is beyond the largest amount an order
- * holds (MAX_AMOUNT_MINOR, what the API accepts for any amount: a total above it could not even be
- * declared back).
- */
-function sumWithin(values: readonly number[], field: string, message: string): number {
+/** Σ values, or VALIDATION_FAILED naming `field` when the sum is beyond `max`. */
+function sumWithin(values: readonly number[], field: string, message: string, max: number): number {
   let sum: number;
   try {
     sum = safeSum(values);
@@ -31,34 +27,40 @@ function sumWithin(values: readonly number[], field: string, message: string): n
     if (!(error instanceof RangeError)) throw error;
     sum = Infinity;
   }
-  if (Math.abs(sum) > MAX_AMOUNT_MINOR)
+  if (Math.abs(sum) > max)
     throw new DomainError('VALIDATION_FAILED', `${field}: ${message}.`, [{ field, message }]);
   return sum;
 }
 
 /**
  * Subtotal, discounts and total of priced lines plus shipping and tax, with no other check than
- * overflow (VALIDATION_FAILED naming `lines` or `totalMinor`). Capture validates lines first (see
- * `computeTotals`); recomputing an existing order after a change needs only this.
+ * size (VALIDATION_FAILED naming `lines` or `totalMinor`): beyond `max`, by default MAX_AMOUNT_MINOR,
+ * the most the API accepts for any amount (a larger total could not even be declared back). Capture
+ * validates lines first (see `computeTotals`); recomputing an existing order after a change needs
+ * only this.
  */
 export function sumAmounts(
   lines: readonly PricedLine[],
   extra: { shippingMinor: number; taxMinor: number },
+  max = MAX_AMOUNT_MINOR,
 ): Totals {
   const subtotalMinor = sumWithin(
     lines.map((l) => l.quantity * l.unitPriceMinor),
     'lines',
     'the lines add up to more than the largest amount Kibble holds (10^14 minor units)',
+    max,
   );
   const discountMinor = sumWithin(
     lines.map((l) => l.discountMinor),
     'lines',
     'the discounts add up to more than the largest amount Kibble holds (10^14 minor units)',
+    max,
   );
   const totalMinor = sumWithin(
     [subtotalMinor, -discountMinor, extra.shippingMinor, extra.taxMinor],
     'totalMinor',
     'lines, shipping and tax add up to more than the largest amount Kibble holds (10^14 minor units)',
+    max,
   );
   return {
     subtotalMinor,
@@ -122,5 +124,6 @@ export function computeTotals(
 /** The discount left on a line after cancelling part of it, pro rata and rounded down. */
 export function proratedDiscount(discountMinor: number, oldQuantity: number, newQuantity: number): number {
   if (oldQuantity === 0) return 0;
-  return Math.floor((discountMinor * newQuantity) / oldQuantity);
+  // In BigInt: a discount near 10^14 times a quantity near 10^9 is past 2^53, where a double rounds.
+  return Number((BigInt(discountMinor) * BigInt(newQuantity)) / BigInt(oldQuantity));
 }

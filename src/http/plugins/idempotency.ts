@@ -14,11 +14,17 @@ import type { DB } from '../../db/schema.js';
 import { actorOf } from '../../domain/access.js';
 import { canonicalJson } from '../../domain/canonical-json.js';
 import { DomainError } from '../../domain/errors.js';
-import { runIdempotent, type Created } from '../../app/idempotency.js';
+import { runIdempotent, type Created, type IdempotentOutcome } from '../../app/idempotency.js';
 import { principalOf } from './auth.js';
 
-/** Per (principal, key): the request with that key running in this process, settled when it ends. */
-const inFlight = new Map<string, Promise<unknown>>();
+/**
+ * Per (principal, key): the outcome of the request with that key running in this process, and how
+ * many wait behind it. Waiters chain on outcomes, not on replies, so a client slow to read its
+ * answer holds nobody up.
+ */
+const inFlight = new Map<string, { tail: Promise<unknown>; waiting: number }>();
+/** More retries of one key than this at once are refused (409, `Retry-After`) rather than queued. */
+const MAX_WAITING = 64;
 
 function hashOf(req: FastifyRequest, json: (value: unknown) => string): string {
   return createHash('sha256')
@@ -51,20 +57,30 @@ export async function sendCreated<T>(
   }
   const principal = actorOf(principalOf(req));
   const scope = key === undefined ? null : { principal, key, ...requestHashes(req) };
-  const run = async () => {
-    const outcome = await runIdempotent(req.server.database, scope, work);
+  const send = (outcome: IdempotentOutcome<T>) => {
     if (outcome.replayed) reply.header('idempotent-replayed', 'true');
     return reply.code(outcome.status).send(outcome.body);
   };
-  if (key === undefined) return run();
-  const flightKey = `${principal}\u0000${key}`;
-  // Queue behind the request in flight with this key (and those already waiting for it).
-  const before = inFlight.get(flightKey);
-  const mine = (before ?? Promise.resolve()).catch(() => undefined).then(run);
-  inFlight.set(flightKey, mine);
+  if (scope === null) return send(await runIdempotent(req.server.database, null, work));
+  const flightKey = `${principal}\u0000${scope.key}`;
+  const flight = inFlight.get(flightKey) ?? { tail: Promise.resolve(), waiting: 0 };
+  if (flight.waiting >= MAX_WAITING) {
+    void reply.header('retry-after', '1');
+    throw new DomainError(
+      'IDEMPOTENCY_IN_PROGRESS',
+      'Too many requests with this Idempotency-Key are waiting for the first; retry after a second to get its result.',
+    );
+  }
+  // Queue behind the request in flight with this key (and those already waiting for it): once it
+  // has committed, this one replays its answer; if it failed, this one runs.
+  const mine = flight.tail.catch(() => undefined).then(() => runIdempotent(req.server.database, scope, work));
+  flight.tail = mine;
+  flight.waiting++;
+  inFlight.set(flightKey, flight);
   try {
-    return await mine;
+    return send(await mine);
   } finally {
-    if (inFlight.get(flightKey) === mine) inFlight.delete(flightKey);
+    flight.waiting--;
+    if (flight.tail === mine) inFlight.delete(flightKey);
   }
 }
