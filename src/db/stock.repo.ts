@@ -4,6 +4,7 @@
  */
 import { sql, type Insertable, type QueryCreator } from 'kysely';
 import { isPostgres, type Tx } from './database.js';
+import { nowIso } from '../domain/clock.js';
 import type { Counters } from '../domain/inventory/balance.js';
 import type { Deltas } from '../domain/inventory/movement.js';
 import { onlyGrows } from '../domain/inventory/movement.js';
@@ -280,6 +281,18 @@ export async function balancesOf(
     .orderBy('t.expires_on')
     .orderBy('b.lot_id')
     .execute();
+  // Leases past their expiry instant hold nothing, even before the expiry job releases them.
+  const lapsed = await tx
+    .selectFrom('allocations')
+    .select((eb) => ['sku_id', 'location_id', 'lot_id', eb.fn.sum<number>('quantity').as('quantity')])
+    .where('owner_type', '=', 'reservation')
+    .where('sku_id', 'in', skuIds)
+    .where('expires_at', '<=', nowIso())
+    .groupBy(['sku_id', 'location_id', 'lot_id'])
+    .execute();
+  const lapsedOf = new Map(
+    lapsed.map((a) => [`${a.sku_id}|${a.location_id}|${a.lot_id}`, Number(a.quantity)]),
+  );
   return rows.map((r) => ({
     skuId: r.sku_id,
     locationId: r.location_id,
@@ -288,7 +301,7 @@ export async function balancesOf(
     lotId: r.lot_id,
     binCode: r.bin_code,
     onHand: r.on_hand,
-    allocated: r.allocated,
+    allocated: r.allocated - (lapsedOf.get(`${r.sku_id}|${r.location_id}|${r.lot_id}`) ?? 0),
     quarantined: r.quarantined,
     lot:
       r.lot_code === null

@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSku } from '../../src/app/catalog/create-sku.js';
 import { createLocation } from '../../src/app/locations/locations.js';
 import { placeOrder } from '../../src/app/orders/place-order.js';
-import { createReservation, getReservation } from '../../src/app/orders/reservations.js';
+import { createReservation, getReservation, listReservations } from '../../src/app/orders/reservations.js';
 import { postMovement } from '../../src/app/stock/post-movement.js';
-import { verifyBalances } from '../../src/db/stock.repo.js';
+import { balancesOf, verifyBalances } from '../../src/db/stock.repo.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/databases.js';
 
 const at = (iso: string) => ({ actor: 'test', requestId: null, at: iso });
@@ -53,6 +53,39 @@ for (const dialect of DIALECTS) {
       const { order: placed } = await order('2030-01-01T00:01:00.000Z', 'LEASED');
       expect(placed.lines[0]!.allocations).toEqual([expect.objectContaining({ location: 'W', quantity: 3 })]);
       expect((await t.database.transact((tx) => getReservation(tx, lease.id))).status).toBe('expired');
+      expect(await verifyBalances(t.database.db)).toEqual([]);
+    });
+
+    it('reads a lease past its expiry as expired and its stock as free, before any job ran', async () => {
+      const now = Date.now();
+      const lapsed = await t.database.transact(async (tx) => {
+        const sku = await createSku(tx, { sku: 'LAPSED', name: 'Lapsed', priceMinor: 100 });
+        await postMovement(tx, { type: 'receipt', sku: 'LAPSED', location: 'W', quantity: 5 }, at(T0));
+        // The lapsed lease last: creating a lease sweeps those expired by its own clock.
+        const held = await createReservation(
+          tx,
+          { sku: 'LAPSED', quantity: 1, ttlSeconds: 600 },
+          at(new Date(now).toISOString()),
+        );
+        const gone = await createReservation(
+          tx,
+          { sku: 'LAPSED', quantity: 3, ttlSeconds: 5 },
+          at(new Date(now - 10_000).toISOString()),
+        );
+        return { skuId: sku.id, gone: gone.id, held: held.id };
+      });
+      const view = await t.database.transact((tx) => getReservation(tx, lapsed.gone));
+      expect(view).toMatchObject({ status: 'expired', allocations: [] });
+      const [balance] = await t.database.transact((tx) => balancesOf(tx, [lapsed.skuId]));
+      expect(balance).toMatchObject({ onHand: 5, allocated: 1 });
+      const ids = async (status: 'active' | 'expired') =>
+        (await t.database.transact((tx) => listReservations(tx, { status, limit: 100 }))).items.map(
+          (r) => r.id,
+        );
+      expect(await ids('expired')).toContain(lapsed.gone);
+      expect(await ids('active')).not.toContain(lapsed.gone);
+      expect(await ids('active')).toContain(lapsed.held);
+      // The rows themselves still say active until the job or a capture sweeps them: the ledger agrees.
       expect(await verifyBalances(t.database.db)).toEqual([]);
     });
   });

@@ -5,7 +5,7 @@
  * expired leases of its SKUs first, reads sweep before answering, and a job sweeps the rest.
  */
 import type { Tx } from '../../db/database.js';
-import { isoDate } from '../../domain/clock.js';
+import { isoDate, nowIso } from '../../domain/clock.js';
 import { DomainError, fieldError } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
 import { routeOrder } from '../../domain/orders/routing.js';
@@ -59,13 +59,18 @@ export async function getReservation(tx: Tx, id: string): Promise<ReservationVie
     .where('r.id', '=', id)
     .executeTakeFirst();
   if (!r) throw fieldError('NOT_FOUND', 'id', `Reservation ${id} does not exist.`);
-  const allocations = await tx
-    .selectFrom('allocations as a')
-    .innerJoin('locations as l', 'l.id', 'a.location_id')
-    .leftJoin('lots as t', 't.id', 'a.lot_id')
-    .select(['l.code as location', 't.code as lot', 'a.quantity'])
-    .where('a.owner_id', '=', id)
-    .execute();
+  // A lease stops holding stock at its expiry instant, whether or not the expiry job has run yet.
+  if (r.status === 'active' && r.expires_at <= nowIso()) r.status = 'expired';
+  const allocations =
+    r.status !== 'active'
+      ? []
+      : await tx
+          .selectFrom('allocations as a')
+          .innerJoin('locations as l', 'l.id', 'a.location_id')
+          .leftJoin('lots as t', 't.id', 'a.lot_id')
+          .select(['l.code as location', 't.code as lot', 'a.quantity'])
+          .where('a.owner_id', '=', id)
+          .execute();
   return {
     id: r.id,
     sku: r.sku,
@@ -93,7 +98,17 @@ export async function listReservations(
     .select('id')
     .orderBy('id', 'desc')
     .limit(opts.limit + 1);
-  if (opts.status) q = q.where('status', '=', opts.status);
+  // As `getReservation` shows them: an active lease past its expiry is expired.
+  const now = nowIso();
+  if (opts.status === 'active') q = q.where('status', '=', 'active').where('expires_at', '>', now);
+  else if (opts.status === 'expired')
+    q = q.where((eb) =>
+      eb.or([
+        eb('status', '=', 'expired'),
+        eb.and([eb('status', '=', 'active'), eb('expires_at', '<=', now)]),
+      ]),
+    );
+  else if (opts.status) q = q.where('status', '=', opts.status);
   if (opts.after) q = q.where('id', '<', opts.after);
   const ids = (await q.execute()).map((r) => r.id);
   const page = ids.slice(0, opts.limit);
