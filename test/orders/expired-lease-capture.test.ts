@@ -85,7 +85,18 @@ for (const dialect of DIALECTS) {
       expect(await ids('expired')).toContain(lapsed.gone);
       expect(await ids('active')).not.toContain(lapsed.gone);
       expect(await ids('active')).toContain(lapsed.held);
-      // The rows themselves still say active until the job or a capture sweeps them: the ledger agrees.
+      // A movement frees them first: scrapping all four unheld units works (the live lease keeps one).
+      await t.database.transact((tx) =>
+        postMovement(
+          tx,
+          { type: 'adjustment', sku: 'LAPSED', location: 'W', quantity: -4, reason: 'damaged' },
+          at(new Date(now).toISOString()),
+        ),
+      );
+      expect((await t.database.transact((tx) => getReservation(tx, lapsed.gone))).status).toBe('expired');
+      const [after] = await t.database.transact((tx) => balancesOf(tx, [lapsed.skuId]));
+      expect(after).toMatchObject({ onHand: 1, allocated: 1 });
+      // Balances still equal the ledger.
       expect(await verifyBalances(t.database.db)).toEqual([]);
     });
   });

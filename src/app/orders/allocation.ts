@@ -381,18 +381,32 @@ export async function sweepExpiredLeases(
   ctx: Ctx,
 ): Promise<Array<{ skuId: string; locationId: string }>> {
   if (skuIds?.length === 0) return [];
-  const { rows: expired } = await expiredLeaseAllocations(tx, { at: ctx.at, skuIds: skuIds ?? undefined });
+  const { rows: candidates } = await expiredLeaseAllocations(tx, {
+    at: ctx.at,
+    skuIds: skuIds ?? undefined,
+  });
+  if (candidates.length === 0) return [];
+  // The leases first, locked, and only those still active and expired once locked (PostgreSQL
+  // re-checks the condition on a row another transaction changed meanwhile): a lease extended, released
+  // or converted after our read keeps what that transaction decided. Leases before allocations, as
+  // extend, release and conversion take them, so they never deadlock with a sweep.
+  const expiredIds = new Set(
+    (
+      await tx
+        .updateTable('reservations')
+        .set({ status: 'expired', updated_at: ctx.at })
+        .where('id', 'in', [...new Set(candidates.map((e) => e.owner_id))])
+        .where('status', '=', 'active')
+        .where('expires_at', '<=', ctx.at)
+        .returning('id')
+        .execute()
+    ).map((r) => r.id),
+  );
+  const expired = candidates.filter((a) => expiredIds.has(a.owner_id));
   if (expired.length === 0) return [];
-  const touched = await releaseAllocations(
+  return releaseAllocations(
     tx,
     expired.map((allocation) => ({ allocation })),
     ctx,
   );
-  await tx
-    .updateTable('reservations')
-    .set({ status: 'expired', updated_at: ctx.at })
-    .where('id', 'in', [...new Set(expired.map((e) => e.owner_id))])
-    .where('status', '=', 'active')
-    .execute();
-  return touched;
 }

@@ -191,7 +191,18 @@ export async function createReservation(
   return getReservation(tx, id);
 }
 
+/**
+ * The lease, locked for the rest of the transaction (an UPDATE that changes nothing), and active:
+ * conversions, releases and extensions of one lease run one after another on PostgreSQL, each
+ * reading what the one before committed — two orders converting one lease, or a release racing a
+ * conversion, cannot both succeed.
+ */
 async function activeReservation(tx: Tx, id: string, ctx: Ctx) {
+  await tx
+    .updateTable('reservations')
+    .set((eb) => ({ status: eb.ref('status') }))
+    .where('id', '=', id)
+    .execute();
   const r = await tx.selectFrom('reservations').selectAll().where('id', '=', id).executeTakeFirst();
   if (!r) throw fieldError('NOT_FOUND', 'id', `Reservation ${id} does not exist.`);
   if (r.status === 'active' && r.expires_at <= ctx.at) {

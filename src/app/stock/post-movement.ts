@@ -12,6 +12,7 @@ import { DomainError, fieldError } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
 import { free } from '../../domain/inventory/balance.js';
 import { deltasFor, type MovementType, type PostableMovementType } from '../../domain/inventory/movement.js';
+import { sweepExpiredLeases } from '../orders/allocation.js';
 import { allocateBackorders } from '../orders/backorders.js';
 import { movementView, type MovementView } from './movement-view.js';
 import { emitStockChanged } from './availability.js';
@@ -191,6 +192,10 @@ export async function postMovement(
   deltasFor(input.type === 'transfer' ? 'transfer_out' : input.type, input.quantity);
   const lot = await resolveLot(tx, sku, input, ctx);
   const key = { skuId: sku.id, locationId: location.id, lotId: lot.id };
+  // Leases of the SKU past their expiry hold nothing, job or not: free their units before checking
+  // what this movement may take (a scrap or transfer right after a lease lapsed found them held).
+  const lapsed = await sweepExpiredLeases(tx, [sku.id], ctx);
+  if (lapsed.length > 0) await emitStockChanged(tx, lapsed, ctx.at);
   const reason = input.reason ?? null;
   const reference = input.reference ?? null;
 

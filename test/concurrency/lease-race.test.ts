@@ -1,0 +1,76 @@
+/**
+ * One reservation lease, many hands at once: orders converting it, releases, extensions. Exactly one
+ * of the conflicting changes wins and the others are told (409); the lease ends in the state the
+ * winner left it. On PostgreSQL the lease row is locked before it is read (QA, session 8, found two
+ * orders converting one lease, and a release and a conversion both succeeding, without it).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS } from '../helpers/databases.js';
+import { stockAndOrderViolations } from '../helpers/invariants.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { makeLocation, makeSku, receive } from '../factories/catalog.js';
+
+const ROUNDS = 6;
+
+for (const dialect of DIALECTS) {
+  describe(`lease races on ${dialect}`, () => {
+    let s: TestServer;
+    let sku: string;
+    beforeAll(async () => {
+      s = await startServer(dialect);
+      const loc = await makeLocation(s);
+      sku = (await makeSku(s)).sku;
+      await receive(s, sku, loc.code, 1_000);
+    });
+    afterAll(async () => s?.close());
+
+    const lease = async () =>
+      (await s.request('POST', '/api/v1/reservations', { sku, quantity: 3, ttlSeconds: 600 })).body
+        .id as string;
+    const convert = (id: string) =>
+      s.request('POST', '/api/v1/orders', {
+        customer: { email: 'cart@example.com' },
+        currency: 'USD',
+        lines: [{ sku, quantity: 3, unitPriceMinor: 100 }],
+        reservations: [id],
+      });
+
+    it('four orders converting one lease at once: one order, the lease converted to it', async () => {
+      for (let round = 0; round < ROUNDS; round++) {
+        const id = await lease();
+        const replies = await Promise.all([0, 1, 2, 3].map(() => convert(id)));
+        const won = replies.filter((r) => r.status === 201);
+        expect(won.length).toBe(1);
+        for (const r of replies.filter((x) => x.status !== 201)) {
+          expect(r.status).toBe(409);
+          expect(r.body.code).toBe('INVALID_TRANSITION');
+        }
+        const after = (await s.request('GET', `/api/v1/reservations/${id}`)).body;
+        expect(after).toMatchObject({ status: 'converted', orderId: won[0]!.body.id });
+      }
+      expect(await stockAndOrderViolations(s.testDb.database.db)).toEqual([]);
+    });
+
+    it('a release racing a conversion and an extension: one of release and conversion wins; an extension never answers 200 for a lease it did not extend', async () => {
+      for (let round = 0; round < ROUNDS; round++) {
+        const id = await lease();
+        const [released, released2, converted, extended] = await Promise.all([
+          s.request('POST', `/api/v1/reservations/${id}/release`, {}),
+          s.request('POST', `/api/v1/reservations/${id}/release`, {}),
+          convert(id),
+          s.request('POST', `/api/v1/reservations/${id}/extend`, { ttlSeconds: 900 }),
+        ]);
+        const winners = [released, released2, converted].filter((r) => r.status < 300);
+        expect(winners.length).toBe(1);
+        for (const r of [released, released2, converted].filter((x) => x.status >= 300))
+          expect(r.status).toBe(409);
+        if (extended.status === 200) expect(extended.body.status).toBe('active');
+        else expect(extended.status).toBe(409);
+        const after = (await s.request('GET', `/api/v1/reservations/${id}`)).body;
+        expect(after.status).toBe(converted.status === 201 ? 'converted' : 'released');
+        expect(after.allocations).toEqual([]);
+      }
+      expect(await stockAndOrderViolations(s.testDb.database.db)).toEqual([]);
+    });
+  });
+}
