@@ -35,6 +35,19 @@ for (const dialect of DIALECTS) {
         reservations: [id],
       });
 
+    it('an order naming one lease twice is a 400 naming the second', async () => {
+      const id = await lease();
+      const r = await s.request('POST', '/api/v1/orders', {
+        customer: { email: 'cart@example.com' },
+        currency: 'USD',
+        lines: [{ sku, quantity: 3, unitPriceMinor: 100 }],
+        reservations: [id, id],
+      });
+      expect(r.status).toBe(400);
+      expect(r.body.errors.map((e: { field: string }) => e.field)).toEqual(['reservations.1']);
+      expect((await s.request('GET', `/api/v1/reservations/${id}`)).body.status).toBe('active');
+    });
+
     it('four orders converting one lease at once: one order, the lease converted to it', async () => {
       for (let round = 0; round < ROUNDS; round++) {
         const id = await lease();

@@ -290,6 +290,10 @@ export async function consumeReservations(
   ctx: Ctx,
 ): Promise<void> {
   const skuIds = new Set(resolved.stockedSkuIds);
+  ids.forEach((id, i) => {
+    if (ids.indexOf(id) !== i)
+      throw fieldError('VALIDATION_FAILED', `reservations.${i}`, `is also reservations.${ids.indexOf(id)}`);
+  });
   for (const [i, id] of ids.entries()) {
     const r = await activeReservation(tx, id, ctx).catch((e: unknown) => {
       if (e instanceof DomainError)
