@@ -1,8 +1,9 @@
 /**
  * Reservation leases: a cart or an external channel holds stock for a limited time before the
  * order exists. A lease commits stock exactly like an order line (allocated counter + allocation
- * rows owned by the reservation), and stops counting at its expiry instant: every allocation sweeps
- * expired leases of its SKUs first, reads sweep before answering, and a job sweeps the rest.
+ * rows owned by the reservation), and stops counting at its expiry instant: every allocation and
+ * stock movement sweeps expired leases of its SKUs first, reads show them expired and their stock
+ * free, and a job sweeps the rest every second.
  */
 import type { Tx } from '../../db/database.js';
 import { isoDate, nowIso } from '../../domain/clock.js';
