@@ -51,6 +51,11 @@ for (const dialect of DIALECTS) {
         ),
       );
       expect(r.status).toBe(201);
+      // The ETag to edit it with comes with the order, as from its GET.
+      expect(r.headers.get('etag')).toBe(`"${r.body.version}"`);
+      expect((await s.request('GET', `/api/v1/orders/${r.body.id}`)).headers.get('etag')).toBe(
+        r.headers.get('etag'),
+      );
       expect(r.body.status).toBe('open');
       expect(r.body.fulfillmentStatus).toBe('allocated');
       expect(r.body.totalMinor).toBe(3000);

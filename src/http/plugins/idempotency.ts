@@ -59,6 +59,9 @@ export async function sendCreated<T>(
   const scope = key === undefined ? null : { principal, key, ...requestHashes(req) };
   const send = (outcome: IdempotentOutcome<T>) => {
     if (outcome.replayed) reply.header('idempotent-replayed', 'true');
+    // A versioned resource (an order, a SKU) comes with the ETag its GET gives, for a later If-Match.
+    const version = (outcome.body as { version?: unknown } | null)?.version;
+    if (typeof version === 'number') reply.header('etag', `"${version}"`);
     return reply.code(outcome.status).send(outcome.body);
   };
   if (scope === null) return send(await runIdempotent(req.server.database, null, work));
