@@ -135,6 +135,40 @@ for (const dialect of DIALECTS) {
         expect(await written('joinfail-')).toEqual(['joinfail-1']);
       });
 
+      it('a batch with a read waiting for the connection commits instead of taking in more', async () => {
+        const reader = new Sqlite(t.env['KIBBLE_DB'], { readonly: true });
+        try {
+          const committed = (id: string) =>
+            (
+              reader.prepare('select count(*) as n from outbox where aggregate_id = ?').get(id) as {
+                n: number;
+              }
+            ).n;
+          let late: Promise<number> | undefined;
+          let read: Promise<unknown> | undefined;
+          await t.database.transact(async (tx) => {
+            await writeUnit(tx, 'read-1');
+            late = new Promise((resolve, reject) =>
+              setImmediate(() => {
+                // A GET's query and a write arrive in the same turn: the read must not wait for the write.
+                read = t.database.db.selectFrom('outbox').select('id').limit(1).execute();
+                t.database
+                  .transact(async (tx2) => {
+                    await writeUnit(tx2, 'read-2');
+                    return committed('read-1');
+                  })
+                  .then(resolve, reject);
+              }),
+            );
+          });
+          await read;
+          // The write ran in a batch of its own, after the first had committed.
+          expect(await late).toBe(2);
+        } finally {
+          reader.close();
+        }
+      });
+
       it('a unit that arrives while a batch runs joins that batch’s commit', async () => {
         const file = t.env['KIBBLE_DB']!;
         const reader = new Sqlite(file, { readonly: true });
