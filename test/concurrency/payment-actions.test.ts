@@ -188,6 +188,22 @@ for (const dialect of DIALECTS) {
       );
     const db = () => s.running.database.db;
 
+    /**
+     * An order of 2,000 paid 1,000 and authorised 1,000, whose paid payment is being refunded by a
+     * provider call held open (`call.finish()` lets it return).
+     */
+    async function refundingOneOfTwo() {
+      const placed = await placeWith(2, 1000, [
+        { provider: 'manual', amountMinor: 1000, status: 'paid' },
+        { provider: 'manual', amountMinor: 1000, status: 'authorized' },
+      ]);
+      const o = { orderId: placed.body.id as string, paymentId: placed.body.payments[0].id as string };
+      const held = heldProvider();
+      const refunding = refund(held, o); // holds payment 1's claim
+      const call = await held.next();
+      return { orderId: o.orderId, refunding, call };
+    }
+
     it('an action finishing after its claim was taken over leaves the new claim in force', async () => {
       const o = await orderWithPayment('paid');
       const held = heldProvider();
@@ -265,38 +281,24 @@ for (const dialect of DIALECTS) {
     });
 
     it("a shipment's capture waits while another payment of the order is being refunded, then captures", async () => {
-      const placed = await placeWith(2, 1000, [
-        { provider: 'manual', amountMinor: 1000, status: 'paid' },
-        { provider: 'manual', amountMinor: 1000, status: 'authorized' },
-      ]);
-      const o = { orderId: placed.body.id as string, paymentId: placed.body.payments[0].id as string };
-      const held = heldProvider();
-      const refunding = refund(held, o); // holds payment 1's claim
-      const call = await held.next();
-      const shipping = s.request('POST', `/api/v1/orders/${o.orderId}/ship`, {});
+      const { orderId, refunding, call } = await refundingOneOfTwo();
+      const shipping = s.request('POST', `/api/v1/orders/${orderId}/ship`, {});
       await new Promise((r) => setTimeout(r, 60));
       call.finish();
       await refunding;
       const shipped = await shipping;
       expect(shipped.status).toBe(200);
       expect(shipped.body.payments[1]).toMatchObject({ status: 'paid', capturedMinor: 1000 });
-      expect(await entries(o.orderId, 'payment.capture_failed')).toBe(0);
+      expect(await entries(orderId, 'payment.capture_failed')).toBe(0);
     });
 
     it("a shipment's capture that waited in vain for another payment says so on the timeline", async () => {
-      const placed = await placeWith(2, 1000, [
-        { provider: 'manual', amountMinor: 1000, status: 'paid' },
-        { provider: 'manual', amountMinor: 1000, status: 'authorized' },
-      ]);
-      const o = { orderId: placed.body.id as string, paymentId: placed.body.payments[0].id as string };
-      const held = heldProvider();
-      const refunding = refund(held, o);
-      const call = await held.next();
-      const shipped = await s.request('POST', `/api/v1/orders/${o.orderId}/ship`, {});
+      const { orderId, refunding, call } = await refundingOneOfTwo();
+      const shipped = await s.request('POST', `/api/v1/orders/${orderId}/ship`, {});
       expect(shipped.status).toBe(200);
       expect(shipped.body.status).toBe('completed');
       expect(shipped.body.payments[1].status).toBe('authorized');
-      expect(await entries(o.orderId, 'payment.capture_failed')).toBe(1);
+      expect(await entries(orderId, 'payment.capture_failed')).toBe(1);
       call.finish();
       await refunding;
     }, 15_000);

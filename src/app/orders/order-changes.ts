@@ -3,6 +3,7 @@
  * recomputing totals and statuses from the lines, and writing timeline + outbox together.
  */
 import type { Tx } from '../../db/database.js';
+import { lockRow } from '../../db/row-lock.js';
 import type { OrderLineTable, OrderTable } from '../../db/schema.js';
 import { DomainError } from '../../domain/errors.js';
 import { formatMinor } from '../../domain/money.js';
@@ -29,7 +30,7 @@ export async function loadOrderForChange(
   id: string,
   expectedVersion: number | null = null,
 ): Promise<OrderTable> {
-  await lockOrder(tx, id);
+  await lockRow(tx, 'orders', id);
   const order = await tx.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst();
   if (!order)
     throw new DomainError('NOT_FOUND', `Order ${id} does not exist.`, [
@@ -208,22 +209,12 @@ export async function heldMoneyOf(tx: Tx, orderId: string): Promise<number> {
   return payments.reduce((s, p) => s + p.captured_minor - p.refunded_minor, 0);
 }
 
-/** Takes the order row's lock for the rest of the transaction (an UPDATE that changes nothing). */
-async function lockOrder(tx: Tx, orderId: string): Promise<void> {
-  await tx
-    .updateTable('orders')
-    .set((eb) => ({ version: eb.ref('version') }))
-    .where('id', '=', orderId)
-    .execute();
-}
-
 /**
- * Locks the order's row for the rest of the transaction (an UPDATE that changes nothing) and reads
- * it: on PostgreSQL the reads after it see what every earlier holder of the lock committed. Payment
- * actions and provider webhooks take it before they touch a payment, always in that order.
+ * Locks the order's row for the rest of the transaction (`lockRow`) and reads it. Payment actions
+ * and provider webhooks take it before they touch a payment, always in that order.
  */
 export async function lockOrderRow(tx: Tx, orderId: string) {
-  await lockOrder(tx, orderId);
+  await lockRow(tx, 'orders', orderId);
   return tx
     .selectFrom('orders')
     .select(['id', 'status', 'total_minor', 'currency'])

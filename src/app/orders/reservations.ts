@@ -6,6 +6,7 @@
  * free, and a job sweeps the rest every second.
  */
 import type { Tx } from '../../db/database.js';
+import { lockRow } from '../../db/row-lock.js';
 import { isoDate, nowIso } from '../../domain/clock.js';
 import { DomainError, fieldError } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
@@ -193,17 +194,13 @@ export async function createReservation(
 }
 
 /**
- * The lease, locked for the rest of the transaction (an UPDATE that changes nothing), and active:
+ * The lease, locked for the rest of the transaction (`lockRow`), and active:
  * conversions, releases and extensions of one lease run one after another on PostgreSQL, each
  * reading what the one before committed — two orders converting one lease, or a release racing a
  * conversion, cannot both succeed.
  */
 async function activeReservation(tx: Tx, id: string, ctx: Ctx) {
-  await tx
-    .updateTable('reservations')
-    .set((eb) => ({ status: eb.ref('status') }))
-    .where('id', '=', id)
-    .execute();
+  await lockRow(tx, 'reservations', id);
   const r = await tx.selectFrom('reservations').selectAll().where('id', '=', id).executeTakeFirst();
   if (!r) throw fieldError('NOT_FOUND', 'id', `Reservation ${id} does not exist.`);
   if (r.status === 'active' && r.expires_at <= ctx.at) {

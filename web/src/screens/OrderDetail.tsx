@@ -378,13 +378,29 @@ export function OrderDetail({ id }: { id: string }) {
   );
 }
 
+/**
+ * A dialog's command on the order (`useSubmit` underneath): `send` posts it, says `done`, refreshes
+ * the order and closes the dialog; a failure stays in `error` for the form.
+ */
+function useOrderCommand(order: Order, onClose: () => void) {
+  const toast = useToast();
+  const submission = useSubmit();
+  const send = (path: string, body: unknown, done: string) =>
+    submission.run(async () => {
+      await post(`/orders/${order.id}/${path}`, body);
+      toast(done);
+      invalidate(orderTags(order.id));
+      onClose();
+    });
+  return { ...submission, send };
+}
+
 /** Ships everything allocated (shipment movements) and, unless unticked, captures what is owed. */
 function ShipDialog({ order, open, onClose }: { order: Order; open: boolean; onClose: () => void }) {
-  const toast = useToast();
   const [carrier, setCarrier] = useState('');
   const [trackingNumber, setTrackingNumber] = useState('');
   const [capturePayments, setCapturePayments] = useState(true);
-  const { busy, error, setError, run } = useSubmit();
+  const { busy, error, setError, send } = useOrderCommand(order, onClose);
   useEffect(() => {
     if (!open) return;
     setCarrier('');
@@ -394,18 +410,16 @@ function ShipDialog({ order, open, onClose }: { order: Order; open: boolean; onC
   }, [open]);
   const authorized = order.payments.some((p) => p.status === 'authorized');
   const units = order.lines.reduce((sum, l) => sum + l.allocations.reduce((s, a) => s + a.quantity, 0), 0);
-  const submit = async () => {
-    await run(async () => {
-      await post(`/orders/${order.id}/ship`, {
+  const submit = () =>
+    send(
+      'ship',
+      {
         ...(carrier.trim() ? { carrier: carrier.trim() } : {}),
         ...(trackingNumber.trim() ? { trackingNumber: trackingNumber.trim() } : {}),
         ...(authorized ? { capturePayments } : {}),
-      });
-      toast('Shipped; stock and order updated');
-      invalidate(orderTags(order.id));
-      onClose();
-    });
-  };
+      },
+      'Shipped; stock and order updated',
+    );
   return (
     <Dialog
       open={open}
@@ -447,19 +461,11 @@ function ShipDialog({ order, open, onClose }: { order: Order; open: boolean; onC
 
 /** Marks a shipped order delivered, now. */
 function DeliverDialog({ order, open, onClose }: { order: Order; open: boolean; onClose: () => void }) {
-  const toast = useToast();
-  const { busy, error, setError, run } = useSubmit();
+  const { busy, error, setError, send } = useOrderCommand(order, onClose);
   useEffect(() => {
     if (open) setError(null);
   }, [open]);
-  const submit = async () => {
-    await run(async () => {
-      await post(`/orders/${order.id}/deliver`, {});
-      toast('Marked delivered');
-      invalidate(orderTags(order.id));
-      onClose();
-    });
-  };
+  const submit = () => send('deliver', {}, 'Marked delivered');
   return (
     <Dialog
       open={open}
@@ -487,9 +493,8 @@ function PaymentDialog({
   action: PaymentAction | null;
   onClose: () => void;
 }) {
-  const toast = useToast();
   const [amount, setAmount] = useState('');
-  const { busy, error, setError, run } = useSubmit();
+  const { busy, error, setError, send } = useOrderCommand(order, onClose);
   useEffect(() => {
     if (!action) return;
     setAmount(minorToDecimal(action.amountMinor, order.currency));
@@ -511,19 +516,13 @@ function PaymentDialog({
       );
       return;
     }
-    await run(async () => {
-      await post(
-        `/orders/${order.id}/payments/${action.paymentId}/${action.kind}`,
-        action.kind === 'void' ? {} : { amountMinor },
-      );
-      toast(
-        action.kind === 'void'
-          ? 'Payment voided'
-          : `${money(amountMinor, order.currency)} ${action.kind === 'capture' ? 'captured' : 'refunded'}`,
-      );
-      invalidate(orderTags(order.id));
-      onClose();
-    });
+    await send(
+      `payments/${action.paymentId}/${action.kind}`,
+      action.kind === 'void' ? {} : { amountMinor },
+      action.kind === 'void'
+        ? 'Payment voided'
+        : `${money(amountMinor, order.currency)} ${action.kind === 'capture' ? 'captured' : 'refunded'}`,
+    );
   };
   const verb = action ? paymentVerbs[action.kind] : '';
   return (
@@ -572,23 +571,20 @@ function HoldDialog({
   release: boolean;
   onClose: () => void;
 }) {
-  const toast = useToast();
   const [reason, setReason] = useState('');
-  const { busy, error, setError, run } = useSubmit();
+  const { busy, error, setError, send } = useOrderCommand(order, onClose);
   useEffect(() => {
     if (open) {
       setReason('');
       setError(null);
     }
   }, [open]);
-  const submit = async () => {
-    await run(async () => {
-      await post(`/orders/${order.id}/${release ? 'release' : 'hold'}`, release ? undefined : { reason });
-      toast(release ? 'Hold released' : 'Order put on hold');
-      invalidate(orderTags(order.id));
-      onClose();
-    });
-  };
+  const submit = () =>
+    send(
+      release ? 'release' : 'hold',
+      release ? undefined : { reason },
+      release ? 'Hold released' : 'Order put on hold',
+    );
   return (
     <Dialog
       open={open}
@@ -620,13 +616,12 @@ function HoldDialog({
 }
 
 function CancelDialog({ order, open, onClose }: { order: Order; open: boolean; onClose: () => void }) {
-  const toast = useToast();
   const open_lines = order.lines.filter((l) => l.quantity - l.shippedQuantity > 0);
   const [qty, setQty] = useState<Record<string, string>>({});
   const [reason, setReason] = useState('');
   const [voidPayments, setVoidPayments] = useState(true);
   const [refundPayments, setRefundPayments] = useState(false);
-  const { busy, error, setError, run } = useSubmit();
+  const { busy, error, setError, send } = useOrderCommand(order, onClose);
   const holds = order.payments.filter((p) => p.status === 'authorized' || p.status === 'pending');
   const taken = order.payments.reduce((sum, p) => sum + p.capturedMinor - p.refundedMinor, 0);
   useEffect(() => {
@@ -668,21 +663,18 @@ function CancelDialog({ order, open, onClose }: { order: Order; open: boolean; o
       );
       return;
     }
-    await run(async () => {
-      await post(`/orders/${order.id}/cancel`, {
+    await send(
+      'cancel',
+      {
         ...(everything ? {} : { lines }),
         ...(reason.trim() ? { reason: reason.trim() } : {}),
         ...(everything && holds.length > 0 ? { voidPayments } : {}),
         ...(taken > 0 ? { refundPayments } : {}),
-      });
-      toast(
-        everything
-          ? 'Order cancelled; its stock is available again'
-          : 'Units cancelled; their stock is available again',
-      );
-      invalidate(orderTags(order.id));
-      onClose();
-    });
+      },
+      everything
+        ? 'Order cancelled; its stock is available again'
+        : 'Units cancelled; their stock is available again',
+    );
   };
   return (
     <Dialog
