@@ -70,15 +70,19 @@ const succeededFor = (eventId: string, pi: string) =>
         deliverTo(s, raw, header);
 
       /** An order paid by one Stripe PaymentIntent for its whole total. */
-      async function orderPaidBy(pi: string, amountMinor: number) {
+      async function orderPaidBy(
+        pi: string,
+        amountMinor: number,
+        status: 'authorized' | 'pending' = 'authorized',
+      ) {
         const r = await s.request('POST', '/api/v1/orders', {
           customer: { email: `stripe-${pi}@example.com` },
           currency: 'USD',
           lines: [{ sku, quantity: 1, unitPriceMinor: amountMinor }],
-          payments: [{ provider: 'stripe', reference: pi, amountMinor, status: 'authorized' }],
+          payments: [{ provider: 'stripe', reference: pi, amountMinor, status }],
         });
         expect(r.status).toBe(201);
-        expect(r.body.paymentStatus).toBe('authorized');
+        expect(r.body.paymentStatus).toBe(status === 'pending' ? 'unpaid' : 'authorized');
         return r.body.id as string;
       }
 
@@ -216,11 +220,11 @@ const succeededFor = (eventId: string, pi: string) =>
         expect((await getOrder(orderId)).paymentStatus).toBe('paid');
       });
 
-      it('a failed attempt marks the payment failed without touching the order; a later success pays it', async () => {
+      it('a failed attempt marks a pending payment failed without touching the order; a later success pays it', async () => {
         const raw = fixture(FAILED_2020);
         const event = JSON.parse(raw) as Json;
         const pi = event['data']['object']['id'] as string;
-        const orderId = await orderPaidBy(pi, event['data']['object']['amount'] as number);
+        const orderId = await orderPaidBy(pi, event['data']['object']['amount'] as number, 'pending');
         const failed = await deliver(raw);
         expect(failed.body.outcome).toBe('applied');
         const afterFailure = await getOrder(orderId);
@@ -234,6 +238,55 @@ const succeededFor = (eventId: string, pi: string) =>
         const paid = await getOrder(orderId);
         expect(paid.paymentStatus).toBe('paid');
         expect(paid.payments[0]).toMatchObject({ status: 'paid', capturedMinor: 2000 });
+      });
+
+      it('a declined attempt does not outlive the authorisation that follows it, nor one that came before it', async () => {
+        const amount = 4200;
+        /** payment_intent.<type> for `pi` in the given state, derived from the real failure fixture. */
+        const intentEvent = (eventId: string, pi: string, type: string, status: string) =>
+          variant(FAILED_2020, (e) => {
+            e['id'] = eventId;
+            e['type'] = `payment_intent.${type}`;
+            Object.assign(e['data']['object'], {
+              id: pi,
+              amount,
+              status,
+              amount_capturable: status === 'requires_capture' ? amount : 0,
+            });
+          });
+        // Declined, then authorised by the customer's second card: the payment can be captured.
+        const retried = await orderPaidBy('pi_declined_then_authorised', amount, 'pending');
+        const declined = intentEvent(
+          'evt_declined_first',
+          'pi_declined_then_authorised',
+          'payment_failed',
+          'requires_payment_method',
+        );
+        expect((await deliver(declined)).body.outcome).toBe('applied');
+        expect((await getOrder(retried)).payments[0].status).toBe('failed');
+        const authorised = intentEvent(
+          'evt_authorised_second',
+          'pi_declined_then_authorised',
+          'amount_capturable_updated',
+          'requires_capture',
+        );
+        expect((await deliver(authorised)).body.outcome).toBe('applied');
+        const afterRetry = await getOrder(retried);
+        expect(afterRetry.payments[0].status).toBe('authorized');
+        expect(afterRetry.paymentStatus).toBe('authorized');
+
+        // Recorded as authorised by the storefront; the earlier attempt's failure arrives late.
+        const late = await orderPaidBy('pi_failure_arrives_late', amount);
+        const stale = intentEvent(
+          'evt_late_failure',
+          'pi_failure_arrives_late',
+          'payment_failed',
+          'requires_payment_method',
+        );
+        expect((await deliver(stale)).body.outcome).toBe('applied');
+        const afterLate = await getOrder(late);
+        expect(afterLate.payments[0].status).toBe('authorized');
+        expect(afterLate.paymentStatus).toBe('authorized');
       });
 
       it('charge.refunded before payment_intent.succeeded converges to the same state as in order', async () => {

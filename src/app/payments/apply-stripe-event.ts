@@ -96,7 +96,8 @@ export async function applyStripeEvent(tx: Tx, event: StripeEventLike, ctx: Ctx)
   const captured = Math.max(payment.captured_minor, facts.captured ?? 0);
   const refunded = Math.min(captured, Math.max(payment.refunded_minor, facts.refunded ?? 0));
   const status = paymentStatusOf({
-    authorized: payment.status !== 'pending' || facts.authorized === true,
+    // Every status but pending and failed means the payment was authorised at some point.
+    authorized: (payment.status !== 'pending' && payment.status !== 'failed') || facts.authorized === true,
     failed: payment.status === 'failed' || facts.failed === true,
     voided: payment.status === 'voided',
     amountMinor: payment.amount_minor,

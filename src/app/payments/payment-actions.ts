@@ -93,6 +93,9 @@ export async function runPaymentAction(
               : current.refunded_minor + result.amountMinor,
           )
         : current.refunded_minor;
+    const completed =
+      result.status ===
+      (input.action === 'capture' ? 'paid' : input.action === 'refund' ? 'refunded' : 'voided');
     const next = paymentStatusOf({
       authorized: true,
       failed: result.status === 'failed',
@@ -134,13 +137,18 @@ export async function runPaymentAction(
       order.id,
       ctx,
       [
-        {
-          type: `payment.${input.action}`,
-          message:
-            input.action === 'void'
-              ? `${payment.provider} payment voided`
-              : `${payment.provider} ${input.action} of ${formatMinor(amount, payment.currency)}: payment is ${next.replace('_', ' ')}`,
-        },
+        completed
+          ? {
+              type: `payment.${input.action}`,
+              message:
+                input.action === 'void'
+                  ? `${payment.provider} payment voided`
+                  : `${payment.provider} ${input.action} of ${formatMinor(amount, payment.currency)}: payment is ${next.replace('_', ' ')}`,
+            }
+          : {
+              type: `payment.${input.action}_failed`,
+              message: `${payment.provider} did not complete the ${input.action}${input.action === 'void' ? '' : ` of ${formatMinor(amount, payment.currency)}`} (it answered ${result.status}): payment is ${next.replace('_', ' ')}`,
+            },
         ...overpaid,
       ],
       [

@@ -132,7 +132,10 @@ export function paymentStatusOf(p: {
   if (p.refundedMinor > 0) return p.refundedMinor >= p.capturedMinor ? 'refunded' : 'partially_refunded';
   if (p.capturedMinor > 0) return 'paid';
   if (p.voided) return 'voided';
-  if (p.failed) return 'failed';
+  // An authorisation outranks a failed attempt: a PaymentIntent whose first card was declined can
+  // be authorised by the next one, and a failure reported late (events arrive in any order) is
+  // about an earlier attempt, not the authorisation the payment holds.
   if (p.authorized) return 'authorized';
+  if (p.failed) return 'failed';
   return 'pending';
 }

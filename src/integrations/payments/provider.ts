@@ -4,7 +4,8 @@
  */
 export type ProviderResult = {
   readonly reference: string;
-  readonly status: 'authorized' | 'paid' | 'refunded' | 'voided' | 'failed';
+  /** `pending`: the provider has not decided yet (a PaymentIntent awaiting the customer, a refund in flight). */
+  readonly status: 'pending' | 'authorized' | 'paid' | 'refunded' | 'voided' | 'failed';
   readonly amountMinor: number;
 };
 

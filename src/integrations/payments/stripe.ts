@@ -14,6 +14,11 @@ export type StripeEvent = Stripe.Event;
  */
 const sdk = async () => (await import('stripe')).default;
 
+/**
+ * A PaymentIntent's state in Kibble's terms. Awaiting a payment method, a confirmation, customer
+ * action or an asynchronous method's outcome (`processing`) is undecided, not failed: a declined
+ * attempt returns the intent to `requires_payment_method`, and the next attempt may succeed.
+ */
 const statusOf = (pi: Stripe.PaymentIntent): ProviderResult['status'] =>
   pi.status === 'succeeded'
     ? 'paid'
@@ -21,7 +26,15 @@ const statusOf = (pi: Stripe.PaymentIntent): ProviderResult['status'] =>
       ? 'authorized'
       : pi.status === 'canceled'
         ? 'voided'
-        : 'failed';
+        : 'pending';
+
+/**
+ * A refund's state: `pending` refunds are under way and count as refunded (Stripe's
+ * `amount_refunded` counts them too); failed, cancelled and ones awaiting customer action did not
+ * return the money.
+ */
+const refundStatusOf = (refund: Stripe.Refund): ProviderResult['status'] =>
+  refund.status === 'succeeded' || refund.status === 'pending' ? 'refunded' : 'failed';
 
 export function stripeProvider(secretKey: string): PaymentProvider {
   let client: Stripe | undefined;
@@ -47,11 +60,7 @@ export function stripeProvider(secretKey: string): PaymentProvider {
     async refund(reference, amountMinor) {
       const client = await stripe();
       const refund = await client.refunds.create({ payment_intent: reference, amount: amountMinor });
-      return {
-        reference,
-        status: refund.status === 'failed' ? 'failed' : 'refunded',
-        amountMinor: refund.amount,
-      };
+      return { reference, status: refundStatusOf(refund), amountMinor: refund.amount };
     },
     async void(reference) {
       const client = await stripe();
