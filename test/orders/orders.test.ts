@@ -339,8 +339,102 @@ for (const dialect of DIALECTS) {
       );
       expect(edit.status).toBe(400);
       expect(edit.body.errors).toEqual([expect.objectContaining({ field: 'lines' })]);
+      // One line past it on its own (10^9 × 10^14): named, as at capture — on PostgreSQL this reached
+      // the bigint column and answered 500.
+      const oneHuge = await s.request(
+        'PATCH',
+        `/api/v1/orders/${placed.body.id}`,
+        { lines: [{ sku: a.sku, quantity: 1_000_000_000, unitPriceMinor: 100_000_000_000_000 }] },
+        { headers: { 'if-match': etag } },
+      );
+      expect(oneHuge.status).toBe(400);
+      expect(oneHuge.body.errors).toEqual([expect.objectContaining({ field: 'lines.0.unitPriceMinor' })]);
       expect((await s.request('GET', `/api/v1/stock/${b.sku}`)).body.totals.allocated).toBe(0);
       expect(await verifyBalances(s.testDb.database.db)).toEqual([]);
+    });
+
+    it('edits keep what the order had: its discount per unit, its allocations on an address change, its units under safety stock', async () => {
+      const loc = await makeLocation(s);
+      const a = await makeSku(s);
+      const b = await makeSku(s);
+      await receive(s, a.sku, loc.code, 5);
+      await receive(s, b.sku, loc.code, 10);
+      const placed = await s.request('POST', '/api/v1/orders', {
+        ...order([{ sku: a.sku, quantity: 5 }]),
+        lines: [
+          { sku: a.sku, quantity: 5, unitPriceMinor: 1000 },
+          { sku: b.sku, quantity: 2, unitPriceMinor: 1000, discountMinor: 500 },
+        ],
+      });
+      expect(placed.status).toBe(201);
+      expect(placed.body.totalMinor).toBe(6500);
+      const id = placed.body.id as string;
+      const safety = await s.request('PUT', `/api/v1/stock/${a.sku}/safety-stock/${loc.code}`, {
+        quantity: 2,
+      });
+      expect(safety.status).toBe(200);
+      const etag = async () => (await s.request('GET', `/api/v1/orders/${id}`)).headers.get('etag')!;
+
+      // A new address only: nothing is re-routed, so raising safety stock since capture is no reason
+      // to refuse it, and the allocations stay where they were.
+      const moved = await s.request(
+        'PATCH',
+        `/api/v1/orders/${id}`,
+        { shippingAddress: { line1: '2 Side St', city: 'Dayton', postalCode: '45402', country: 'US' } },
+        { headers: { 'if-match': await etag() } },
+      );
+      expect(moved.status).toBe(200);
+      expect(moved.body.shippingAddress).toMatchObject({ city: 'Dayton' });
+      expect(moved.body.lines[0].allocations).toEqual(placed.body.lines[0].allocations);
+      expect(moved.body.timeline.at(-1)).toMatchObject({ type: 'order.edited' });
+
+      // Lines edited without discountMinor (as the admin UI sends them): b keeps 250 off per unit,
+      // and a keeps its 5 units although 2 of them are now safety stock.
+      const edited = await s.request(
+        'PATCH',
+        `/api/v1/orders/${id}`,
+        {
+          lines: [
+            { sku: a.sku, quantity: 5, unitPriceMinor: 1000 },
+            { sku: b.sku, quantity: 3, unitPriceMinor: 1000 },
+          ],
+        },
+        { headers: { 'if-match': await etag() } },
+      );
+      expect(edited.status).toBe(200);
+      expect(edited.body.lines[1]).toMatchObject({ quantity: 3, discountMinor: 750, totalMinor: 2250 });
+      expect(edited.body.lines[0].allocations).toEqual([expect.objectContaining({ quantity: 5 })]);
+      expect(edited.body.fulfillmentStatus).toBe('allocated');
+      // What it held, not more: 6 units of a would take safety stock the order never had.
+      await receive(s, a.sku, loc.code, 1);
+      const more = await s.request(
+        'PATCH',
+        `/api/v1/orders/${id}`,
+        { lines: [{ sku: a.sku, quantity: 6, unitPriceMinor: 1000 }] },
+        { headers: { 'if-match': await etag() } },
+      );
+      expect(more.status).toBe(409);
+      expect(more.body.code).toBe('INSUFFICIENT_STOCK');
+      expect((await s.request('GET', `/api/v1/stock/${a.sku}`)).body.totals.allocated).toBe(5);
+      expect(await verifyBalances(s.testDb.database.db)).toEqual([]);
+    });
+
+    it('answers 400 naming the line when a bundle line needs more component units than one line may hold', async () => {
+      const loc = await makeLocation(s);
+      const part = await makeSku(s);
+      const crate = await makeSku(s, { components: [{ sku: part.sku, quantity: 1000 }] });
+      await receive(s, part.sku, loc.code, 10);
+      const r = await s.request(
+        'POST',
+        '/api/v1/orders',
+        order([
+          { sku: part.sku, quantity: 1 },
+          { sku: crate.sku, quantity: 2_000_000 },
+        ]),
+      );
+      expect(r.status).toBe(400);
+      expect(r.body.errors).toEqual([expect.objectContaining({ field: 'lines.1.quantity' })]);
+      expect((await s.request('GET', `/api/v1/stock/${part.sku}`)).body.totals.allocated).toBe(0);
     });
 
     it('allocates bundles through their components, and lot-tracked SKUs first-expiry-first', async () => {

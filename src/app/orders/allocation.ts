@@ -148,6 +148,7 @@ export function routingInput(
   shipTo: { lat: number; lon: number } | null,
   today: string,
   onShortage: 'reject' | 'backorder',
+  held?: readonly SafetyStock[],
 ): RoutingInput {
   const locations = new Map<
     string,
@@ -161,6 +162,7 @@ export function routingInput(
     locations: [...locations.values()],
     stock: snapshot.rows,
     safetyStock: snapshot.safety,
+    ...(held ? { held } : {}),
     shipTo,
     today,
     onShortage,
@@ -358,6 +360,20 @@ export async function releaseAllocations(
   const pairs = new Map<string, { skuId: string; locationId: string }>();
   for (const { allocation: a } of sorted)
     pairs.set(`${a.sku_id}|${a.location_id}`, { skuId: a.sku_id, locationId: a.location_id });
+  return [...pairs.values()];
+}
+
+/**
+ * The (SKU, location) pairs of `released` that the plan's `decrements` do not allocate again: their
+ * `stock.changed` is the caller's to write (the plan's own pairs come with `applyAllocations`).
+ */
+export function notReallocated<T extends { skuId: string; locationId: string }>(
+  released: readonly T[],
+  decrements: readonly Allocation[],
+): T[] {
+  const pairs = new Map<string, T>();
+  for (const t of released) pairs.set(`${t.skuId}|${t.locationId}`, t);
+  for (const d of decrements) pairs.delete(`${d.skuId}|${d.locationId}`);
   return [...pairs.values()];
 }
 

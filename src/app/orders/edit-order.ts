@@ -1,20 +1,24 @@
 /**
- * Order edits: change the line set (add, remove, change quantities or prices) or the address, and
- * re-allocate atomically. All of the order's allocations are released and the new line set is
- * routed in the same transaction, so the edit either fully applies or changes nothing. With
- * `onShortage: "reject"` an edit that cannot be allocated is refused with INSUFFICIENT_STOCK.
+ * Order edits: change the line set (add, remove, change quantities or prices) or the address.
+ * A line edit releases all of the order's allocations and routes the new line set in the same
+ * transaction, so it either fully applies or changes nothing; the order may take back what it held
+ * even where that dips into safety stock. With `onShortage: "reject"` an edit that cannot be
+ * allocated is refused with INSUFFICIENT_STOCK. An address-only edit keeps the allocations as they
+ * are (the stock may already be picked).
  */
 import type { Tx } from '../../db/database.js';
-import type { OrderLineTable } from '../../db/schema.js';
+import type { OrderLineTable, OrderTable } from '../../db/schema.js';
 import { isoDate } from '../../domain/clock.js';
 import { DomainError, fieldError } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
 import { assertOrderTransition } from '../../domain/orders/lifecycle.js';
 import { routeOrder } from '../../domain/orders/routing.js';
+import { assertLinesPriced, proratedDiscount, type PricedLine } from '../../domain/orders/totals.js';
 import { skuKey } from '../../domain/sku-code.js';
 import {
   applyAllocations,
   loadSnapshot,
+  notReallocated,
   releaseAllocations,
   routingInput,
   sweepExpiredLeases,
@@ -55,6 +59,7 @@ export async function editOrder(
   const order = await loadOrderForChange(tx, id, expectedVersion);
   if (order.status !== 'open' && order.status !== 'on_hold')
     assertOrderTransition(order.status, 'open', 'edit');
+  if (input.lines === undefined) return changeAddress(tx, order, input.shippingAddress!, ctx);
   const current = await tx
     .selectFrom('order_lines')
     .selectAll()
@@ -66,16 +71,7 @@ export async function editOrder(
       'INVALID_TRANSITION',
       'An order that has started shipping cannot be edited; cancel lines instead.',
     );
-  const wanted =
-    input.lines ??
-    current
-      .filter((l) => l.quantity > 0)
-      .map((l) => ({
-        sku: l.sku,
-        quantity: l.quantity,
-        unitPriceMinor: l.unit_price_minor,
-        discountMinor: l.discount_minor,
-      }));
+  const wanted = input.lines;
   const seen = new Set<string>();
   wanted.forEach((w, i) => {
     if (seen.has(skuKey(w.sku)))
@@ -94,6 +90,7 @@ export async function editOrder(
     total_minor: 0,
     cancelled_quantity: l.cancelled_quantity + l.quantity,
   }));
+  const priced: PricedLine[] = [];
   const wantedLines: OrderLineTable[] = wanted.map((w, i) => {
     const sku = resolved.skus[i]!;
     const existing = next.find((l) => l.sku_id === sku.id);
@@ -104,11 +101,20 @@ export async function editOrder(
         `lines.${i}.unitPriceMinor`,
         `SKU ${sku.sku} has no price; give unitPriceMinor`,
       );
-    const discount = w.discountMinor ?? 0;
-    if (discount > w.quantity * unitPrice)
-      throw fieldError('VALIDATION_FAILED', `lines.${i}.discountMinor`, 'exceeds the line amount');
+    const before = current.find((c) => c.id === existing?.id);
+    // Not given: a kept line keeps its discount per unit (pro rata, as a partial cancel does), within
+    // its new amount; a new line has none.
+    const discount =
+      w.discountMinor ??
+      (before && before.quantity > 0
+        ? Math.min(
+            proratedDiscount(before.discount_minor, before.quantity, w.quantity),
+            w.quantity * unitPrice,
+          )
+        : 0);
+    priced[i] = { quantity: w.quantity, unitPriceMinor: unitPrice, discountMinor: discount };
     const base: OrderLineTable = existing
-      ? { ...existing, cancelled_quantity: current.find((c) => c.id === existing.id)!.cancelled_quantity }
+      ? { ...existing, cancelled_quantity: before!.cancelled_quantity }
       : {
           id: newId('orderLine'),
           order_id: id,
@@ -124,8 +130,7 @@ export async function editOrder(
           discount_minor: 0,
           total_minor: 0,
         };
-    const oldQuantity = current.find((c) => c.id === base.id)?.quantity ?? 0;
-    const removed = Math.max(0, oldQuantity - w.quantity);
+    const removed = Math.max(0, (before?.quantity ?? 0) - w.quantity);
     return {
       ...base,
       quantity: w.quantity,
@@ -135,17 +140,19 @@ export async function editOrder(
       total_minor: w.quantity * unitPrice - discount,
     };
   });
+  assertLinesPriced(priced);
   const merged = next.map((l) => wantedLines.find((w) => w.id === l.id) ?? l);
   const added = wantedLines.filter((w) => !current.some((c) => c.id === w.id));
 
-  // Release everything, then allocate the new line set.
+  // Release everything, then allocate the new line set; what the order held it may take back.
+  const holding = await heldAllocationsOf(tx, id);
   const touched = await releaseAllocations(
     tx,
-    (await heldAllocationsOf(tx, id)).map((allocation) => ({ allocation })),
+    holding.map((allocation) => ({ allocation })),
     ctx,
   );
   const today = isoDate(ctx.at);
-  await sweepExpiredLeases(tx, resolved.stockedSkuIds, ctx);
+  touched.push(...(await sweepExpiredLeases(tx, resolved.stockedSkuIds, ctx)));
   const snapshot = await loadSnapshot(tx, resolved.stockedSkuIds);
   const addressJson = input.shippingAddress ? JSON.stringify(input.shippingAddress) : order.shipping_address;
   const address = addressJson ? (JSON.parse(addressJson) as { lat?: number; lon?: number }) : null;
@@ -162,6 +169,7 @@ export async function editOrder(
       shipTo,
       today,
       order.on_shortage,
+      holding.map((a) => ({ skuId: a.sku_id, locationId: a.location_id, quantity: a.quantity })),
     ),
   );
   if (!routed.ok) throw shortageError(routed.shortages, wanted);
@@ -194,7 +202,7 @@ export async function editOrder(
     [
       {
         type: 'order.edited',
-        message: input.lines ? `Lines changed to ${summary}` : 'Shipping address changed',
+        message: `Lines changed to ${summary}${input.shippingAddress ? '; shipping address changed' : ''}`,
         data: input,
       },
       ...(await refundDueEntries(tx, order, saved.total_minor)),
@@ -215,10 +223,36 @@ export async function editOrder(
       })),
     ],
   );
-  await emitStockChanged(
-    tx,
-    touched.filter((t) => !stockEvents.some((e) => e.aggregateId === t.skuId)),
-    ctx.at,
-  );
+  await emitStockChanged(tx, notReallocated(touched, routed.plan.decrements), ctx.at);
   return getOrder(tx, id);
+}
+
+/** A new shipping address; allocations, lines and totals stay as they are. */
+async function changeAddress(
+  tx: Tx,
+  order: OrderTable,
+  address: ShippingAddress,
+  ctx: Ctx,
+): Promise<OrderView> {
+  const lines = await tx.selectFrom('order_lines').selectAll().where('order_id', '=', order.id).execute();
+  const saved = await saveOrder(tx, order, lines, { shippingAddress: JSON.stringify(address) }, ctx);
+  await record(
+    tx,
+    order.id,
+    ctx,
+    [{ type: 'order.edited', message: 'Shipping address changed', data: { shippingAddress: address } }],
+    [
+      {
+        type: 'order.updated',
+        aggregateType: 'order',
+        aggregateId: order.id,
+        payload: {
+          orderId: order.id,
+          totalMinor: saved.total_minor,
+          fulfillmentStatus: saved.fulfillment_status,
+        },
+      },
+    ],
+  );
+  return getOrder(tx, order.id);
 }

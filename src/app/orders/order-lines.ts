@@ -6,7 +6,8 @@ import {
   type CustomerMatch,
   type OrderableSku,
 } from '../../db/catalog.repo.js';
-import { DomainError, type FieldError } from '../../domain/errors.js';
+import { DomainError, fieldError, type FieldError } from '../../domain/errors.js';
+import { MAX_QUANTITY } from '../../domain/quantity.js';
 import type { RoutingLine, RoutingSku } from '../../domain/orders/routing.js';
 import { skuKey } from '../../domain/sku-code.js';
 
@@ -122,6 +123,13 @@ export function toRoutingLines(resolved: ResolvedLines, quantities: readonly num
     const quantity = quantities[i]!;
     if (quantity <= 0) return;
     const components = resolved.components.get(s.id);
+    for (const c of components ?? [])
+      if (c.quantity * quantity > MAX_QUANTITY)
+        throw fieldError(
+          'VALIDATION_FAILED',
+          `lines.${i}.quantity`,
+          `${quantity} × ${s.sku} needs ${c.quantity * quantity} units of a component; at most ${MAX_QUANTITY} per line`,
+        );
     out.push(
       components
         ? { lineIndex: i, skuId: s.id, quantity, components }

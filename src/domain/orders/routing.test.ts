@@ -159,6 +159,29 @@ describe('routeOrder', () => {
     ]);
   });
 
+  it('lets an order being re-routed take back what it held under safety stock, and no more', () => {
+    // 10 on hand (free again after the release), safety stock 8.
+    const base = order({
+      lines: [line(0, 'A', 5)],
+      stock: [row('A', 'near', 10)],
+      safetyStock: [{ skuId: 'A', locationId: 'near', quantity: 8 }],
+      onShortage: 'backorder',
+    });
+    const usable = (held: number, wanted = 10) =>
+      planOf(
+        routeOrder({
+          ...base,
+          lines: [line(0, 'A', wanted)],
+          held: [{ skuId: 'A', locationId: 'near', quantity: held }],
+        }),
+      ).lines[0]!.allocations.reduce((n, a) => n + a.quantity, 0);
+    expect(usable(0)).toBe(2); // as at capture
+    expect(usable(5)).toBe(5); // its own 5, though 3 of them are now safety stock
+    expect(usable(1)).toBe(2); // holding 1 gains nothing: 2 are above safety stock anyway
+    expect(usable(10)).toBe(10);
+    expect(usable(20)).toBe(10); // never more than there is
+  });
+
   it('never oversells a component shared by a bundle and another line', () => {
     const bundle: RoutingLine = {
       lineIndex: 0,

@@ -42,6 +42,12 @@ export type RoutingInput = {
   readonly locations: readonly RoutingLocation[];
   readonly stock: readonly StockRow[];
   readonly safetyStock?: readonly SafetyStock[];
+  /**
+   * Re-routing an order (an edit): the units it held at each (SKU, location) before they were
+   * released for it. The order may take them again even where they dip into safety stock — an edit
+   * never loses what the order already had — but nothing more below safety stock.
+   */
+  readonly held?: readonly SafetyStock[];
   readonly shipTo: GeoPoint | null;
   readonly today: string; // YYYY-MM-DD
   readonly onShortage: 'reject' | 'backorder';
@@ -95,7 +101,8 @@ type Work = {
  * Routes an order's lines to locations and lots.
  *
  * Usable stock of a SKU at a location = free units of its sellable lots (`lotSellable` with the
- * SKU's minimum remaining shelf life) minus safety stock, floored at 0. Demand is summed per SKU
+ * SKU's minimum remaining shelf life) minus safety stock, floored at 0 (plus, when re-routing,
+ * what the order itself held there: see `held`). Demand is summed per SKU
  * over all lines and bundle components, so shared components are never oversold. Rows with the
  * same (sku, location, lotId) are summed; rows of one lotId are assumed to carry the same lot.
  *
@@ -194,6 +201,8 @@ function unitNeeds(line: RoutingLine): Map<string, number> {
 function indexSites(input: RoutingInput, rules: ReadonlyMap<string, RoutingSku>): Site[] {
   const safety = new Map<string, number>();
   for (const s of input.safetyStock ?? []) add(safety, `${s.skuId}\n${s.locationId}`, s.quantity);
+  const held = new Map<string, number>();
+  for (const h of input.held ?? []) add(held, `${h.skuId}\n${h.locationId}`, h.quantity);
   const lots = new Map<string, Map<string, Map<string, Lot>>>(); // location → sku → lotId → lot
   for (const row of input.stock) {
     const sku = rules.get(row.skuId);
@@ -223,7 +232,10 @@ function indexSites(input: RoutingInput, rules: ReadonlyMap<string, RoutingSku>)
           cmp(a.lotId, b.lotId),
       );
       const sellable = sorted.reduce((n, l) => n + l.left, 0);
-      const left = Math.max(0, sellable - Math.max(0, safety.get(`${skuId}\n${loc.locationId}`) ?? 0));
+      const pair = `${skuId}\n${loc.locationId}`;
+      const reserve = Math.max(0, safety.get(pair) ?? 0);
+      const own = Math.min(Math.max(0, held.get(pair) ?? 0), sellable);
+      const left = Math.max(0, sellable - own - reserve) + own;
       if (left > 0) bins.set(skuId, { left, lots: sorted });
     }
     if (bins.size > 0) sites.push({ loc, km: distanceKm(input.shipTo, loc), bins });

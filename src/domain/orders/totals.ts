@@ -72,15 +72,10 @@ export function sumAmounts(
 }
 
 /**
- * Totals of an order: subtotal = Σ quantity × unit price; total = subtotal − discounts + shipping + tax.
- * Declared totals, when given, must match exactly (TOTAL_MISMATCH); a discount larger than its line
- * is VALIDATION_FAILED.
+ * VALIDATION_FAILED naming `lines.<i>.discountMinor` for a discount larger than its line, and
+ * `lines.<i>.unitPriceMinor` for a line amount past MAX_AMOUNT_MINOR.
  */
-export function computeTotals(
-  lines: readonly PricedLine[],
-  extra: { shippingMinor: number; taxMinor: number },
-  declared: { subtotalMinor?: number | undefined; totalMinor?: number | undefined } = {},
-): Totals {
+export function assertLinesPriced(lines: readonly PricedLine[]): void {
   const errors: FieldError[] = [];
   lines.forEach((l, i) => {
     if (l.discountMinor > l.quantity * l.unitPriceMinor)
@@ -97,6 +92,19 @@ export function computeTotals(
       errors.map((e) => `${e.field} ${e.message}`).join('; '),
       errors,
     );
+}
+
+/**
+ * Totals of an order: subtotal = Σ quantity × unit price; total = subtotal − discounts + shipping + tax.
+ * Declared totals, when given, must match exactly (TOTAL_MISMATCH); a discount larger than its line
+ * is VALIDATION_FAILED.
+ */
+export function computeTotals(
+  lines: readonly PricedLine[],
+  extra: { shippingMinor: number; taxMinor: number },
+  declared: { subtotalMinor?: number | undefined; totalMinor?: number | undefined } = {},
+): Totals {
+  assertLinesPriced(lines);
   const totals = sumAmounts(lines, extra);
   const { subtotalMinor, totalMinor } = totals;
   const mismatches: FieldError[] = [];

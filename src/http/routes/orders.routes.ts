@@ -167,7 +167,8 @@ export default async function orderRoutes(fastify: FastifyInstance): Promise<voi
     {
       schema: {
         tags,
-        summary: 'Edit lines or the shipping address; re-allocates atomically. Send If-Match.',
+        summary:
+          'Edit lines (re-allocates atomically; the order keeps what it held) or only the shipping address (allocations stay). Send If-Match.',
         params: OrderParams,
         body: EditOrderBody,
         response: { 200: OrderResponse, ...problemResponses },

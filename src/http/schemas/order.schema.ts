@@ -195,8 +195,15 @@ export const EditOrderBody = Type.Object(
           {
             sku: SkuCode,
             quantity: PositiveQuantity,
-            unitPriceMinor: Type.Optional(AmountMinor),
-            discountMinor: Type.Optional(AmountMinor),
+            unitPriceMinor: Type.Optional({
+              ...AmountMinor,
+              description: "Omitted: the line's current unit price, or the SKU's price for a new line.",
+            }),
+            discountMinor: Type.Optional({
+              ...AmountMinor,
+              description:
+                "Omitted: a kept line's discount per unit (pro rata to the new quantity, within the line amount); none for a new line.",
+            }),
           },
           { additionalProperties: false },
         ),
