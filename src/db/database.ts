@@ -61,10 +61,17 @@ export interface Database {
   readonly db: Kysely<DB>;
   /** Runs `work` in one transaction; retried on PostgreSQL serialization failures and deadlocks. */
   transact<T>(work: (tx: Transaction<DB>) => Promise<T>): Promise<T>;
+  /**
+   * Transactions retried so far in this process, by cause (PostgreSQL only: SQLite serialises
+   * writers, so none are ever retried there). A deadlock count that grows names a lock-order bug.
+   */
+  readonly retried: Readonly<Record<RetryCause, number>>;
   /** Applies pending migrations; returns the names applied. */
   migrate(): Promise<string[]>;
   close(): Promise<void>;
 }
+
+export type RetryCause = 'serialization' | 'deadlock' | 'uniqueViolation' | 'stalePreparedStatement';
 
 /**
  * The transactions `transact` has open, each with its connection once a statement has asked for it
@@ -452,6 +459,7 @@ function openSqlite(file: string, backgroundCheckpoints: boolean): Database {
 
   return {
     dialect: 'sqlite',
+    retried: { serialization: 0, deadlock: 0, uniqueViolation: 0, stalePreparedStatement: 0 },
     db,
     transact<T>(work: (tx: Transaction<DB>) => Promise<T>): Promise<T> {
       if (closing) return Promise.reject(new Error('the database is closing: no new transactions'));
@@ -497,7 +505,8 @@ const typesFor = (driver: typeof pg) => ({
   },
 });
 
-const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
+const SERIALIZATION_FAILURE = '40001';
+const DEADLOCK_DETECTED = '40P01';
 
 /**
  * unique_violation: a row another transaction committed after this one looked for it ("is this SKU
@@ -590,9 +599,16 @@ function openPostgres(url: string, poolSize: number): Database {
     return namingPool(pool);
   };
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const retried: Record<RetryCause, number> = {
+    serialization: 0,
+    deadlock: 0,
+    uniqueViolation: 0,
+    stalePreparedStatement: 0,
+  };
   return {
     dialect: 'postgres',
     db,
+    retried,
     async transact<T>(work: (tx: Transaction<DB>) => Promise<T>): Promise<T> {
       let uniqueViolations = 0; // counted apart: serialization retries before must not use them up
       for (let attempt = 1; ; attempt++) {
@@ -600,11 +616,18 @@ function openPostgres(url: string, poolSize: number): Database {
           return await db.transaction().execute((tx) => inTransaction(tx, work));
         } catch (error) {
           const code = (error as { code?: string }).code;
-          const retry =
-            (code !== undefined && RETRYABLE.has(code)) ||
-            (code === UNIQUE_VIOLATION && ++uniqueViolations < UNIQUE_VIOLATION_ATTEMPTS) ||
-            isStalePreparedStatement(error);
-          if (!retry || attempt >= 20) throw error;
+          const cause: RetryCause | null =
+            code === SERIALIZATION_FAILURE
+              ? 'serialization'
+              : code === DEADLOCK_DETECTED
+                ? 'deadlock'
+                : code === UNIQUE_VIOLATION && ++uniqueViolations < UNIQUE_VIOLATION_ATTEMPTS
+                  ? 'uniqueViolation'
+                  : isStalePreparedStatement(error)
+                    ? 'stalePreparedStatement'
+                    : null;
+          if (cause === null || attempt >= 20) throw error;
+          retried[cause]++;
           await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
         }
       }

@@ -4,13 +4,25 @@
  */
 import { sql } from 'kysely';
 import type { Tx } from '../../db/database.js';
+import { lockRow } from '../../db/row-lock.js';
 import { isoDate } from '../../domain/clock.js';
 import { routeOrder } from '../../domain/orders/routing.js';
 import { applyAllocations, loadSnapshot, routingInput, type Ctx } from './allocation.js';
 import { componentQuantities } from './order-lines.js';
-import { loadOrderForChange, record, saveLines, saveOrder } from './order-changes.js';
+import { record, saveLines, saveOrder } from './order-changes.js';
 
-export async function allocateBackorders(tx: Tx, skuId: string, ctx: Ctx): Promise<void> {
+/** Backordered lines a stock arrival may serve, oldest order first, their orders locked. */
+export type WaitingBackorders = ReadonlyArray<{ readonly id: string; readonly order_id: string }>;
+
+/**
+ * The backordered lines waiting for any of `skuIds` (directly or as a bundle component), oldest
+ * order first, with their orders locked in that order. A stock arrival takes this BEFORE it touches
+ * a balance: order commands (cancel, ship, edit) lock their order and then balances, so an arrival
+ * that locked the balance first and the orders after deadlocked with them on PostgreSQL (retried,
+ * at about a second each).
+ */
+export async function lockBackorders(tx: Tx, skuIds: readonly string[]): Promise<WaitingBackorders> {
+  if (skuIds.length === 0) return [];
   const candidates = await tx
     .selectFrom('order_lines as l')
     .innerJoin('orders as o', 'o.id', 'l.order_id')
@@ -19,11 +31,11 @@ export async function allocateBackorders(tx: Tx, skuId: string, ctx: Ctx): Promi
     .where('o.status', 'in', ['open', 'on_hold'])
     .where((eb) =>
       eb.or([
-        eb('l.sku_id', '=', skuId),
+        eb('l.sku_id', 'in', skuIds),
         eb(
           'l.sku_id',
           'in',
-          eb.selectFrom('bundle_components').select('bundle_sku_id').where('component_sku_id', '=', skuId),
+          eb.selectFrom('bundle_components').select('bundle_sku_id').where('component_sku_id', 'in', skuIds),
         ),
       ]),
     )
@@ -31,12 +43,26 @@ export async function allocateBackorders(tx: Tx, skuId: string, ctx: Ctx): Promi
     .orderBy('o.id')
     .orderBy('l.line_no')
     .execute();
+  for (const orderId of new Set(candidates.map((c) => c.order_id))) await lockRow(tx, 'orders', orderId);
+  return candidates;
+}
+
+/**
+ * Allocates the waiting backorders (see `lockBackorders`) from the stock there is now, oldest order
+ * first, in the arrival's transaction.
+ */
+export async function allocateBackorders(tx: Tx, waiting: WaitingBackorders, ctx: Ctx): Promise<void> {
+  const candidates = waiting;
   const today = isoDate(ctx.at);
   for (const candidate of candidates) {
-    // The order's lock first, then its line: an edit, cancellation or shipment of the order that
-    // committed since the candidates were read is seen (on PostgreSQL, reading the line before the
-    // lock allocated a backorder an edit had just removed, and the line went below zero).
-    const order = await loadOrderForChange(tx, candidate.order_id);
+    // Locked by `lockBackorders`, read now: an edit, cancellation or shipment of the order that
+    // committed before the lock is seen (on PostgreSQL, reading the line before the lock allocated a
+    // backorder an edit had just removed, and the line went below zero).
+    const order = await tx
+      .selectFrom('orders')
+      .selectAll()
+      .where('id', '=', candidate.order_id)
+      .executeTakeFirstOrThrow();
     if (order.status !== 'open' && order.status !== 'on_hold') continue;
     const line = await tx
       .selectFrom('order_lines')
@@ -53,7 +79,7 @@ export async function allocateBackorders(tx: Tx, skuId: string, ctx: Ctx): Promi
     const stocked = components ? components.map((c) => c.skuId) : [line.sku_id];
     const stockedRows = await tx
       .selectFrom('skus')
-      .select(['id', 'tracking', 'min_remaining_shelf_life_days'])
+      .select(['id', 'sku', 'tracking', 'min_remaining_shelf_life_days'])
       .where('id', 'in', stocked)
       .execute();
     const rules = new Map(
@@ -124,7 +150,8 @@ export async function allocateBackorders(tx: Tx, skuId: string, ctx: Ctx): Promi
         },
         ...events.map((e) => ({
           ...e,
-          payload: { ...e.payload, sku: e.aggregateId === sku.id ? sku.sku : e.payload['skuId'] },
+          // The stocked SKU's code: the line's own, or a bundle component's.
+          payload: { ...e.payload, sku: stockedRows.find((r) => r.id === e.aggregateId)?.sku ?? sku.sku },
         })),
       ],
     );

@@ -35,7 +35,7 @@ import {
 import { MAX_QUANTITY } from '../../domain/quantity.js';
 import { barcodeCandidates, isValidGtin, skuKey } from '../../domain/sku-code.js';
 import { emit } from '../outbox.js';
-import { allocateBackorders } from '../orders/backorders.js';
+import { allocateBackorders, lockBackorders } from '../orders/backorders.js';
 import { emitStockChanged } from './availability.js';
 import { recordMovement, resolveLocation, resolveSku, type Context } from './post-movement.js';
 
@@ -623,6 +623,10 @@ export async function approveCount(tx: Tx, id: string, ctx: Context): Promise<Co
     .orderBy('cl.lot_id')
     .execute();
   const corrections = correctionsOf(lines);
+  // Backorders' orders before any balance, as order commands take them (see lockBackorders).
+  const waiting = await lockBackorders(tx, [
+    ...new Set(corrections.filter((c) => c.variance > 0).map((c) => c.sku_id)),
+  ]);
   for (const c of corrections) {
     let movementId: string;
     try {
@@ -663,11 +667,6 @@ export async function approveCount(tx: Tx, id: string, ctx: Context): Promise<Co
     .select(['id', 'code'])
     .where('id', '=', count.location_id)
     .executeTakeFirstOrThrow();
-  const bySku = new Map<string, { sku: string; grew: boolean }>();
-  for (const c of corrections) {
-    const s = bySku.get(c.sku_id) ?? { sku: c.sku, grew: false };
-    bySku.set(c.sku_id, { sku: c.sku, grew: s.grew || c.variance > 0 });
-  }
   const view = await getCount(tx, id);
   await emit(tx, ctx.at, [
     {
@@ -677,10 +676,12 @@ export async function approveCount(tx: Tx, id: string, ctx: Context): Promise<Co
       payload: { id, location: location.code, corrections: corrections.length, summary: view.summary },
     },
   ]);
-  for (const [skuId, s] of bySku) {
-    await emitStockChanged(tx, [{ skuId, locationId: location.id }], ctx.at);
-    if (s.grew) await allocateBackorders(tx, skuId, ctx);
-  }
+  await emitStockChanged(
+    tx,
+    [...new Set(corrections.map((c) => c.sku_id))].map((skuId) => ({ skuId, locationId: location.id })),
+    ctx.at,
+  );
+  await allocateBackorders(tx, waiting, ctx);
   return view;
 }
 

@@ -13,7 +13,7 @@ import { newId } from '../../domain/ids.js';
 import { free } from '../../domain/inventory/balance.js';
 import { deltasFor, type MovementType, type PostableMovementType } from '../../domain/inventory/movement.js';
 import { sweepExpiredLeases } from '../orders/allocation.js';
-import { allocateBackorders } from '../orders/backorders.js';
+import { allocateBackorders, lockBackorders } from '../orders/backorders.js';
 import { movementView, type MovementView } from './movement-view.js';
 import { emitStockChanged } from './availability.js';
 
@@ -189,9 +189,11 @@ export async function postMovement(
       );
   }
   // Validate the quantity before anything is written: a transfer row's CHECK would fail as a 500.
-  deltasFor(input.type === 'transfer' ? 'transfer_out' : input.type, input.quantity);
+  const deltas = deltasFor(input.type === 'transfer' ? 'transfer_out' : input.type, input.quantity);
   const lot = await resolveLot(tx, sku, input, ctx);
   const key = { skuId: sku.id, locationId: location.id, lotId: lot.id };
+  // Stock arriving serves backorders: their orders are locked before any balance (see lockBackorders).
+  const waiting = deltas.onHand > 0 ? await lockBackorders(tx, [sku.id]) : [];
   // Leases of the SKU past their expiry hold nothing, job or not: free their units before checking
   // what this movement may take (a scrap or transfer right after a lease lapsed found them held).
   const lapsed = await sweepExpiredLeases(tx, [sku.id], ctx);
@@ -261,7 +263,7 @@ export async function postMovement(
     }
   }
   await emitStockChanged(tx, [{ skuId: sku.id, locationId: location.id }], ctx.at);
-  if (row.deltas.onHand > 0) await allocateBackorders(tx, sku.id, ctx);
+  if (row.deltas.onHand > 0) await allocateBackorders(tx, waiting, ctx);
 
   const view = movementView(
     {

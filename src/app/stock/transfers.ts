@@ -13,7 +13,7 @@ import { findLocation, findSku } from '../../db/catalog.repo.js';
 import { DomainError, fieldError } from '../../domain/errors.js';
 import type { TransferTable } from '../../db/schema.js';
 import { emit } from '../outbox.js';
-import { allocateBackorders } from '../orders/backorders.js';
+import { allocateBackorders, lockBackorders } from '../orders/backorders.js';
 import { emitStockChanged } from './availability.js';
 import { recordMovement, type Context } from './post-movement.js';
 import { movementView, type MovementView } from './movement-view.js';
@@ -170,6 +170,8 @@ export async function receiveTransfer(tx: Tx, id: string, ctx: Context): Promise
       { status: existing.status },
     );
   }
+  // Backorders' orders before the balance, as order commands take them (see lockBackorders).
+  const waiting = await lockBackorders(tx, [updated.sku_id]);
   await recordMovement(
     tx,
     {
@@ -206,7 +208,7 @@ export async function receiveTransfer(tx: Tx, id: string, ctx: Context): Promise
     },
   ]);
   await emitStockChanged(tx, [{ skuId: sku.id, locationId: destination.id }], ctx.at);
-  await allocateBackorders(tx, sku.id, ctx);
+  await allocateBackorders(tx, waiting, ctx);
   return result;
 }
 
