@@ -219,6 +219,36 @@ export async function allocateBalances(
 
 export const balanceKeyOf = (k: BalanceKey): string => `${k.skuId}|${k.locationId}|${k.lotId}`;
 
+const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * The order balance rows are locked in: by SKU, location and lot id, compared by code units (the
+ * order the routing plan's decrements come in, and PostgreSQL's in a `C` collation; Kibble's ids are
+ * lowercase letters, digits and `_` of one length per kind, which every collation orders the same).
+ */
+export const compareBalanceKeys = (a: BalanceKey, b: BalanceKey): number =>
+  byCodeUnits(a.skuId, b.skuId) || byCodeUnits(a.locationId, b.locationId) || byCodeUnits(a.lotId, b.lotId);
+
+/**
+ * Locks every balance row of the given SKUs, in key order (PostgreSQL; SQLite serialises writers and
+ * needs none). For a command that touches balances in more than one step — release then allocate
+ * (an edit), release expired leases then allocate (a capture that sweeps): each step is sorted, but
+ * two steps together are not, and another transaction's single sorted step could wait on the first
+ * while holding what the second needs. Taken first, the whole set is one sorted step.
+ */
+export async function lockBalances(tx: Tx, skuIds: readonly string[]): Promise<void> {
+  if (!isPostgres(tx) || skuIds.length === 0) return;
+  await tx
+    .selectFrom('balances')
+    .select('sku_id')
+    .where('sku_id', 'in', [...new Set(skuIds)])
+    .orderBy('sku_id')
+    .orderBy('location_id')
+    .orderBy('lot_id')
+    .forUpdate()
+    .execute();
+}
+
 /** Appends movements to the ledger; with `writes`, queues the INSERT there instead (see `writeAll`). */
 export async function insertMovements(tx: Tx, rows: readonly MovementRow[], writes?: Bound[]): Promise<void> {
   if (rows.length === 0) return;

@@ -491,6 +491,14 @@ for (const dialect of DIALECTS) {
       const after = await s.request('POST', '/api/v1/orders', order([{ sku: a.sku, quantity: 3 }]));
       expect(after.status).toBe(201);
       expect((await s.request('GET', `/api/v1/reservations/${lease.body.id}`)).body.status).toBe('expired');
+      // The capture's sweep said so on the outbox too.
+      const expired = await s.testDb.database.db
+        .selectFrom('outbox')
+        .select('type')
+        .where('aggregate_id', '=', lease.body.id)
+        .orderBy('seq')
+        .execute();
+      expect(expired.map((e) => e.type)).toEqual(['reservation.created', 'reservation.expired']);
       const lease2 = await s.request('POST', '/api/v1/reservations', {
         sku: a.sku,
         quantity: 1,
@@ -1231,6 +1239,62 @@ for (const dialect of DIALECTS) {
       expect(types).toContain('order.allocated');
       const changed = events.filter((e) => e.type === 'stock.changed').map((e) => JSON.parse(e.payload));
       expect(changed.at(-1)).toMatchObject({ sku: a.sku, location: loc.code, available: 1 });
+    });
+
+    it('a converted lease says so on the outbox, with the stock it freed where the order did not take it', async () => {
+      const near = await makeLocation(s, { lat: 40.0, lon: -83.0 });
+      const far = await makeLocation(s, { lat: 39.5, lon: -119.8 });
+      const a = await makeSku(s);
+      await receive(s, a.sku, near.code, 5);
+      await receive(s, a.sku, far.code, 5);
+      const lease = await s.request('POST', '/api/v1/reservations', {
+        sku: a.sku,
+        location: far.code,
+        quantity: 3,
+        ttlSeconds: 600,
+      });
+      expect(lease.status).toBe(201);
+      const seqBefore = (
+        await s.testDb.database.db
+          .selectFrom('outbox')
+          .select((eb) => eb.fn.max('seq').as('seq'))
+          .executeTakeFirstOrThrow()
+      ).seq;
+      const r = await s.request(
+        'POST',
+        '/api/v1/orders',
+        order([{ sku: a.sku, quantity: 1 }], {
+          reservations: [lease.body.id],
+          shippingAddress: {
+            line1: '1 Main',
+            city: 'Columbus',
+            postalCode: '43004',
+            country: 'US',
+            lat: 40,
+            lon: -83,
+          },
+        }),
+      );
+      expect(r.status).toBe(201);
+      expect(r.body.lines[0].allocations).toEqual([
+        expect.objectContaining({ location: near.code, quantity: 1 }),
+      ]);
+      const events = (
+        await s.testDb.database.db
+          .selectFrom('outbox')
+          .select(['type', 'payload'])
+          .where('seq', '>', Number(seqBefore))
+          .orderBy('seq')
+          .execute()
+      ).map((e) => ({ type: e.type, payload: JSON.parse(e.payload) }));
+      expect(events).toContainEqual({
+        type: 'reservation.converted',
+        payload: { reservationId: lease.body.id, orderId: r.body.id },
+      });
+      const changed = (location: string) =>
+        events.filter((e) => e.type === 'stock.changed' && e.payload.location === location).at(-1)?.payload;
+      expect(changed(near.code)).toMatchObject({ sku: a.sku, available: 4 });
+      expect(changed(far.code)).toMatchObject({ sku: a.sku, available: 5 });
     });
   });
 }

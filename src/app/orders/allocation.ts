@@ -8,14 +8,16 @@
  * with a fresh snapshot. On SQLite transactions are serialised (BEGIN IMMEDIATE), so it cannot happen.
  */
 import { sql } from 'kysely';
-import type { Tx } from '../../db/database.js';
+import { isPostgres, type Tx } from '../../db/database.js';
 import { prepare, writeAll, type Bound } from '../../db/prepared.js';
 import type { AllocationTable } from '../../db/schema.js';
 import {
   allocateBalances,
   applyDeltas,
   balanceKeyOf,
+  compareBalanceKeys,
   insertMovements,
+  lockBalances,
   type MovementRow,
 } from '../../db/stock.repo.js';
 import { newId } from '../../domain/ids.js';
@@ -28,7 +30,7 @@ import type {
   StockRow,
   SafetyStock,
 } from '../../domain/orders/routing.js';
-import type { DomainEvent } from '../outbox.js';
+import { emit, type DomainEvent } from '../outbox.js';
 
 export type Ctx = { readonly actor: string; readonly requestId: string | null; readonly at: string };
 
@@ -283,6 +285,13 @@ function stockChangedEvents(
   return events;
 }
 
+/** An allocation row's balance key. */
+export const keyOf = (a: { sku_id: string; location_id: string; lot_id: string }) => ({
+  skuId: a.sku_id,
+  locationId: a.location_id,
+  lotId: a.lot_id,
+});
+
 export type HeldAllocation = {
   id: string;
   sku_id: string;
@@ -304,11 +313,7 @@ export async function releaseAllocations(
   releases: ReadonlyArray<{ allocation: HeldAllocation; quantity?: number }>,
   ctx: Ctx,
 ): Promise<Array<{ skuId: string; locationId: string }>> {
-  const sorted = [...releases].sort((a, b) =>
-    `${a.allocation.sku_id}|${a.allocation.location_id}|${a.allocation.lot_id}`.localeCompare(
-      `${b.allocation.sku_id}|${b.allocation.location_id}|${b.allocation.lot_id}`,
-    ),
-  );
+  const sorted = [...releases].sort((a, b) => compareBalanceKeys(keyOf(a.allocation), keyOf(b.allocation)));
   const movements: MovementRow[] = [];
   for (const { allocation: a, quantity } of sorted) {
     const q = quantity ?? a.quantity;
@@ -389,7 +394,13 @@ const expiredLeaseAllocations = prepare((db, p: { at: string; skuIds: readonly s
 
 /**
  * Leases stop counting at their expiry instant: before allocating the given SKUs, release every
- * reservation allocation of theirs that has expired, in the same transaction.
+ * reservation allocation of theirs that has expired, in the same transaction, and write
+ * `reservation.expired` for each lease. Returns the (SKU, location) pairs released, whose
+ * `stock.changed` is the caller's to write once its own changes are made.
+ *
+ * `skuIds` must name every SKU whose balances the caller goes on to change: when there is something
+ * to release, their balance rows are locked first, in key order (`lockBalances`), so that the
+ * release and the caller's allocation are one sorted step. `null` sweeps every SKU (the job).
  */
 export async function sweepExpiredLeases(
   tx: Tx,
@@ -402,16 +413,34 @@ export async function sweepExpiredLeases(
     skuIds: skuIds ?? undefined,
   });
   if (candidates.length === 0) return [];
-  // The leases first, locked, and only those still active and expired once locked (PostgreSQL
-  // re-checks the condition on a row another transaction changed meanwhile): a lease extended, released
-  // or converted after our read keeps what that transaction decided. Leases before allocations, as
-  // extend, release and conversion take them, so they never deadlock with a sweep.
+  await lockBalances(tx, [...(skuIds ?? []), ...candidates.map((a) => a.sku_id)]);
+  // Then the leases, only those still active and expired once locked (PostgreSQL re-checks the
+  // condition on a row another transaction changed meanwhile): a lease extended, released or
+  // converted after our read keeps what that transaction decided. A lease another transaction holds
+  // right now is skipped, never waited for — extend, release and conversion lock the lease and
+  // then balances, the reverse of this — and left to that transaction (or the next sweep).
+  const ids = [...new Set(candidates.map((e) => e.owner_id))].sort();
+  const lockable = isPostgres(tx)
+    ? (
+        await tx
+          .selectFrom('reservations')
+          .select('id')
+          .where('id', 'in', ids)
+          .where('status', '=', 'active')
+          .where('expires_at', '<=', ctx.at)
+          .orderBy('id')
+          .forUpdate()
+          .skipLocked()
+          .execute()
+      ).map((r) => r.id)
+    : ids;
+  if (lockable.length === 0) return [];
   const expiredIds = new Set(
     (
       await tx
         .updateTable('reservations')
         .set({ status: 'expired', updated_at: ctx.at })
-        .where('id', 'in', [...new Set(candidates.map((e) => e.owner_id))])
+        .where('id', 'in', lockable)
         .where('status', '=', 'active')
         .where('expires_at', '<=', ctx.at)
         .returning('id')
@@ -420,6 +449,16 @@ export async function sweepExpiredLeases(
   );
   const expired = candidates.filter((a) => expiredIds.has(a.owner_id));
   if (expired.length === 0) return [];
+  await emit(
+    tx,
+    ctx.at,
+    [...expiredIds].map((id) => ({
+      type: 'reservation.expired',
+      aggregateType: 'reservation',
+      aggregateId: id,
+      payload: { reservationId: id },
+    })),
+  );
   return releaseAllocations(
     tx,
     expired.map((allocation) => ({ allocation })),

@@ -8,6 +8,7 @@
  */
 import type { Tx } from '../../db/database.js';
 import type { OrderLineTable, OrderTable } from '../../db/schema.js';
+import { lockBalances } from '../../db/stock.repo.js';
 import { isoDate } from '../../domain/clock.js';
 import { DomainError, fieldError } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
@@ -144,8 +145,10 @@ export async function editOrder(
   const merged = next.map((l) => wantedLines.find((w) => w.id === l.id) ?? l);
   const added = wantedLines.filter((w) => !current.some((c) => c.id === w.id));
 
-  // Release everything, then allocate the new line set; what the order held it may take back.
+  // Release everything, then allocate the new line set; what the order held it may take back. Every
+  // balance either step touches is locked first, so the two are one sorted step (`lockBalances`).
   const holding = await heldAllocationsOf(tx, id);
+  await lockBalances(tx, [...holding.map((a) => a.sku_id), ...resolved.stockedSkuIds]);
   const touched = await releaseAllocations(
     tx,
     holding.map((allocation) => ({ allocation })),

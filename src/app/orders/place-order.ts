@@ -38,11 +38,13 @@ import {
   ConcurrentChange,
   loadSnapshot,
   routingInput,
+  notReallocated,
   sweepExpiredLeases,
   type Ctx,
 } from './allocation.js';
 import type { CustomerMatch } from '../../db/catalog.repo.js';
 import { resolveLines, toRoutingLines } from './order-lines.js';
+import { emitStockChanged } from '../stock/availability.js';
 import { getOrder, toOrderView, type OrderView } from './order-view.js';
 import { consumeReservations } from './reservations.js';
 
@@ -277,8 +279,12 @@ export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Prom
   const onShortage = input.onShortage ?? 'reject';
   const orderId = newId('order');
 
-  if (input.reservations?.length) await consumeReservations(tx, input.reservations, resolved, orderId, ctx);
-  if (resolved.leasesToSweep) await sweepExpiredLeases(tx, resolved.stockedSkuIds, ctx);
+  // Stock released here (the leases converted, leases of these SKUs that lapsed) is announced at the
+  // end, where the order has not taken it again.
+  const released = input.reservations?.length
+    ? await consumeReservations(tx, input.reservations, resolved, orderId, ctx)
+    : [];
+  if (resolved.leasesToSweep) released.push(...(await sweepExpiredLeases(tx, resolved.stockedSkuIds, ctx)));
   const snapshot = await loadSnapshot(tx, resolved.stockedSkuIds);
   const shipTo =
     input.shippingAddress?.lat !== undefined && input.shippingAddress.lon !== undefined
@@ -494,6 +500,7 @@ export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Prom
     })),
   ];
   await emit(tx, ctx.at, outbox, writes);
+  if (released.length > 0) await emitStockChanged(tx, notReallocated(released, plan.decrements), ctx.at);
   try {
     await writeAll(tx, writes);
   } catch (error) {

@@ -7,6 +7,7 @@
  */
 import type { Tx } from '../../db/database.js';
 import { lockRow } from '../../db/row-lock.js';
+import { lockBalances } from '../../db/stock.repo.js';
 import { isoDate, nowIso } from '../../domain/clock.js';
 import { DomainError, fieldError } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
@@ -17,6 +18,7 @@ import { emitStockChanged } from '../stock/availability.js';
 import {
   applyAllocations,
   loadSnapshot,
+  notReallocated,
   releaseAllocations,
   routingInput,
   sweepExpiredLeases,
@@ -141,7 +143,7 @@ export async function createReservation(
   const id = newId('reservation');
   const expiresAt = expiry(ctx.at, input.ttlSeconds);
   const today = isoDate(ctx.at);
-  await sweepExpiredLeases(tx, [sku.id], ctx);
+  const lapsed = await sweepExpiredLeases(tx, [sku.id], ctx);
   const snapshot = await loadSnapshot(tx, [sku.id], location?.id);
   const routed = routeOrder(
     routingInput(
@@ -190,6 +192,7 @@ export async function createReservation(
     },
     ...stockEvents.map((e) => ({ ...e, payload: { ...e.payload, sku: sku.sku } })),
   ]);
+  await emitStockChanged(tx, notReallocated(lapsed, routed.plan.decrements), ctx.at);
   return getReservation(tx, id);
 }
 
@@ -203,10 +206,9 @@ async function activeReservation(tx: Tx, id: string, ctx: Ctx) {
   await lockRow(tx, 'reservations', id);
   const r = await tx.selectFrom('reservations').selectAll().where('id', '=', id).executeTakeFirst();
   if (!r) throw fieldError('NOT_FOUND', 'id', `Reservation ${id} does not exist.`);
-  if (r.status === 'active' && r.expires_at <= ctx.at) {
-    await sweepExpiredLeases(tx, [r.sku_id], ctx);
+  // Lapsed is expired, whether or not a sweep has marked it yet: one answer either way.
+  if (r.status === 'expired' || (r.status === 'active' && r.expires_at <= ctx.at))
     throw new DomainError('RESERVATION_EXPIRED', `Reservation ${id} expired at ${r.expires_at}.`);
-  }
   if (r.status !== 'active')
     throw new DomainError('INVALID_TRANSITION', `Reservation ${id} is ${r.status}.`, [], {
       status: r.status,
@@ -286,12 +288,18 @@ export async function consumeReservations(
   resolved: ResolvedLines,
   orderId: string,
   ctx: Ctx,
-): Promise<void> {
+): Promise<Array<{ skuId: string; locationId: string }>> {
   const skuIds = new Set(resolved.stockedSkuIds);
   ids.forEach((id, i) => {
     if (ids.indexOf(id) !== i)
       throw fieldError('VALIDATION_FAILED', `reservations.${i}`, `is also reservations.${ids.indexOf(id)}`);
   });
+  // The leases, in id order, then every balance the order will touch (see `lockBalances`): the lease
+  // before its balances, as release and extension take them, and the release and the order's own
+  // allocation as one sorted step.
+  for (const id of [...ids].sort()) await lockRow(tx, 'reservations', id);
+  await lockBalances(tx, resolved.stockedSkuIds);
+  const released: Array<{ skuId: string; locationId: string }> = [];
   for (const [i, id] of ids.entries()) {
     const r = await activeReservation(tx, id, ctx).catch((e: unknown) => {
       if (e instanceof DomainError)
@@ -318,10 +326,12 @@ export async function consumeReservations(
       ])
       .where('owner_id', '=', r.id)
       .execute();
-    await releaseAllocations(
-      tx,
-      held.map((allocation) => ({ allocation })),
-      ctx,
+    released.push(
+      ...(await releaseAllocations(
+        tx,
+        held.map((allocation) => ({ allocation })),
+        ctx,
+      )),
     );
     await tx
       .updateTable('reservations')
@@ -329,6 +339,17 @@ export async function consumeReservations(
       .where('id', '=', r.id)
       .execute();
   }
+  await emit(
+    tx,
+    ctx.at,
+    ids.map((id) => ({
+      type: 'reservation.converted',
+      aggregateType: 'reservation',
+      aggregateId: id,
+      payload: { reservationId: id, orderId },
+    })),
+  );
+  return released;
 }
 
 /** Releases every expired lease (the job's sweep). Returns how many allocation rows were freed. */

@@ -6,10 +6,10 @@
  * Errors: NOT_FOUND, INVALID_TRANSITION (on hold, cancelled, completed, or nothing allocated).
  */
 import type { Tx } from '../../db/database.js';
-import { applyDeltas, insertMovements, type MovementRow } from '../../db/stock.repo.js';
+import { applyDeltas, compareBalanceKeys, insertMovements, type MovementRow } from '../../db/stock.repo.js';
 import { DomainError } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
-import { StockRaced, type Ctx } from './allocation.js';
+import { keyOf, StockRaced, type Ctx } from './allocation.js';
 import { heldAllocationsOf, loadOrderForChange, record, saveLines, saveOrder } from './order-changes.js';
 import { getOrder, type OrderView } from './order-view.js';
 import { emitStockChanged } from '../stock/availability.js';
@@ -38,9 +38,7 @@ export async function shipOrder(
     .orderBy('line_no')
     .execute();
 
-  const sorted = [...held].sort((a, b) =>
-    `${a.sku_id}|${a.location_id}|${a.lot_id}`.localeCompare(`${b.sku_id}|${b.location_id}|${b.lot_id}`),
-  );
+  const sorted = [...held].sort((a, b) => compareBalanceKeys(keyOf(a), keyOf(b)));
   const movements: MovementRow[] = [];
   for (const a of sorted) {
     const gone = Number(

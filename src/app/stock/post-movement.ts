@@ -197,7 +197,6 @@ export async function postMovement(
   // Leases of the SKU past their expiry hold nothing, job or not: free their units before checking
   // what this movement may take (a scrap or transfer right after a lease lapsed found them held).
   const lapsed = await sweepExpiredLeases(tx, [sku.id], ctx);
-  if (lapsed.length > 0) await emitStockChanged(tx, lapsed, ctx.at);
   const reason = input.reason ?? null;
   const reference = input.reference ?? null;
 
@@ -262,7 +261,11 @@ export async function postMovement(
       );
     }
   }
-  await emitStockChanged(tx, [{ skuId: sku.id, locationId: location.id }], ctx.at);
+  await emitStockChanged(
+    tx,
+    [{ skuId: sku.id, locationId: location.id }, ...lapsed.filter((l) => l.locationId !== location.id)],
+    ctx.at,
+  );
   if (row.deltas.onHand > 0) await allocateBackorders(tx, waiting, ctx);
 
   const view = movementView(
