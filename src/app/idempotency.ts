@@ -21,6 +21,11 @@ export type IdempotencyScope = {
   readonly formerHashes?: readonly string[] | undefined;
 };
 
+/**
+ * The status a key row carries until its request's response is written, in the same transaction:
+ * no other transaction ever sees it (on PostgreSQL a second insert of the key waits for the first
+ * to commit or roll back).
+ */
 const PENDING = -1;
 
 /** Runs `work` once per (principal, key); later calls with the same key replay the first result. */
@@ -43,28 +48,7 @@ export async function runIdempotent<T>(
       })
       .onConflict((oc) => oc.columns(['principal', 'key']).doNothing())
       .executeTakeFirst();
-    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
-      const prior = await tx
-        .selectFrom('idempotency_keys')
-        .select(['request_hash', 'status_code', 'response'])
-        .where('principal', '=', scope.principal)
-        .where('key', '=', scope.key)
-        .executeTakeFirstOrThrow();
-      if (prior.request_hash !== scope.requestHash && !scope.formerHashes?.includes(prior.request_hash)) {
-        throw new DomainError(
-          'IDEMPOTENCY_KEY_REUSED',
-          'This Idempotency-Key was already used with a different request.',
-          [{ field: 'Idempotency-Key', message: 'was used before with another request body or path' }],
-        );
-      }
-      if (prior.status_code === PENDING) {
-        throw new DomainError(
-          'IDEMPOTENCY_IN_PROGRESS',
-          'A request with this Idempotency-Key is still in progress.',
-        );
-      }
-      return { status: prior.status_code, body: JSON.parse(prior.response) as T, replayed: true };
-    }
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) return (await priorOutcome<T>(tx, scope))!;
     const result = await work(tx);
     await tx
       .updateTable('idempotency_keys')
@@ -74,6 +58,53 @@ export async function runIdempotent<T>(
       .execute();
     return { ...result, replayed: false };
   });
+}
+
+/**
+ * The recorded outcome of the request that used this key first, to replay; null when the key is
+ * new. IDEMPOTENCY_KEY_REUSED (422) when that request was another one.
+ */
+export async function priorOutcome<T>(tx: Tx, scope: IdempotencyScope): Promise<IdempotentOutcome<T> | null> {
+  const prior = await tx
+    .selectFrom('idempotency_keys')
+    .select(['request_hash', 'status_code', 'response'])
+    .where('principal', '=', scope.principal)
+    .where('key', '=', scope.key)
+    .executeTakeFirst();
+  if (!prior) return null;
+  if (prior.request_hash !== scope.requestHash && !scope.formerHashes?.includes(prior.request_hash)) {
+    throw new DomainError(
+      'IDEMPOTENCY_KEY_REUSED',
+      'This Idempotency-Key was already used with a different request.',
+      [{ field: 'Idempotency-Key', message: 'was used before with another request body or path' }],
+    );
+  }
+  return { status: prior.status_code, body: JSON.parse(prior.response) as T, replayed: true };
+}
+
+/**
+ * Records the outcome of a request whose effect spans more than one transaction (a payment action
+ * calls its provider between two), in the transaction that completes it. False when the key was
+ * recorded meanwhile (the caller then replays that).
+ */
+export async function recordOutcome<T>(
+  tx: Tx,
+  scope: IdempotencyScope,
+  result: Created<T>,
+): Promise<boolean> {
+  const inserted = await tx
+    .insertInto('idempotency_keys')
+    .values({
+      principal: scope.principal,
+      key: scope.key,
+      request_hash: scope.requestHash,
+      status_code: result.status,
+      response: JSON.stringify(result.body),
+      created_at: nowIso(),
+    })
+    .onConflict((oc) => oc.columns(['principal', 'key']).doNothing())
+    .executeTakeFirst();
+  return Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 1;
 }
 
 /**

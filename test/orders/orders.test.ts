@@ -675,6 +675,38 @@ for (const dialect of DIALECTS) {
       ).toBe(400);
     });
 
+    it('a payment action retried with its Idempotency-Key moves money once and replays the first answer', async () => {
+      const loc = await makeLocation(s);
+      const a = await makeSku(s);
+      await receive(s, a.sku, loc.code, 10);
+      const placed = await s.request(
+        'POST',
+        '/api/v1/orders',
+        order([{ sku: a.sku, quantity: 1 }], {
+          payments: [{ provider: 'manual', amountMinor: 1000, status: 'paid' }],
+        }),
+      );
+      const url = `/api/v1/orders/${placed.body.id}/payments/${placed.body.payments[0].id}/refund`;
+      const refund = (amountMinor: number, key: string) =>
+        s.request('POST', url, { amountMinor }, { headers: { 'idempotency-key': key } });
+      const first = await refund(300, 'refund-once');
+      expect(first.status).toBe(200);
+      expect(first.body.payments[0].refundedMinor).toBe(300);
+      const retried = await refund(300, 'refund-once');
+      expect(retried.status).toBe(200);
+      expect(retried.headers.get('idempotent-replayed')).toBe('true');
+      expect(retried.body).toEqual(first.body);
+      // Another amount under the same key is another request; a new key is a new refund.
+      expect((await refund(200, 'refund-once')).status).toBe(422);
+      expect((await refund(300, 'refund-twice')).body.payments[0].refundedMinor).toBe(600);
+      // Retries at once: one refund, every answer the same.
+      const together = await Promise.all([1, 2, 3].map(() => refund(100, 'refund-together')));
+      expect(together.map((r) => r.status)).toEqual([200, 200, 200]);
+      expect(together.map((r) => r.body.payments[0].refundedMinor)).toEqual([700, 700, 700]);
+      const timeline = (await s.request('GET', `/api/v1/orders/${placed.body.id}`)).body.timeline;
+      expect(timeline.filter((e: { type: string }) => e.type === 'payment.refund')).toHaveLength(3);
+    });
+
     it('records a provider payment on one order only: a reference reused is 409 PAYMENT_EXISTS, twice in one order 400', async () => {
       const loc = await makeLocation(s);
       const a = await makeSku(s);

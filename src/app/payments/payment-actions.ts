@@ -14,7 +14,7 @@
  * capture claims only while no other payment of the order is being acted on, and captures no more
  * than the order still owes (by default, what is owed up to the authorised amount).
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Database, Tx } from '../../db/database.js';
 import type { PaymentTable } from '../../db/schema.js';
@@ -22,6 +22,12 @@ import { DomainError, fieldError } from '../../domain/errors.js';
 import { formatMinor } from '../../domain/money.js';
 import { paymentStatusOf, type PaymentStatus } from '../../domain/orders/lifecycle.js';
 import type { PaymentProvider } from '../../integrations/payments/provider.js';
+import {
+  priorOutcome,
+  recordOutcome,
+  type IdempotencyScope,
+  type IdempotentOutcome,
+} from '../idempotency.js';
 import type { Ctx } from '../orders/allocation.js';
 import { captureLimit } from '../../domain/orders/settlement.js';
 import { lockOrderRow, overpaymentEntries, paymentStatusFor, record } from '../orders/order-changes.js';
@@ -45,24 +51,56 @@ export type PaymentActionInput = {
   upToExcess?: boolean | undefined;
 };
 
+/**
+ * A payment action requested with an `Idempotency-Key` (`scope`): the first request's outcome when
+ * the key was used before, else the action, its outcome recorded with the key in the transaction
+ * that records the provider's answer. A retry after a failure runs again, with the same
+ * provider-side idempotency key (see `runPaymentAction`).
+ */
+export async function runPaymentActionOnce(
+  database: Database,
+  providers: ReadonlyMap<string, PaymentProvider>,
+  input: PaymentActionInput,
+  ctx: Ctx,
+  scope: IdempotencyScope | null,
+): Promise<IdempotentOutcome<OrderView>> {
+  if (scope !== null) {
+    const prior = await database.transact((tx) => priorOutcome<OrderView>(tx, scope));
+    if (prior) return prior;
+  }
+  return {
+    status: 200,
+    body: await runPaymentAction(database, providers, input, ctx, scope),
+    replayed: false,
+  };
+}
+
 export async function runPaymentAction(
   database: Database,
   providers: ReadonlyMap<string, PaymentProvider>,
   input: PaymentActionInput,
   ctx: Ctx,
+  scope: IdempotencyScope | null = null,
 ): Promise<OrderView> {
   const token = randomUUID();
   const { payment, amount } = await database.transact((tx) => claim(tx, providers, input, token));
   const provider = providers.get(payment.provider)!;
   const reference = payment.reference ?? payment.id;
+  // One key per attempt of this action: a client's retries with one Idempotency-Key share it, so
+  // a retry after a lost answer (or a crash before we recorded it) moves no money twice.
+  const idempotencyKey = `kibble-${payment.id}-${input.action}-${
+    scope === null
+      ? token
+      : createHash('sha256').update(`${scope.principal}\u0000${scope.key}`).digest('base64url')
+  }`;
   let result: Awaited<ReturnType<PaymentProvider['capture']>>;
   try {
     result =
       input.action === 'capture'
-        ? await provider.capture(reference, amount)
+        ? await provider.capture(reference, amount, { idempotencyKey })
         : input.action === 'refund'
-          ? await provider.refund(reference, amount)
-          : await provider.void(reference);
+          ? await provider.refund(reference, amount, { idempotencyKey })
+          : await provider.void(reference, { idempotencyKey });
   } catch (error) {
     await database.transact((tx) => releaseClaim(tx, payment.id, token));
     throw error;
@@ -160,7 +198,9 @@ export async function runPaymentAction(
         },
       ],
     );
-    return getOrder(tx, order.id);
+    const view = await getOrder(tx, order.id);
+    if (scope !== null) await recordOutcome(tx, scope, { status: 200, body: view });
+    return view;
   });
 }
 

@@ -1,11 +1,12 @@
 /**
- * `Idempotency-Key` on creating POSTs. The request's identity is its method, route and body (as
- * parsed: whitespace and key order do not count); a second request with the same key and another
- * body is a 422. Requests with one key run one after another: within one process a request waits
- * for the one in flight with its key and then replays its result (or, if that one failed, runs);
- * across processes the database's unique index makes them wait the same way (see
- * src/app/idempotency.ts). A client that retries while its first attempt still runs gets the
- * first attempt's answer, not an error.
+ * `Idempotency-Key` on creating POSTs and on payment actions. The request's identity is its method,
+ * route and body (as parsed: whitespace and key order do not count); a second request with the
+ * same key and another body is a 422. Requests with one key run one after another: within one
+ * process a request waits for the one in flight with its key and then replays its result (or, if
+ * that one failed, runs); across processes the database's unique index makes creating requests
+ * wait the same way (see src/app/idempotency.ts), and a payment action's claim on its payment
+ * answers 409 until the first attempt has finished. A client that retries while its first attempt
+ * still runs in the same process gets the first attempt's answer, not an error.
  */
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -14,7 +15,12 @@ import type { DB } from '../../db/schema.js';
 import { actorOf } from '../../domain/access.js';
 import { canonicalJson } from '../../domain/canonical-json.js';
 import { DomainError } from '../../domain/errors.js';
-import { runIdempotent, type Created, type IdempotentOutcome } from '../../app/idempotency.js';
+import {
+  runIdempotent,
+  type Created,
+  type IdempotencyScope,
+  type IdempotentOutcome,
+} from '../../app/idempotency.js';
 import { principalOf } from './auth.js';
 
 /**
@@ -43,10 +49,23 @@ function requestHashes(req: FastifyRequest): { requestHash: string; formerHashes
 }
 
 /** Runs a creating command in one transaction, honouring `Idempotency-Key`, and sends its result. */
-export async function sendCreated<T>(
+export function sendCreated<T>(
   req: FastifyRequest,
   reply: FastifyReply,
   work: (tx: Transaction<DB>) => Promise<Created<T>>,
+): Promise<FastifyReply> {
+  return sendOnce(req, reply, (scope) => runIdempotent(req.server.database, scope, work));
+}
+
+/**
+ * Runs a command honouring `Idempotency-Key` — `run` replays the recorded outcome of the key, or
+ * runs and records it — and sends its result. For commands that are not one transaction (a
+ * payment action calls its provider between two); `sendCreated` is the usual case.
+ */
+export async function sendOnce<T>(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  run: (scope: IdempotencyScope | null) => Promise<IdempotentOutcome<T>>,
 ): Promise<FastifyReply> {
   const header = req.headers['idempotency-key'];
   const key = Array.isArray(header) ? header[0] : header;
@@ -64,7 +83,7 @@ export async function sendCreated<T>(
     if (typeof version === 'number') reply.header('etag', `"${version}"`);
     return reply.code(outcome.status).send(outcome.body);
   };
-  if (scope === null) return send(await runIdempotent(req.server.database, null, work));
+  if (scope === null) return send(await run(null));
   const flightKey = `${principal}\u0000${scope.key}`;
   const flight = inFlight.get(flightKey) ?? { tail: Promise.resolve(), waiting: 0 };
   if (flight.waiting >= MAX_WAITING) {
@@ -76,7 +95,7 @@ export async function sendCreated<T>(
   }
   // Queue behind the request in flight with this key (and those already waiting for it): once it
   // has committed, this one replays its answer; if it failed, this one runs.
-  const mine = flight.tail.catch(() => undefined).then(() => runIdempotent(req.server.database, scope, work));
+  const mine = flight.tail.catch(() => undefined).then(() => run(scope));
   flight.tail = mine;
   flight.waiting++;
   inFlight.set(flightKey, flight);

@@ -14,9 +14,9 @@ import {
 } from '../../domain/orders/lifecycle.js';
 import { deliverOrder } from '../../app/orders/deliver-order.js';
 import { cancelAndSettle, shipAndSettle } from '../../app/payments/settle-payments.js';
-import { runPaymentAction } from '../../app/payments/payment-actions.js';
+import { runPaymentActionOnce } from '../../app/payments/payment-actions.js';
 import { paymentProviders } from '../../integrations/payments/registry.js';
-import { sendCreated } from '../plugins/idempotency.js';
+import { sendCreated, sendOnce } from '../plugins/idempotency.js';
 import {
   AmountMinor,
   NonEmptyText,
@@ -257,7 +257,7 @@ export default async function orderRoutes(fastify: FastifyInstance): Promise<voi
       schema: {
         tags,
         summary:
-          'Capture, void or refund a payment through its provider (manual; Stripe when STRIPE_SECRET_KEY is set)',
+          'Capture, void or refund a payment through its provider (manual; Stripe when STRIPE_SECRET_KEY is set). With an Idempotency-Key a retry replays the first answer and moves no money twice.',
         params: Type.Object(
           {
             id: NonEmptyText(64),
@@ -283,18 +283,21 @@ export default async function orderRoutes(fastify: FastifyInstance): Promise<voi
       config: { roles: can.changeOrders },
     },
     async (req, reply) => {
-      const view = await runPaymentAction(
-        app.database,
-        providers,
-        {
-          orderId: req.params.id,
-          paymentId: req.params.paymentId,
-          action: req.params.action,
-          amountMinor: req.body?.amountMinor,
-        },
-        contextOf(req),
+      const ctx = contextOf(req);
+      return sendOnce(req, reply, (scope) =>
+        runPaymentActionOnce(
+          app.database,
+          providers,
+          {
+            orderId: req.params.id,
+            paymentId: req.params.paymentId,
+            action: req.params.action,
+            amountMinor: req.body?.amountMinor,
+          },
+          ctx,
+          scope,
+        ),
       );
-      return sendWithEtag(reply, view);
     },
   );
 }

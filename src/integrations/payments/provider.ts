@@ -17,7 +17,16 @@ export interface PaymentProvider {
    */
   readonly reportsRunningTotals?: boolean;
   authorize(input: { amountMinor: number; currency: string; orderId: string }): Promise<ProviderResult>;
-  capture(reference: string, amountMinor: number): Promise<ProviderResult>;
-  refund(reference: string, amountMinor: number): Promise<ProviderResult>;
-  void(reference: string): Promise<ProviderResult>;
+  capture(reference: string, amountMinor: number, options?: CallOptions): Promise<ProviderResult>;
+  refund(reference: string, amountMinor: number, options?: CallOptions): Promise<ProviderResult>;
+  void(reference: string, options?: CallOptions): Promise<ProviderResult>;
 }
+
+export type CallOptions = {
+  /**
+   * The same for every attempt of one action (a client's retry with its Idempotency-Key, a retry
+   * after a crash between the provider's answer and Kibble's record of it): a provider that
+   * supports it performs the action once and answers the retries with the first result.
+   */
+  readonly idempotencyKey?: string | undefined;
+};

@@ -4,7 +4,7 @@
  * body. Requires STRIPE_SECRET_KEY for API calls and STRIPE_WEBHOOK_SECRET for webhooks.
  */
 import type Stripe from 'stripe';
-import type { PaymentProvider, ProviderResult } from './provider.js';
+import type { CallOptions, PaymentProvider, ProviderResult } from './provider.js';
 
 export type StripeEvent = Stripe.Event;
 
@@ -36,9 +36,14 @@ const statusOf = (pi: Stripe.PaymentIntent): ProviderResult['status'] =>
 const refundStatusOf = (refund: Stripe.Refund): ProviderResult['status'] =>
   refund.status === 'succeeded' || refund.status === 'pending' ? 'refunded' : 'failed';
 
-export function stripeProvider(secretKey: string): PaymentProvider {
+/** Stripe's own `Idempotency-Key`: a retried call returns the first call's result, moving no money twice. */
+const requestOptions = (options: CallOptions | undefined): Stripe.RequestOptions =>
+  options?.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {};
+
+/** `config`: the SDK's settings (tests point `host`, `port` and `protocol` at a local server). */
+export function stripeProvider(secretKey: string, config: Stripe.StripeConfig = {}): PaymentProvider {
   let client: Stripe | undefined;
-  const stripe = async () => (client ??= new (await sdk())(secretKey));
+  const stripe = async () => (client ??= new (await sdk())(secretKey, config));
   return {
     name: 'stripe',
     reportsRunningTotals: true,
@@ -52,19 +57,26 @@ export function stripeProvider(secretKey: string): PaymentProvider {
       });
       return { reference: pi.id, status: statusOf(pi), amountMinor: pi.amount };
     },
-    async capture(reference, amountMinor) {
+    async capture(reference, amountMinor, options) {
       const client = await stripe();
-      const pi = await client.paymentIntents.capture(reference, { amount_to_capture: amountMinor });
+      const pi = await client.paymentIntents.capture(
+        reference,
+        { amount_to_capture: amountMinor },
+        requestOptions(options),
+      );
       return { reference: pi.id, status: statusOf(pi), amountMinor: pi.amount_received };
     },
-    async refund(reference, amountMinor) {
+    async refund(reference, amountMinor, options) {
       const client = await stripe();
-      const refund = await client.refunds.create({ payment_intent: reference, amount: amountMinor });
+      const refund = await client.refunds.create(
+        { payment_intent: reference, amount: amountMinor },
+        requestOptions(options),
+      );
       return { reference, status: refundStatusOf(refund), amountMinor: refund.amount };
     },
-    async void(reference) {
+    async void(reference, options) {
       const client = await stripe();
-      const pi = await client.paymentIntents.cancel(reference);
+      const pi = await client.paymentIntents.cancel(reference, {}, requestOptions(options));
       return { reference: pi.id, status: statusOf(pi), amountMinor: 0 };
     },
   };
