@@ -1089,6 +1089,10 @@ for (const dialect of DIALECTS) {
       const early = await deliver();
       expect(early.status).toBe(409);
       expect(early.body.code).toBe('INVALID_TRANSITION');
+      // A malformed instant is named whatever the order's state.
+      const garbled = await deliver({ deliveredAt: 'yesterday' });
+      expect(garbled.status).toBe(400);
+      expect(garbled.body.errors[0].field).toBe('deliveredAt');
       // The body is optional: none at all, or an empty form (`curl -d ''`), is `{}` (409 here: not yet).
       for (const headers of [{}, { 'content-type': 'application/x-www-form-urlencoded' }] as Array<
         Record<string, string>
@@ -1112,6 +1116,7 @@ for (const dialect of DIALECTS) {
         '2026-02-30T00:00:00Z',
         '2026-11-29T24:00:00Z', // would roll over into the next day
         '2026-11-29T10:00:00+0100', // an offset without its colon
+        new Date(Date.parse(placed.body.createdAt) + 1).toISOString(), // placed, but not yet shipped
       ]) {
         const bad = await deliver({ deliveredAt });
         expect(bad.status).toBe(400);

@@ -287,6 +287,18 @@ const succeededFor = (eventId: string, pi: string) =>
         const afterLate = await getOrder(late);
         expect(afterLate.payments[0].status).toBe('authorized');
         expect(afterLate.paymentStatus).toBe('authorized');
+
+        // Stripe cancels an authorisation left uncaptured: the order is no longer covered.
+        const lapsed = intentEvent(
+          'evt_authorisation_lapsed',
+          'pi_failure_arrives_late',
+          'canceled',
+          'canceled',
+        );
+        expect((await deliver(lapsed)).body.outcome).toBe('applied');
+        const afterCancel = await getOrder(late);
+        expect(afterCancel.payments[0].status).toBe('voided');
+        expect(afterCancel.paymentStatus).toBe('unpaid');
       });
 
       it('charge.refunded before payment_intent.succeeded converges to the same state as in order', async () => {

@@ -3,7 +3,7 @@
  * moves from `shipped` to `delivered`, the last step of its lifecycle, with the instant on the
  * timeline. Tracking webhooks from carriers will call the same command. Errors: NOT_FOUND,
  * INVALID_TRANSITION (not everything has shipped, or it was already delivered), VALIDATION_FAILED
- * (`deliveredAt` not an instant, in the future, or before the order was placed).
+ * (`deliveredAt` not an instant, in the future, or before the last shipment left).
  */
 import type { Tx } from '../../db/database.js';
 import { parseInstant } from '../../domain/clock.js';
@@ -21,6 +21,8 @@ export async function deliverOrder(
   input: { deliveredAt?: string | undefined },
   ctx: Ctx,
 ): Promise<OrderView> {
+  // The request's own field first: a malformed instant is the client's to fix whatever the state.
+  const given = input.deliveredAt === undefined ? null : parseDeliveredAt(input.deliveredAt);
   const order = await loadOrderForChange(tx, id);
   if (order.fulfillment_status !== 'shipped')
     throw new DomainError(
@@ -31,7 +33,13 @@ export async function deliverOrder(
       [],
       { fulfillmentStatus: order.fulfillment_status },
     );
-  const at = deliveredAt(input.deliveredAt, order.created_at, ctx.at);
+  const shipped = await tx
+    .selectFrom('order_events')
+    .select((eb) => eb.fn.max('at').as('at'))
+    .where('order_id', '=', id)
+    .where('type', '=', 'order.shipped')
+    .executeTakeFirst();
+  const at = given === null ? ctx.at : deliveredAt(given, shipped?.at ?? order.created_at, ctx.at);
   const lines = await tx.selectFrom('order_lines').selectAll().where('order_id', '=', id).execute();
   await saveOrder(tx, order, lines, { delivered: true }, ctx);
   await record(
@@ -51,17 +59,25 @@ export async function deliverOrder(
   return getOrder(tx, id);
 }
 
-function deliveredAt(given: string | undefined, placedAt: string, now: string): string {
-  if (given === undefined) return now;
+function parseDeliveredAt(given: string): Date {
   // An instant with its offset: a bare date or local time would be read in the server's zone.
   if (!/^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:\d{2})$/i.test(given))
     throw fieldError('VALIDATION_FAILED', 'deliveredAt', 'must be an ISO-8601 instant with a time zone');
   const at = parseInstant(given);
   if (at === null)
     throw fieldError('VALIDATION_FAILED', 'deliveredAt', `${given} is not a real calendar day and time`);
-  if (at.getTime() > Date.parse(now) + CLOCK_SKEW_MS)
+  return at;
+}
+
+/** `given` within what is possible: not in the future, not before the last shipment left. */
+function deliveredAt(given: Date, shippedAt: string, now: string): string {
+  if (given.getTime() > Date.parse(now) + CLOCK_SKEW_MS)
     throw fieldError('VALIDATION_FAILED', 'deliveredAt', 'must not be in the future');
-  if (at.getTime() < Date.parse(placedAt))
-    throw fieldError('VALIDATION_FAILED', 'deliveredAt', 'must not be before the order was placed');
-  return at.toISOString();
+  if (given.getTime() < Date.parse(shippedAt))
+    throw fieldError(
+      'VALIDATION_FAILED',
+      'deliveredAt',
+      `must not be before the order shipped (${shippedAt})`,
+    );
+  return given.toISOString();
 }

@@ -48,7 +48,13 @@ export async function applyStripeEvent(tx: Tx, event: StripeEventLike, ctx: Ctx)
   const num = (v: unknown) =>
     typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= MAX_AMOUNT_MINOR ? v : 0;
   let reference: string | null;
-  let facts: { captured?: number; refunded?: number; failed?: boolean; authorized?: boolean };
+  let facts: {
+    captured?: number;
+    refunded?: number;
+    failed?: boolean;
+    authorized?: boolean;
+    voided?: boolean;
+  };
   switch (event.type) {
     case 'payment_intent.succeeded':
       reference = typeof obj['id'] === 'string' ? obj['id'] : null;
@@ -61,6 +67,11 @@ export async function applyStripeEvent(tx: Tx, event: StripeEventLike, ctx: Ctx)
     case 'payment_intent.payment_failed':
       reference = typeof obj['id'] === 'string' ? obj['id'] : null;
       facts = { failed: true };
+      break;
+    case 'payment_intent.canceled':
+      // Cancelled by the shop, or by Stripe when an authorisation went uncaptured for too long.
+      reference = typeof obj['id'] === 'string' ? obj['id'] : null;
+      facts = { voided: true };
       break;
     case 'charge.refunded':
       reference = typeof obj['payment_intent'] === 'string' ? obj['payment_intent'] : null;
@@ -99,7 +110,7 @@ export async function applyStripeEvent(tx: Tx, event: StripeEventLike, ctx: Ctx)
     // Every status but pending and failed means the payment was authorised at some point.
     authorized: (payment.status !== 'pending' && payment.status !== 'failed') || facts.authorized === true,
     failed: payment.status === 'failed' || facts.failed === true,
-    voided: payment.status === 'voided',
+    voided: payment.status === 'voided' || facts.voided === true,
     amountMinor: payment.amount_minor,
     capturedMinor: captured,
     refundedMinor: refunded,

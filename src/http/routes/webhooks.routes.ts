@@ -18,7 +18,7 @@ export default async function webhookRoutes(app: FastifyInstance): Promise<void>
       schema: {
         tags: ['webhooks'],
         summary:
-          'Stripe events (payment_intent.succeeded, payment_intent.payment_failed, charge.refunded), verified with Stripe-Signature',
+          'Stripe events (payment_intent.succeeded, .amount_capturable_updated, .payment_failed, .canceled; charge.refunded), verified with Stripe-Signature',
       },
       config: { public: true },
     },
