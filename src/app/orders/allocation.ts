@@ -292,6 +292,18 @@ export const keyOf = (a: { sku_id: string; location_id: string; lot_id: string }
   lotId: a.lot_id,
 });
 
+/** The columns of an allocation row a release needs (see `HeldAllocation`). */
+export const HELD_ALLOCATION_COLUMNS = [
+  'id',
+  'sku_id',
+  'location_id',
+  'lot_id',
+  'quantity',
+  'order_line_id',
+  'owner_id',
+  'owner_type',
+] as const;
+
 export type HeldAllocation = {
   id: string;
   sku_id: string;
@@ -385,7 +397,7 @@ export function notReallocated<T extends { skuId: string; locationId: string }>(
 const expiredLeaseAllocations = prepare((db, p: { at: string; skuIds: readonly string[] | undefined }) => {
   let q = db
     .selectFrom('allocations')
-    .select(['id', 'sku_id', 'location_id', 'lot_id', 'quantity', 'order_line_id', 'owner_id', 'owner_type'])
+    .select(HELD_ALLOCATION_COLUMNS)
     .where(sql<boolean>`owner_type = 'reservation'`) // a literal, so SQLite can use the partial index
     .where('expires_at', '<=', p.at);
   if (p.skuIds !== undefined) q = q.where('sku_id', 'in', p.skuIds);

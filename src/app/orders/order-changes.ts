@@ -1,6 +1,6 @@
 /**
- * Shared steps of the commands that change an existing order: lock-free optimistic version bump,
- * recomputing totals and statuses from the lines, and writing timeline + outbox together.
+ * Shared steps of the commands that change an existing order: the order row's lock, the version
+ * bump, recomputing totals and statuses from the lines, and writing timeline + outbox together.
  */
 import type { Tx } from '../../db/database.js';
 import { lockRow } from '../../db/row-lock.js';
@@ -16,7 +16,7 @@ import {
 import { sumAmounts } from '../../domain/orders/totals.js';
 import { MAX_AMOUNT_MINOR } from '../../domain/quantity.js';
 import { emit, type DomainEvent } from '../outbox.js';
-import { ConcurrentChange, type Ctx, type HeldAllocation } from './allocation.js';
+import { ConcurrentChange, HELD_ALLOCATION_COLUMNS, type Ctx, type HeldAllocation } from './allocation.js';
 import { insertTimeline } from './place-order.js';
 
 /**
@@ -47,11 +47,12 @@ export async function loadOrderForChange(
   return order;
 }
 
-export async function heldAllocationsOf(tx: Tx, orderId: string): Promise<HeldAllocation[]> {
+/** The allocations an order or a lease holds, newest first. */
+export async function heldAllocationsOf(tx: Tx, ownerId: string): Promise<HeldAllocation[]> {
   return tx
     .selectFrom('allocations')
-    .select(['id', 'sku_id', 'location_id', 'lot_id', 'quantity', 'order_line_id', 'owner_id', 'owner_type'])
-    .where('owner_id', '=', orderId)
+    .select(HELD_ALLOCATION_COLUMNS)
+    .where('owner_id', '=', ownerId)
     .orderBy('id', 'desc')
     .execute();
 }
@@ -137,8 +138,9 @@ export async function saveOrder(
     .where('id', '=', order.id)
     .where('version', '=', order.version)
     .executeTakeFirst();
-  // Only a concurrent transaction on PostgreSQL can get here (the version was read in this one):
-  // retry the whole command with fresh reads; a client's stale If-Match is refused on the re-read.
+  // A guard: every caller locks the order row before reading it, so no other transaction can have
+  // moved the version since. Should one ever not, the command is retried with fresh reads (and a
+  // client's stale If-Match is refused on the re-read) instead of overwriting the other's change.
   if (Number(r.numUpdatedRows) !== 1)
     throw new ConcurrentChange(`order ${order.id} changed concurrently; retrying`);
   return next;

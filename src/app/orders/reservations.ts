@@ -25,6 +25,7 @@ import {
   type Ctx,
 } from './allocation.js';
 import type { ResolvedLines } from './order-lines.js';
+import { heldAllocationsOf } from './order-changes.js';
 import { shortageError } from './place-order.js';
 
 export const MAX_TTL_SECONDS = 7 * 24 * 3600;
@@ -264,11 +265,7 @@ export async function releaseReservation(tx: Tx, id: string, ctx: Ctx): Promise<
 }
 
 async function releaseHeld(tx: Tx, ownerId: string, ctx: Ctx): Promise<void> {
-  const held = await tx
-    .selectFrom('allocations')
-    .select(['id', 'sku_id', 'location_id', 'lot_id', 'quantity', 'order_line_id', 'owner_id', 'owner_type'])
-    .where('owner_id', '=', ownerId)
-    .execute();
+  const held = await heldAllocationsOf(tx, ownerId);
   const touched = await releaseAllocations(
     tx,
     held.map((allocation) => ({ allocation })),
@@ -312,20 +309,7 @@ export async function consumeReservations(
         `reservations.${i}`,
         `Reservation ${id} holds a SKU this order does not contain.`,
       );
-    const held = await tx
-      .selectFrom('allocations')
-      .select([
-        'id',
-        'sku_id',
-        'location_id',
-        'lot_id',
-        'quantity',
-        'order_line_id',
-        'owner_id',
-        'owner_type',
-      ])
-      .where('owner_id', '=', r.id)
-      .execute();
+    const held = await heldAllocationsOf(tx, r.id);
     released.push(
       ...(await releaseAllocations(
         tx,

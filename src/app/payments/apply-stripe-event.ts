@@ -3,8 +3,9 @@
  * amounts take the maximum seen), so duplicate and out-of-order deliveries converge on the same
  * state. Events for PaymentIntents Kibble does not know (and event types it does not use) are
  * acknowledged and ignored without being recorded, so a redelivery after the order arrives applies.
- * The payment and order rows are written conditionally on what was read: two different events for
- * one payment racing on PostgreSQL cannot lose one another's facts (the loser is retried).
+ * The order row is locked first, as payment actions take it, so events for one payment apply one
+ * after another on PostgreSQL, each reading what the one before committed; the writes stay
+ * conditional on what was read as a guard (a mismatch is retried, never overwritten).
  */
 import type { Tx } from '../../db/database.js';
 import { paymentStatusOf } from '../../domain/orders/lifecycle.js';

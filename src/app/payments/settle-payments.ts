@@ -180,8 +180,11 @@ async function settleBy(
       ctx,
     );
   for (const step of steps) {
+    // What was being done when it failed: a capture falls back to a void when nothing is owed.
+    let acting: Step['action'] = step.action;
     try {
       for (let attempt = 0; ; attempt++) {
+        acting = step.action;
         try {
           if (step.action === 'void') await run(step.paymentId, 'void');
           else if (step.action === 'refund') await run(step.paymentId, 'refund', step.amountMinor);
@@ -190,6 +193,7 @@ async function settleBy(
               await run(step.paymentId, 'capture');
             } catch (error) {
               if (!(error instanceof DomainError && error.data['owedMinor'] !== undefined)) throw error;
+              acting = 'void';
               await run(step.paymentId, 'void'); // the order owes nothing more
             }
           }
@@ -220,7 +224,7 @@ async function settleBy(
         continue;
       failed++;
       const reason = error instanceof Error ? error.message : String(error);
-      const type = `payment.${step.action}_failed`;
+      const type = `payment.${acting}_failed`;
       await database.transact((tx) =>
         record(
           tx,
@@ -229,7 +233,7 @@ async function settleBy(
           [
             {
               type,
-              message: `${verbs[step.action]} of ${providerNames.get(step.paymentId)} payment ${step.paymentId} after ${after} failed: ${reason}`,
+              message: `${verbs[acting]} of ${providerNames.get(step.paymentId)} payment ${step.paymentId} after ${after} failed: ${reason}`,
             },
           ],
           [
