@@ -8,6 +8,7 @@ import { configFromEnv, openDatabase, serverConfig, type Database } from '../db/
 import { ensureAdminKey } from '../app/access/api-keys.js';
 import { idempotencyTtlHours, startIdempotencyRetention } from '../jobs/idempotency-retention.job.js';
 import { startLeaseExpiry } from '../jobs/lease-expiry.job.js';
+import { startBackorderJob } from '../jobs/backorders.job.js';
 import { eventRetentionDays, startOutboxRetention } from '../jobs/outbox-retention.job.js';
 
 export type ServeOptions = {
@@ -80,6 +81,9 @@ export async function serve(
   const stopLeases = startLeaseExpiry(database, 1000, (e) =>
     app.log.error({ err: e }, 'lease expiry failed'),
   );
+  const stopBackorders = startBackorderJob(database, 1000, (e) =>
+    app.log.error({ err: e }, 'serving backorders failed'),
+  );
   const stopRetention = startIdempotencyRetention(database, ttlHours, 60_000, (e) =>
     app.log.error({ err: e }, 'idempotency key retention failed'),
   );
@@ -93,6 +97,7 @@ export async function serve(
     url,
     close: () => {
       stopLeases();
+      stopBackorders();
       stopRetention();
       stopEventRetention();
       return (closing ??= app.close().then(() => database.close()));

@@ -239,6 +239,70 @@ for (const dialect of DIALECTS) {
       expect(again.body).toEqual(edited.body);
     });
 
+    it('serves backorders, oldest first, from stock a cancellation or a quarantine release frees (the backorder job)', async () => {
+      const loc = await makeLocation(s);
+      const other = await makeLocation(s);
+      const a = await makeSku(s);
+      await receive(s, a.sku, loc.code, 5);
+      // One unit set aside before anyone waits (an arrival would serve a waiting order at once).
+      await receive(s, a.sku, other.code, 1);
+      const setAside = await s.request('POST', '/api/v1/stock/movements', {
+        type: 'quarantine',
+        sku: a.sku,
+        location: other.code,
+        quantity: 1,
+        reason: 'damaged',
+      });
+      expect(setAside.status).toBe(201);
+      const place = async (quantity: number) =>
+        (
+          await s.request(
+            'POST',
+            '/api/v1/orders',
+            order([{ sku: a.sku, quantity }], { onShortage: 'backorder' }),
+          )
+        ).body as { id: string; fulfillmentStatus: string };
+      const first = await place(5);
+      const older = await place(2);
+      const newer = await place(2);
+      expect([first.fulfillmentStatus, older.fulfillmentStatus, newer.fulfillmentStatus]).toEqual([
+        'allocated',
+        'backordered',
+        'backordered',
+      ]);
+      /** The order once the job has run (within about a second), or as it is after 5 s. */
+      const settled = async (id: string, status: string) => {
+        for (let i = 0; i < 50; i++) {
+          const o = (await s.request('GET', `/api/v1/orders/${id}`)).body;
+          if (o.fulfillmentStatus === status) return o;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        return (await s.request('GET', `/api/v1/orders/${id}`)).body;
+      };
+      // 3 units freed: the older backorder takes 2, the newer gets the last 1 and waits for 1 (both
+      // in the job's one transaction for the SKU).
+      await s.request('POST', `/api/v1/orders/${first.id}/cancel`, { lines: [{ sku: a.sku, quantity: 3 }] });
+      const served = await settled(older.id, 'allocated');
+      expect(served.fulfillmentStatus).toBe('allocated');
+      expect(served.timeline.at(-1)).toMatchObject({ type: 'order.allocated', actor: 'job:backorders' });
+      const partly = (await s.request('GET', `/api/v1/orders/${newer.id}`)).body;
+      expect(partly.lines[0]).toMatchObject({ backordered: 1 });
+      expect(partly.lines[0].allocations).toEqual([
+        expect.objectContaining({ location: loc.code, quantity: 1 }),
+      ]);
+
+      // The unit set aside, released, serves the rest.
+      await s.request('POST', '/api/v1/stock/movements', {
+        type: 'quarantine_release',
+        sku: a.sku,
+        location: other.code,
+        quantity: 1,
+        reason: 'inspected',
+      });
+      expect((await settled(newer.id, 'allocated')).fulfillmentStatus).toBe('allocated');
+      expect(await verifyBalances(s.testDb.database.db)).toEqual([]);
+    });
+
     it('cancels partially and fully, releasing stock; holds and releases; edits re-allocate', async () => {
       const loc = await makeLocation(s);
       const a = await makeSku(s);

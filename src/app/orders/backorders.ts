@@ -1,6 +1,9 @@
 /**
  * Backorders allocate automatically, oldest order first, in the same transaction as the stock
- * arrival that makes it possible (receipt, transfer in, adjustment up, count correction up).
+ * arrival that makes it possible (receipt, transfer in, adjustment up, count correction up); stock
+ * freed otherwise (a cancellation, an edit, a lease released or lapsed, quarantine released, a
+ * location made sellable again) serves them from the backorder job within about a second
+ * (`waitingSkusWithFreeStock`).
  */
 import { sql } from 'kysely';
 import type { Tx } from '../../db/database.js';
@@ -156,4 +159,45 @@ export async function allocateBackorders(tx: Tx, waiting: WaitingBackorders, ctx
       ],
     );
   }
+}
+
+/**
+ * Stocked SKUs that backordered lines of open orders wait for (directly or as a bundle component)
+ * and that have free units at a sellable location — what stock freed without an arrival (a
+ * cancellation, a lease lapsing, quarantine released) may serve. At most `limit`, oldest waiting
+ * first. Safety stock and lots too close to expiry are the routing's to judge: a SKU whose free
+ * units are all held back is listed again and serves nothing.
+ */
+export async function waitingSkusWithFreeStock(tx: Tx, limit: number): Promise<string[]> {
+  const rows = await tx
+    .selectFrom('order_lines as l')
+    .innerJoin('orders as o', 'o.id', 'l.order_id')
+    .leftJoin('bundle_components as c', 'c.bundle_sku_id', 'l.sku_id')
+    .select((eb) => [
+      eb.fn.coalesce('c.component_sku_id', 'l.sku_id').as('sku_id'),
+      eb.fn.min('o.created_at').as('since'),
+    ])
+    .where(sql<boolean>`l.backordered > 0`) // a literal, so SQLite can use the partial index
+    .where('o.status', 'in', ['open', 'on_hold'])
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('balances as b')
+          .innerJoin('locations as loc', 'loc.id', 'b.location_id')
+          .select('b.sku_id')
+          .where(sql<boolean>`b.sku_id = coalesce(c.component_sku_id, l.sku_id)`)
+          .where('loc.sellable', '=', 1)
+          .where(sql<boolean>`b.on_hand - b.allocated - b.quarantined > 0`),
+      ),
+    )
+    .groupBy(sql`coalesce(c.component_sku_id, l.sku_id)`)
+    .orderBy('since')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.sku_id);
+}
+
+/** Serves waiting backorders of one SKU from its free stock, in a transaction of the caller's. */
+export async function serveBackorders(tx: Tx, skuId: string, ctx: Ctx): Promise<void> {
+  await allocateBackorders(tx, await lockBackorders(tx, [skuId]), ctx);
 }
