@@ -483,6 +483,19 @@ for (const dialect of DIALECTS) {
       expect(await verifyBalances(s.testDb.database.db)).toEqual([]);
     });
 
+    it('answers 400 listing the choices for a value outside a fixed set', async () => {
+      const a = await makeSku(s);
+      const r = await s.request(
+        'POST',
+        '/api/v1/orders',
+        order([{ sku: a.sku, quantity: 1 }], { onShortage: 'maybe' }),
+      );
+      expect(r.status).toBe(400);
+      expect(r.body.errors).toEqual([
+        expect.objectContaining({ field: 'onShortage', message: 'must be one of: "reject", "backorder"' }),
+      ]);
+    });
+
     it('answers 400 naming the line when a bundle line needs more component units than one line may hold', async () => {
       const loc = await makeLocation(s);
       const part = await makeSku(s);

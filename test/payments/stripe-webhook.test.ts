@@ -171,18 +171,26 @@ const succeededFor = (eventId: string, pi: string) =>
           deliver(JSON.stringify(JSON.parse(raw)), good), // re-serialised JSON is not the signed bytes
           deliver(raw, null), // no Stripe-Signature header at all
           deliver(raw, 'garbage'),
-          // signed with the right secret, but not an event at all
+          // signed with the right secret, but not JSON at all: the body is at fault, not the signature
           deliver(
             '{"id": "evt_cut_short',
             stripe.webhooks.generateTestHeaderString({ payload: '{"id": "evt_cut_short', secret: SECRET }),
           ),
         ];
-        for (const r of await Promise.all(attempts)) {
+        const replies = await Promise.all(attempts);
+        for (const r of replies) {
           expect(r.status).toBe(400);
           expect(r.headers.get('content-type')).toContain('application/problem+json');
+        }
+        for (const r of replies.slice(0, -1)) {
           expect(r.body.code).toBe('INVALID_SIGNATURE');
           expect(r.body.errors[0].field).toBe('Stripe-Signature');
         }
+        expect(replies[5]!.body.detail).toMatch(/header is missing/);
+        expect(replies.at(-1)!.body).toMatchObject({
+          code: 'VALIDATION_FAILED',
+          errors: [{ field: '(body)', message: 'must be a JSON Stripe event' }],
+        });
         expect(await providerEvents('evt_3PBWUkRxqlZt79sDtamper00')).toHaveLength(0);
         const untouched = await getOrder(orderId);
         expect(untouched.paymentStatus).toBe('authorized');

@@ -122,6 +122,18 @@ const patternMessages: Record<string, string> = {
 /** `/lines/0/sku` → `lines.0.sku`; the part name (body, querystring, params) is dropped. */
 function fieldsOfValidation(errors: readonly AjvError[]): FieldError[] {
   const out = new Map<string, string>();
+  // A union of literals (`onShortage`, an action) fails once per literal: name them all.
+  const allowed = new Map<string, unknown[]>();
+  for (const e of errors) {
+    const values =
+      e.keyword === 'const'
+        ? [e.params['allowedValue']]
+        : e.keyword === 'enum'
+          ? e.params['allowedValues']
+          : null;
+    if (Array.isArray(values))
+      allowed.set(e.instancePath, [...(allowed.get(e.instancePath) ?? []), ...values]);
+  }
   for (const e of errors) {
     let path = e.instancePath.replace(/^\//, '').replaceAll('/', '.');
     if (e.keyword === 'required' && typeof e.params['missingProperty'] === 'string') {
@@ -142,6 +154,9 @@ function fieldsOfValidation(errors: readonly AjvError[]): FieldError[] {
       message = 'must be a real calendar day, YYYY-MM-DD';
     if (e.keyword === 'pattern')
       message = patternMessages[String(e.params['pattern'])] ?? 'contains characters that are not allowed';
+    const choices = allowed.get(e.instancePath);
+    if (choices && (e.keyword === 'const' || e.keyword === 'enum' || e.keyword === 'anyOf'))
+      message = `must be one of: ${choices.map((v) => JSON.stringify(v)).join(', ')}`;
     if (!out.has(path || '(body)')) out.set(path || '(body)', message);
   }
   return [...out].map(([field, message]) => ({ field, message }));

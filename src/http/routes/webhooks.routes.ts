@@ -41,15 +41,22 @@ export default async function webhookRoutes(app: FastifyInstance): Promise<void>
         event = await verifyStripeEvent(raw, Array.isArray(header) ? header[0] : header, secret);
       } catch (error) {
         if (!isVerificationFailure(error)) throw error;
+        // The SDK parses the body only once the signature has verified: a SyntaxError means a
+        // genuine signature over a body that is not JSON.
+        if (error instanceof SyntaxError)
+          return sendProblem(
+            reply,
+            problem(req, 400, 'VALIDATION_FAILED', `The signed body is not JSON: ${error.message}`, [
+              { field: '(body)', message: 'must be a JSON Stripe event' },
+            ]),
+          );
+        const header = req.headers['stripe-signature'];
+        const reason = header === undefined ? 'the header is missing' : (error as Error).message;
         return sendProblem(
           reply,
-          problem(
-            req,
-            400,
-            'INVALID_SIGNATURE',
-            `The Stripe-Signature does not verify: ${(error as Error).message}`,
-            [{ field: 'Stripe-Signature', message: 'does not verify' }],
-          ),
+          problem(req, 400, 'INVALID_SIGNATURE', `The Stripe-Signature does not verify: ${reason}`, [
+            { field: 'Stripe-Signature', message: header === undefined ? 'is required' : 'does not verify' },
+          ]),
         );
       }
       const ctx = { actor: 'webhook:stripe', requestId: req.id, at: nowIso() };
