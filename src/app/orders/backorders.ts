@@ -14,6 +14,13 @@ import { applyAllocations, loadSnapshot, routingInput, type Ctx } from './alloca
 import { componentQuantities } from './order-lines.js';
 import { record, saveLines, saveOrder } from './order-changes.js';
 
+/**
+ * The order is open or on hold — written so that SQLite does not use the orders' status index:
+ * that would visit every open order (all of them, in a busy shop) where the partial index of
+ * backordered lines visits only those.
+ */
+const OPEN_ORDER = sql<boolean>`(o.status || '') in ('open', 'on_hold')`;
+
 /** Backordered lines a stock arrival may serve, oldest order first, their orders locked. */
 export type WaitingBackorders = ReadonlyArray<{ readonly id: string; readonly order_id: string }>;
 
@@ -31,7 +38,7 @@ export async function lockBackorders(tx: Tx, skuIds: readonly string[]): Promise
     .innerJoin('orders as o', 'o.id', 'l.order_id')
     .select(['l.id', 'l.order_id'])
     .where(sql<boolean>`l.backordered > 0`) // a literal, so SQLite can use the partial index
-    .where('o.status', 'in', ['open', 'on_hold'])
+    .where(OPEN_ORDER)
     .where((eb) =>
       eb.or([
         eb('l.sku_id', 'in', skuIds),
@@ -178,7 +185,7 @@ export async function waitingSkusWithFreeStock(tx: Tx, limit: number): Promise<s
       eb.fn.min('o.created_at').as('since'),
     ])
     .where(sql<boolean>`l.backordered > 0`) // a literal, so SQLite can use the partial index
-    .where('o.status', 'in', ['open', 'on_hold'])
+    .where(OPEN_ORDER)
     .where((eb) =>
       eb.exists(
         eb
