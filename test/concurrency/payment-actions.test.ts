@@ -8,9 +8,10 @@
  * stand-in provider whose calls the test finishes by hand (the storage is the real database).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runPaymentAction } from '../../src/app/payments/payment-actions.js';
+import { runPaymentAction, runPaymentActionOnce } from '../../src/app/payments/payment-actions.js';
 import type { PaymentProvider, ProviderResult } from '../../src/integrations/payments/provider.js';
 import { DIALECTS } from '../helpers/databases.js';
+import { lockRow } from '../../src/db/row-lock.js';
 import type { TestServer } from '../helpers/server.js';
 import { stockedServer } from '../factories/catalog.js';
 import { deliver, signature, useWebhookSecret } from '../helpers/stripe.js';
@@ -381,6 +382,72 @@ for (const dialect of DIALECTS) {
       expect(held_.reduce((a: number, b: number) => a + b, 0)).toBe(1500); // nothing overpaid is left
       expect(cut.body.timeline.filter((t: any) => t.type === 'payment.refund_failed')).toHaveLength(0);
     });
+
+    it('one Idempotency-Key retried from another process while the first attempt runs: refused until it ends, then replayed — never sent twice', async () => {
+      const o = await orderWithPayment('paid');
+      const held = heldProvider();
+      // Called below the HTTP layer, as another process would: nothing in this process queues them.
+      const scope = { principal: 'key:test', key: 'refund-across-processes', requestHash: 'same-body' };
+      const once = () =>
+        runPaymentActionOnce(
+          s.running.database,
+          held.providers,
+          { ...o, action: 'refund', amountMinor: 100 },
+          ctx(),
+          scope,
+        );
+      const first = once();
+      const call = await held.next();
+      await expect(once()).rejects.toMatchObject({ code: 'CONFLICT' });
+      call.finish();
+      expect((await first).body.payments[0].refundedMinor).toBe(100);
+      const retried = await once();
+      expect(retried.replayed).toBe(true);
+      expect(retried.body.payments[0].refundedMinor).toBe(100);
+      expect(await entries(o.orderId, 'payment.refund')).toBe(1);
+    });
+
+    it.runIf(dialect === 'postgres')(
+      'a retry from another process that looks for its key while the first attempt records its outcome: replayed, not acted again',
+      async () => {
+        const o = await orderWithPayment('paid');
+        const held = heldProvider();
+        const scope = { principal: 'key:test', key: 'refund-while-recording', requestHash: 'same-body' };
+        const once = () =>
+          runPaymentActionOnce(
+            s.running.database,
+            held.providers,
+            { ...o, action: 'refund', amountMinor: 100 },
+            ctx(),
+            scope,
+          );
+        const first = once();
+        const call = await held.next();
+        // Hold the order's row lock: the first attempt's record and the retry's look-up queue on it,
+        // the record first. A look-up outside that lock found no outcome and then claimed the
+        // payment the record had just released, refunding a second time.
+        let unblock!: () => void;
+        let locked!: () => void;
+        const isLocked = new Promise<void>((r) => (locked = r));
+        const blocker = s.running.database.db.transaction().execute(async (tx) => {
+          await lockRow(tx, 'orders', o.orderId);
+          locked();
+          await new Promise<void>((r) => (unblock = r));
+        });
+        await isLocked;
+        call.finish();
+        await new Promise((r) => setTimeout(r, 100));
+        const retry = once();
+        await new Promise((r) => setTimeout(r, 100));
+        unblock();
+        await blocker;
+        expect((await first).body.payments[0].refundedMinor).toBe(100);
+        const retried = await retry;
+        expect(retried.replayed).toBe(true);
+        expect(retried.body.payments[0].refundedMinor).toBe(100);
+        expect(await entries(o.orderId, 'payment.refund')).toBe(1);
+      },
+    );
 
     it('a provider failure releases the claim: the next action runs', async () => {
       const o = await orderWithPayment('paid');

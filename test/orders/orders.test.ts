@@ -483,6 +483,23 @@ for (const dialect of DIALECTS) {
       expect(await verifyBalances(s.testDb.database.db)).toEqual([]);
     });
 
+    it('refuses an address change once shipping has started (the shipments went to the old one)', async () => {
+      const loc = await makeLocation(s);
+      const a = await makeSku(s);
+      await receive(s, a.sku, loc.code, 1);
+      const placed = await s.request(
+        'POST',
+        '/api/v1/orders',
+        order([{ sku: a.sku, quantity: 2 }], { onShortage: 'backorder' }),
+      );
+      expect((await s.request('POST', `/api/v1/orders/${placed.body.id}/ship`, {})).status).toBe(200);
+      const moved = await s.request('PATCH', `/api/v1/orders/${placed.body.id}`, {
+        shippingAddress: { line1: '2 Side St', city: 'Dayton', postalCode: '45402', country: 'US' },
+      });
+      expect(moved.status).toBe(409);
+      expect(moved.body.code).toBe('INVALID_TRANSITION');
+    });
+
     it('answers 400 listing the choices for a value outside a fixed set', async () => {
       const a = await makeSku(s);
       const r = await s.request(

@@ -60,18 +60,19 @@ export async function editOrder(
   const order = await loadOrderForChange(tx, id, expectedVersion);
   if (order.status !== 'open' && order.status !== 'on_hold')
     assertOrderTransition(order.status, 'open', 'edit');
-  if (input.lines === undefined) return changeAddress(tx, order, input.shippingAddress!, ctx);
   const current = await tx
     .selectFrom('order_lines')
     .selectAll()
     .where('order_id', '=', id)
     .orderBy('line_no')
     .execute();
+  // Shipments went to the order's address; it has one, so it cannot change under them.
   if (current.some((l) => l.shipped_quantity > 0))
     throw new DomainError(
       'INVALID_TRANSITION',
       'An order that has started shipping cannot be edited; cancel lines instead.',
     );
+  if (input.lines === undefined) return changeAddress(tx, order, current, input.shippingAddress!, ctx);
   const wanted = input.lines;
   const seen = new Set<string>();
   wanted.forEach((w, i) => {
@@ -234,10 +235,10 @@ export async function editOrder(
 async function changeAddress(
   tx: Tx,
   order: OrderTable,
+  lines: readonly OrderLineTable[],
   address: ShippingAddress,
   ctx: Ctx,
 ): Promise<OrderView> {
-  const lines = await tx.selectFrom('order_lines').selectAll().where('order_id', '=', order.id).execute();
   const saved = await saveOrder(tx, order, lines, { shippingAddress: JSON.stringify(address) }, ctx);
   await record(
     tx,

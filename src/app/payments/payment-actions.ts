@@ -54,25 +54,20 @@ export type PaymentActionInput = {
 /**
  * A payment action requested with an `Idempotency-Key` (`scope`): the first request's outcome when
  * the key was used before, else the action, its outcome recorded with the key in the transaction
- * that records the provider's answer. A retry after a failure runs again, with the same
- * provider-side idempotency key (see `runPaymentAction`).
+ * that records the provider's answer. The key is looked up under the order's lock, in the
+ * transaction that claims the payment, and recorded under that lock: a retry in another process
+ * either finds the first request's outcome or finds the payment claimed (409, retry later), never
+ * acts a second time. A retry after a failure runs again, with the same provider-side idempotency
+ * key.
  */
-export async function runPaymentActionOnce(
+export function runPaymentActionOnce(
   database: Database,
   providers: ReadonlyMap<string, PaymentProvider>,
   input: PaymentActionInput,
   ctx: Ctx,
   scope: IdempotencyScope | null,
 ): Promise<IdempotentOutcome<OrderView>> {
-  if (scope !== null) {
-    const prior = await database.transact((tx) => priorOutcome<OrderView>(tx, scope));
-    if (prior) return prior;
-  }
-  return {
-    status: 200,
-    body: await runPaymentAction(database, providers, input, ctx, scope),
-    replayed: false,
-  };
+  return act(database, providers, input, ctx, scope);
 }
 
 export async function runPaymentAction(
@@ -80,10 +75,21 @@ export async function runPaymentAction(
   providers: ReadonlyMap<string, PaymentProvider>,
   input: PaymentActionInput,
   ctx: Ctx,
-  scope: IdempotencyScope | null = null,
 ): Promise<OrderView> {
+  return (await act(database, providers, input, ctx, null)).body;
+}
+
+async function act(
+  database: Database,
+  providers: ReadonlyMap<string, PaymentProvider>,
+  input: PaymentActionInput,
+  ctx: Ctx,
+  scope: IdempotencyScope | null,
+): Promise<IdempotentOutcome<OrderView>> {
   const token = randomUUID();
-  const { payment, amount } = await database.transact((tx) => claim(tx, providers, input, token));
+  const claimed = await database.transact((tx) => claim(tx, providers, input, token, scope));
+  if ('replay' in claimed) return claimed.replay;
+  const { payment, amount } = claimed;
   const provider = providers.get(payment.provider)!;
   const reference = payment.reference ?? payment.id;
   // One key per attempt of this action: a client's retries with one Idempotency-Key share it, so
@@ -200,7 +206,7 @@ export async function runPaymentAction(
     );
     const view = await getOrder(tx, order.id);
     if (scope !== null) await recordOutcome(tx, scope, { status: 200, body: view });
-    return view;
+    return { status: 200, body: view, replayed: false };
   });
 }
 
@@ -213,12 +219,16 @@ async function claim(
   providers: ReadonlyMap<string, PaymentProvider>,
   input: PaymentActionInput,
   token: string,
-): Promise<{ payment: PaymentTable; amount: number }> {
+  scope: IdempotencyScope | null,
+): Promise<{ payment: PaymentTable; amount: number } | { replay: IdempotentOutcome<OrderView> }> {
   // Timed now, not when the request began: a shipment capturing several payments in turn claims
   // each one only when it comes to it.
   const now = Date.now();
   const staleBefore = new Date(now - CLAIM_TTL_MS).toISOString();
   const order = await lockOrderRow(tx, input.orderId);
+  // Under the order's lock, which the transaction recording an outcome also holds.
+  const prior = scope === null ? null : await priorOutcome<OrderView>(tx, scope);
+  if (prior) return { replay: prior };
   const claimed = await tx
     .updateTable('payments')
     .set({ action_claimed_at: new Date(now).toISOString(), action_claim: token })
