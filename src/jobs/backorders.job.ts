@@ -2,24 +2,41 @@
  * Serves backorders from stock freed without an arrival — a cancellation or an edit releasing
  * units, a lease released or lapsed, quarantine released, a location made sellable again — every
  * second, oldest waiting order first. (Arrivals serve them in their own transaction.) One
- * transaction per SKU, at most 100 SKUs a run. Safe with several processes: each SKU's waiting
- * orders are locked before its stock is read.
+ * transaction per SKU, at most 100 SKUs a run, walking all of them in turn; a SKU whose free units
+ * are all held back (safety stock, short-dated lots) costs a read, never a lock. Safe with several
+ * processes: each SKU's waiting orders are locked before its stock is read again.
  */
 import type { Database } from '../db/database.js';
-import { serveBackorders, waitingSkusWithFreeStock } from '../app/orders/backorders.js';
-import { nowIso } from '../domain/clock.js';
+import { hasUsableStock, serveBackorders, waitingSkusWithFreeStock } from '../app/orders/backorders.js';
+import { isoDate, nowIso } from '../domain/clock.js';
 import { every } from './every.js';
 
 const SKUS_PER_RUN = 100;
 
-/** One run: returns the SKUs looked at. */
-export async function serveWaitingBackorders(database: Database): Promise<number> {
-  const skuIds = await waitingSkusWithFreeStock(database.db, SKUS_PER_RUN);
-  for (const skuId of skuIds)
+/** Where the walk over waiting SKUs goes on from (one per job). */
+export type BackorderCursor = { after: string | null };
+
+/**
+ * One run: the next `SKUS_PER_RUN` waiting SKUs with free stock, each checked without locks first
+ * (`hasUsableStock`: safety stock, lot expiry), then served in a transaction of its own. Returns
+ * the SKUs served.
+ */
+export async function serveWaitingBackorders(
+  database: Database,
+  cursor: BackorderCursor = { after: null },
+): Promise<number> {
+  const skuIds = await waitingSkusWithFreeStock(database.db, SKUS_PER_RUN, cursor.after);
+  cursor.after = skuIds.length < SKUS_PER_RUN ? null : skuIds.at(-1)!;
+  let served = 0;
+  for (const skuId of skuIds) {
+    const at = nowIso();
+    if (!(await hasUsableStock(database.db, skuId, isoDate(at)))) continue;
     await database.transact((tx) =>
-      serveBackorders(tx, skuId, { actor: 'job:backorders', requestId: null, at: nowIso() }),
+      serveBackorders(tx, skuId, { actor: 'job:backorders', requestId: null, at }),
     );
-  return skuIds.length;
+    served++;
+  }
+  return served;
 }
 
 export function startBackorderJob(
@@ -27,5 +44,6 @@ export function startBackorderJob(
   intervalMs = 1000,
   onError: (e: unknown) => void = () => undefined,
 ): () => void {
-  return every(intervalMs, () => serveWaitingBackorders(database), onError);
+  const cursor: BackorderCursor = { after: null };
+  return every(intervalMs, () => serveWaitingBackorders(database, cursor), onError);
 }

@@ -400,10 +400,10 @@ for (const dialect of DIALECTS) {
       const call = await held.next();
       await expect(once()).rejects.toMatchObject({ code: 'CONFLICT' });
       call.finish();
-      expect((await first).body.payments[0].refundedMinor).toBe(100);
+      expect((await first).body.payments[0]!.refundedMinor).toBe(100);
       const retried = await once();
       expect(retried.replayed).toBe(true);
-      expect(retried.body.payments[0].refundedMinor).toBe(100);
+      expect(retried.body.payments[0]!.refundedMinor).toBe(100);
       expect(await entries(o.orderId, 'payment.refund')).toBe(1);
     });
 
@@ -441,10 +441,10 @@ for (const dialect of DIALECTS) {
         await new Promise((r) => setTimeout(r, 100));
         unblock();
         await blocker;
-        expect((await first).body.payments[0].refundedMinor).toBe(100);
+        expect((await first).body.payments[0]!.refundedMinor).toBe(100);
         const retried = await retry;
         expect(retried.replayed).toBe(true);
-        expect(retried.body.payments[0].refundedMinor).toBe(100);
+        expect(retried.body.payments[0]!.refundedMinor).toBe(100);
         expect(await entries(o.orderId, 'payment.refund')).toBe(1);
       },
     );

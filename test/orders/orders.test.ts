@@ -3,6 +3,8 @@ import { DIALECTS } from '../helpers/databases.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { makeLocation, makeSku, receive } from '../factories/catalog.js';
 import { verifyBalances } from '../../src/db/stock.repo.js';
+import { hasUsableStock, waitingSkusWithFreeStock } from '../../src/app/orders/backorders.js';
+import { serveWaitingBackorders } from '../../src/jobs/backorders.job.js';
 
 const order = (
   lines: Array<{ sku: string; quantity: number; unitPriceMinor?: number }>,
@@ -301,6 +303,43 @@ for (const dialect of DIALECTS) {
       });
       expect((await settled(newer.id, 'allocated')).fulfillmentStatus).toBe('allocated');
       expect(await verifyBalances(s.testDb.database.db)).toEqual([]);
+    });
+
+    it('the backorder job passes over stock held back (safety stock, short-dated lots) without locking, and walks every waiting SKU in turn', async () => {
+      const loc = await makeLocation(s);
+      const waitFor = async (sku: string, quantity = 1) =>
+        (await s.request('POST', '/api/v1/orders', order([{ sku, quantity }], { onShortage: 'backorder' })))
+          .body as { id: string; fulfillmentStatus: string };
+      // Free units that are all safety stock: not even listed.
+      const kept = await makeSku(s);
+      await receive(s, kept.sku, loc.code, 1);
+      await s.request('PUT', `/api/v1/stock/${kept.sku}/safety-stock/${loc.code}`, { quantity: 1 });
+      expect((await waitFor(kept.sku)).fulfillmentStatus).toBe('backordered');
+      // Free units in a lot too close to expiry: listed, passed over by the routing's own rules.
+      const food = await makeSku(s, { tracking: 'lot', minRemainingShelfLifeDays: 30 });
+      await receive(s, food.sku, loc.code, 5, {
+        lot: 'SOON',
+        expiresOn: new Date(Date.now() + 5 * 86400e3).toISOString().slice(0, 10),
+      });
+      expect((await waitFor(food.sku)).fulfillmentStatus).toBe('backordered');
+      const database = s.testDb.database;
+      const listed = await waitingSkusWithFreeStock(database.db, 1000);
+      expect(listed).not.toContain(kept.id);
+      expect(listed).toContain(food.id);
+      expect(await hasUsableStock(database.db, food.id, new Date().toISOString().slice(0, 10))).toBe(false);
+      // A run over all of them serves none of these two and locks nothing for them.
+      const cursor = { after: null };
+      await serveWaitingBackorders(database, cursor);
+      expect(cursor.after).toBeNull();
+      // Walked a page at a time, every waiting SKU comes up, in id order.
+      const pages: string[] = [];
+      for (let after: string | null = null, page: string[]; ; after = page.at(-1)!) {
+        page = await waitingSkusWithFreeStock(database.db, 1, after);
+        if (page.length === 0) break;
+        pages.push(...page);
+      }
+      expect(pages).toEqual(listed);
+      expect([...pages].sort()).toEqual(pages);
     });
 
     it('cancels partially and fully, releasing stock; holds and releases; edits re-allocate', async () => {

@@ -8,6 +8,7 @@
 import { sql } from 'kysely';
 import type { Tx } from '../../db/database.js';
 import { lockRow } from '../../db/row-lock.js';
+import { lockBalances } from '../../db/stock.repo.js';
 import { isoDate } from '../../domain/clock.js';
 import { routeOrder } from '../../domain/orders/routing.js';
 import { applyAllocations, loadSnapshot, routingInput, type Ctx } from './allocation.js';
@@ -36,7 +37,7 @@ export async function lockBackorders(tx: Tx, skuIds: readonly string[]): Promise
   const candidates = await tx
     .selectFrom('order_lines as l')
     .innerJoin('orders as o', 'o.id', 'l.order_id')
-    .select(['l.id', 'l.order_id'])
+    .select(['l.id', 'l.order_id', 'l.sku_id'])
     .where(sql<boolean>`l.backordered > 0`) // a literal, so SQLite can use the partial index
     .where(OPEN_ORDER)
     .where((eb) =>
@@ -53,7 +54,18 @@ export async function lockBackorders(tx: Tx, skuIds: readonly string[]): Promise
     .orderBy('o.id')
     .orderBy('l.line_no')
     .execute();
+  if (candidates.length === 0) return [];
   for (const orderId of new Set(candidates.map((c) => c.order_id))) await lockRow(tx, 'orders', orderId);
+  // Then every balance the arrival and the waiting lines may touch — a bundle line draws on all of
+  // its components, not only the one arriving — in key order (`lockBalances`): the movement and each
+  // order's allocation are then one sorted step.
+  const lineSkuIds = [...new Set(candidates.map((c) => c.sku_id))];
+  const components = await tx
+    .selectFrom('bundle_components')
+    .select('component_sku_id')
+    .where('bundle_sku_id', 'in', lineSkuIds)
+    .execute();
+  await lockBalances(tx, [...skuIds, ...lineSkuIds, ...components.map((c) => c.component_sku_id)]);
   return candidates;
 }
 
@@ -170,38 +182,72 @@ export async function allocateBackorders(tx: Tx, waiting: WaitingBackorders, ctx
 
 /**
  * Stocked SKUs that backordered lines of open orders wait for (directly or as a bundle component)
- * and that have free units at a sellable location — what stock freed without an arrival (a
- * cancellation, a lease lapsing, quarantine released) may serve. At most `limit`, oldest waiting
- * first. Safety stock and lots too close to expiry are the routing's to judge: a SKU whose free
- * units are all held back is listed again and serves nothing.
+ * and that have units above safety stock at a sellable location — what stock freed without an
+ * arrival (a cancellation, a lease lapsing, quarantine released) may serve. At most `limit`, in id
+ * order after `after` (the job walks them all, `limit` at a time, so a SKU that can serve nothing
+ * never keeps others from their turn). Lots too close to expiry are the routing's to judge
+ * (`hasUsableStock`).
  */
-export async function waitingSkusWithFreeStock(tx: Tx, limit: number): Promise<string[]> {
+export async function waitingSkusWithFreeStock(
+  tx: Tx,
+  limit: number,
+  after: string | null = null,
+): Promise<string[]> {
+  const waitedFor = sql<string>`coalesce(c.component_sku_id, l.sku_id)`;
   const rows = await tx
     .selectFrom('order_lines as l')
     .innerJoin('orders as o', 'o.id', 'l.order_id')
     .leftJoin('bundle_components as c', 'c.bundle_sku_id', 'l.sku_id')
-    .select((eb) => [
-      eb.fn.coalesce('c.component_sku_id', 'l.sku_id').as('sku_id'),
-      eb.fn.min('o.created_at').as('since'),
-    ])
+    .select(waitedFor.as('sku_id'))
     .where(sql<boolean>`l.backordered > 0`) // a literal, so SQLite can use the partial index
     .where(OPEN_ORDER)
+    .$if(after !== null, (q) => q.where(waitedFor, '>', after!))
     .where((eb) =>
       eb.exists(
         eb
           .selectFrom('balances as b')
           .innerJoin('locations as loc', 'loc.id', 'b.location_id')
-          .select('b.sku_id')
+          .leftJoin('safety_stock as ss', (j) =>
+            j.onRef('ss.sku_id', '=', 'b.sku_id').onRef('ss.location_id', '=', 'b.location_id'),
+          )
+          .select('b.location_id')
           .where(sql<boolean>`b.sku_id = coalesce(c.component_sku_id, l.sku_id)`)
           .where('loc.sellable', '=', 1)
-          .where(sql<boolean>`b.on_hand - b.allocated - b.quarantined > 0`),
+          .groupBy(['b.location_id', 'ss.quantity'])
+          .having(sql<boolean>`sum(b.on_hand - b.allocated - b.quarantined) > coalesce(ss.quantity, 0)`),
       ),
     )
-    .groupBy(sql`coalesce(c.component_sku_id, l.sku_id)`)
-    .orderBy('since')
+    .groupBy(waitedFor)
+    .orderBy(waitedFor)
     .limit(limit)
     .execute();
   return rows.map((r) => r.sku_id);
+}
+
+/**
+ * Whether the SKU has a unit the routing would allocate now (sellable location, lot not too close
+ * to expiry, above safety stock). Read without locks: the job asks it before it locks any order.
+ */
+export async function hasUsableStock(tx: Tx, skuId: string, today: string): Promise<boolean> {
+  const sku = await tx
+    .selectFrom('skus')
+    .select(['tracking', 'min_remaining_shelf_life_days'])
+    .where('id', '=', skuId)
+    .executeTakeFirst();
+  if (!sku) return false;
+  const routed = routeOrder(
+    routingInput(
+      await loadSnapshot(tx, [skuId]),
+      [{ lineIndex: 0, skuId, quantity: 1 }],
+      new Map([
+        [skuId, { tracking: sku.tracking, minRemainingShelfLifeDays: sku.min_remaining_shelf_life_days }],
+      ]),
+      null,
+      today,
+      'backorder',
+    ),
+  );
+  return routed.ok && routed.plan.decrements.length > 0;
 }
 
 /** Serves waiting backorders of one SKU from its free stock, in a transaction of the caller's. */
