@@ -22,9 +22,10 @@ export type IdempotencyScope = {
 };
 
 /**
- * The status a key row carries until its request's response is written, in the same transaction:
- * no other transaction ever sees it (on PostgreSQL a second insert of the key waits for the first
- * to commit or roll back).
+ * The status a key row carries until its request's response is written. A creating request writes
+ * both in one transaction, so nobody else sees it (on PostgreSQL a second insert of the key waits
+ * for the first to commit or roll back); a payment action commits it with its claim (`takeKey`), so
+ * that a retry elsewhere sees the attempt under way.
  */
 const PENDING = -1;
 
@@ -62,49 +63,99 @@ export async function runIdempotent<T>(
 
 /**
  * The recorded outcome of the request that used this key first, to replay; null when the key is
- * new. IDEMPOTENCY_KEY_REUSED (422) when that request was another one.
+ * new. IDEMPOTENCY_KEY_REUSED (422) when that request was another one; IDEMPOTENCY_IN_PROGRESS (409)
+ * while it is still under way.
  */
-export async function priorOutcome<T>(tx: Tx, scope: IdempotencyScope): Promise<IdempotentOutcome<T> | null> {
-  const prior = await tx
+async function priorOutcome<T>(tx: Tx, scope: IdempotencyScope): Promise<IdempotentOutcome<T> | null> {
+  const prior = await keyRow(tx, scope);
+  if (!prior) return null;
+  assertSameRequest(prior, scope);
+  if (prior.status_code === PENDING) throw inProgress();
+  return { status: prior.status_code, body: JSON.parse(prior.response) as T, replayed: true };
+}
+
+const keyRow = (tx: Tx, scope: IdempotencyScope) =>
+  tx
     .selectFrom('idempotency_keys')
-    .select(['request_hash', 'status_code', 'response'])
+    .select(['request_hash', 'status_code', 'response', 'created_at'])
     .where('principal', '=', scope.principal)
     .where('key', '=', scope.key)
     .executeTakeFirst();
-  if (!prior) return null;
-  if (prior.request_hash !== scope.requestHash && !scope.formerHashes?.includes(prior.request_hash)) {
+
+function assertSameRequest(prior: { request_hash: string }, scope: IdempotencyScope): void {
+  if (prior.request_hash !== scope.requestHash && !scope.formerHashes?.includes(prior.request_hash))
     throw new DomainError(
       'IDEMPOTENCY_KEY_REUSED',
       'This Idempotency-Key was already used with a different request.',
       [{ field: 'Idempotency-Key', message: 'was used before with another request body or path' }],
     );
-  }
-  return { status: prior.status_code, body: JSON.parse(prior.response) as T, replayed: true };
 }
 
+const inProgress = () =>
+  new DomainError('IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still in progress.');
+
 /**
- * Records the outcome of a request whose effect spans more than one transaction (a payment action
- * calls its provider between two), in the transaction that completes it. False when the key was
- * recorded meanwhile (the caller then replays that).
+ * For a command whose effect spans transactions (a payment action calls its provider between two):
+ * takes the key in the caller's transaction, committed with it. Returns the first request's outcome
+ * to replay when it has completed; IDEMPOTENCY_IN_PROGRESS (409) while another attempt holds the key
+ * — unless that attempt began before `staleBefore` (its process died), which this one takes over;
+ * IDEMPOTENCY_KEY_REUSED (422) for another request. Otherwise the key is now this attempt's, and
+ * null: complete it with `completeKey`, or give it up with `releaseKey` when the attempt fails.
  */
-export async function recordOutcome<T>(
+export async function takeKey<T>(
   tx: Tx,
   scope: IdempotencyScope,
-  result: Created<T>,
-): Promise<boolean> {
+  staleBefore: string,
+): Promise<IdempotentOutcome<T> | null> {
+  const now = nowIso();
   const inserted = await tx
     .insertInto('idempotency_keys')
     .values({
       principal: scope.principal,
       key: scope.key,
       request_hash: scope.requestHash,
-      status_code: result.status,
-      response: JSON.stringify(result.body),
-      created_at: nowIso(),
+      status_code: PENDING,
+      response: '',
+      created_at: now,
     })
     .onConflict((oc) => oc.columns(['principal', 'key']).doNothing())
     .executeTakeFirst();
-  return Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 1;
+  if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 1) return null;
+  const prior = (await keyRow(tx, scope))!;
+  assertSameRequest(prior, scope);
+  if (prior.status_code !== PENDING)
+    return { status: prior.status_code, body: JSON.parse(prior.response) as T, replayed: true };
+  if (prior.created_at >= staleBefore) throw inProgress();
+  const taken = await tx
+    .updateTable('idempotency_keys')
+    .set({ created_at: now })
+    .where('principal', '=', scope.principal)
+    .where('key', '=', scope.key)
+    .where('status_code', '=', PENDING)
+    .where('created_at', '=', prior.created_at)
+    .executeTakeFirst();
+  if (Number(taken.numUpdatedRows) !== 1) throw inProgress();
+  return null;
+}
+
+/** Writes the outcome of the attempt holding the key (see `takeKey`), for later requests to replay. */
+export async function completeKey<T>(tx: Tx, scope: IdempotencyScope, result: Created<T>): Promise<void> {
+  await tx
+    .updateTable('idempotency_keys')
+    .set({ status_code: result.status, response: JSON.stringify(result.body) })
+    .where('principal', '=', scope.principal)
+    .where('key', '=', scope.key)
+    .execute();
+}
+
+/** Gives up the key of a failed attempt (see `takeKey`): a retry runs again. */
+export async function releaseKey(tx: Tx, scope: IdempotencyScope): Promise<void> {
+  await tx
+    .deleteFrom('idempotency_keys')
+    .where('principal', '=', scope.principal)
+    .where('key', '=', scope.key)
+    .where('status_code', '=', PENDING)
+    .execute();
 }
 
 /**

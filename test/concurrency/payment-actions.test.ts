@@ -398,13 +398,51 @@ for (const dialect of DIALECTS) {
         );
       const first = once();
       const call = await held.next();
-      await expect(once()).rejects.toMatchObject({ code: 'CONFLICT' });
+      await expect(once()).rejects.toMatchObject({ code: 'IDEMPOTENCY_IN_PROGRESS' });
+      // The same key for another request (another payment of the order) is refused, not run.
+      const other = await placeWith(1, 1000, [{ provider: 'manual', amountMinor: 1000, status: 'paid' }]);
+      await expect(
+        runPaymentActionOnce(
+          s.running.database,
+          held.providers,
+          {
+            orderId: other.body.id,
+            paymentId: other.body.payments[0].id,
+            action: 'refund',
+            amountMinor: 100,
+          },
+          ctx(),
+          { ...scope, requestHash: 'another-body' },
+        ),
+      ).rejects.toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
       call.finish();
       expect((await first).body.payments[0]!.refundedMinor).toBe(100);
       const retried = await once();
       expect(retried.replayed).toBe(true);
       expect(retried.body.payments[0]!.refundedMinor).toBe(100);
       expect(await entries(o.orderId, 'payment.refund')).toBe(1);
+    });
+
+    it('a payment action that failed gives its Idempotency-Key up: the retry runs', async () => {
+      const o = await orderWithPayment('paid');
+      const held = heldProvider();
+      const scope = { principal: 'key:test', key: 'refund-after-failure', requestHash: 'same-body' };
+      const once = () =>
+        runPaymentActionOnce(
+          s.running.database,
+          held.providers,
+          { ...o, action: 'refund', amountMinor: 100 },
+          ctx(),
+          scope,
+        );
+      const failing = once();
+      (await held.next()).fail(new Error('provider down'));
+      await expect(failing).rejects.toThrow('provider down');
+      const retry = once();
+      (await held.next()).finish();
+      const done = await retry;
+      expect(done.replayed).toBe(false);
+      expect(done.body.payments[0]!.refundedMinor).toBe(100);
     });
 
     it.runIf(dialect === 'postgres')(

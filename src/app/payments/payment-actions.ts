@@ -23,8 +23,9 @@ import { formatMinor } from '../../domain/money.js';
 import { paymentStatusOf, type PaymentStatus } from '../../domain/orders/lifecycle.js';
 import type { PaymentProvider } from '../../integrations/payments/provider.js';
 import {
-  priorOutcome,
-  recordOutcome,
+  completeKey,
+  releaseKey,
+  takeKey,
   type IdempotencyScope,
   type IdempotentOutcome,
 } from '../idempotency.js';
@@ -54,11 +55,10 @@ export type PaymentActionInput = {
 /**
  * A payment action requested with an `Idempotency-Key` (`scope`): the first request's outcome when
  * the key was used before, else the action, its outcome recorded with the key in the transaction
- * that records the provider's answer. The key is looked up under the order's lock, in the
- * transaction that claims the payment, and recorded under that lock: a retry in another process
- * either finds the first request's outcome or finds the payment claimed (409, retry later), never
- * acts a second time. A retry after a failure runs again, with the same provider-side idempotency
- * key.
+ * that records the provider's answer. The key is taken in the transaction that claims the payment
+ * (`takeKey`): a retry in any process meanwhile gets 409 IDEMPOTENCY_IN_PROGRESS, later the first
+ * outcome, never a second action — nor does another request under the same key (422). A retry
+ * after a failure runs again, with the same provider-side idempotency key.
  */
 export function runPaymentActionOnce(
   database: Database,
@@ -108,7 +108,10 @@ async function act(
           ? await provider.refund(reference, amount, { idempotencyKey })
           : await provider.void(reference, { idempotencyKey });
   } catch (error) {
-    await database.transact((tx) => releaseClaim(tx, payment.id, token));
+    await database.transact(async (tx) => {
+      await releaseClaim(tx, payment.id, token);
+      if (scope !== null) await releaseKey(tx, scope);
+    });
     throw error;
   }
 
@@ -205,7 +208,7 @@ async function act(
       ],
     );
     const view = await getOrder(tx, order.id);
-    if (scope !== null) await recordOutcome(tx, scope, { status: 200, body: view });
+    if (scope !== null) await completeKey(tx, scope, { status: 200, body: view });
     return { status: 200, body: view, replayed: false };
   });
 }
@@ -226,8 +229,9 @@ async function claim(
   const now = Date.now();
   const staleBefore = new Date(now - CLAIM_TTL_MS).toISOString();
   const order = await lockOrderRow(tx, input.orderId);
-  // Under the order's lock, which the transaction recording an outcome also holds.
-  const prior = scope === null ? null : await priorOutcome<OrderView>(tx, scope);
+  // The key, taken with the claim (and given up with it if the action is refused): a retry anywhere
+  // replays the outcome once recorded, and meanwhile is told the first attempt is under way.
+  const prior = scope === null ? null : await takeKey<OrderView>(tx, scope, staleBefore);
   if (prior) return { replay: prior };
   const claimed = await tx
     .updateTable('payments')
