@@ -1411,6 +1411,34 @@ for (const dialect of DIALECTS) {
       expect(changed.at(-1)).toMatchObject({ sku: a.sku, location: loc.code, available: 1 });
     });
 
+    it('an order converting a lease gets what the lease held, even once that is safety stock', async () => {
+      const loc = await makeLocation(s);
+      const a = await makeSku(s);
+      await receive(s, a.sku, loc.code, 10);
+      const lease = await s.request('POST', '/api/v1/reservations', {
+        sku: a.sku,
+        quantity: 4,
+        ttlSeconds: 600,
+      });
+      expect(lease.status).toBe(201);
+      await s.request('PUT', `/api/v1/stock/${a.sku}/safety-stock/${loc.code}`, { quantity: 10 });
+      const converted = await s.request(
+        'POST',
+        '/api/v1/orders',
+        order([{ sku: a.sku, quantity: 4 }], { reservations: [lease.body.id] }),
+      );
+      expect(converted.status).toBe(201);
+      expect(converted.body.fulfillmentStatus).toBe('allocated');
+      // No more than the lease held.
+      const lease2 = await s.request('POST', '/api/v1/reservations', {
+        sku: a.sku,
+        quantity: 2,
+        ttlSeconds: 600,
+      });
+      expect(lease2.status).toBe(409);
+      expect(await verifyBalances(s.testDb.database.db)).toEqual([]);
+    });
+
     it('a converted lease says so on the outbox, with the stock it freed where the order did not take it', async () => {
       const near = await makeLocation(s, { lat: 40.0, lon: -83.0 });
       const far = await makeLocation(s, { lat: 39.5, lon: -119.8 });

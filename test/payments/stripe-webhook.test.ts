@@ -203,6 +203,19 @@ const succeededFor = (eventId: string, pi: string) =>
         expect((await getOrder(orderId)).paymentStatus).toBe('paid');
       });
 
+      it('a signed thin event notification (v2 event destinations, unused) is acknowledged and ignored', async () => {
+        const thin = JSON.stringify({
+          id: 'evt_thin_1',
+          object: 'v2.core.event',
+          type: 'v1.billing.meter.no_meter_found',
+        });
+        const r = await deliver(thin);
+        expect(r.status).toBe(200);
+        expect(r.body).toEqual({ received: true, outcome: 'ignored' });
+        // Unsigned, it is refused like any other body.
+        expect((await deliver(thin, 'garbage')).status).toBe(400);
+      });
+
       it('events for unknown PaymentIntents, legacy charges and unused types are acknowledged and ignored', async () => {
         const unknown = await deliver(
           variant(SUCCEEDED_2020, (e) => (e['data']['object']['id'] = 'pi_unknown_to_kibble_000000')),

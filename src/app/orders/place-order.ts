@@ -281,9 +281,10 @@ export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Prom
 
   // Stock released here (the leases converted, leases of these SKUs that lapsed) is announced at the
   // end, where the order has not taken it again.
-  const released = input.reservations?.length
+  const converted = input.reservations?.length
     ? await consumeReservations(tx, input.reservations, resolved, orderId, ctx)
-    : [];
+    : null;
+  const released = converted ? [...converted.released] : [];
   if (resolved.leasesToSweep) released.push(...(await sweepExpiredLeases(tx, resolved.stockedSkuIds, ctx)));
   const snapshot = await loadSnapshot(tx, resolved.stockedSkuIds);
   const shipTo =
@@ -301,6 +302,7 @@ export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Prom
       shipTo,
       today,
       onShortage,
+      converted?.held,
     ),
   );
   if (!routed.ok) throw shortageError(routed.shortages, input.lines);

@@ -277,7 +277,9 @@ async function releaseHeld(tx: Tx, ownerId: string, ctx: Ctx): Promise<void> {
 /**
  * An order converts leases into its own allocations: the leases' stock is released inside the
  * order's transaction, right before the order allocates, so nobody else can take it in between.
- * Each lease must be active and hold a SKU the order contains.
+ * Each lease must be active and hold a SKU the order contains. Returns the (SKU, location) pairs
+ * released, and what the leases held there: the order may take that back even where it is now
+ * safety stock (routing's `held`), as the lease had it.
  */
 export async function consumeReservations(
   tx: Tx,
@@ -285,7 +287,10 @@ export async function consumeReservations(
   resolved: ResolvedLines,
   orderId: string,
   ctx: Ctx,
-): Promise<Array<{ skuId: string; locationId: string }>> {
+): Promise<{
+  released: Array<{ skuId: string; locationId: string }>;
+  held: Array<{ skuId: string; locationId: string; quantity: number }>;
+}> {
   const skuIds = new Set(resolved.stockedSkuIds);
   ids.forEach((id, i) => {
     if (ids.indexOf(id) !== i)
@@ -297,6 +302,7 @@ export async function consumeReservations(
   for (const id of [...ids].sort()) await lockRow(tx, 'reservations', id);
   await lockBalances(tx, resolved.stockedSkuIds);
   const released: Array<{ skuId: string; locationId: string }> = [];
+  const heldByLeases: Array<{ skuId: string; locationId: string; quantity: number }> = [];
   for (const [i, id] of ids.entries()) {
     const r = await activeReservation(tx, id, ctx).catch((e: unknown) => {
       if (e instanceof DomainError)
@@ -310,6 +316,8 @@ export async function consumeReservations(
         `Reservation ${id} holds a SKU this order does not contain.`,
       );
     const held = await heldAllocationsOf(tx, r.id);
+    for (const a of held)
+      heldByLeases.push({ skuId: a.sku_id, locationId: a.location_id, quantity: a.quantity });
     released.push(
       ...(await releaseAllocations(
         tx,
@@ -333,7 +341,7 @@ export async function consumeReservations(
       payload: { reservationId: id, orderId },
     })),
   );
-  return released;
+  return { released, held: heldByLeases };
 }
 
 /** Releases every expired lease (the job's sweep). Returns how many allocation rows were freed. */

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { applyStripeEvent, stripeEventOf } from '../../app/payments/apply-stripe-event.js';
-import { isVerificationFailure, verifyStripeEvent } from '../../integrations/payments/stripe.js';
+import { isThinEvent, isVerificationFailure, verifyStripeEvent } from '../../integrations/payments/stripe.js';
 import { nowIso } from '../../domain/clock.js';
 import { problem, sendProblem } from '../plugins/problem.js';
 
@@ -40,6 +40,7 @@ export default async function webhookRoutes(app: FastifyInstance): Promise<void>
         const header = req.headers['stripe-signature'];
         event = await verifyStripeEvent(raw, Array.isArray(header) ? header[0] : header, secret);
       } catch (error) {
+        if (isThinEvent(error)) return reply.code(200).send({ received: true, outcome: 'ignored' });
         if (!isVerificationFailure(error)) throw error;
         // The SDK parses the body only once the signature has verified: a SyntaxError means a
         // genuine signature over a body that is not JSON.

@@ -102,6 +102,15 @@ export async function verifyStripeEvent(
 }
 
 /**
+ * Whether `verifyStripeEvent` found a genuine (signed) thin event notification — Stripe's v2 event
+ * destinations, which Kibble does not use: to acknowledge and ignore like any event it does not use.
+ * The SDK says so only in a plain Error's message, checked after the signature (a test pins it).
+ */
+export function isThinEvent(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('You passed a thin event notification');
+}
+
+/**
  * Whether `verifyStripeEvent` refused the request (a bad, missing or stale signature, or a signed
  * body that is not JSON) — as opposed to failing itself, say the SDK not loading, which is the
  * server's fault and no client's business.
