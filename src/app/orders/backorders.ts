@@ -23,7 +23,12 @@ import { record, saveLines, saveOrder } from './order-changes.js';
 const OPEN_ORDER = sql<boolean>`(o.status || '') in ('open', 'on_hold')`;
 
 /** Backordered lines a stock arrival may serve, oldest order first, their orders locked. */
-export type WaitingBackorders = ReadonlyArray<{ readonly id: string; readonly order_id: string }>;
+export type WaitingBackorders = ReadonlyArray<{
+  readonly id: string;
+  readonly order_id: string;
+  /** The SKUs the line draws on: its own, or its bundle's components. */
+  readonly stocked: readonly string[];
+}>;
 
 /**
  * The backordered lines waiting for any of `skuIds` (directly or as a bundle component), oldest
@@ -62,11 +67,14 @@ export async function lockBackorders(tx: Tx, skuIds: readonly string[]): Promise
   const lineSkuIds = [...new Set(candidates.map((c) => c.sku_id))];
   const components = await tx
     .selectFrom('bundle_components')
-    .select('component_sku_id')
+    .select(['bundle_sku_id', 'component_sku_id'])
     .where('bundle_sku_id', 'in', lineSkuIds)
     .execute();
   await lockBalances(tx, [...skuIds, ...lineSkuIds, ...components.map((c) => c.component_sku_id)]);
-  return candidates;
+  return candidates.map((c) => {
+    const parts = components.filter((p) => p.bundle_sku_id === c.sku_id).map((p) => p.component_sku_id);
+    return { id: c.id, order_id: c.order_id, stocked: parts.length > 0 ? parts : [c.sku_id] };
+  });
 }
 
 /**
@@ -76,7 +84,11 @@ export async function lockBackorders(tx: Tx, skuIds: readonly string[]): Promise
 export async function allocateBackorders(tx: Tx, waiting: WaitingBackorders, ctx: Ctx): Promise<void> {
   const candidates = waiting;
   const today = isoDate(ctx.at);
+  // SKUs found to have nothing usable left: stock only shrinks as orders are served, so a later line
+  // of one of them is passed over without a query (an arrival of one unit for hundreds waiting).
+  const exhausted = new Set<string>();
   for (const candidate of candidates) {
+    if (candidate.stocked.some((skuId) => exhausted.has(skuId))) continue;
     // Locked by `lockBackorders`, read now: an edit, cancellation or shipment of the order that
     // committed before the lock is seen (on PostgreSQL, reading the line before the lock allocated a
     // backorder an edit had just removed, and the line went below zero).
@@ -128,6 +140,8 @@ export async function allocateBackorders(tx: Tx, waiting: WaitingBackorders, ctx
     );
     if (!routed.ok) continue;
     const planLine = routed.plan.lines[0];
+    // A plain line left waiting took all there was of its SKU (a bundle's: of some component).
+    if (stocked.length === 1 && (planLine?.backordered ?? 1) > 0) exhausted.add(stocked[0]!);
     const allocatedUnits = planLine ? line.backordered - planLine.backordered : 0;
     if (allocatedUnits === 0) continue;
     const events = await applyAllocations(
