@@ -162,7 +162,8 @@ export async function releaseKey(tx: Tx, scope: IdempotencyScope): Promise<void>
  * Forgets up to `limit` idempotency keys created before `before` (a retried request older than the
  * retention window is a new request, as with Stripe's 24 hours). Returns how many were deleted; the
  * caller repeats in separate transactions, so a large backlog never holds the writer for long.
- * Only committed keys are visible here, and those always carry their final response.
+ * A payment action's key is committed PENDING while its provider call runs (`takeKey`): keep
+ * `before` at least ten minutes back (the retention job does).
  */
 export async function pruneIdempotencyKeys(tx: Tx, before: string, limit = 1000): Promise<number> {
   // The limit-th oldest expired key bounds this batch (ties on the instant may add a few).

@@ -13,13 +13,19 @@ import { every, pruneAll } from './every.js';
 export const idempotencyTtlHours = (env: NodeJS.ProcessEnv = process.env): number =>
   positiveNumberFromEnv(env, 'KIBBLE_IDEMPOTENCY_TTL_HOURS', 24, { unit: 'hours' });
 
-/** Deletes every key created more than `ttlHours` before `now`; returns how many. */
+/**
+ * Keys younger than this are kept whatever the window: a payment action holds its key (PENDING)
+ * while its provider call runs, which its claim allows ten minutes.
+ */
+const YOUNGEST_PRUNED_MS = 10 * 60_000;
+
+/** Deletes every key created more than `ttlHours` (and ten minutes) before `now`; returns how many. */
 export async function pruneExpiredKeys(
   database: Database,
   ttlHours: number,
   now = Date.now(),
 ): Promise<number> {
-  const before = new Date(now - ttlHours * 3_600_000).toISOString();
+  const before = new Date(now - Math.max(ttlHours * 3_600_000, YOUNGEST_PRUNED_MS)).toISOString();
   return pruneAll(database, (tx) => pruneIdempotencyKeys(tx, before));
 }
 

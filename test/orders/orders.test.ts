@@ -305,6 +305,28 @@ for (const dialect of DIALECTS) {
       expect(await verifyBalances(s.testDb.database.db)).toEqual([]);
     });
 
+    it('an arrival too small for an older six-pack still serves a newer order of single units', async () => {
+      const loc = await makeLocation(s);
+      const x = await makeSku(s);
+      const six = await makeSku(s, { components: [{ sku: x.sku, quantity: 6 }] });
+      const waiting = async (sku: string, quantity: number) =>
+        (await s.request('POST', '/api/v1/orders', order([{ sku, quantity }], { onShortage: 'backorder' })))
+          .body as { id: string; fulfillmentStatus: string };
+      const pack = await waiting(six.sku, 1);
+      const singles = await waiting(x.sku, 3);
+      expect([pack.fulfillmentStatus, singles.fulfillmentStatus]).toEqual(['backordered', 'backordered']);
+      await receive(s, x.sku, loc.code, 5); // no whole pack; three singles
+      const served = (await s.request('GET', `/api/v1/orders/${singles.id}`)).body;
+      expect(served.fulfillmentStatus).toBe('allocated');
+      expect((await s.request('GET', `/api/v1/orders/${pack.id}`)).body.fulfillmentStatus).toBe(
+        'backordered',
+      );
+      expect((await s.request('GET', `/api/v1/stock/${x.sku}`)).body.totals).toMatchObject({
+        onHand: 5,
+        allocated: 3,
+      });
+    });
+
     it('the backorder job passes over stock held back (safety stock, short-dated lots) without locking, and walks every waiting SKU in turn', async () => {
       const loc = await makeLocation(s);
       const waitFor = async (sku: string, quantity = 1) =>

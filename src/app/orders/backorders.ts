@@ -140,8 +140,9 @@ export async function allocateBackorders(tx: Tx, waiting: WaitingBackorders, ctx
     );
     if (!routed.ok) continue;
     const planLine = routed.plan.lines[0];
-    // A plain line left waiting took all there was of its SKU (a bundle's: of some component).
-    if (stocked.length === 1 && (planLine?.backordered ?? 1) > 0) exhausted.add(stocked[0]!);
+    // A plain line left waiting took all there was of its SKU. (Not a bundle's: a pack of six may
+    // leave five units of its one component that a plain line can still take.)
+    if (!components && (planLine?.backordered ?? 1) > 0) exhausted.add(line.sku_id);
     const allocatedUnits = planLine ? line.backordered - planLine.backordered : 0;
     if (allocatedUnits === 0) continue;
     const events = await applyAllocations(
