@@ -37,26 +37,9 @@ export async function runIdempotent<T>(
 ): Promise<IdempotentOutcome<T>> {
   return database.transact(async (tx) => {
     if (scope === null) return { ...(await work(tx)), replayed: false };
-    const inserted = await tx
-      .insertInto('idempotency_keys')
-      .values({
-        principal: scope.principal,
-        key: scope.key,
-        request_hash: scope.requestHash,
-        status_code: PENDING,
-        response: '',
-        created_at: nowIso(),
-      })
-      .onConflict((oc) => oc.columns(['principal', 'key']).doNothing())
-      .executeTakeFirst();
-    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) return (await priorOutcome<T>(tx, scope))!;
+    if (!(await insertPending(tx, scope, nowIso()))) return (await priorOutcome<T>(tx, scope))!;
     const result = await work(tx);
-    await tx
-      .updateTable('idempotency_keys')
-      .set({ status_code: result.status, response: JSON.stringify(result.body) })
-      .where('principal', '=', scope.principal)
-      .where('key', '=', scope.key)
-      .execute();
+    await completeKey(tx, scope, result);
     return { ...result, replayed: false };
   });
 }
@@ -72,6 +55,23 @@ async function priorOutcome<T>(tx: Tx, scope: IdempotencyScope): Promise<Idempot
   assertSameRequest(prior, scope);
   if (prior.status_code === PENDING) throw inProgress();
   return { status: prior.status_code, body: JSON.parse(prior.response) as T, replayed: true };
+}
+
+/** Inserts the key as PENDING; false when it exists already (on PostgreSQL, once that commits). */
+async function insertPending(tx: Tx, scope: IdempotencyScope, at: string): Promise<boolean> {
+  const inserted = await tx
+    .insertInto('idempotency_keys')
+    .values({
+      principal: scope.principal,
+      key: scope.key,
+      request_hash: scope.requestHash,
+      status_code: PENDING,
+      response: '',
+      created_at: at,
+    })
+    .onConflict((oc) => oc.columns(['principal', 'key']).doNothing())
+    .executeTakeFirst();
+  return Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 1;
 }
 
 const keyRow = (tx: Tx, scope: IdempotencyScope) =>
@@ -108,19 +108,7 @@ export async function takeKey<T>(
   staleBefore: string,
 ): Promise<IdempotentOutcome<T> | null> {
   const now = nowIso();
-  const inserted = await tx
-    .insertInto('idempotency_keys')
-    .values({
-      principal: scope.principal,
-      key: scope.key,
-      request_hash: scope.requestHash,
-      status_code: PENDING,
-      response: '',
-      created_at: now,
-    })
-    .onConflict((oc) => oc.columns(['principal', 'key']).doNothing())
-    .executeTakeFirst();
-  if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 1) return null;
+  if (await insertPending(tx, scope, now)) return null;
   const prior = (await keyRow(tx, scope))!;
   assertSameRequest(prior, scope);
   if (prior.status_code !== PENDING)
@@ -138,7 +126,7 @@ export async function takeKey<T>(
   return null;
 }
 
-/** Writes the outcome of the attempt holding the key (see `takeKey`), for later requests to replay. */
+/** Writes the outcome of the request holding the key, for later requests to replay. */
 export async function completeKey<T>(tx: Tx, scope: IdempotencyScope, result: Created<T>): Promise<void> {
   await tx
     .updateTable('idempotency_keys')

@@ -187,6 +187,19 @@ for (const dialect of DIALECTS) {
         { ...o, action: 'refund', amountMinor: 100 },
         ctx(),
       );
+    /** A refund of 100 under an Idempotency-Key, called below the HTTP layer as another process would. */
+    const refundOnce = (
+      held: ReturnType<typeof heldProvider>,
+      o: { orderId: string; paymentId: string },
+      scope: { principal: string; key: string; requestHash: string },
+    ) =>
+      runPaymentActionOnce(
+        s.running.database,
+        held.providers,
+        { ...o, action: 'refund', amountMinor: 100 },
+        ctx(),
+        scope,
+      );
     const db = () => s.running.database.db;
 
     /**
@@ -388,14 +401,7 @@ for (const dialect of DIALECTS) {
       const held = heldProvider();
       // Called below the HTTP layer, as another process would: nothing in this process queues them.
       const scope = { principal: 'key:test', key: 'refund-across-processes', requestHash: 'same-body' };
-      const once = () =>
-        runPaymentActionOnce(
-          s.running.database,
-          held.providers,
-          { ...o, action: 'refund', amountMinor: 100 },
-          ctx(),
-          scope,
-        );
+      const once = () => refundOnce(held, o, scope);
       const first = once();
       const call = await held.next();
       await expect(once()).rejects.toMatchObject({ code: 'IDEMPOTENCY_IN_PROGRESS' });
@@ -427,14 +433,7 @@ for (const dialect of DIALECTS) {
       const o = await orderWithPayment('paid');
       const held = heldProvider();
       const scope = { principal: 'key:test', key: 'refund-after-failure', requestHash: 'same-body' };
-      const once = () =>
-        runPaymentActionOnce(
-          s.running.database,
-          held.providers,
-          { ...o, action: 'refund', amountMinor: 100 },
-          ctx(),
-          scope,
-        );
+      const once = () => refundOnce(held, o, scope);
       const failing = once();
       (await held.next()).fail(new Error('provider down'));
       await expect(failing).rejects.toThrow('provider down');
@@ -451,14 +450,7 @@ for (const dialect of DIALECTS) {
         const o = await orderWithPayment('paid');
         const held = heldProvider();
         const scope = { principal: 'key:test', key: 'refund-while-recording', requestHash: 'same-body' };
-        const once = () =>
-          runPaymentActionOnce(
-            s.running.database,
-            held.providers,
-            { ...o, action: 'refund', amountMinor: 100 },
-            ctx(),
-            scope,
-          );
+        const once = () => refundOnce(held, o, scope);
         const first = once();
         const call = await held.next();
         // Hold the order's row lock: the first attempt's record and the retry's look-up queue on it,

@@ -6,6 +6,16 @@ import { verifyBalances } from '../../src/db/stock.repo.js';
 import { hasUsableStock, waitingSkusWithFreeStock } from '../../src/app/orders/backorders.js';
 import { serveWaitingBackorders } from '../../src/jobs/backorders.job.js';
 
+/** A shipping address near the "near" warehouses of these tests (lat 40, lon −83). */
+const COLUMBUS = {
+  line1: '1 Main',
+  city: 'Columbus',
+  postalCode: '43004',
+  country: 'US',
+  lat: 40,
+  lon: -83,
+};
+
 const order = (
   lines: Array<{ sku: string; quantity: number; unitPriceMinor?: number }>,
   extra: Record<string, unknown> = {},
@@ -40,16 +50,7 @@ for (const dialect of DIALECTS) {
             { sku: a.sku, quantity: 2 },
             { sku: b.sku, quantity: 1 },
           ],
-          {
-            shippingAddress: {
-              line1: '1 Main',
-              city: 'Columbus',
-              postalCode: '43004',
-              country: 'US',
-              lat: 40,
-              lon: -83,
-            },
-          },
+          { shippingAddress: COLUMBUS },
         ),
       );
       expect(r.status).toBe(201);
@@ -1485,14 +1486,7 @@ for (const dialect of DIALECTS) {
         '/api/v1/orders',
         order([{ sku: a.sku, quantity: 1 }], {
           reservations: [lease.body.id],
-          shippingAddress: {
-            line1: '1 Main',
-            city: 'Columbus',
-            postalCode: '43004',
-            country: 'US',
-            lat: 40,
-            lon: -83,
-          },
+          shippingAddress: COLUMBUS,
         }),
       );
       expect(r.status).toBe(201);

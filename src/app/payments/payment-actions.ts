@@ -52,6 +52,16 @@ export type PaymentActionInput = {
   upToExcess?: boolean | undefined;
 };
 
+/** A payment action without an `Idempotency-Key` (a shipment's capture, a cancellation's void). */
+export async function runPaymentAction(
+  database: Database,
+  providers: ReadonlyMap<string, PaymentProvider>,
+  input: PaymentActionInput,
+  ctx: Ctx,
+): Promise<OrderView> {
+  return (await runPaymentActionOnce(database, providers, input, ctx, null)).body;
+}
+
 /**
  * A payment action requested with an `Idempotency-Key` (`scope`): the first request's outcome when
  * the key was used before, else the action, its outcome recorded with the key in the transaction
@@ -60,26 +70,7 @@ export type PaymentActionInput = {
  * outcome, never a second action — nor does another request under the same key (422). A retry
  * after a failure runs again, with the same provider-side idempotency key.
  */
-export function runPaymentActionOnce(
-  database: Database,
-  providers: ReadonlyMap<string, PaymentProvider>,
-  input: PaymentActionInput,
-  ctx: Ctx,
-  scope: IdempotencyScope | null,
-): Promise<IdempotentOutcome<OrderView>> {
-  return act(database, providers, input, ctx, scope);
-}
-
-export async function runPaymentAction(
-  database: Database,
-  providers: ReadonlyMap<string, PaymentProvider>,
-  input: PaymentActionInput,
-  ctx: Ctx,
-): Promise<OrderView> {
-  return (await act(database, providers, input, ctx, null)).body;
-}
-
-async function act(
+export async function runPaymentActionOnce(
   database: Database,
   providers: ReadonlyMap<string, PaymentProvider>,
   input: PaymentActionInput,
