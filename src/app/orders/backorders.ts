@@ -81,8 +81,7 @@ export async function lockBackorders(tx: Tx, skuIds: readonly string[]): Promise
  * Allocates the waiting backorders (see `lockBackorders`) from the stock there is now, oldest order
  * first, in the arrival's transaction.
  */
-export async function allocateBackorders(tx: Tx, waiting: WaitingBackorders, ctx: Ctx): Promise<void> {
-  const candidates = waiting;
+export async function allocateBackorders(tx: Tx, candidates: WaitingBackorders, ctx: Ctx): Promise<void> {
   const today = isoDate(ctx.at);
   // SKUs found to have nothing usable left: stock only shrinks as orders are served, so a later line
   // of one of them is passed over without a query (an arrival of one unit for hundreds waiting).
