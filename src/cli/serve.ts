@@ -84,6 +84,9 @@ export async function serve(
   const stopBackorders = startBackorderJob(database, 1000, (e) =>
     app.log.error({ err: e }, 'serving backorders failed'),
   );
+  // Stock a request freed serves waiting backorders at once, not at the job's next tick, before a
+  // new order can take it.
+  app.stockFreed = () => stopBackorders.now();
   const stopRetention = startIdempotencyRetention(database, ttlHours, 60_000, (e) =>
     app.log.error({ err: e }, 'idempotency key retention failed'),
   );

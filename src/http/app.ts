@@ -33,6 +33,15 @@ import reportRoutes from './routes/reports.routes.js';
 declare module 'fastify' {
   interface FastifyInstance {
     database: Database;
+    /**
+     * Called after a successful request to a route marked `freesStock`: stock may have become free
+     * that backorders wait for (the server points it at the backorder job's `now`).
+     */
+    stockFreed: () => void;
+  }
+  interface FastifyContextConfig {
+    /** The route may free stock (a cancellation, an edit, a lease released, stock released). */
+    freesStock?: boolean;
   }
 }
 
@@ -79,6 +88,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
     done(error, undefined);
   });
   app.decorate('database', options.database);
+  app.decorate('stockFreed', () => undefined);
+  app.addHook('onResponse', async (req, reply) => {
+    if (reply.statusCode < 300 && req.routeOptions.config.freesStock) app.stockFreed();
+  });
   app.addSchema(Problem);
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);

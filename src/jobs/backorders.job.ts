@@ -1,15 +1,16 @@
 /**
  * Serves backorders from stock freed without an arrival — a cancellation or an edit releasing
- * units, a lease released or lapsed, quarantine released, a location made sellable again — every
- * second, oldest waiting order first. (Arrivals serve them in their own transaction.) One
- * transaction per SKU, at most 100 SKUs a run, walking all of them in turn; a SKU whose free units
- * are all held back (safety stock, short-dated lots) costs a read, never a lock. Safe with several
- * processes: each SKU's waiting orders are locked before its stock is read again.
+ * units, a lease released or lapsed, quarantine released, a location made sellable again — right
+ * after the request that freed it (`now()`, see `freesStock` in http/app.ts) and every second
+ * (leases lapse without a request), oldest waiting order first. Arrivals serve them in their own
+ * transaction. One transaction per SKU, at most 100 SKUs a run, walking all of them in turn; a SKU
+ * whose free units are all held back (safety stock, short-dated lots) costs a read, never a lock.
+ * Safe with several processes: each SKU's waiting orders are locked before its stock is read again.
  */
 import type { Database } from '../db/database.js';
 import { hasUsableStock, serveBackorders, waitingSkusWithFreeStock } from '../app/orders/backorders.js';
 import { isoDate, nowIso } from '../domain/clock.js';
-import { every } from './every.js';
+import { every, type Job } from './every.js';
 
 const SKUS_PER_RUN = 100;
 
@@ -39,11 +40,12 @@ export async function serveWaitingBackorders(
   return served;
 }
 
+/** The job; `now()` serves right away (after a request that freed stock, see `freesStock`). */
 export function startBackorderJob(
   database: Database,
   intervalMs = 1000,
   onError: (e: unknown) => void = () => undefined,
-): () => void {
+): Job {
   const cursor: BackorderCursor = { after: null };
   return every(intervalMs, () => serveWaitingBackorders(database, cursor), onError);
 }

@@ -2,8 +2,8 @@
  * Backorders allocate automatically, oldest order first, in the same transaction as the stock
  * arrival that makes it possible (receipt, transfer in, adjustment up, count correction up); stock
  * freed otherwise (a cancellation, an edit, a lease released or lapsed, quarantine released, a
- * location made sellable again) serves them from the backorder job within about a second
- * (`waitingSkusWithFreeStock`).
+ * location made sellable again) serves them from the backorder job, run right after the request
+ * that freed it (routes marked `freesStock`) and every second (`waitingSkusWithFreeStock`).
  */
 import { sql } from 'kysely';
 import type { Tx } from '../../db/database.js';

@@ -80,7 +80,7 @@ export default async function locationRoutes(fastify: FastifyInstance): Promise<
         body: UpdateLocationBody,
         response: { 200: LocationResponse, ...problemResponses },
       },
-      config: { roles: can.writeLocations },
+      config: { roles: can.writeLocations, freesStock: true },
     },
     async (req, reply) => {
       const expected = ifMatchVersion(req);

@@ -114,7 +114,7 @@ export default async function orderRoutes(fastify: FastifyInstance): Promise<voi
         body: Type.Optional(CancelOrderBody),
         response: { 200: OrderResponse, ...problemResponses },
       },
-      config: { roles: can.changeOrders },
+      config: { roles: can.changeOrders, freesStock: true },
     },
     async (req, reply) => {
       return sendWithEtag(
@@ -173,7 +173,7 @@ export default async function orderRoutes(fastify: FastifyInstance): Promise<voi
         body: EditOrderBody,
         response: { 200: OrderResponse, ...problemResponses },
       },
-      config: { roles: can.changeOrders },
+      config: { roles: can.changeOrders, freesStock: true },
     },
     async (req, reply) => {
       const ctx = contextOf(req);

@@ -39,7 +39,7 @@ export default async function stockRoutes(fastify: FastifyInstance): Promise<voi
         body: PostMovementBody,
         response: { 201: PostMovementResponse, ...problemResponses },
       },
-      config: { roles: can.moveStock },
+      config: { roles: can.moveStock, freesStock: true },
     },
     async (req, reply) => {
       const ctx = contextOf(req);
@@ -116,7 +116,7 @@ export default async function stockRoutes(fastify: FastifyInstance): Promise<voi
         body: SafetyStockBody,
         response: { 200: StockResponse, ...problemResponses },
       },
-      config: { roles: can.moveStock },
+      config: { roles: can.moveStock, freesStock: true },
     },
     async (req) =>
       app.database.transact(async (tx) => {
