@@ -37,7 +37,7 @@ export async function runIdempotent<T>(
 ): Promise<IdempotentOutcome<T>> {
   return database.transact(async (tx) => {
     if (scope === null) return { ...(await work(tx)), replayed: false };
-    if (!(await insertPending(tx, scope, nowIso()))) return (await priorOutcome<T>(tx, scope))!;
+    if (!(await insertPending(tx, scope, nowIso(), ''))) return (await priorOutcome<T>(tx, scope))!;
     const result = await work(tx);
     await completeKey(tx, scope, result);
     return { ...result, replayed: false };
@@ -57,8 +57,11 @@ async function priorOutcome<T>(tx: Tx, scope: IdempotencyScope): Promise<Idempot
   return { status: prior.status_code, body: JSON.parse(prior.response) as T, replayed: true };
 }
 
-/** Inserts the key as PENDING; false when it exists already (on PostgreSQL, once that commits). */
-async function insertPending(tx: Tx, scope: IdempotencyScope, at: string): Promise<boolean> {
+/**
+ * Inserts the key as PENDING, held by `holder` (kept in `response` until the real one replaces it);
+ * false when it exists already (on PostgreSQL, once that commits).
+ */
+async function insertPending(tx: Tx, scope: IdempotencyScope, at: string, holder: string): Promise<boolean> {
   const inserted = await tx
     .insertInto('idempotency_keys')
     .values({
@@ -66,7 +69,7 @@ async function insertPending(tx: Tx, scope: IdempotencyScope, at: string): Promi
       key: scope.key,
       request_hash: scope.requestHash,
       status_code: PENDING,
-      response: '',
+      response: holder,
       created_at: at,
     })
     .onConflict((oc) => oc.columns(['principal', 'key']).doNothing())
@@ -96,19 +99,21 @@ const inProgress = () =>
 
 /**
  * For a command whose effect spans transactions (a payment action calls its provider between two):
- * takes the key in the caller's transaction, committed with it. Returns the first request's outcome
- * to replay when it has completed; IDEMPOTENCY_IN_PROGRESS (409) while another attempt holds the key
- * — unless that attempt began before `staleBefore` (its process died), which this one takes over;
- * IDEMPOTENCY_KEY_REUSED (422) for another request. Otherwise the key is now this attempt's, and
- * null: complete it with `completeKey`, or give it up with `releaseKey` when the attempt fails.
+ * takes the key for the attempt `holder` in the caller's transaction, committed with it. Returns
+ * the first request's outcome to replay when it has completed; IDEMPOTENCY_IN_PROGRESS (409) while
+ * another attempt holds the key — unless that attempt began before `staleBefore` (its process
+ * died), which this one takes over; IDEMPOTENCY_KEY_REUSED (422) for another request. Otherwise the
+ * key is now `holder`'s, and null: complete it with `completeKey`, or give it up with `releaseKey`
+ * when the attempt fails — both only while `holder` still holds it.
  */
 export async function takeKey<T>(
   tx: Tx,
   scope: IdempotencyScope,
   staleBefore: string,
+  holder: string,
 ): Promise<IdempotentOutcome<T> | null> {
   const now = nowIso();
-  if (await insertPending(tx, scope, now)) return null;
+  if (await insertPending(tx, scope, now, holder)) return null;
   const prior = (await keyRow(tx, scope))!;
   assertSameRequest(prior, scope);
   if (prior.status_code !== PENDING)
@@ -116,7 +121,7 @@ export async function takeKey<T>(
   if (prior.created_at >= staleBefore) throw inProgress();
   const taken = await tx
     .updateTable('idempotency_keys')
-    .set({ created_at: now })
+    .set({ created_at: now, response: holder })
     .where('principal', '=', scope.principal)
     .where('key', '=', scope.key)
     .where('status_code', '=', PENDING)
@@ -126,23 +131,33 @@ export async function takeKey<T>(
   return null;
 }
 
-/** Writes the outcome of the request holding the key, for later requests to replay. */
-export async function completeKey<T>(tx: Tx, scope: IdempotencyScope, result: Created<T>): Promise<void> {
+/**
+ * Writes the outcome of the request holding the key, for later requests to replay — with `holder`
+ * (see `takeKey`), only while that attempt still holds it.
+ */
+export async function completeKey<T>(
+  tx: Tx,
+  scope: IdempotencyScope,
+  result: Created<T>,
+  holder?: string,
+): Promise<void> {
   await tx
     .updateTable('idempotency_keys')
     .set({ status_code: result.status, response: JSON.stringify(result.body) })
     .where('principal', '=', scope.principal)
     .where('key', '=', scope.key)
+    .$if(holder !== undefined, (q) => q.where('status_code', '=', PENDING).where('response', '=', holder!))
     .execute();
 }
 
-/** Gives up the key of a failed attempt (see `takeKey`): a retry runs again. */
-export async function releaseKey(tx: Tx, scope: IdempotencyScope): Promise<void> {
+/** Gives up the key of `holder`'s failed attempt (see `takeKey`), if it still holds it: a retry runs again. */
+export async function releaseKey(tx: Tx, scope: IdempotencyScope, holder: string): Promise<void> {
   await tx
     .deleteFrom('idempotency_keys')
     .where('principal', '=', scope.principal)
     .where('key', '=', scope.key)
     .where('status_code', '=', PENDING)
+    .where('response', '=', holder)
     .execute();
 }
 

@@ -429,6 +429,36 @@ for (const dialect of DIALECTS) {
       expect(await entries(o.orderId, 'payment.refund')).toBe(1);
     });
 
+    it('an attempt whose Idempotency-Key was taken over after ten minutes leaves the new holder its key', async () => {
+      const o = await orderWithPayment('paid');
+      const held = heldProvider();
+      const scope = { principal: 'key:test', key: 'refund-taken-over', requestHash: 'same-body' };
+      const once = () => refundOnce(held, o, scope);
+      const first = once();
+      const callA = await held.next();
+      // A's provider call hangs past ten minutes: its claim and its key may be taken over.
+      const longAgo = new Date(Date.now() - 11 * 60_000).toISOString();
+      await db()
+        .updateTable('payments')
+        .set({ action_claimed_at: longAgo })
+        .where('id', '=', o.paymentId)
+        .execute();
+      await db()
+        .updateTable('idempotency_keys')
+        .set({ created_at: longAgo })
+        .where('key', '=', scope.key)
+        .execute();
+      const second = once();
+      const callB = await held.next();
+      // A fails now: it gives up only what it still holds, so B keeps the key.
+      callA.fail(new Error('provider timed out'));
+      await expect(first).rejects.toThrow('provider timed out');
+      await expect(once()).rejects.toMatchObject({ code: 'IDEMPOTENCY_IN_PROGRESS' });
+      callB.finish();
+      expect((await second).body.payments[0]!.refundedMinor).toBe(100);
+      expect((await once()).replayed).toBe(true);
+    });
+
     it('a payment action that failed gives its Idempotency-Key up: the retry runs', async () => {
       const o = await orderWithPayment('paid');
       const held = heldProvider();

@@ -101,7 +101,7 @@ export async function runPaymentActionOnce(
   } catch (error) {
     await database.transact(async (tx) => {
       await releaseClaim(tx, payment.id, token);
-      if (scope !== null) await releaseKey(tx, scope);
+      if (scope !== null) await releaseKey(tx, scope, token);
     });
     throw error;
   }
@@ -199,7 +199,7 @@ export async function runPaymentActionOnce(
       ],
     );
     const view = await getOrder(tx, order.id);
-    if (scope !== null) await completeKey(tx, scope, { status: 200, body: view });
+    if (scope !== null) await completeKey(tx, scope, { status: 200, body: view }, token);
     return { status: 200, body: view, replayed: false };
   });
 }
@@ -222,7 +222,7 @@ async function claim(
   const order = await lockOrderRow(tx, input.orderId);
   // The key, taken with the claim (and given up with it if the action is refused): a retry anywhere
   // replays the outcome once recorded, and meanwhile is told the first attempt is under way.
-  const prior = scope === null ? null : await takeKey<OrderView>(tx, scope, staleBefore);
+  const prior = scope === null ? null : await takeKey<OrderView>(tx, scope, staleBefore, token);
   if (prior) return { replay: prior };
   const claimed = await tx
     .updateTable('payments')
