@@ -81,12 +81,12 @@ export async function serve(
   const stopLeases = startLeaseExpiry(database, 1000, (e) =>
     app.log.error({ err: e }, 'lease expiry failed'),
   );
-  const stopBackorders = startBackorderJob(database, 1000, (e) =>
+  const backorders = startBackorderJob(database, 1000, (e) =>
     app.log.error({ err: e }, 'serving backorders failed'),
   );
-  // Stock a request freed serves waiting backorders at once, not at the job's next tick, before a
-  // new order can take it.
-  app.stockFreed = () => stopBackorders.now();
+  // Stock a request freed serves waiting backorders before that request answers, not at the job's
+  // next tick: its client's next order cannot take it first.
+  app.stockFreed = () => backorders.now();
   const stopRetention = startIdempotencyRetention(database, ttlHours, 60_000, (e) =>
     app.log.error({ err: e }, 'idempotency key retention failed'),
   );
@@ -100,7 +100,7 @@ export async function serve(
     url,
     close: () => {
       stopLeases();
-      stopBackorders();
+      backorders.stop();
       stopRetention();
       stopEventRetention();
       return (closing ??= app.close().then(() => database.close()));

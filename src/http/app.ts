@@ -34,10 +34,10 @@ declare module 'fastify' {
   interface FastifyInstance {
     database: Database;
     /**
-     * Called after a successful request to a route marked `freesStock`: stock may have become free
-     * that backorders wait for (the server points it at the backorder job's `now`).
+     * Awaited before a successful request to a route marked `freesStock` answers: stock may have
+     * become free that backorders wait for (the server points it at the backorder job's `now`).
      */
-    stockFreed: () => void;
+    stockFreed: () => Promise<void>;
   }
   interface FastifyContextConfig {
     /** The route may free stock (a cancellation, an edit, a lease released, stock released). */
@@ -88,9 +88,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
     done(error, undefined);
   });
   app.decorate('database', options.database);
-  app.decorate('stockFreed', () => undefined);
-  app.addHook('onResponse', async (req, reply) => {
-    if (reply.statusCode < 300 && req.routeOptions.config.freesStock) app.stockFreed();
+  app.decorate('stockFreed', async () => undefined);
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (reply.statusCode < 300 && req.routeOptions.config.freesStock) await app.stockFreed();
+    return payload;
   });
   app.addSchema(Problem);
   app.addHook('onSend', async (req, reply) => {

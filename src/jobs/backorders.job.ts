@@ -1,7 +1,7 @@
 /**
  * Serves backorders from stock freed without an arrival — a cancellation or an edit releasing
- * units, a lease released or lapsed, quarantine released, a location made sellable again — right
- * after the request that freed it (`now()`, see `freesStock` in http/app.ts) and every second
+ * units, a lease released or lapsed, quarantine released, a location made sellable again — before
+ * the request that freed it answers (`now()`, see `freesStock` in http/app.ts) and every second
  * (leases lapse without a request), oldest waiting order first. Arrivals serve them in their own
  * transaction. One transaction per SKU, at most 100 SKUs a run, walking all of them in turn; a SKU
  * whose free units are all held back (safety stock, short-dated lots) costs a read, never a lock.
@@ -10,7 +10,6 @@
 import type { Database } from '../db/database.js';
 import { hasUsableStock, serveBackorders, waitingSkusWithFreeStock } from '../app/orders/backorders.js';
 import { isoDate, nowIso } from '../domain/clock.js';
-import { every, type Job } from './every.js';
 
 const SKUS_PER_RUN = 100;
 
@@ -18,16 +17,17 @@ const SKUS_PER_RUN = 100;
 export type BackorderCursor = { after: string | null };
 
 /**
- * One run: the next `SKUS_PER_RUN` waiting SKUs with free stock, each checked without locks first
+ * One run: up to `SKUS_PER_RUN` waiting SKUs with free stock — the next ones of the walk (`cursor`),
+ * or, with `'recent'`, those whose stock changed last first — each checked without locks first
  * (`hasUsableStock`: safety stock, lot expiry), then served in a transaction of its own. Returns
  * the SKUs served.
  */
 export async function serveWaitingBackorders(
   database: Database,
-  cursor: BackorderCursor = { after: null },
+  from: BackorderCursor | 'recent' = { after: null },
 ): Promise<number> {
-  const skuIds = await waitingSkusWithFreeStock(database.db, SKUS_PER_RUN, cursor.after);
-  cursor.after = skuIds.length < SKUS_PER_RUN ? null : skuIds.at(-1)!;
+  const skuIds = await waitingSkusWithFreeStock(database.db, SKUS_PER_RUN, from);
+  if (from !== 'recent') from.after = skuIds.length < SKUS_PER_RUN ? null : skuIds.at(-1)!;
   let served = 0;
   for (const skuId of skuIds) {
     const at = nowIso();
@@ -40,12 +40,51 @@ export async function serveWaitingBackorders(
   return served;
 }
 
-/** The job; `now()` serves right away (after a request that freed stock, see `freesStock`). */
+export type BackorderJob = {
+  stop(): void;
+  /**
+   * Serves waiting backorders now, those whose stock changed last first; resolves once a run that
+   * began after this call has finished (asks while one is queued share it). A request that freed
+   * stock awaits it before it answers, so its client's next order cannot take that stock first.
+   */
+  now(): Promise<void>;
+};
+
+/** Runs never overlap: each waits for the one before, errors go to `onError`. */
 export function startBackorderJob(
   database: Database,
   intervalMs = 1000,
   onError: (e: unknown) => void = () => undefined,
-): Job {
+): BackorderJob {
   const cursor: BackorderCursor = { after: null };
-  return every(intervalMs, () => serveWaitingBackorders(database, cursor), onError);
+  let tail: Promise<void> = Promise.resolve();
+  let queuedNow: Promise<void> | null = null;
+  let queuedTick = false;
+  let stopped = false;
+  const enqueue = (work: () => Promise<unknown>): Promise<void> =>
+    (tail = tail
+      .then(async () => {
+        if (!stopped) await work();
+      })
+      .catch(onError));
+  const timer = setInterval(() => {
+    if (queuedTick) return;
+    queuedTick = true;
+    void enqueue(() => {
+      queuedTick = false;
+      return serveWaitingBackorders(database, cursor);
+    });
+  }, intervalMs);
+  timer.unref();
+  return {
+    stop: () => {
+      stopped = true;
+      clearInterval(timer);
+    },
+    now: () =>
+      (queuedNow ??= enqueue(() => {
+        queuedNow = null;
+        return serveWaitingBackorders(database, 'recent');
+      })),
+  };
 }

@@ -1,44 +1,26 @@
 import type { Database, Tx } from '../db/database.js';
 
-/** Stops a job; `now()` asks for a run as soon as possible instead of at the next tick. */
-export type Job = (() => void) & { now(): void };
-
 /**
  * Runs `task` every `intervalMs`, never two at once (a slow run makes the next tick skip), without
- * keeping the process alive; errors go to `onError`. Returns the function that stops it, whose
- * `now()` runs the task on the next turn of the event loop — or, when a run is under way, once more
- * right after it (however often it is asked meanwhile).
+ * keeping the process alive; errors go to `onError`. Returns the function that stops it.
  */
-export function every(intervalMs: number, task: () => Promise<unknown>, onError: (e: unknown) => void): Job {
+export function every(
+  intervalMs: number,
+  task: () => Promise<unknown>,
+  onError: (e: unknown) => void,
+): () => void {
   let running = false;
-  let again = false;
-  let stopped = false;
-  const run = () => {
-    if (stopped) return;
-    if (running) {
-      again = true;
-      return;
-    }
+  const timer = setInterval(() => {
+    if (running) return;
     running = true;
     task()
       .catch(onError)
       .finally(() => {
         running = false;
-        if (again) {
-          again = false;
-          setImmediate(run);
-        }
       });
-  };
-  const timer = setInterval(() => {
-    if (!running) run();
   }, intervalMs);
   timer.unref();
-  const stop = () => {
-    stopped = true;
-    clearInterval(timer);
-  };
-  return Object.assign(stop, { now: () => void setImmediate(run) });
+  return () => clearInterval(timer);
 }
 
 /**

@@ -46,34 +46,4 @@ describe('every', () => {
     expect(errors.length).toBe(runs);
     expect((errors[0] as Error).message).toBe('run 1');
   });
-
-  it('now() runs at once, and asked during a run, runs once more right after it; never after stop', async () => {
-    let runs = 0;
-    let active = 0;
-    let maxActive = 0;
-    const job = every(
-      60_000,
-      async () => {
-        active++;
-        maxActive = Math.max(maxActive, active);
-        runs++;
-        await sleep(30);
-        active--;
-      },
-      () => undefined,
-    );
-    job.now();
-    await sleep(5);
-    expect(runs).toBe(1);
-    job.now(); // during the run: three asks, one more run
-    job.now();
-    job.now();
-    await sleep(100);
-    expect(runs).toBe(2);
-    expect(maxActive).toBe(1);
-    job();
-    job.now();
-    await sleep(20);
-    expect(runs).toBe(2);
-  });
 });

@@ -2,8 +2,8 @@
  * Backorders allocate automatically, oldest order first, in the same transaction as the stock
  * arrival that makes it possible (receipt, transfer in, adjustment up, count correction up); stock
  * freed otherwise (a cancellation, an edit, a lease released or lapsed, quarantine released, a
- * location made sellable again) serves them from the backorder job, run right after the request
- * that freed it (routes marked `freesStock`) and every second (`waitingSkusWithFreeStock`).
+ * location made sellable again) serves them from the backorder job, run before the request that
+ * freed it answers (routes marked `freesStock`) and every second (`waitingSkusWithFreeStock`).
  */
 import { sql } from 'kysely';
 import type { Tx } from '../../db/database.js';
@@ -197,25 +197,25 @@ export async function allocateBackorders(tx: Tx, candidates: WaitingBackorders, 
 /**
  * Stocked SKUs that backordered lines of open orders wait for (directly or as a bundle component)
  * and that have units above safety stock at a sellable location — what stock freed without an
- * arrival (a cancellation, a lease lapsing, quarantine released) may serve. At most `limit`, in id
- * order after `after` (the job walks them all, `limit` at a time, so a SKU that can serve nothing
- * never keeps others from their turn). Lots too close to expiry are the routing's to judge
- * (`hasUsableStock`).
+ * arrival (a cancellation, a lease lapsing, quarantine released) may serve. At most `limit`: in id
+ * order after `from.after` (the job's walk over all of them, `limit` at a time, so a SKU that can
+ * serve nothing never keeps others from their turn), or, with `from: 'recent'`, those whose stock
+ * changed last first (right after a request freed some). Lots too close to expiry are the
+ * routing's to judge (`hasUsableStock`).
  */
 export async function waitingSkusWithFreeStock(
   tx: Tx,
   limit: number,
-  after: string | null = null,
+  from: { after: string | null } | 'recent' = { after: null },
 ): Promise<string[]> {
   const waitedFor = sql<string>`coalesce(c.component_sku_id, l.sku_id)`;
-  const rows = await tx
+  const waiting = tx
     .selectFrom('order_lines as l')
     .innerJoin('orders as o', 'o.id', 'l.order_id')
     .leftJoin('bundle_components as c', 'c.bundle_sku_id', 'l.sku_id')
     .select(waitedFor.as('sku_id'))
     .where(sql<boolean>`l.backordered > 0`) // a literal, so SQLite can use the partial index
     .where(OPEN_ORDER)
-    .$if(after !== null, (q) => q.where(waitedFor, '>', after!))
     .where((eb) =>
       eb.exists(
         eb
@@ -231,10 +231,12 @@ export async function waitingSkusWithFreeStock(
           .having(sql<boolean>`sum(b.on_hand - b.allocated - b.quarantined) > coalesce(ss.quantity, 0)`),
       ),
     )
-    .groupBy(waitedFor)
-    .orderBy(waitedFor)
-    .limit(limit)
-    .execute();
+    .groupBy(waitedFor);
+  let q = tx.selectFrom(waiting.as('w')).select('w.sku_id');
+  if (from === 'recent')
+    q = q.orderBy(sql`(select max(b.updated_at) from balances as b where b.sku_id = w.sku_id)`, 'desc');
+  else if (from.after !== null) q = q.where('w.sku_id', '>', from.after);
+  const rows = await q.orderBy('w.sku_id').limit(limit).execute();
   return rows.map((r) => r.sku_id);
 }
 

@@ -133,7 +133,7 @@ export default async function reservationRoutes(fastify: FastifyInstance): Promi
         params: Params,
         response: { 200: ReservationResponse, ...problemResponses },
       },
-      config: { roles: can.reserveStock },
+      config: { roles: can.reserveStock, freesStock: true },
     },
     async (req) => release(req.params.id, contextOf(req)),
   );

@@ -88,7 +88,7 @@ export default async function skuRoutes(fastify: FastifyInstance): Promise<void>
         body: UpdateSkuBody,
         response: { 200: SkuResponse, ...problemResponses },
       },
-      config: { roles: can.writeCatalog },
+      config: { roles: can.writeCatalog, freesStock: true },
     },
     async (req, reply) => {
       const expected = ifMatchVersion(req);
