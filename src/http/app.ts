@@ -89,9 +89,14 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
   app.decorate('database', options.database);
   app.decorate('stockFreed', async () => undefined);
-  app.addHook('onSend', async (req, reply, payload) => {
-    if (reply.statusCode < 300 && req.routeOptions.config.freesStock) await app.stockFreed();
-    return payload;
+  // Only on the routes marked `freesStock`: every other request, order capture above all, pays nothing.
+  app.addHook('onRoute', (route) => {
+    if (!route.config?.freesStock) return;
+    const serveFreed = async (_req: unknown, reply: { statusCode: number }, payload: unknown) => {
+      if (reply.statusCode < 300) await app.stockFreed();
+      return payload;
+    };
+    route.onSend = [...(route.onSend === undefined ? [] : [route.onSend].flat()), serveFreed];
   });
   app.addSchema(Problem);
   app.addHook('onSend', async (req, reply) => {
