@@ -54,8 +54,15 @@ async function priorOutcome<T>(tx: Tx, scope: IdempotencyScope): Promise<Idempot
   if (!prior) return null;
   assertSameRequest(prior, scope);
   if (prior.status_code === PENDING) throw inProgress();
-  return { status: prior.status_code, body: JSON.parse(prior.response) as T, replayed: true };
+  return replayOf<T>(prior);
 }
+
+/** A completed key's recorded response, to send again. */
+const replayOf = <T>(row: { status_code: number; response: string }): IdempotentOutcome<T> => ({
+  status: row.status_code,
+  body: JSON.parse(row.response) as T,
+  replayed: true,
+});
 
 /**
  * Inserts the key as PENDING, held by `holder` (kept in `response` until the real one replaces it);
@@ -116,8 +123,7 @@ export async function takeKey<T>(
   if (await insertPending(tx, scope, now, holder)) return null;
   const prior = (await keyRow(tx, scope))!;
   assertSameRequest(prior, scope);
-  if (prior.status_code !== PENDING)
-    return { status: prior.status_code, body: JSON.parse(prior.response) as T, replayed: true };
+  if (prior.status_code !== PENDING) return replayOf<T>(prior);
   if (prior.created_at >= staleBefore) throw inProgress();
   const taken = await tx
     .updateTable('idempotency_keys')

@@ -78,15 +78,18 @@ export async function serve(
     out(`Admin API key (shown once, keep it safe): ${created.key}`);
     out(`Open ${url} and paste this key to create the first admin user (or: kibble users create).`);
   }
-  const stopLeases = startLeaseExpiry(database, 1000, (e) =>
-    app.log.error({ err: e }, 'lease expiry failed'),
-  );
   const backorders = startBackorderJob(database, 1000, (e) =>
     app.log.error({ err: e }, 'serving backorders failed'),
   );
   // Stock a request freed serves waiting backorders before that request answers, not at the job's
-  // next tick: its client's next order cannot take it first.
+  // next tick: its client's next order cannot take it first. Leases the job expires, likewise.
   app.stockFreed = () => backorders.now();
+  const stopLeases = startLeaseExpiry(
+    database,
+    1000,
+    (e) => app.log.error({ err: e }, 'lease expiry failed'),
+    () => backorders.now(),
+  );
   const stopRetention = startIdempotencyRetention(database, ttlHours, 60_000, (e) =>
     app.log.error({ err: e }, 'idempotency key retention failed'),
   );

@@ -1,11 +1,12 @@
 /**
  * Serves backorders from stock freed without an arrival — a cancellation or an edit releasing
  * units, a lease released or lapsed, quarantine released, a location made sellable again — before
- * the request that freed it answers (`now()`, see `freesStock` in http/app.ts) and every second
- * (leases lapse without a request), oldest waiting order first. Arrivals serve them in their own
- * transaction. One transaction per SKU, at most 100 SKUs a run, walking all of them in turn; a SKU
- * whose free units are all held back (safety stock, short-dated lots) costs a read, never a lock.
- * Safe with several processes: each SKU's waiting orders are locked before its stock is read again.
+ * the request that freed it answers (`now()`, see `freesStock` in http/app.ts), after the
+ * lease-expiry job has released stock, and every second, oldest waiting order first. Arrivals serve
+ * them in their own transaction. One transaction per SKU, at most 100 SKUs a run, walking all of
+ * them in turn; a SKU whose free units are all held back (safety stock, short-dated lots) costs a
+ * read, never a lock. Safe with several processes: each SKU's waiting orders are locked before its
+ * stock is read again.
  */
 import type { Database } from '../db/database.js';
 import { hasUsableStock, serveBackorders, waitingSkusWithFreeStock } from '../app/orders/backorders.js';

@@ -7,6 +7,7 @@
 import type { Database } from '../db/database.js';
 import { positiveNumberFromEnv } from '../config.js';
 import { pruneIdempotencyKeys } from '../app/idempotency.js';
+import { CLAIM_TTL_MS } from '../app/payments/payment-actions.js';
 import { every, pruneAll } from './every.js';
 
 /** The retention window in hours: `KIBBLE_IDEMPOTENCY_TTL_HOURS`, 24 when unset. */
@@ -14,18 +15,16 @@ export const idempotencyTtlHours = (env: NodeJS.ProcessEnv = process.env): numbe
   positiveNumberFromEnv(env, 'KIBBLE_IDEMPOTENCY_TTL_HOURS', 24, { unit: 'hours' });
 
 /**
- * Keys younger than this are kept whatever the window: a payment action holds its key (PENDING)
- * while its provider call runs, which its claim allows ten minutes.
+ * Deletes every key created more than `ttlHours` before `now`, and never one younger than a payment
+ * action's claim (`CLAIM_TTL_MS`): the action holds its key, PENDING, while its provider call runs.
+ * Returns how many.
  */
-const YOUNGEST_PRUNED_MS = 10 * 60_000;
-
-/** Deletes every key created more than `ttlHours` (and ten minutes) before `now`; returns how many. */
 export async function pruneExpiredKeys(
   database: Database,
   ttlHours: number,
   now = Date.now(),
 ): Promise<number> {
-  const before = new Date(now - Math.max(ttlHours * 3_600_000, YOUNGEST_PRUNED_MS)).toISOString();
+  const before = new Date(now - Math.max(ttlHours * 3_600_000, CLAIM_TTL_MS)).toISOString();
   return pruneAll(database, (tx) => pruneIdempotencyKeys(tx, before));
 }
 

@@ -9,17 +9,21 @@ import { expireLeases } from '../app/orders/reservations.js';
 import { nowIso } from '../domain/clock.js';
 import { every } from './every.js';
 
+/** `freed`: called once a run has released some leases' stock (the server serves backorders then). */
 export function startLeaseExpiry(
   database: Database,
   intervalMs = 1000,
   onError: (e: unknown) => void = () => undefined,
+  freed: () => Promise<unknown> = async () => undefined,
 ): () => void {
   return every(
     intervalMs,
-    () =>
-      database.transact((tx) =>
+    async () => {
+      const released = await database.transact((tx) =>
         expireLeases(tx, { actor: 'job:lease-expiry', requestId: null, at: nowIso() }),
-      ),
+      );
+      if (released > 0) await freed();
+    },
     onError,
   );
 }

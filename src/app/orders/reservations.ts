@@ -43,6 +43,13 @@ export type ReservationView = {
   allocations: Array<{ location: string; lot: string | null; quantity: number }>;
 };
 
+/**
+ * A lease stops holding stock at its expiry instant, whether or not a sweep has marked it yet
+ * (`listReservations` states the same rule in SQL).
+ */
+const hasLapsed = (r: { status: string; expires_at: string }, at: string) =>
+  r.status === 'expired' || (r.status === 'active' && r.expires_at <= at);
+
 const expiry = (at: string, ttlSeconds: number) => new Date(Date.parse(at) + ttlSeconds * 1000).toISOString();
 
 export async function getReservation(tx: Tx, id: string): Promise<ReservationView> {
@@ -64,8 +71,7 @@ export async function getReservation(tx: Tx, id: string): Promise<ReservationVie
     .where('r.id', '=', id)
     .executeTakeFirst();
   if (!r) throw fieldError('NOT_FOUND', 'id', `Reservation ${id} does not exist.`);
-  // A lease stops holding stock at its expiry instant, whether or not the expiry job has run yet.
-  if (r.status === 'active' && r.expires_at <= nowIso()) r.status = 'expired';
+  if (hasLapsed(r, nowIso())) r.status = 'expired';
   const allocations =
     r.status !== 'active'
       ? []
@@ -207,8 +213,7 @@ async function activeReservation(tx: Tx, id: string, ctx: Ctx) {
   await lockRow(tx, 'reservations', id);
   const r = await tx.selectFrom('reservations').selectAll().where('id', '=', id).executeTakeFirst();
   if (!r) throw fieldError('NOT_FOUND', 'id', `Reservation ${id} does not exist.`);
-  // Lapsed is expired, whether or not a sweep has marked it yet: one answer either way.
-  if (r.status === 'expired' || (r.status === 'active' && r.expires_at <= ctx.at))
+  if (hasLapsed(r, ctx.at))
     throw new DomainError('RESERVATION_EXPIRED', `Reservation ${id} expired at ${r.expires_at}.`);
   if (r.status !== 'active')
     throw new DomainError('INVALID_TRANSITION', `Reservation ${id} is ${r.status}.`, [], {

@@ -35,7 +35,7 @@ import { lockOrderRow, overpaymentEntries, paymentStatusFor, record } from '../o
 import { getOrder, type OrderView } from '../orders/order-view.js';
 
 /** Far above a provider call's worst case (Stripe: 80-s timeout, two retries). */
-const CLAIM_TTL_MS = 10 * 60_000;
+export const CLAIM_TTL_MS = 10 * 60_000;
 
 export type PaymentAction = 'capture' | 'void' | 'refund';
 
