@@ -203,6 +203,44 @@ const succeededFor = (eventId: string, pi: string) =>
         expect((await getOrder(orderId)).paymentStatus).toBe('paid');
       });
 
+      it('an event in another currency than the order changes nothing about the money and is flagged once', async () => {
+        const pi = 'pi_3PBWUkRxqlZt79sD1currcy0';
+        const orderId = await orderPaidBy(pi, 50000);
+        const raw = variant(SUCCEEDED_2023, (e) => {
+          e['id'] = 'evt_3PBWUkRxqlZt79sDcurrcy00';
+          Object.assign(e['data']['object'], { id: pi, currency: 'eur' });
+        });
+        const first = await deliver(raw);
+        expect(first.status).toBe(200);
+        expect(first.body.outcome).toBe('mismatch');
+        expect((await deliver(raw)).body.outcome).toBe('duplicate');
+
+        const order = await getOrder(orderId);
+        expect(order.paymentStatus).toBe('authorized');
+        expect(order.payments[0]).toMatchObject({ status: 'authorized', capturedMinor: 0 });
+        expect(timelineCount(order, 'payment.updated')).toBe(0);
+        const flagged = (order['timeline'] as Array<{ type: string; message: string }>).filter(
+          (t) => t.type === 'payment.currency_mismatch',
+        );
+        expect(flagged).toHaveLength(1);
+        expect(flagged[0]!.message).toContain('EUR');
+        expect(flagged[0]!.message).toContain('USD');
+        const outbox = await s.testDb.database.db
+          .selectFrom('outbox')
+          .select('payload')
+          .where('type', '=', 'payment.currency_mismatch')
+          .where('aggregate_id', '=', orderId)
+          .execute();
+        expect(outbox.map((o) => JSON.parse(o.payload))).toEqual([
+          expect.objectContaining({ reference: pi, currency: 'EUR', orderCurrency: 'USD' }),
+        ]);
+
+        // The same payment's event in the order's currency applies as usual.
+        const usd = succeededFor('evt_3PBWUkRxqlZt79sDcurrcy01', pi);
+        expect((await deliver(usd)).body.outcome).toBe('applied');
+        expect((await getOrder(orderId)).paymentStatus).toBe('paid');
+      });
+
       it('a signed thin event notification (v2 event destinations, unused) is acknowledged and ignored', async () => {
         const thin = JSON.stringify({
           id: 'evt_thin_1',

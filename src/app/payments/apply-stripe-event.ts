@@ -41,7 +41,12 @@ export function stripeEventOf(body: unknown): StripeEventLike {
   return body as StripeEventLike;
 }
 
-export type ApplyOutcome = 'applied' | 'duplicate' | 'ignored';
+/**
+ * `mismatch`: the event is about a payment of this order but in another currency than the order's;
+ * its amounts are not the order's money, so nothing about the payment changes and the order's
+ * timeline says so for someone to look at.
+ */
+export type ApplyOutcome = 'applied' | 'duplicate' | 'ignored' | 'mismatch';
 
 export async function applyStripeEvent(tx: Tx, event: StripeEventLike, ctx: Ctx): Promise<ApplyOutcome> {
   const obj = event.data.object;
@@ -105,6 +110,40 @@ export async function applyStripeEvent(tx: Tx, event: StripeEventLike, ctx: Ctx)
     .executeTakeFirst();
   if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) return 'duplicate';
 
+  const order = await tx
+    .selectFrom('orders')
+    .select(['id', 'total_minor', 'payment_status', 'version', 'status', 'currency'])
+    .where('id', '=', payment.order_id)
+    .executeTakeFirstOrThrow();
+  // Stripe names currencies in lower case; an event without one (none we know of) is taken as is.
+  const currency = typeof obj['currency'] === 'string' ? obj['currency'].toUpperCase() : order.currency;
+  if (currency !== order.currency) {
+    const message = `Stripe ${event.type} for payment ${reference} is in ${currency}, the order in ${order.currency}: not applied`;
+    await record(
+      tx,
+      order.id,
+      ctx,
+      [{ type: 'payment.currency_mismatch', message, data: { eventId: event.id } }],
+      [
+        {
+          type: 'payment.currency_mismatch',
+          aggregateType: 'order',
+          aggregateId: order.id,
+          payload: {
+            orderId: order.id,
+            paymentId: payment.id,
+            reference,
+            eventId: event.id,
+            eventType: event.type,
+            currency,
+            orderCurrency: order.currency,
+          },
+        },
+      ],
+    );
+    return 'mismatch';
+  }
+
   const captured = Math.max(payment.captured_minor, facts.captured ?? 0);
   const refunded = Math.min(captured, Math.max(payment.refunded_minor, facts.refunded ?? 0));
   const status = paymentStatusOf({
@@ -129,11 +168,6 @@ export async function applyStripeEvent(tx: Tx, event: StripeEventLike, ctx: Ctx)
   if (Number(updated.numUpdatedRows) !== 1)
     throw new ConcurrentChange(`payment ${payment.id} changed concurrently; retrying`);
 
-  const order = await tx
-    .selectFrom('orders')
-    .select(['id', 'total_minor', 'payment_status', 'version', 'status', 'currency'])
-    .where('id', '=', payment.order_id)
-    .executeTakeFirstOrThrow();
   const orderStatus = await paymentStatusFor(tx, order.id, order.total_minor);
   const bumped = await tx
     .updateTable('orders')

@@ -32,9 +32,15 @@ import {
 type Action = 'hold' | 'release' | 'cancel' | 'edit' | 'ship' | 'deliver' | null;
 type PaymentAction = { kind: 'capture' | 'void' | 'refund'; paymentId: string; amountMinor: number };
 
-/** Timeline entries that ask a person to do something: a failed payment step, money to give back. */
+/**
+ * Timeline entries that ask a person to do something: a failed payment step, money to give back, a
+ * provider's payment in another currency than the order's.
+ */
 const needsAction = (type: string) =>
-  type.endsWith('_failed') || type === 'payment.refund_due' || type === 'payment.captured_after_cancel';
+  type.endsWith('_failed') ||
+  type === 'payment.refund_due' ||
+  type === 'payment.captured_after_cancel' ||
+  type === 'payment.currency_mismatch';
 
 const orderTags = (id: string) => ['orders', `order:${id}`, 'stock', 'movements', 'dashboard'];
 
