@@ -344,6 +344,27 @@ const otherWriteCases: Case[] = [
     field,
     detail: new RegExp(`${field} must not be blank`),
   })),
+  // Two capitals are not enough: an unassigned code, a region or a typo is no place to ship to.
+  ...['XX', 'UK', 'EU', 'us', 'USA'].map((country) => ({
+    name: `an order shipped to country ${country}`,
+    path: '/api/v1/orders',
+    body: {
+      customer: { email: 'nowhere@example.com' },
+      currency: 'USD',
+      shippingAddress: { line1: '1 Main St', city: 'Springfield', postalCode: '12345', country },
+      lines: [{ sku: SKU, quantity: 1, unitPriceMinor: 100 }],
+    },
+    status: 400,
+    field: 'shippingAddress.country',
+    detail: /assigned ISO 3166-1 alpha-2 country code/,
+  })),
+  {
+    name: 'a location in country XX',
+    path: '/api/v1/locations',
+    body: { code: 'WH-NOWHERE', name: 'Nowhere', address: { country: 'XX' } },
+    status: 400,
+    field: 'address.country',
+  },
   {
     name: 'SKU of a zero-width space',
     path: '/api/v1/skus',

@@ -7,6 +7,7 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { TSchema } from 'typebox';
 import type { FieldError } from '../../domain/errors.js';
+import { patterns } from '../../http/schemas/common.schema.js';
 import { validatorCompiler } from '../../http/validation.js';
 
 const compiled = new WeakMap<object, ValidateFunction>();
@@ -23,7 +24,8 @@ function messageOf(errors: readonly ErrorObject[]): string {
     const pattern = String(first.params['pattern']);
     if (pattern.includes('\\d{4}-')) return 'must be a date written YYYY-MM-DD';
     if (pattern === '^[A-Z]{3}$') return 'must be a three-letter ISO-4217 code such as USD';
-    if (pattern === '^[A-Z]{2}$') return 'must be a two-letter ISO 3166 country code such as US';
+    if (pattern === patterns.country)
+      return 'must be an assigned two-letter ISO 3166 country code such as US';
     return 'contains characters that are not allowed';
   }
   return first.message ?? 'is invalid';

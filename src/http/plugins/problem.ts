@@ -114,7 +114,7 @@ function pointerOf(field: string): string {
 /** What a value that fails one of our schemas' patterns should look like, in words. */
 const patternMessages: Record<string, string> = {
   [patterns.currency]: 'must be an ISO-4217 currency code in capitals, e.g. USD',
-  [patterns.country]: 'must be an ISO 3166-1 alpha-2 country code in capitals, e.g. US',
+  [patterns.country]: 'must be an assigned ISO 3166-1 alpha-2 country code in capitals, e.g. US',
   [patterns.date]: 'must be a date, YYYY-MM-DD',
   [patterns.email]: 'must be an e-mail address, name@domain, without spaces',
 };

@@ -3,6 +3,7 @@
  * contract: Fastify validates with them, serialises with them, and the OpenAPI document is
  * generated from them.
  */
+import { COUNTRY_CODES } from '../../domain/countries.js';
 import { Type, type TSchema } from 'typebox';
 import { MAX_AMOUNT_MINOR, MAX_QUANTITY } from '../../domain/quantity.js';
 
@@ -46,10 +47,11 @@ export const AmountMinor = Type.Integer({
 /** Patterns problem details explain in words (see plugins/problem.ts). */
 export const patterns = {
   currency: '^[A-Z]{3}$',
-  country: '^[A-Z]{2}$',
+  // Assigned codes only (domain/countries.ts): `XX` or `UK` is a typo, not a country.
+  country: `^(?:${COUNTRY_CODES.join('|')})$`,
   date: '^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])$',
   email: '^[^\\s@\\u0000]+@[^\\s@\\u0000]+$',
-} as const;
+};
 export const Currency = Type.String({
   pattern: patterns.currency,
   description: 'ISO-4217 code, e.g. `USD`.',
