@@ -1,7 +1,8 @@
 /**
  * Full or partial cancellation. Cancelled units come off backorders first, then their allocations
  * are released (a `deallocation` movement each), so the stock is available again in the same
- * transaction. Cancelling what was not shipped of a partly shipped order completes it. Errors:
+ * transaction. Cancelling what was not shipped of a partly shipped order completes it, on hold or
+ * not. Errors:
  * NOT_FOUND, INVALID_TRANSITION (already cancelled or completed, or nothing left to cancel),
  * VALIDATION_FAILED (a line not on the order, or more than is left to cancel).
  */
@@ -99,10 +100,11 @@ export async function cancelOrder(tx: Tx, id: string, input: CancelInput, ctx: C
     };
   });
   const units = [...wanted.values()].reduce((s, q) => s + q, 0);
-  // What is left was all shipped: the order is done, as when a shipment sends the last unit. With
-  // nothing to cancel that is still worth doing for an open order whose rest was cancelled on hold.
-  const done = order.status === 'open' && next.every((l) => l.shipped_quantity >= l.quantity);
-  if (units === 0 && !done)
+  // What is left was all shipped: the order is done, as when a shipment sends the last unit — on
+  // hold too, as nothing is left to hold. With nothing to cancel that is still worth doing for an
+  // open order left in that state by an earlier version (which kept such orders on hold).
+  const done = next.every((l) => l.shipped_quantity >= l.quantity);
+  if (units === 0 && !(done && order.status === 'open'))
     throw new DomainError(
       'INVALID_TRANSITION',
       `Nothing is left to cancel on order ${id}: every unit was shipped or cancelled.`,

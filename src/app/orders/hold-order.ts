@@ -24,13 +24,28 @@ export async function releaseHold(tx: Tx, id: string, ctx: Ctx): Promise<OrderVi
   const order = await loadOrderForChange(tx, id);
   assertOrderTransition(order.status, 'open', 'release the hold on');
   const lines = await tx.selectFrom('order_lines').selectAll().where('order_id', '=', id).execute();
-  await saveOrder(tx, order, lines, { status: 'open', holdReason: null }, ctx);
+  // An order whose every remaining unit shipped (the rest cancelled on hold by an earlier version,
+  // which kept it on hold) has nothing left to do once released: it completes.
+  const done = lines.some((l) => l.quantity > 0) && lines.every((l) => l.shipped_quantity >= l.quantity);
+  await saveOrder(tx, order, lines, { status: done ? 'completed' : 'open', holdReason: null }, ctx);
   await record(
     tx,
     id,
     ctx,
-    [{ type: 'order.released', message: 'Hold released' }],
-    [{ type: 'order.released', aggregateType: 'order', aggregateId: id, payload: { orderId: id } }],
+    [
+      { type: 'order.released', message: 'Hold released' },
+      ...(done
+        ? [{ type: 'order.completed', message: 'Completed: every unit left on the order was shipped' }]
+        : []),
+    ],
+    [
+      {
+        type: 'order.released',
+        aggregateType: 'order',
+        aggregateId: id,
+        payload: { orderId: id, status: done ? 'completed' : 'open' },
+      },
+    ],
   );
   return getOrder(tx, id);
 }

@@ -11,7 +11,9 @@ import { DomainError } from '../errors.js';
 
 export const orderTransitions = {
   open: ['on_hold', 'cancelled', 'completed'],
-  on_hold: ['open', 'cancelled'],
+  // A hold has nothing left to hold once every unit still on the order has shipped (the rest was
+  // cancelled while on hold): the order completes.
+  on_hold: ['open', 'cancelled', 'completed'],
   completed: [],
   cancelled: [],
 } as const satisfies Record<string, readonly string[]>;
