@@ -748,6 +748,47 @@ for (const dialect of DIALECTS) {
       expect((await s.request('GET', `/api/v1/stock/${a.sku}`)).body.totals.allocated).toBe(2);
     });
 
+    it('allocates a converted lease from the location it held, though another is nearer', async () => {
+      const near = await makeLocation(s, { lat: 39.96, lon: -83.0 }); // Columbus
+      const store = await makeLocation(s, { lat: 41.88, lon: -87.63 }); // Chicago
+      const a = await makeSku(s);
+      await receive(s, a.sku, near.code, 5);
+      await receive(s, a.sku, store.code, 5);
+      const lease = await s.request('POST', '/api/v1/reservations', {
+        sku: a.sku,
+        location: store.code,
+        quantity: 2,
+        ttlSeconds: 600,
+      });
+      expect(lease.status).toBe(201);
+      const shippingAddress = {
+        line1: '1 High St',
+        city: 'Columbus',
+        postalCode: '43215',
+        country: 'US',
+        lat: 39.96,
+        lon: -82.99,
+      };
+      const r = await s.request(
+        'POST',
+        '/api/v1/orders',
+        order([{ sku: a.sku, quantity: 2 }], { reservations: [lease.body.id], shippingAddress }),
+      );
+      expect(r.status).toBe(201);
+      expect(r.body.lines[0].allocations).toEqual([
+        expect.objectContaining({ location: store.code, quantity: 2 }),
+      ]);
+      // Without a lease the nearer location ships.
+      const plain = await s.request(
+        'POST',
+        '/api/v1/orders',
+        order([{ sku: a.sku, quantity: 1 }], { shippingAddress }),
+      );
+      expect(plain.body.lines[0].allocations).toEqual([
+        expect.objectContaining({ location: near.code, quantity: 1 }),
+      ]);
+    });
+
     it('creates or matches customers by e-mail, with addresses and lifetime value', async () => {
       const loc = await makeLocation(s);
       const a = await makeSku(s);
@@ -1561,8 +1602,9 @@ for (const dialect of DIALECTS) {
         }),
       );
       expect(r.status).toBe(201);
+      // The order takes one of the lease's units where the lease held them; the other two are free again.
       expect(r.body.lines[0].allocations).toEqual([
-        expect.objectContaining({ location: near.code, quantity: 1 }),
+        expect.objectContaining({ location: far.code, quantity: 1 }),
       ]);
       const events = (
         await s.testDb.database.db
@@ -1578,8 +1620,9 @@ for (const dialect of DIALECTS) {
       });
       const changed = (location: string) =>
         events.filter((e) => e.type === 'stock.changed' && e.payload.location === location).at(-1)?.payload;
-      expect(changed(near.code)).toMatchObject({ sku: a.sku, available: 4 });
-      expect(changed(far.code)).toMatchObject({ sku: a.sku, available: 5 });
+      expect(changed(far.code)).toMatchObject({ sku: a.sku, available: 4 });
+      expect(changed(near.code)).toBeUndefined();
+      expect((await s.request('GET', `/api/v1/reservations/${lease.body.id}`)).body.status).toBe('converted');
     });
   });
 }

@@ -182,6 +182,35 @@ describe('routeOrder', () => {
     expect(usable(20)).toBe(10); // never more than there is
   });
 
+  it('keeps the units the order held (a converted reservation, its own stock on an edit) before distance', () => {
+    const input = order({
+      lines: [line(0, 'A', 2), line(1, 'B', 1)],
+      stock: [row('A', 'near', 5), row('A', 'far', 5), row('B', 'near', 5), row('B', 'far', 5)],
+      held: [{ skuId: 'A', locationId: 'far', quantity: 2 }],
+    });
+    // One shipment either way: the held units decide it, not the distance.
+    expect(planOf(routeOrder(input)).locationIds).toEqual(['far']);
+    // Fewest shipments still comes first: B only near, so everything ships from near.
+    const onlyNear = { ...input, stock: [row('A', 'near', 5), row('A', 'far', 5), row('B', 'near', 5)] };
+    expect(planOf(routeOrder(onlyNear)).locationIds).toEqual(['near']);
+    // Two shipments needed anyway (B only near, C only far): A, which either could ship, goes where
+    // it was held.
+    const split = order({
+      lines: [line(0, 'A', 2), line(1, 'B', 1), line(2, 'C', 1)],
+      stock: [row('A', 'near', 5), row('A', 'far', 5), row('B', 'near', 1), row('C', 'far', 1)],
+    });
+    const placesOf = (input: RoutingInput) =>
+      planOf(routeOrder(input)).lines.map((l) => l.allocations.map((a) => a.locationId));
+    expect(placesOf(split)).toEqual([['near'], ['near'], ['far']]);
+    expect(placesOf({ ...split, held: [{ skuId: 'A', locationId: 'far', quantity: 2 }] })).toEqual([
+      ['far'],
+      ['near'],
+      ['far'],
+    ]);
+    // Without anything held, the nearest wins as before.
+    expect(planOf(routeOrder({ ...input, held: [] })).locationIds).toEqual(['near']);
+  });
+
   it('never oversells a component shared by a bundle and another line', () => {
     const bundle: RoutingLine = {
       lineIndex: 0,

@@ -88,7 +88,8 @@ export type RoutingResult =
 export const EXACT_ROUTING_LIMIT = 12;
 
 type Lot = { readonly lotId: string; readonly expiresOn: string | null; readonly code: string; left: number };
-type Bin = { left: number; readonly lots: Lot[] }; // one SKU at one location
+/** One SKU at one location; `held`: of `left`, the units the order itself held there (`RoutingInput.held`). */
+type Bin = { left: number; readonly held: number; readonly lots: Lot[] };
 type Site = { readonly loc: RoutingLocation; readonly km: number; readonly bins: Map<string, Bin> };
 type Work = {
   readonly line: RoutingLine;
@@ -108,10 +109,13 @@ type Work = {
  *
  * Lines are served in input order (a bundle unit only when every component is there). The
  * locations are the fewest that cover the served demand (one if possible; exact search up to
- * {@link EXACT_ROUTING_LIMIT} candidates, greedy beyond), ties broken by smaller total haversine
+ * {@link EXACT_ROUTING_LIMIT} candidates, greedy beyond), ties broken by more of the units the order
+ * itself held at them (`held`: a converted reservation's store, an edited order's own stock), then
+ * by smaller total haversine
  * distance to `shipTo` (unknown coordinates = infinitely far), then by more remaining cover (the
  * minimum over the order's SKUs of usable left after the order), then by location codes. Within
- * them each line goes whole to the nearest location that can take it, else split nearest-first;
+ * them each line goes whole to the location that can take it where the order held its units, else
+ * the nearest, else is split in that order;
  * lots are taken first-expiry-first (no expiry last, then lot code).
  *
  * Invariants: no (sku, location, lot) gets more than its free units, no (sku, location) more than
@@ -157,15 +161,20 @@ export function routeOrder(input: RoutingInput): RoutingResult {
     for (const [skuId, per] of w.needs) if (w.served > 0) add(demand, skuId, per * w.served);
   const chosen = chooseSites(sites, demand);
 
-  // Biggest lines first so they still fit whole; nearest site that takes the whole line, else split.
+  // Biggest lines first so they still fit whole; the site that takes the whole line — where the
+  // order held the line's units first, then nearest — else split in that order.
   const units = (w: Work) => w.served * [...w.needs.values()].reduce((a, b) => a + b, 0);
   for (const w of [...work].sort((a, b) => units(b) - units(a))) {
     if (w.served === 0) continue;
     const need = [...w.needs].map(([skuId, per]) => [skuId, per * w.served] as const);
-    const whole = chosen.find((s) => need.every(([skuId, n]) => (s.bins.get(skuId)?.left ?? 0) >= n));
+    const heldFor = (s: Site) => need.reduce((n, [skuId]) => n + (s.bins.get(skuId)?.held ?? 0), 0);
+    const order = chosen.some((s) => heldFor(s) > 0)
+      ? [...chosen].sort((a, b) => heldFor(b) - heldFor(a)) // stable: nearest first on ties
+      : chosen;
+    const whole = order.find((s) => need.every(([skuId, n]) => (s.bins.get(skuId)?.left ?? 0) >= n));
     for (const [skuId, n] of need) {
       let rest = n;
-      for (const site of whole ? [whole] : chosen) rest -= take(site, skuId, rest, w.out);
+      for (const site of whole ? [whole] : order) rest -= take(site, skuId, rest, w.out);
       if (rest !== 0) throw new Error(`routing: ${rest} units of ${skuId} left unassigned (bug)`);
     }
   }
@@ -236,7 +245,7 @@ function indexSites(input: RoutingInput, rules: ReadonlyMap<string, RoutingSku>)
       const reserve = Math.max(0, safety.get(pair) ?? 0);
       const own = Math.min(Math.max(0, held.get(pair) ?? 0), sellable);
       const left = Math.max(0, sellable - own - reserve) + own;
-      if (left > 0) bins.set(skuId, { left, lots: sorted });
+      if (left > 0) bins.set(skuId, { left, held: own, lots: sorted });
     }
     if (bins.size > 0) sites.push({ loc, km: distanceKm(input.shipTo, loc), bins });
   }
@@ -252,8 +261,21 @@ function chooseSites(all: readonly Site[], demand: ReadonlyMap<string, number>):
     Math.min(
       ...[...demand].map(([skuId, d]) => set.reduce((n, s) => n + (s.bins.get(skuId)?.left ?? 0), 0) - d),
     );
+  // Units of the demand the order itself held at the set's sites (a reservation it converts, or
+  // its own allocations when an edit re-routes it): a click-and-collect lease keeps its store.
+  const keptOf = (set: readonly Site[]) =>
+    [...demand].reduce(
+      (n, [skuId, d]) =>
+        n +
+        Math.min(
+          d,
+          set.reduce((h, s) => h + (s.bins.get(skuId)?.held ?? 0), 0),
+        ),
+      0,
+    );
   const rank = (set: readonly Site[]) =>
     [
+      -keptOf(set),
       set.reduce((km, s) => km + s.km, 0),
       -slack(set),
       set
@@ -267,7 +289,13 @@ function chooseSites(all: readonly Site[], demand: ReadonlyMap<string, number>):
     for (const set of combinations(sites, k)) {
       if (slack(set) < 0) continue;
       const key = rank(set);
-      if (!best || (cmp(key[0], best.key[0]) || cmp(key[1], best.key[1]) || cmp(key[2], best.key[2])) < 0)
+      if (
+        !best ||
+        (cmp(key[0], best.key[0]) ||
+          cmp(key[1], best.key[1]) ||
+          cmp(key[2], best.key[2]) ||
+          cmp(key[3], best.key[3])) < 0
+      )
         best = { set, key };
     }
     if (best) return best.set;
