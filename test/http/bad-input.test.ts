@@ -344,6 +344,45 @@ const otherWriteCases: Case[] = [
     field,
     detail: new RegExp(`${field} must not be blank`),
   })),
+  ...(['paid', 'authorized'] as const).map((status) => ({
+    name: `a payment ${status} for 0`,
+    path: '/api/v1/orders',
+    body: {
+      customer: { email: 'zero@example.com' },
+      currency: 'USD',
+      lines: [{ sku: SKU, quantity: 1, unitPriceMinor: 100 }],
+      payments: [{ provider: 'manual', amountMinor: 0, status }],
+    },
+    status: 400,
+    field: 'payments.0.amountMinor',
+    detail: new RegExp(`must be above 0 for a payment that is ${status}`),
+  })),
+  ...(['lat', 'lon'] as const).map((given) => ({
+    name: `a shipping address with ${given} alone`,
+    path: '/api/v1/orders',
+    body: {
+      customer: { email: 'half@example.com' },
+      currency: 'USD',
+      shippingAddress: {
+        line1: '1 Main St',
+        city: 'Springfield',
+        postalCode: '12345',
+        country: 'US',
+        [given]: 40,
+      },
+      lines: [{ sku: SKU, quantity: 1, unitPriceMinor: 100 }],
+    },
+    status: 400,
+    field: `shippingAddress.${given === 'lat' ? 'lon' : 'lat'}`,
+    detail: new RegExp(`is required when ${given} is given`),
+  })),
+  {
+    name: 'a location with a latitude alone',
+    path: '/api/v1/locations',
+    body: { code: 'WH-HALF', name: 'Half', kind: 'warehouse', lat: 40 },
+    status: 400,
+    field: 'lon',
+  },
   // Two capitals are not enough: an unassigned code, a region or a typo is no place to ship to.
   ...['XX', 'UK', 'EU', 'us', 'USA'].map((country) => ({
     name: `an order shipped to country ${country}`,

@@ -197,6 +197,19 @@ for (const dialect of DIALECTS) {
       expect(x1.status).toBe(201);
       expect(x2.body.id).toBe(x1.body.id);
       expect(x2.headers.get('idempotent-replayed')).toBe('true');
+      // A channel's name in another case or with spaces, an external id with spaces: the same order.
+      for (const spelling of [
+        { channel: 'SHOPIFY' },
+        { channel: ' Shopify ' },
+        { externalId: ` ext-${a.sku}\t` },
+      ]) {
+        const again = await s.request('POST', '/api/v1/orders', { ...ext, ...spelling });
+        expect([again.status, again.body.id]).toEqual([201, x1.body.id]);
+      }
+      expect(x1.body.channel).toBe('shopify');
+      expect(
+        (await s.request('GET', `/api/v1/orders?channel=Shopify`)).body.items.map((o: any) => o.id),
+      ).toContain(x1.body.id);
       expect((await s.request('GET', `/api/v1/stock/${a.sku}`)).body.totals.allocated).toBe(2);
 
       // The same external id with other contents is another order, not a repeat: refused, naming it.
@@ -1426,6 +1439,12 @@ for (const dialect of DIALECTS) {
       expect(owed.status).toBe(200);
       expect(owed.body.payments[0]).toMatchObject({ status: 'paid', capturedMinor: 1000 });
       expect(owed.body.paymentStatus).toBe('paid');
+      // An authorisation is captured once: the timeline says where the rest of it went.
+      expect(owed.body.timeline.at(-1)).toMatchObject({
+        type: 'payment.capture',
+        message: expect.stringContaining('the other 10.00 USD of the authorisation is released'),
+      });
+      expect((await act(cut, 0, 'capture')).status).toBe(409);
 
       // The first payment covers the order: the second owes nothing and is to be voided, not captured.
       const two = await place([
@@ -1526,6 +1545,63 @@ for (const dialect of DIALECTS) {
         'SN-2:1',
       ]);
       expect(await verifyBalances(s.testDb.database.db)).toEqual([]);
+    });
+
+    it('writes stock.changed in one shape, with every counter of the location, whoever changed the stock', async () => {
+      const loc = await makeLocation(s);
+      const food = await makeSku(s, { tracking: 'lot' });
+      const inDays = (n: number) => new Date(Date.now() + n * 86400e3).toISOString().slice(0, 10);
+      await receive(s, food.sku, loc.code, 2, { lot: 'OLD', expiresOn: inDays(20) });
+      await receive(s, food.sku, loc.code, 5, { lot: 'NEW', expiresOn: inDays(90) });
+      // OLD is spoken for: a capture that takes from NEW must still count OLD's units.
+      expect(
+        (await s.request('POST', '/api/v1/orders', order([{ sku: food.sku, quantity: 2 }]))).status,
+      ).toBe(201);
+      const since = async () =>
+        (
+          await s.testDb.database.db
+            .selectFrom('outbox')
+            .select(['seq', 'payload'])
+            .where('type', '=', 'stock.changed')
+            .where('aggregate_id', '=', food.id)
+            .orderBy('seq')
+            .execute()
+        ).map((e) => JSON.parse(e.payload));
+      const before = (await since()).length;
+      const lease = await s.request('POST', '/api/v1/reservations', {
+        sku: food.sku,
+        quantity: 1,
+        ttlSeconds: 600,
+      });
+      expect(lease.status).toBe(201);
+      const captured = await s.request('POST', '/api/v1/orders', order([{ sku: food.sku, quantity: 3 }]));
+      expect(captured.status).toBe(201);
+      await s.request('POST', `/api/v1/orders/${captured.body.id}/cancel`, {});
+      const events = (await since()).slice(before);
+      expect(events.length).toBeGreaterThanOrEqual(3); // the lease, the capture, the cancellation
+      for (const e of events)
+        expect(Object.keys(e).sort()).toEqual(
+          ['allocated', 'available', 'location', 'onHand', 'quarantined', 'sku'].sort(),
+        );
+      const stock = (await s.request('GET', `/api/v1/stock/${food.sku}`)).body.locations[0];
+      expect(events.at(-1)).toEqual({
+        sku: food.sku,
+        location: loc.code,
+        onHand: stock.onHand,
+        allocated: stock.allocated,
+        quarantined: stock.quarantined,
+        available: stock.available,
+      });
+      // The capture's event, between the lease's and the cancellation's: all seven units on hand,
+      // two for the first order, one leased and three for this one.
+      expect(events.find((e) => e.allocated === 6)).toEqual({
+        sku: food.sku,
+        location: loc.code,
+        onHand: 7,
+        allocated: 6,
+        quarantined: 0,
+        available: 1,
+      });
     });
 
     it('writes outbox events in the same transaction as the change', async () => {

@@ -60,6 +60,7 @@ export type SnapshotRow = StockRow & {
   readonly lotCode: string | null;
   /** The SKU's minimum remaining shelf life in days (lots expiring sooner are not available). */
   readonly minRemainingDays: number;
+  readonly skuCode: string;
 };
 
 export type Snapshot = {
@@ -91,10 +92,15 @@ const snapshotRows = prepare((db, p: { skuIds: readonly string[]; onlyLocationId
       't.status',
       's.quantity as safety',
       'k.min_remaining_shelf_life_days as min_days',
+      'k.sku as sku_code',
     ])
     .where('b.sku_id', 'in', p.skuIds)
     .where('l.sellable', '=', 1)
-    .where(sql<boolean>`b.on_hand - b.allocated - b.quarantined > 0`);
+    // Rows with stock on hand, free or not: routing passes over those without free units, and a
+    // `stock.changed` event sums every counter of a (SKU, location). A row with nothing on hand has
+    // nothing allocated or quarantined either (the balances' CHECKs), so leaving it out loses
+    // nothing — and spent lots, which stay forever, never load.
+    .where('b.on_hand', '>', 0);
   // The placeholder is undefined exactly when the value is: the shape decides the SQL.
   if (p.onlyLocationId !== undefined) q = q.where('b.location_id', '=', p.onlyLocationId);
   return q;
@@ -137,6 +143,7 @@ export async function loadSnapshot(
       quarantined: r.quarantined,
       lotCode: r.lot_code,
       minRemainingDays: r.min_days,
+      skuCode: r.sku_code,
     })),
     safety,
   };
@@ -271,13 +278,17 @@ function stockChangedEvents(
       .map((r) => ({ ...r, ...(after.get(balanceKeyOf(r)) ?? {}) }));
     const safety =
       snapshot.safety.find((s) => s.skuId === skuId && s.locationId === locationId)?.quantity ?? 0;
+    // The same payload as `emitStockChanged` (stock/availability.ts) writes.
     events.push({
       type: 'stock.changed',
       aggregateType: 'sku',
       aggregateId: skuId,
       payload: {
-        skuId,
+        sku: rows[0]?.skuCode ?? skuId,
         location: rows[0]?.locationCode ?? locationId,
+        onHand: rows.reduce((n, r) => n + r.onHand, 0),
+        allocated: rows.reduce((n, r) => n + r.allocated, 0),
+        quarantined: rows.reduce((n, r) => n + r.quarantined, 0),
         available: locationAvailable(rows, safety, today, rows[0]?.minRemainingDays ?? 0),
       },
     });

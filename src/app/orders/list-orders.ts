@@ -1,3 +1,4 @@
+import { channelName } from './place-order.js';
 import type { Tx } from '../../db/database.js';
 
 /**
@@ -43,7 +44,7 @@ export async function listOrders(
   if (opts.status) query = query.where('o.status', '=', opts.status);
   if (opts.fulfillmentStatus) query = query.where('o.fulfillment_status', '=', opts.fulfillmentStatus);
   if (opts.paymentStatus) query = query.where('o.payment_status', '=', opts.paymentStatus);
-  if (opts.channel) query = query.where('o.channel', '=', opts.channel);
+  if (opts.channel) query = query.where('o.channel', '=', channelName(opts.channel));
   if (opts.before) query = query.where('o.id', '<', opts.before);
   const q = opts.q?.trim();
   if (q)

@@ -216,8 +216,20 @@ const insertOrderEvents = prepare((db, p: { rows: OrderEventTable[] }) =>
   db.insertInto('order_events').values(p.rows),
 );
 
-export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Promise<PlaceOrderResult> {
-  const channel = input.channel ?? 'api';
+/**
+ * A channel's name as orders store it: trimmed and in lower case, so `Shopify`, `SHOPIFY` and
+ * ` shopify` are one channel and a channel's retry never becomes a second order.
+ */
+export const channelName = (channel: string | undefined): string => (channel ?? 'api').trim().toLowerCase();
+
+export async function placeOrder(tx: Tx, request: PlaceOrderInput, ctx: Ctx): Promise<PlaceOrderResult> {
+  // External ids keep their case (a channel's ids may differ by it) but not surrounding spaces.
+  const input: PlaceOrderInput = {
+    ...request,
+    channel: channelName(request.channel),
+    externalId: request.externalId?.trim(),
+  };
+  const channel = input.channel!;
   const captureHash = input.externalId === undefined ? null : hashOfCapture(input);
   if (input.externalId !== undefined) {
     const [existing] = (await orderByExternalId(tx, { channel, externalId: input.externalId })).rows;
@@ -265,6 +277,13 @@ export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Prom
   );
   let paid = 0;
   payments.forEach((p, i) => {
+    // A payment said to be authorised or paid holds money; one of 0 would be stored as pending.
+    if ((p.status === 'paid' || p.status === 'authorized') && p.amountMinor === 0)
+      throw fieldError(
+        'VALIDATION_FAILED',
+        `payments.${i}.amountMinor`,
+        `must be above 0 for a payment that is ${p.status}`,
+      );
     if (p.status === 'failed') return;
     paid += p.amountMinor;
     if (paid > totals.totalMinor) {
@@ -493,13 +512,7 @@ export async function placeOrder(tx: Tx, input: PlaceOrderInput, ctx: Ctx): Prom
           },
         ]
       : []),
-    ...stockEvents.map((e) => ({
-      ...e,
-      payload: {
-        ...e.payload,
-        sku: resolved.codes.get(e.aggregateId) ?? e.aggregateId,
-      },
-    })),
+    ...stockEvents,
   ];
   await emit(tx, ctx.at, outbox, writes);
   if (released.length > 0) await emitStockChanged(tx, notReallocated(released, plan.decrements), ctx.at);

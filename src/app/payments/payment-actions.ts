@@ -181,7 +181,13 @@ export async function runPaymentActionOnce(
               message:
                 input.action === 'void'
                   ? `${payment.provider} payment voided`
-                  : `${payment.provider} ${input.action} of ${formatMinor(amount, payment.currency)}: payment is ${next.replace('_', ' ')}`,
+                  : `${payment.provider} ${input.action} of ${formatMinor(amount, payment.currency)}: payment is ${next.replace('_', ' ')}${
+                      // An authorisation is captured once (as Stripe's PaymentIntents are): what a
+                      // partial capture leaves goes back to the customer's card.
+                      input.action === 'capture' && captured < payment.amount_minor
+                        ? `; the other ${formatMinor(payment.amount_minor - captured, payment.currency)} of the authorisation is released`
+                        : ''
+                    }`,
             }
           : {
               type: `payment.${input.action}_failed`,

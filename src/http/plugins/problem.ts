@@ -136,7 +136,10 @@ function fieldsOfValidation(errors: readonly AjvError[]): FieldError[] {
   }
   for (const e of errors) {
     let path = e.instancePath.replace(/^\//, '').replaceAll('/', '.');
-    if (e.keyword === 'required' && typeof e.params['missingProperty'] === 'string') {
+    if (
+      (e.keyword === 'required' || e.keyword === 'dependencies') &&
+      typeof e.params['missingProperty'] === 'string'
+    ) {
       path = path ? `${path}.${e.params['missingProperty']}` : e.params['missingProperty'];
     }
     if (e.keyword === 'additionalProperties' && typeof e.params['additionalProperty'] === 'string') {
@@ -146,6 +149,7 @@ function fieldsOfValidation(errors: readonly AjvError[]): FieldError[] {
     }
     let message = e.message ?? 'is invalid';
     if (e.keyword === 'required') message = 'is required';
+    if (e.keyword === 'dependencies') message = `is required when ${String(e.params['property'])} is given`;
     if (e.keyword === 'format' && e.params['format'] === 'non-blank') message = 'must not be blank';
     if (e.keyword === 'format' && e.params['format'] === 'instant')
       message =

@@ -126,3 +126,9 @@ export const problemResponses = {
   415: Type.Ref('Problem'),
   422: Type.Ref('Problem'),
 } as const;
+
+/**
+ * Coordinates come in pairs: a latitude without its longitude places nothing (routing would take
+ * the address for one without coordinates). For an object schema's options.
+ */
+export const COORDINATES_TOGETHER = { dependencies: { lat: ['lon'], lon: ['lat'] } } as const;

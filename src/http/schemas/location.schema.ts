@@ -1,5 +1,13 @@
 import { Type } from 'typebox';
-import { LocationCode, NonEmptyText, Nullable, Text, Timestamp, CountryCode } from './common.schema.js';
+import {
+  COORDINATES_TOGETHER,
+  LocationCode,
+  NonEmptyText,
+  Nullable,
+  Text,
+  Timestamp,
+  CountryCode,
+} from './common.schema.js';
 
 export const Address = Type.Object(
   {
@@ -38,7 +46,7 @@ export const CreateLocationBody = Type.Object(
     ),
     bins: Type.Optional(BinCodes),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, ...COORDINATES_TOGETHER },
 );
 
 export const UpdateLocationBody = Type.Object(

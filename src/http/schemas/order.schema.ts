@@ -10,6 +10,7 @@ import {
   Timestamp,
   CountryCode,
   Email,
+  COORDINATES_TOGETHER,
 } from './common.schema.js';
 
 export const ShippingAddress = Type.Object(
@@ -24,7 +25,7 @@ export const ShippingAddress = Type.Object(
     lat: Type.Optional(Type.Number({ minimum: -90, maximum: 90 })),
     lon: Type.Optional(Type.Number({ minimum: -180, maximum: 180 })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, ...COORDINATES_TOGETHER },
 );
 
 const OrderLineInput = Type.Object(
@@ -39,8 +40,15 @@ const OrderLineInput = Type.Object(
 
 export const PlaceOrderBody = Type.Object(
   {
-    channel: Type.Optional(NonEmptyText(64, 'Sales channel, e.g. `web`, `shopify`, `pos`; default `api`')),
-    externalId: Type.Optional(NonEmptyText(128, 'The order id in the channel; unique per channel')),
+    channel: Type.Optional(
+      NonEmptyText(
+        64,
+        'Sales channel, e.g. `web`, `shopify`, `pos`; default `api`. Case-insensitive: stored trimmed, in lower case',
+      ),
+    ),
+    externalId: Type.Optional(
+      NonEmptyText(128, 'The order id in the channel; unique per channel. Stored trimmed; case counts'),
+    ),
     customer: Type.Object(
       { email: Email, name: Type.Optional(Text({ maxLength: 200 })) },
       { additionalProperties: false },
