@@ -1030,6 +1030,30 @@ for (const dialect of DIALECTS) {
       expect(timeline.filter((t) => t.type === 'order.lines_cancelled')).toHaveLength(1);
     });
 
+    it('lists a cancelled order with the lines it was placed with', async () => {
+      const loc = await makeLocation(s);
+      const a = await makeSku(s);
+      const b = await makeSku(s);
+      await receive(s, a.sku, loc.code, 5);
+      await receive(s, b.sku, loc.code, 5);
+      const placed = await s.request(
+        'POST',
+        '/api/v1/orders',
+        order([
+          { sku: a.sku, quantity: 1 },
+          { sku: b.sku, quantity: 2 },
+        ]),
+      );
+      expect((await s.request('POST', `/api/v1/orders/${placed.body.id}/cancel`, {})).body.status).toBe(
+        'cancelled',
+      );
+      const listed = await s.request('GET', `/api/v1/orders?q=${placed.body.id}`);
+      const row = (listed.body.items as Array<{ id: string; lineCount: number }>).find(
+        (o) => o.id === placed.body.id,
+      );
+      expect(row?.lineCount).toBe(2);
+    });
+
     it('a partly shipped order on hold completes when its rest is cancelled: nothing is left to hold', async () => {
       const loc = await makeLocation(s);
       const a = await makeSku(s);

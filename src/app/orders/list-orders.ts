@@ -36,7 +36,6 @@ export async function listOrders(
         .selectFrom('order_lines as l')
         .select((e) => e.fn.countAll<number>().as('n'))
         .whereRef('l.order_id', '=', 'o.id')
-        .where('l.quantity', '>', 0)
         .as('line_count'),
     ])
     .orderBy('o.id', 'desc')

@@ -48,7 +48,7 @@ export default async function orderRoutes(fastify: FastifyInstance): Promise<voi
         tags,
         summary: 'Capture an order and allocate its stock atomically',
         description:
-          'Idempotent by `Idempotency-Key` and by (channel, externalId): a repeat answers 201 with the existing order and `Idempotent-Replayed: true` (a retry sent while the first is still running waits for it and gets the same answer; past 64 waiting, 409 IDEMPOTENCY_IN_PROGRESS with `Retry-After`). The same key with another body is 422 IDEMPOTENCY_KEY_REUSED; the same external id with another body is 409 DUPLICATE_ORDER (with the existing `orderId`). A payment `reference` another order already holds for that provider (a PaymentIntent submitted twice) is 409 PAYMENT_EXISTS with that `orderId`. Lines are routed to one location when possible, else the fewest; ties by distance to the shipping address, then most remaining cover. 409 INSUFFICIENT_STOCK names every short line.',
+          'Idempotent by `Idempotency-Key` and by (channel, externalId): a repeat answers 201 with `Idempotent-Replayed: true` — by key, the first response as it was sent; by (channel, externalId), the order as it is now (channel names are case-insensitive) (a retry sent while the first is still running waits for it and gets the same answer; past 64 waiting, 409 IDEMPOTENCY_IN_PROGRESS with `Retry-After`). The same key with another body is 422 IDEMPOTENCY_KEY_REUSED; the same external id with another body is 409 DUPLICATE_ORDER (with the existing `orderId`). A payment `reference` another order already holds for that provider (a PaymentIntent submitted twice) is 409 PAYMENT_EXISTS with that `orderId`. Lines are routed to one location when possible, else the fewest; ties by distance to the shipping address, then most remaining cover. 409 INSUFFICIENT_STOCK names every short line.',
         body: PlaceOrderBody,
         response: { 201: OrderResponse, ...problemResponses },
       },
@@ -168,7 +168,7 @@ export default async function orderRoutes(fastify: FastifyInstance): Promise<voi
       schema: {
         tags,
         summary:
-          'Edit lines (re-allocates atomically; the order keeps what it held) or only the shipping address (allocations stay). Send If-Match.',
+          'Edit lines (re-allocates atomically; the order keeps what it held) or only the shipping address (allocations stay). Send If-Match with the ETag of the order you read: a stale version gets 412 and changes nothing. Without If-Match the edit applies to the order as it is.',
         params: OrderParams,
         body: EditOrderBody,
         response: { 200: OrderResponse, ...problemResponses },

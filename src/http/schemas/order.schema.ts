@@ -162,7 +162,7 @@ export const OrderSummary = Type.Object({
   customer: Type.Object({ email: Type.String(), name: Nullable(Type.String()) }),
   currency: Type.String(),
   totalMinor: Type.Integer(),
-  lineCount: Type.Integer(),
+  lineCount: Type.Integer({ description: 'Lines the order was placed with, cancelled ones included.' }),
   createdAt: Timestamp,
 });
 
