@@ -459,10 +459,13 @@ export async function placeOrder(tx: Tx, request: PlaceOrderInput, ctx: Ctx): Pr
   const allocatedUnits = lineAllocations.reduce((s, a) => s + a.allocation.quantity, 0);
   if (allocatedUnits > 0) {
     const where = plan.locationIds.map((id) => names.locations.get(id) ?? id).join(', ');
+    // Units as ordered (a bundle is one), and the stock units behind them when bundles differ.
+    const orderedUnits = lineRows.reduce((s, l) => s + l.quantity - l.backordered, 0);
+    const stockUnits = orderedUnits === allocatedUnits ? '' : ` (${allocatedUnits} stock units)`;
     events.push({
       at: ctx.at,
       type: 'order.allocated',
-      message: `Allocated ${allocatedUnits} unit(s) from ${where}`,
+      message: `Allocated ${orderedUnits} unit(s)${stockUnits} from ${where}`,
       actor: ctx.actor,
     });
   }
