@@ -1034,6 +1034,45 @@ for (const dialect of DIALECTS) {
       expect(timeline.filter((t) => t.type === 'order.lines_cancelled')).toHaveLength(1);
     });
 
+    it('cancels from the line named by its id when the SKU is on several lines', async () => {
+      const loc = await makeLocation(s);
+      const a = await makeSku(s);
+      await receive(s, a.sku, loc.code, 5);
+      const placed = await s.request('POST', '/api/v1/orders', {
+        ...order([{ sku: a.sku, quantity: 1 }]),
+        lines: [
+          { sku: a.sku, quantity: 1, unitPriceMinor: 1000 },
+          { sku: a.sku, quantity: 2, unitPriceMinor: 0 }, // two free with the first
+        ],
+      });
+      expect(placed.status).toBe(201);
+      const [paidLine, freeLine] = placed.body.lines as Array<{ id: string }>;
+      const cut = await s.request('POST', `/api/v1/orders/${placed.body.id}/cancel`, {
+        lines: [{ sku: a.sku, line: freeLine!.id, quantity: 1 }],
+      });
+      expect(cut.status).toBe(200);
+      expect(cut.body.lines.map((l: any) => [l.quantity, l.cancelledQuantity])).toEqual([
+        [1, 0],
+        [1, 1],
+      ]);
+      expect(cut.body.totalMinor).toBe(1000);
+      // A line of another SKU, or of no order, is named as the fault; nothing changes.
+      for (const line of [paidLine!.id.replace(/.$/, (c) => (c === '0' ? '1' : '0')), 'nope']) {
+        const bad = await s.request('POST', `/api/v1/orders/${placed.body.id}/cancel`, {
+          lines: [{ sku: a.sku, line, quantity: 1 }],
+        });
+        expect(bad.status).toBe(400);
+        expect(bad.body.errors[0].field).toBe('lines.0.line');
+      }
+      const other = await makeSku(s);
+      const wrongSku = await s.request('POST', `/api/v1/orders/${placed.body.id}/cancel`, {
+        lines: [{ sku: other.sku, line: paidLine!.id, quantity: 1 }],
+      });
+      expect(wrongSku.status).toBe(400);
+      expect((await s.request('GET', `/api/v1/orders/${placed.body.id}`)).body.totalMinor).toBe(1000);
+      expect((await s.request('GET', `/api/v1/stock/${a.sku}`)).body.totals.allocated).toBe(2);
+    });
+
     it('lists a cancelled order with the lines it was placed with', async () => {
       const loc = await makeLocation(s);
       const a = await makeSku(s);
@@ -1056,6 +1095,23 @@ for (const dialect of DIALECTS) {
         (o) => o.id === placed.body.id,
       );
       expect(row?.lineCount).toBe(2);
+      // A line an edit removed stays on the order with its units cancelled, and is counted as such.
+      const edited = await s.request(
+        'POST',
+        '/api/v1/orders',
+        order([
+          { sku: a.sku, quantity: 1 },
+          { sku: b.sku, quantity: 1 },
+        ]),
+      );
+      const patched = await s.request('PATCH', `/api/v1/orders/${edited.body.id}`, {
+        lines: [{ sku: a.sku, quantity: 1 }],
+      });
+      expect(patched.status).toBe(200);
+      const after = await s.request('GET', `/api/v1/orders?q=${edited.body.id}`);
+      expect(after.body.items[0].lineCount).toBe(2);
+      const removed = patched.body.lines.find((l: any) => l.sku === b.sku);
+      expect(removed).toMatchObject({ quantity: 0, cancelledQuantity: 1 });
     });
 
     it('a partly shipped order on hold completes when its rest is cancelled: nothing is left to hold', async () => {
@@ -1083,6 +1139,8 @@ for (const dialect of DIALECTS) {
         totalMinor: 1000,
       });
       expect(done.body.lines[0]).toMatchObject({ quantity: 1, shippedQuantity: 1, cancelledQuantity: 2 });
+      expect(done.body.holdReason).toBeNull();
+      expect(done.body.timeline.at(-1)).toMatchObject({ type: 'order.completed' });
       // Nothing is left to cancel, release or ship: each says so and changes nothing.
       for (const action of ['cancel', 'release', 'ship']) {
         const r = await s.request('POST', `/api/v1/orders/${id}/${action}`, {});

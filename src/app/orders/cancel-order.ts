@@ -26,7 +26,8 @@ import { getOrder, type OrderView } from './order-view.js';
 import { emitStockChanged } from '../stock/availability.js';
 
 export type CancelInput = {
-  lines?: ReadonlyArray<{ sku: string; quantity: number }> | undefined;
+  /** `line`: the order line's id, when the SKU is on several lines and one of them is meant. */
+  lines?: ReadonlyArray<{ sku: string; quantity: number; line?: string | undefined }> | undefined;
   reason?: string | undefined;
 };
 
@@ -49,7 +50,12 @@ export async function cancelOrder(tx: Tx, id: string, input: CancelInput, ctx: C
     const errors: FieldError[] = [];
     input.lines.forEach((c, i) => {
       let left = c.quantity;
-      for (const l of lines.filter((x) => skuKey(x.sku) === skuKey(c.sku))) {
+      const named = lines.filter((x) => skuKey(x.sku) === skuKey(c.sku) && (c.line ?? x.id) === x.id);
+      if (c.line !== undefined && named.length === 0) {
+        errors.push({ field: `lines.${i}.line`, message: `is not a line of this order with ${c.sku}` });
+        return;
+      }
+      for (const l of named) {
         const room = l.quantity - l.shipped_quantity - (wanted.get(l.id) ?? 0);
         const take = Math.min(room, left);
         if (take > 0) wanted.set(l.id, (wanted.get(l.id) ?? 0) + take);
@@ -118,7 +124,11 @@ export async function cancelOrder(tx: Tx, id: string, input: CancelInput, ctx: C
     tx,
     order,
     next,
-    everything ? { status: 'cancelled', zeroExtras: true } : done ? { status: 'completed' } : {},
+    everything
+      ? { status: 'cancelled', zeroExtras: true }
+      : done
+        ? { status: 'completed', ...(order.status === 'on_hold' ? { holdReason: null } : {}) }
+        : {},
     ctx,
   );
   const reason = input.reason ? ` (${input.reason})` : '';
@@ -139,6 +149,9 @@ export async function cancelOrder(tx: Tx, id: string, input: CancelInput, ctx: C
             : `Cancelled ${units} unit(s)${reason}`,
         data: { lines: input.lines ?? 'all' },
       },
+      ...(done && !everything && units > 0
+        ? [{ type: 'order.completed', message: 'Completed: every unit left on the order was shipped' }]
+        : []),
       ...refundDue,
     ],
     [

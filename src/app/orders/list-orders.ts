@@ -36,6 +36,8 @@ export async function listOrders(
         .selectFrom('order_lines as l')
         .select((e) => e.fn.countAll<number>().as('n'))
         .whereRef('l.order_id', '=', 'o.id')
+        // Lines still ordered, and lines cancelled or removed by an edit (their units count as cancelled).
+        .where((w) => w.or([w('l.quantity', '>', 0), w('l.cancelled_quantity', '>', 0)]))
         .as('line_count'),
     ])
     .orderBy('o.id', 'desc')

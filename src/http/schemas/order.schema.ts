@@ -162,7 +162,10 @@ export const OrderSummary = Type.Object({
   customer: Type.Object({ email: Type.String(), name: Nullable(Type.String()) }),
   currency: Type.String(),
   totalMinor: Type.Integer(),
-  lineCount: Type.Integer({ description: 'Lines the order was placed with, cancelled ones included.' }),
+  lineCount: Type.Integer({
+    description:
+      'Lines on the order, as the order shows them: lines cancelled or removed by an edit included (their units count as cancelled).',
+  }),
   createdAt: Timestamp,
 });
 
@@ -171,10 +174,22 @@ export const OrderParams = Type.Object({ id: NonEmptyText(64) }, { additionalPro
 export const CancelOrderBody = Type.Object(
   {
     lines: Type.Optional(
-      Type.Array(Type.Object({ sku: SkuCode, quantity: PositiveQuantity }, { additionalProperties: false }), {
-        minItems: 1,
-        maxItems: 500,
-      }),
+      Type.Array(
+        Type.Object(
+          {
+            sku: SkuCode,
+            quantity: PositiveQuantity,
+            line: Type.Optional(
+              NonEmptyText(
+                64,
+                'The id of the order line to cancel from, for an order with the SKU on several lines; without it the units come off its lines in order',
+              ),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        { minItems: 1, maxItems: 500 },
+      ),
     ),
     reason: Type.Optional(Text({ maxLength: 500 })),
     voidPayments: Type.Optional(

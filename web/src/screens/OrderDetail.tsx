@@ -643,7 +643,7 @@ function CancelDialog({ order, open, onClose }: { order: Order; open: boolean; o
   const submit = async () => {
     setError(null);
     const lines = open_lines
-      .map((l) => ({ sku: l.sku, quantity: Number(qty[l.id] ?? 0) }))
+      .map((l) => ({ sku: l.sku, line: l.id, quantity: Number(qty[l.id] ?? 0) }))
       .filter((l) => l.quantity > 0);
     const bad = open_lines.findIndex((l) => {
       const n = Number(qty[l.id] ?? 0);
