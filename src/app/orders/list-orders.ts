@@ -1,4 +1,4 @@
-import { channelName } from './place-order.js';
+import { channelName } from '../../domain/orders/channels.js';
 import type { Tx } from '../../db/database.js';
 
 /**

@@ -7,6 +7,7 @@
  * line named), VALIDATION_FAILED, TOTAL_MISMATCH, INSUFFICIENT_STOCK (with `onShortage: "reject"`,
  * every short line named; nothing written).
  */
+import { channelName, externalIdOf } from '../../domain/orders/channels.js';
 import { createHash } from 'node:crypto';
 import type { Tx } from '../../db/database.js';
 import { canonicalJson } from '../../domain/canonical-json.js';
@@ -216,20 +217,9 @@ const insertOrderEvents = prepare((db, p: { rows: OrderEventTable[] }) =>
   db.insertInto('order_events').values(p.rows),
 );
 
-/**
- * A channel's name as orders store it: trimmed and in lower case, so `Shopify`, `SHOPIFY` and
- * ` shopify` are one channel and a channel's retry never becomes a second order.
- */
-export const channelName = (channel: string | undefined): string => (channel ?? 'api').trim().toLowerCase();
-
 export async function placeOrder(tx: Tx, request: PlaceOrderInput, ctx: Ctx): Promise<PlaceOrderResult> {
-  // External ids keep their case (a channel's ids may differ by it) but not surrounding spaces.
-  const input: PlaceOrderInput = {
-    ...request,
-    channel: channelName(request.channel),
-    externalId: request.externalId?.trim(),
-  };
-  const channel = input.channel!;
+  const channel = channelName(request.channel);
+  const input: PlaceOrderInput = { ...request, channel, externalId: externalIdOf(request.externalId) };
   const captureHash = input.externalId === undefined ? null : hashOfCapture(input);
   if (input.externalId !== undefined) {
     const [existing] = (await orderByExternalId(tx, { channel, externalId: input.externalId })).rows;

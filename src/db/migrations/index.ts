@@ -8,6 +8,7 @@ import * as m0006 from './0006-idempotency-retention.js';
 import * as m0007 from './0007-order-capture-hash.js';
 import * as m0008 from './0008-payment-action-claims.js';
 import * as m0009 from './0009-payment-action-claim-token.js';
+import * as m0010 from './0010-channel-names.js';
 
 /** Every migration in order. Append only: a landed migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '0007-order-capture-hash': m0007,
   '0008-payment-action-claims': m0008,
   '0009-payment-action-claim-token': m0009,
+  '0010-channel-names': m0010,
 };
