@@ -241,6 +241,24 @@ const succeededFor = (eventId: string, pi: string) =>
         expect((await getOrder(orderId)).paymentStatus).toBe('paid');
       });
 
+      it('an event in another currency still applies the state it reports (a cancellation voids)', async () => {
+        const pi = 'pi_3PBWUkRxqlZt79sD1currcy1';
+        const orderId = await orderPaidBy(pi, 50000);
+        const before = await getOrder(orderId);
+        const cancelled = variant(SUCCEEDED_2023, (e) => {
+          e['id'] = 'evt_3PBWUkRxqlZt79sDcurrcy10';
+          e['type'] = 'payment_intent.canceled';
+          Object.assign(e['data']['object'], { id: pi, currency: 'eur', status: 'canceled' });
+        });
+        const r = await deliver(cancelled);
+        expect(r.body.outcome).toBe('mismatch');
+        const order = await getOrder(orderId);
+        expect(order.payments[0]).toMatchObject({ status: 'voided', capturedMinor: 0 });
+        expect(timelineCount(order, 'payment.currency_mismatch')).toBe(1);
+        expect(timelineCount(order, 'payment.updated')).toBe(1);
+        expect(order.version).toBeGreaterThan(before.version);
+      });
+
       it('a signed thin event notification (v2 event destinations, unused) is acknowledged and ignored', async () => {
         const thin = JSON.stringify({
           id: 'evt_thin_1',

@@ -43,8 +43,8 @@ export function stripeEventOf(body: unknown): StripeEventLike {
 
 /**
  * `mismatch`: the event is about a payment of this order but in another currency than the order's;
- * its amounts are not the order's money, so nothing about the payment changes and the order's
- * timeline says so for someone to look at.
+ * its amounts are not the order's money, so only the state it reports applies (failed, authorised,
+ * cancelled), and the order's timeline says so for someone to look at.
  */
 export type ApplyOutcome = 'applied' | 'duplicate' | 'ignored' | 'mismatch';
 
@@ -116,36 +116,12 @@ export async function applyStripeEvent(tx: Tx, event: StripeEventLike, ctx: Ctx)
     .where('id', '=', payment.order_id)
     .executeTakeFirstOrThrow();
   // Stripe names currencies in lower case; an event without one (none we know of) is taken as is.
+  // In another currency its amounts are not the order's money: only what it says about the state
+  // (failed, authorised, cancelled) applies, and the order says why the amounts did not.
   const currency = typeof obj['currency'] === 'string' ? obj['currency'].toUpperCase() : order.currency;
-  if (currency !== order.currency) {
-    const message = `Stripe ${event.type} for payment ${reference} is in ${currency}, the order in ${order.currency}: not applied`;
-    await record(
-      tx,
-      order.id,
-      ctx,
-      [{ type: 'payment.currency_mismatch', message, data: { eventId: event.id } }],
-      [
-        {
-          type: 'payment.currency_mismatch',
-          aggregateType: 'order',
-          aggregateId: order.id,
-          payload: {
-            orderId: order.id,
-            paymentId: payment.id,
-            reference,
-            eventId: event.id,
-            eventType: event.type,
-            currency,
-            orderCurrency: order.currency,
-          },
-        },
-      ],
-    );
-    return 'mismatch';
-  }
-
-  const captured = Math.max(payment.captured_minor, facts.captured ?? 0);
-  const refunded = Math.min(captured, Math.max(payment.refunded_minor, facts.refunded ?? 0));
+  const mismatch = currency !== order.currency;
+  const captured = Math.max(payment.captured_minor, mismatch ? 0 : (facts.captured ?? 0));
+  const refunded = Math.min(captured, Math.max(payment.refunded_minor, mismatch ? 0 : (facts.refunded ?? 0)));
   const status = paymentStatusOf({
     // Every status but pending and failed means the payment was authorised at some point.
     authorized: (payment.status !== 'pending' && payment.status !== 'failed') || facts.authorized === true,
@@ -155,19 +131,23 @@ export async function applyStripeEvent(tx: Tx, event: StripeEventLike, ctx: Ctx)
     capturedMinor: captured,
     refundedMinor: refunded,
   });
-  if (status === payment.status && captured === payment.captured_minor && refunded === payment.refunded_minor)
-    return 'applied';
-  const updated = await tx
-    .updateTable('payments')
-    .set({ captured_minor: captured, refunded_minor: refunded, status, updated_at: ctx.at })
-    .where('id', '=', payment.id)
-    .where('status', '=', payment.status)
-    .where('captured_minor', '=', payment.captured_minor)
-    .where('refunded_minor', '=', payment.refunded_minor)
-    .executeTakeFirst();
-  if (Number(updated.numUpdatedRows) !== 1)
-    throw new ConcurrentChange(`payment ${payment.id} changed concurrently; retrying`);
+  const changed =
+    status !== payment.status || captured !== payment.captured_minor || refunded !== payment.refunded_minor;
+  if (!changed && !mismatch) return 'applied';
+  if (changed) {
+    const updated = await tx
+      .updateTable('payments')
+      .set({ captured_minor: captured, refunded_minor: refunded, status, updated_at: ctx.at })
+      .where('id', '=', payment.id)
+      .where('status', '=', payment.status)
+      .where('captured_minor', '=', payment.captured_minor)
+      .where('refunded_minor', '=', payment.refunded_minor)
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) !== 1)
+      throw new ConcurrentChange(`payment ${payment.id} changed concurrently; retrying`);
+  }
 
+  // The order changes too (its timeline at least): a new version, so its ETag does.
   const orderStatus = await paymentStatusFor(tx, order.id, order.total_minor);
   const bumped = await tx
     .updateTable('orders')
@@ -182,11 +162,24 @@ export async function applyStripeEvent(tx: Tx, event: StripeEventLike, ctx: Ctx)
     order.id,
     ctx,
     [
-      {
-        type: 'payment.updated',
-        message: `Stripe ${event.type}: payment ${reference} is ${status} (captured ${captured}, refunded ${refunded})`,
-        data: { eventId: event.id },
-      },
+      ...(mismatch
+        ? [
+            {
+              type: 'payment.currency_mismatch',
+              message: `Stripe ${event.type} for payment ${reference} is in ${currency}, the order in ${order.currency}: its amounts were not applied`,
+              data: { eventId: event.id },
+            },
+          ]
+        : []),
+      ...(changed
+        ? [
+            {
+              type: 'payment.updated',
+              message: `Stripe ${event.type}: payment ${reference} is ${status} (captured ${captured}, refunded ${refunded})`,
+              data: { eventId: event.id },
+            },
+          ]
+        : []),
       // Captured at Stripe while the order was cancelled or cut (Kibble's own capture records it
       // here first when the webhook wins the race, and then finds nothing new to flag).
       ...(captured > payment.captured_minor
@@ -194,20 +187,42 @@ export async function applyStripeEvent(tx: Tx, event: StripeEventLike, ctx: Ctx)
         : []),
     ],
     [
-      {
-        type: 'payment.updated',
-        aggregateType: 'order',
-        aggregateId: order.id,
-        payload: {
-          orderId: order.id,
-          paymentId: payment.id,
-          reference,
-          status,
-          paymentStatus: orderStatus,
-          eventId: event.id,
-        },
-      },
+      ...(mismatch
+        ? [
+            {
+              type: 'payment.currency_mismatch',
+              aggregateType: 'order',
+              aggregateId: order.id,
+              payload: {
+                orderId: order.id,
+                paymentId: payment.id,
+                reference,
+                eventId: event.id,
+                eventType: event.type,
+                currency,
+                orderCurrency: order.currency,
+              },
+            },
+          ]
+        : []),
+      ...(changed
+        ? [
+            {
+              type: 'payment.updated',
+              aggregateType: 'order',
+              aggregateId: order.id,
+              payload: {
+                orderId: order.id,
+                paymentId: payment.id,
+                reference,
+                status,
+                paymentStatus: orderStatus,
+                eventId: event.id,
+              },
+            },
+          ]
+        : []),
     ],
   );
-  return 'applied';
+  return mismatch ? 'mismatch' : 'applied';
 }
