@@ -382,6 +382,16 @@ const otherWriteCases: Case[] = [
     body: { code: 'WH-HALF', name: 'Half', kind: 'warehouse', lat: 40 },
     status: 400,
     field: 'lon',
+    detail: /lat and lon go together/,
+  },
+  {
+    name: 'a location changed to a latitude without a longitude',
+    method: 'PATCH',
+    path: `/api/v1/locations/${OTHER}`,
+    body: { lat: 40 },
+    status: 400,
+    field: 'lon',
+    detail: /lat and lon go together/,
   },
   // Two capitals are not enough: an unassigned code, a region or a typo is no place to ship to.
   ...['XX', 'UK', 'EU', 'us', 'USA'].map((country) => ({

@@ -1786,5 +1786,65 @@ for (const dialect of DIALECTS) {
       expect(changed(near.code)).toBeUndefined();
       expect((await s.request('GET', `/api/v1/reservations/${lease.body.id}`)).body.status).toBe('converted');
     });
+
+    it('a converted lease whose order must ship from elsewhere frees its stock where it was, on the outbox', async () => {
+      const near = await makeLocation(s, { lat: 40.0, lon: -83.0 });
+      const far = await makeLocation(s, { lat: 39.5, lon: -119.8 });
+      const a = await makeSku(s);
+      const onlyNear = await makeSku(s);
+      await receive(s, a.sku, near.code, 5);
+      await receive(s, a.sku, far.code, 5);
+      await receive(s, onlyNear.sku, near.code, 5);
+      const lease = await s.request('POST', '/api/v1/reservations', {
+        sku: a.sku,
+        location: far.code,
+        quantity: 3,
+        ttlSeconds: 600,
+      });
+      expect(lease.status).toBe(201);
+      const seqBefore = (
+        await s.testDb.database.db
+          .selectFrom('outbox')
+          .select((eb) => eb.fn.max('seq').as('seq'))
+          .executeTakeFirstOrThrow()
+      ).seq;
+      const r = await s.request(
+        'POST',
+        '/api/v1/orders',
+        order(
+          [
+            { sku: a.sku, quantity: 1 },
+            { sku: onlyNear.sku, quantity: 1 },
+          ],
+          { reservations: [lease.body.id], shippingAddress: COLUMBUS },
+        ),
+      );
+      expect(r.status).toBe(201);
+      // One shipment beats keeping the lease's location: all three leased units are free again.
+      expect(r.body.lines[0].allocations).toEqual([
+        expect.objectContaining({ location: near.code, quantity: 1 }),
+      ]);
+      const events = (
+        await s.testDb.database.db
+          .selectFrom('outbox')
+          .select(['type', 'payload'])
+          .where('seq', '>', Number(seqBefore))
+          .orderBy('seq')
+          .execute()
+      ).map((e) => ({ type: e.type, payload: JSON.parse(e.payload) }));
+      expect(events).toContainEqual({
+        type: 'reservation.converted',
+        payload: { reservationId: lease.body.id, orderId: r.body.id },
+      });
+      const changed = (location: string) =>
+        events
+          .filter(
+            (e) => e.type === 'stock.changed' && e.payload.location === location && e.payload.sku === a.sku,
+          )
+          .at(-1)?.payload;
+      expect(changed(near.code)).toMatchObject({ sku: a.sku, available: 4 });
+      expect(changed(far.code)).toMatchObject({ sku: a.sku, available: 5 });
+      expect((await s.request('GET', `/api/v1/reservations/${lease.body.id}`)).body.status).toBe('converted');
+    });
   });
 }

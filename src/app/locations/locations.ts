@@ -150,6 +150,11 @@ export async function updateLocation(
 ): Promise<LocationView> {
   const current = await findLocation(tx, code);
   if (!current) throw fieldError('NOT_FOUND', 'code', `Location ${code} does not exist.`);
+  // One coordinate may change alone, but the location must end with both or neither.
+  const lat = input.lat ?? current.lat;
+  const lon = input.lon ?? current.lon;
+  if ((lat === null) !== (lon === null))
+    throw fieldError('VALIDATION_FAILED', lat === null ? 'lat' : 'lon', 'lat and lon go together');
   let q = tx
     .updateTable('locations')
     .set({

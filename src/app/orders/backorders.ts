@@ -184,11 +184,7 @@ export async function allocateBackorders(tx: Tx, candidates: WaitingBackorders, 
             fulfillmentStatus: saved.fulfillment_status,
           },
         },
-        ...events.map((e) => ({
-          ...e,
-          // The stocked SKU's code: the line's own, or a bundle component's.
-          payload: { ...e.payload, sku: stockedRows.find((r) => r.id === e.aggregateId)?.sku ?? sku.sku },
-        })),
+        ...events,
       ],
     );
   }

@@ -218,13 +218,7 @@ export async function editOrder(
         aggregateId: id,
         payload: { orderId: id, totalMinor: saved.total_minor, fulfillmentStatus: saved.fulfillment_status },
       },
-      ...stockEvents.map((e) => ({
-        ...e,
-        payload: {
-          ...e.payload,
-          sku: resolved.codes.get(e.aggregateId) ?? e.aggregateId,
-        },
-      })),
+      ...stockEvents,
     ],
   );
   await emitStockChanged(tx, notReallocated(touched, routed.plan.decrements), ctx.at);

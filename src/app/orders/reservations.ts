@@ -197,7 +197,7 @@ export async function createReservation(
       aggregateId: id,
       payload: { reservationId: id, sku: sku.sku, quantity: input.quantity, expiresAt },
     },
-    ...stockEvents.map((e) => ({ ...e, payload: { ...e.payload, sku: sku.sku } })),
+    ...stockEvents,
   ]);
   await emitStockChanged(tx, notReallocated(lapsed, routed.plan.decrements), ctx.at);
   return getReservation(tx, id);

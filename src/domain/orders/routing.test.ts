@@ -363,6 +363,15 @@ const arbOrder = (locs: readonly string[]): fc.Arbitrary<RoutingInput> =>
         }),
         { maxLength: 4 },
       ),
+      // Units the order held (a converted lease, an edit's own stock): credit under safety stock.
+      held: fc.array(
+        fc.record({
+          skuId: fc.constantFrom(...SKUS),
+          locationId: fc.constantFrom(...locs),
+          quantity: fc.nat(6),
+        }),
+        { maxLength: 3 },
+      ),
       lines: fc.array(
         fc.record({
           sku: fc.constantFrom(...SKUS),
@@ -404,6 +413,7 @@ const arbOrder = (locs: readonly string[]): fc.Arbitrary<RoutingInput> =>
             : row(r.sku, r.loc, r.free),
         ),
         safetyStock: g.safety,
+        held: g.held,
         lines: g.lines.map((l, i) =>
           l.components
             ? { lineIndex: i, skuId: 'KIT', quantity: l.quantity, components: l.components }
@@ -445,10 +455,10 @@ function usable(input: RoutingInput): { lots: Map<string, number>; sites: Map<st
   }
   const sites = new Map<string, number>();
   for (const [k, n] of sellable) {
-    const safety = (input.safetyStock ?? [])
-      .filter((s) => `${s.skuId}|${s.locationId}` === k)
-      .reduce((a, s) => a + s.quantity, 0);
-    sites.set(k, Math.max(0, n - safety));
+    const sum = (rows: RoutingInput['safetyStock']) =>
+      (rows ?? []).filter((s) => `${s.skuId}|${s.locationId}` === k).reduce((a, s) => a + s.quantity, 0);
+    const own = Math.min(sum(input.held), n);
+    sites.set(k, Math.max(0, n - own - sum(input.safetyStock)) + own);
   }
   return { lots, sites };
 }

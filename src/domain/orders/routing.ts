@@ -109,9 +109,9 @@ type Work = {
  *
  * Lines are served in input order (a bundle unit only when every component is there). The
  * locations are the fewest that cover the served demand (one if possible; exact search up to
- * {@link EXACT_ROUTING_LIMIT} candidates, greedy beyond), ties broken by more of the units the order
- * itself held at them (`held`: a converted reservation's store, an edited order's own stock), then
- * by smaller total haversine
+ * {@link EXACT_ROUTING_LIMIT} candidates, greedy beyond — where held units do not count), ties broken
+ * by more of the units the order itself held at them (`held`: a converted reservation's store, an
+ * edited order's own stock), then by smaller total haversine
  * distance to `shipTo` (unknown coordinates = infinitely far), then by more remaining cover (the
  * minimum over the order's SKUs of usable left after the order), then by location codes. Within
  * them each line goes whole to the location that can take it where the order held its units, else
@@ -167,6 +167,8 @@ export function routeOrder(input: RoutingInput): RoutingResult {
   for (const w of [...work].sort((a, b) => units(b) - units(a))) {
     if (w.served === 0) continue;
     const need = [...w.needs].map(([skuId, per]) => [skuId, per * w.served] as const);
+    // What the order held at a site, not what is left of it after earlier lines: a later line may
+    // still go first to a site whose held units an earlier one took (no oversell: `take` counts).
     const heldFor = (s: Site) => need.reduce((n, [skuId]) => n + (s.bins.get(skuId)?.held ?? 0), 0);
     const order = chosen.some((s) => heldFor(s) > 0)
       ? [...chosen].sort((a, b) => heldFor(b) - heldFor(a)) // stable: nearest first on ties

@@ -1,13 +1,5 @@
 import { Type } from 'typebox';
-import {
-  COORDINATES_TOGETHER,
-  LocationCode,
-  NonEmptyText,
-  Nullable,
-  Text,
-  Timestamp,
-  CountryCode,
-} from './common.schema.js';
+import { LocationCode, NonEmptyText, Nullable, Text, Timestamp, CountryCode } from './common.schema.js';
 
 export const Address = Type.Object(
   {
@@ -46,7 +38,7 @@ export const CreateLocationBody = Type.Object(
     ),
     bins: Type.Optional(BinCodes),
   },
-  { additionalProperties: false, ...COORDINATES_TOGETHER },
+  { additionalProperties: false },
 );
 
 export const UpdateLocationBody = Type.Object(

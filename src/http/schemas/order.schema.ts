@@ -22,8 +22,20 @@ export const ShippingAddress = Type.Object(
     region: Type.Optional(Text({ maxLength: 100 })),
     postalCode: NonEmptyText(20),
     country: CountryCode,
-    lat: Type.Optional(Type.Number({ minimum: -90, maximum: 90 })),
-    lon: Type.Optional(Type.Number({ minimum: -180, maximum: 180 })),
+    lat: Type.Optional(
+      Type.Number({
+        minimum: -90,
+        maximum: 90,
+        description: 'Latitude, for routing; with `lon` or not at all',
+      }),
+    ),
+    lon: Type.Optional(
+      Type.Number({
+        minimum: -180,
+        maximum: 180,
+        description: 'Longitude, for routing; with `lat` or not at all',
+      }),
+    ),
   },
   { additionalProperties: false, ...COORDINATES_TOGETHER },
 );
