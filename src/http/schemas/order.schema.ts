@@ -45,7 +45,11 @@ const OrderLineInput = Type.Object(
     sku: SkuCode,
     quantity: PositiveQuantity,
     unitPriceMinor: AmountMinor,
-    discountMinor: Type.Optional(AmountMinor),
+    discountMinor: Type.Optional({
+      ...AmountMinor,
+      description:
+        'The discount on the whole line (not per unit), at most quantity × unitPriceMinor; a partial cancel keeps it pro rata. Default 0.',
+    }),
   },
   { additionalProperties: false },
 );
@@ -75,8 +79,16 @@ export const PlaceOrderBody = Type.Object(
     lines: Type.Array(OrderLineInput, { minItems: 1, maxItems: 500 }),
     shippingMinor: Type.Optional(AmountMinor),
     taxMinor: Type.Optional(AmountMinor),
-    subtotalMinor: Type.Optional(AmountMinor),
-    totalMinor: Type.Optional(AmountMinor),
+    subtotalMinor: Type.Optional({
+      ...AmountMinor,
+      description:
+        'What the storefront computed: Σ quantity × unitPriceMinor over the lines. Optional; when sent it must match, else 422 TOTAL_MISMATCH.',
+    }),
+    totalMinor: Type.Optional({
+      ...AmountMinor,
+      description:
+        'What the storefront computed: subtotal − line discounts + shipping + tax. Optional; when sent it must match, else 422 TOTAL_MISMATCH.',
+    }),
     payments: Type.Optional(
       Type.Array(
         Type.Object(
@@ -237,7 +249,7 @@ export const EditOrderBody = Type.Object(
             discountMinor: Type.Optional({
               ...AmountMinor,
               description:
-                "Omitted: a kept line's discount per unit (pro rata to the new quantity, within the line amount); none for a new line.",
+                'The discount on the whole line, as at capture. Omitted: a kept line keeps its discount pro rata to the new quantity (within the line amount); none for a new line.',
             }),
           },
           { additionalProperties: false },
