@@ -334,6 +334,43 @@ describe.skipIf(!ready)('web admin in Chromium', () => {
     await page.locator('.chip', { hasText: 'Refunded' }).first().waitFor();
   }, 60_000);
 
+  it('cancels units of one line when the order has its SKU on two lines', async () => {
+    const price = shop.sellable[0]!.priceMinor;
+    const placed = await shop.server.request('POST', '/api/v1/orders', {
+      channel: 'web',
+      externalId: '#E2E-TWO-LINES',
+      customer: { email: 'grace.hopper@example.com', name: 'Grace Hopper' },
+      currency: 'USD',
+      lines: [
+        { sku, quantity: 1, unitPriceMinor: price },
+        { sku, quantity: 2, unitPriceMinor: 0 }, // two free with the first
+      ],
+    });
+    expect(placed.status).toBe(201);
+    await go(page, `/orders/${placed.body.id}`);
+    await page.getByRole('heading', { name: 'Order #E2E-TWO-LINES' }).waitFor();
+    await page.getByRole('button', { name: 'Cancel…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Cancel order or units' });
+    const inputs = dialog.getByRole('spinbutton', { name: `Units of ${sku} to cancel` });
+    await inputs.nth(0).fill('0');
+    await inputs.nth(1).fill('1');
+    await dialog.getByRole('button', { name: 'Cancel units' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await expect
+      .poll(async () => {
+        const r = await shop.server.request('GET', `/api/v1/orders/${placed.body.id}`);
+        return r.body.lines.map((l: { quantity: number; cancelledQuantity: number }) => [
+          l.quantity,
+          l.cancelledQuantity,
+        ]);
+      })
+      .toEqual([
+        [1, 0],
+        [1, 1],
+      ]);
+    await page.locator('.chip', { hasText: '1 cancelled' }).waitFor();
+  }, 60_000);
+
   it('captures what an order owes and refunds what it was overpaid, from its payments', async () => {
     const price = shop.sellable[0]!.priceMinor;
     const place = async (externalId: string, status: string) => {
