@@ -109,7 +109,11 @@ export const PlaceOrderBody = Type.Object(
       ),
     ),
     reservations: Type.Optional(
-      Type.Array(NonEmptyText(64), { maxItems: 100, description: 'Reservation leases this order converts' }),
+      Type.Array(NonEmptyText(64), {
+        maxItems: 100,
+        description:
+          "Reservation leases this order converts, in the order's own transaction: each must be active and hold a SKU of the order (400 naming `reservations.i` otherwise; 404 unknown; 409 RESERVATION_EXPIRED once lapsed, INVALID_TRANSITION once released or converted). Their stock becomes the order's: routing takes it where the leases held it (before distance), even under safety stock, and frees at once whatever the order does not take. The leases end `converted` with the order's id. A rejected order leaves them as they were.",
+      }),
     ),
   },
   { additionalProperties: false },
