@@ -1,5 +1,5 @@
-import { channelName } from '../../domain/orders/channels.js';
 import type { Tx } from '../../db/database.js';
+import { channelName } from '../../domain/orders/channels.js';
 
 /**
  * Orders newest first, keyset-paginated by id (time-sortable). `q` matches the order id, the

@@ -7,10 +7,10 @@
  * line named), VALIDATION_FAILED, TOTAL_MISMATCH, INSUFFICIENT_STOCK (with `onShortage: "reject"`,
  * every short line named; nothing written).
  */
-import { channelName, externalIdOf } from '../../domain/orders/channels.js';
 import { createHash } from 'node:crypto';
 import type { Tx } from '../../db/database.js';
 import { canonicalJson } from '../../domain/canonical-json.js';
+import { channelName, externalIdOf } from '../../domain/orders/channels.js';
 import { isoDate } from '../../domain/clock.js';
 import { DomainError, fieldError } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';

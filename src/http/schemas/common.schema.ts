@@ -3,8 +3,8 @@
  * contract: Fastify validates with them, serialises with them, and the OpenAPI document is
  * generated from them.
  */
-import { COUNTRY_CODES } from '../../domain/countries.js';
 import { Type, type TSchema } from 'typebox';
+import { COUNTRY_CODES } from '../../domain/countries.js';
 import { MAX_AMOUNT_MINOR, MAX_QUANTITY } from '../../domain/quantity.js';
 
 /** No NUL and no lone UTF-16 surrogates: PostgreSQL cannot store either. */
