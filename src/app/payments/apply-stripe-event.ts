@@ -157,6 +157,13 @@ export async function applyStripeEvent(tx: Tx, event: StripeEventLike, ctx: Ctx)
     .executeTakeFirst();
   if (Number(bumped.numUpdatedRows) !== 1)
     throw new ConcurrentChange(`order ${order.id} changed concurrently; retrying`);
+  /** An outbox event about this payment of the order, naming the Stripe event it came from. */
+  const orderEvent = (type: string, more: Record<string, unknown>) => ({
+    type,
+    aggregateType: 'order',
+    aggregateId: order.id,
+    payload: { orderId: order.id, paymentId: payment.id, reference, eventId: event.id, ...more },
+  });
   await record(
     tx,
     order.id,
@@ -189,39 +196,14 @@ export async function applyStripeEvent(tx: Tx, event: StripeEventLike, ctx: Ctx)
     [
       ...(mismatch
         ? [
-            {
-              type: 'payment.currency_mismatch',
-              aggregateType: 'order',
-              aggregateId: order.id,
-              payload: {
-                orderId: order.id,
-                paymentId: payment.id,
-                reference,
-                eventId: event.id,
-                eventType: event.type,
-                currency,
-                orderCurrency: order.currency,
-              },
-            },
+            orderEvent('payment.currency_mismatch', {
+              eventType: event.type,
+              currency,
+              orderCurrency: order.currency,
+            }),
           ]
         : []),
-      ...(changed
-        ? [
-            {
-              type: 'payment.updated',
-              aggregateType: 'order',
-              aggregateId: order.id,
-              payload: {
-                orderId: order.id,
-                paymentId: payment.id,
-                reference,
-                status,
-                paymentStatus: orderStatus,
-                eventId: event.id,
-              },
-            },
-          ]
-        : []),
+      ...(changed ? [orderEvent('payment.updated', { status, paymentStatus: orderStatus })] : []),
     ],
   );
   return mismatch ? 'mismatch' : 'applied';
