@@ -43,9 +43,10 @@ export type RoutingInput = {
   readonly stock: readonly StockRow[];
   readonly safetyStock?: readonly SafetyStock[];
   /**
-   * Re-routing an order (an edit): the units it held at each (SKU, location) before they were
-   * released for it. The order may take them again even where they dip into safety stock — an edit
-   * never loses what the order already had — but nothing more below safety stock.
+   * The units the order held at each (SKU, location) before they were released for it: its own
+   * allocations when an edit re-routes it, a reservation lease it converts. It may take them again
+   * even where they dip into safety stock — an edit or a conversion never loses what was held — but
+   * nothing more below safety stock; and plans keeping more of them are preferred before distance.
    */
   readonly held?: readonly SafetyStock[];
   readonly shipTo: GeoPoint | null;
@@ -170,13 +171,13 @@ export function routeOrder(input: RoutingInput): RoutingResult {
     // What the order held at a site, not what is left of it after earlier lines: a later line may
     // still go first to a site whose held units an earlier one took (no oversell: `take` counts).
     const heldFor = (s: Site) => need.reduce((n, [skuId]) => n + (s.bins.get(skuId)?.held ?? 0), 0);
-    const order = chosen.some((s) => heldFor(s) > 0)
+    const preferred = chosen.some((s) => heldFor(s) > 0)
       ? [...chosen].sort((a, b) => heldFor(b) - heldFor(a)) // stable: nearest first on ties
       : chosen;
-    const whole = order.find((s) => need.every(([skuId, n]) => (s.bins.get(skuId)?.left ?? 0) >= n));
+    const whole = preferred.find((s) => need.every(([skuId, n]) => (s.bins.get(skuId)?.left ?? 0) >= n));
     for (const [skuId, n] of need) {
       let rest = n;
-      for (const site of whole ? [whole] : order) rest -= take(site, skuId, rest, w.out);
+      for (const site of whole ? [whole] : preferred) rest -= take(site, skuId, rest, w.out);
       if (rest !== 0) throw new Error(`routing: ${rest} units of ${skuId} left unassigned (bug)`);
     }
   }
