@@ -1114,21 +1114,27 @@ for (const dialect of DIALECTS) {
       expect(removed).toMatchObject({ quantity: 0, cancelledQuantity: 1 });
     });
 
-    it('a partly shipped order on hold completes when its rest is cancelled: nothing is left to hold', async () => {
+    /** An order of `quantity` units with one in stock: that one shipped, the rest backordered, on hold. */
+    async function partlyShippedOnHold(quantity: number) {
       const loc = await makeLocation(s);
       const a = await makeSku(s);
       await receive(s, a.sku, loc.code, 1);
       const placed = await s.request(
         'POST',
         '/api/v1/orders',
-        order([{ sku: a.sku, quantity: 3 }], { onShortage: 'backorder' }),
+        order([{ sku: a.sku, quantity }], { onShortage: 'backorder' }),
       );
       const id = placed.body.id as string;
       expect((await s.request('POST', `/api/v1/orders/${id}/ship`, {})).status).toBe(200);
       expect((await s.request('POST', `/api/v1/orders/${id}/hold`, { reason: 'check' })).status).toBe(200);
+      return { id, sku: a.sku };
+    }
+
+    it('a partly shipped order on hold completes when its rest is cancelled: nothing is left to hold', async () => {
+      const { id, sku } = await partlyShippedOnHold(3);
       // A partial cancel that leaves an unshipped unit keeps the hold.
       const partly = await s.request('POST', `/api/v1/orders/${id}/cancel`, {
-        lines: [{ sku: a.sku, quantity: 1 }],
+        lines: [{ sku, quantity: 1 }],
       });
       expect(partly.body).toMatchObject({ status: 'on_hold', fulfillmentStatus: 'partially_shipped' });
       const done = await s.request('POST', `/api/v1/orders/${id}/cancel`, {});
@@ -1156,17 +1162,7 @@ for (const dialect of DIALECTS) {
 
     it('releasing the hold of an order whose every remaining unit shipped completes it', async () => {
       // The state an earlier version left behind when the rest was cancelled on hold.
-      const loc = await makeLocation(s);
-      const a = await makeSku(s);
-      await receive(s, a.sku, loc.code, 1);
-      const placed = await s.request(
-        'POST',
-        '/api/v1/orders',
-        order([{ sku: a.sku, quantity: 2 }], { onShortage: 'backorder' }),
-      );
-      const id = placed.body.id as string;
-      expect((await s.request('POST', `/api/v1/orders/${id}/ship`, {})).status).toBe(200);
-      expect((await s.request('POST', `/api/v1/orders/${id}/hold`, { reason: 'check' })).status).toBe(200);
+      const { id } = await partlyShippedOnHold(2);
       await s.testDb.database.db
         .updateTable('order_lines')
         .set({ quantity: 1, cancelled_quantity: 1, backordered: 0, total_minor: 1000 })

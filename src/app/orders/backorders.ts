@@ -103,16 +103,11 @@ export async function allocateBackorders(tx: Tx, candidates: WaitingBackorders, 
       .where('id', '=', candidate.id)
       .executeTakeFirstOrThrow();
     if (line.backordered === 0) continue;
-    const sku = await tx
-      .selectFrom('skus')
-      .selectAll()
-      .where('id', '=', line.sku_id)
-      .executeTakeFirstOrThrow();
     const components = (await componentQuantities(tx, [line])).get(line.sku_id);
     const stocked = components ? components.map((c) => c.skuId) : [line.sku_id];
     const stockedRows = await tx
       .selectFrom('skus')
-      .select(['id', 'sku', 'tracking', 'min_remaining_shelf_life_days'])
+      .select(['id', 'tracking', 'min_remaining_shelf_life_days'])
       .where('id', 'in', stocked)
       .execute();
     const rules = new Map(
@@ -130,7 +125,14 @@ export async function allocateBackorders(tx: Tx, candidates: WaitingBackorders, 
     const routed = routeOrder(
       routingInput(
         snapshot,
-        [{ lineIndex: 0, skuId: sku.id, quantity: line.backordered, ...(components ? { components } : {}) }],
+        [
+          {
+            lineIndex: 0,
+            skuId: line.sku_id,
+            quantity: line.backordered,
+            ...(components ? { components } : {}),
+          },
+        ],
         rules,
         shipTo,
         today,

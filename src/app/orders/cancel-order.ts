@@ -14,8 +14,10 @@ import { proratedDiscount } from '../../domain/orders/totals.js';
 import { skuKey } from '../../domain/sku-code.js';
 import { releaseAllocations, type Ctx, type HeldAllocation } from './allocation.js';
 import {
+  completedEntry,
   heldAllocationsOf,
   loadOrderForChange,
+  nothingLeftToShip,
   record,
   refundDueEntries,
   saveLines,
@@ -109,7 +111,7 @@ export async function cancelOrder(tx: Tx, id: string, input: CancelInput, ctx: C
   // What is left was all shipped: the order is done, as when a shipment sends the last unit — on
   // hold too, as nothing is left to hold. With nothing to cancel that is still worth doing for an
   // open order left in that state by an earlier version (which kept such orders on hold).
-  const done = next.every((l) => l.shipped_quantity >= l.quantity);
+  const done = nothingLeftToShip(next);
   if (units === 0 && !(done && order.status === 'open'))
     throw new DomainError(
       'INVALID_TRANSITION',
@@ -140,18 +142,18 @@ export async function cancelOrder(tx: Tx, id: string, input: CancelInput, ctx: C
     id,
     ctx,
     [
-      {
-        type: everything ? 'order.cancelled' : units === 0 ? 'order.completed' : 'order.lines_cancelled',
-        message: everything
-          ? `Order cancelled${reason}; ${units} unit(s) released`
-          : units === 0
-            ? 'Completed: every unit left on the order was shipped'
-            : `Cancelled ${units} unit(s)${reason}`,
-        data: { lines: input.lines ?? 'all' },
-      },
-      ...(done && !everything && units > 0
-        ? [{ type: 'order.completed', message: 'Completed: every unit left on the order was shipped' }]
-        : []),
+      ...(units === 0
+        ? []
+        : [
+            {
+              type: everything ? 'order.cancelled' : 'order.lines_cancelled',
+              message: everything
+                ? `Order cancelled${reason}; ${units} unit(s) released`
+                : `Cancelled ${units} unit(s)${reason}`,
+              data: { lines: input.lines ?? 'all' },
+            },
+          ]),
+      ...(done ? [completedEntry] : []),
       ...refundDue,
     ],
     [

@@ -2,7 +2,7 @@
 import type { Tx } from '../../db/database.js';
 import { assertOrderTransition } from '../../domain/orders/lifecycle.js';
 import type { Ctx } from './allocation.js';
-import { loadOrderForChange, record, saveOrder } from './order-changes.js';
+import { completedEntry, loadOrderForChange, nothingLeftToShip, record, saveOrder } from './order-changes.js';
 import { getOrder, type OrderView } from './order-view.js';
 
 export async function holdOrder(tx: Tx, id: string, reason: string, ctx: Ctx): Promise<OrderView> {
@@ -26,18 +26,13 @@ export async function releaseHold(tx: Tx, id: string, ctx: Ctx): Promise<OrderVi
   const lines = await tx.selectFrom('order_lines').selectAll().where('order_id', '=', id).execute();
   // An order whose every remaining unit shipped (the rest cancelled on hold by an earlier version,
   // which kept it on hold) has nothing left to do once released: it completes.
-  const done = lines.some((l) => l.quantity > 0) && lines.every((l) => l.shipped_quantity >= l.quantity);
+  const done = nothingLeftToShip(lines);
   await saveOrder(tx, order, lines, { status: done ? 'completed' : 'open', holdReason: null }, ctx);
   await record(
     tx,
     id,
     ctx,
-    [
-      { type: 'order.released', message: 'Hold released' },
-      ...(done
-        ? [{ type: 'order.completed', message: 'Completed: every unit left on the order was shipped' }]
-        : []),
-    ],
+    [{ type: 'order.released', message: 'Hold released' }, ...(done ? [completedEntry] : [])],
     [
       {
         type: 'order.released',

@@ -267,3 +267,18 @@ export async function refundDueEntries(
   const excess = (await heldMoneyOf(tx, order.id)) - totalMinor;
   return excess > 0 ? [refundDueEntry(excess, order.currency)] : [];
 }
+
+/**
+ * Every unit still on the order has shipped (and it has some): nothing is left to do, so the order
+ * completes — after the shipment that sends the last unit, a cancellation of the rest, or the
+ * release of a hold on such an order.
+ */
+export const nothingLeftToShip = (
+  lines: ReadonlyArray<Pick<OrderLineTable, 'quantity' | 'shipped_quantity'>>,
+) => lines.some((l) => l.quantity > 0) && lines.every((l) => l.shipped_quantity >= l.quantity);
+
+/** The timeline entry of an order completed by something other than its last shipment. */
+export const completedEntry = {
+  type: 'order.completed',
+  message: 'Completed: every unit left on the order was shipped',
+} as const;

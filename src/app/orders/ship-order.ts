@@ -10,7 +10,14 @@ import { applyDeltas, compareBalanceKeys, insertMovements, type MovementRow } fr
 import { DomainError } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
 import { keyOf, StockRaced, type Ctx } from './allocation.js';
-import { heldAllocationsOf, loadOrderForChange, record, saveLines, saveOrder } from './order-changes.js';
+import {
+  heldAllocationsOf,
+  loadOrderForChange,
+  nothingLeftToShip,
+  record,
+  saveLines,
+  saveOrder,
+} from './order-changes.js';
 import { getOrder, type OrderView } from './order-view.js';
 import { emitStockChanged } from '../stock/availability.js';
 
@@ -82,7 +89,7 @@ export async function shipOrder(
     return { ...l, shipped_quantity: l.shipped_quantity + allocatedUnits };
   });
   await saveLines(tx, next);
-  const complete = next.every((l) => l.shipped_quantity >= l.quantity);
+  const complete = nothingLeftToShip(next);
   const saved = await saveOrder(tx, order, next, complete ? { status: 'completed' } : {}, ctx);
   const summary = [...shippedUnits].map(([sku, q]) => `${q} × ${sku}`).join(', ');
   await record(

@@ -266,16 +266,20 @@ function chooseSites(all: readonly Site[], demand: ReadonlyMap<string, number>):
     );
   // Units of the demand the order itself held at the set's sites (a reservation it converts, or
   // its own allocations when an edit re-routes it): a click-and-collect lease keeps its store.
+  // (Nothing held, as at almost every capture: nothing to sum.)
+  const anyHeld = sites.some((s) => [...s.bins.values()].some((b) => b.held > 0));
   const keptOf = (set: readonly Site[]) =>
-    [...demand].reduce(
-      (n, [skuId, d]) =>
-        n +
-        Math.min(
-          d,
-          set.reduce((h, s) => h + (s.bins.get(skuId)?.held ?? 0), 0),
-        ),
-      0,
-    );
+    !anyHeld
+      ? 0
+      : [...demand].reduce(
+          (n, [skuId, d]) =>
+            n +
+            Math.min(
+              d,
+              set.reduce((h, s) => h + (s.bins.get(skuId)?.held ?? 0), 0),
+            ),
+          0,
+        );
   const rank = (set: readonly Site[]) =>
     [
       -keptOf(set),

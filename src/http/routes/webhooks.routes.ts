@@ -21,7 +21,7 @@ export default async function webhookRoutes(app: FastifyInstance): Promise<void>
         summary:
           'Stripe events (payment_intent.succeeded, .amount_capturable_updated, .payment_failed, .canceled; charge.refunded), verified with Stripe-Signature',
         description:
-          'The body is a Stripe event exactly as Stripe sends it (any content type; verified over its raw bytes with `STRIPE_WEBHOOK_SECRET`, so it is not described as a schema here). Each event id applies once: `outcome` is `applied`, `duplicate` (seen before), `ignored` (a PaymentIntent Kibble does not know, or an event type it does not use: acknowledged so Stripe stops retrying) or `mismatch` (a payment of the order in another currency: recorded on the order, nothing changed). 400 INVALID_SIGNATURE for a missing, wrong or stale signature; 400 VALIDATION_FAILED for a signed body that is not a Stripe event; 503 NOT_CONFIGURED without a webhook secret.',
+          'The body is a Stripe event exactly as Stripe sends it (any content type; verified over its raw bytes with `STRIPE_WEBHOOK_SECRET`, so it is not described as a schema here). Each event id applies once: `outcome` is `applied`, `duplicate` (seen before), `ignored` (a PaymentIntent Kibble does not know, or an event type it does not use: acknowledged so Stripe stops retrying) or `mismatch` (a payment of the order in another currency: flagged on the order; the state it reports applies, its amounts do not). 400 INVALID_SIGNATURE for a missing, wrong or stale signature; 400 VALIDATION_FAILED for a signed body that is not a Stripe event; 503 NOT_CONFIGURED without a webhook secret.',
         response: {
           200: Type.Object({
             received: Type.Boolean(),
