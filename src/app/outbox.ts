@@ -45,6 +45,8 @@ export async function emit(
 /**
  * Deletes the oldest events created before `before`, at most `limit`, walking the outbox in `seq`
  * order (its primary key: no scan) and stopping at the first event that is still inside the window.
+ * The newest event always stays: on SQLite the next `seq` is the largest one plus one, so an empty
+ * outbox would issue again numbers a live-stream client has already seen (ADR 12).
  * Returns how many were deleted; the caller repeats in separate transactions.
  */
 export async function pruneOutbox(tx: Tx, before: string, limit = 1000): Promise<number> {
@@ -64,6 +66,7 @@ export async function pruneOutbox(tx: Tx, before: string, limit = 1000): Promise
     .deleteFrom('outbox')
     .where('seq', '<=', last)
     .where('created_at', '<', before) // a lower seq committed since the read, if younger, stays
+    .where('seq', '<', (eb) => eb.selectFrom('outbox').select((e) => e.fn.max('seq').as('top')))
     .executeTakeFirst();
   return Number(deleted.numDeletedRows);
 }

@@ -9,6 +9,7 @@ import * as m0007 from './0007-order-capture-hash.js';
 import * as m0008 from './0008-payment-action-claims.js';
 import * as m0009 from './0009-payment-action-claim-token.js';
 import * as m0010 from './0010-channel-names.js';
+import * as m0011 from './0011-outbox-without-autoincrement.js';
 
 /** Every migration in order. Append only: a landed migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '0008-payment-action-claims': m0008,
   '0009-payment-action-claim-token': m0009,
   '0010-channel-names': m0010,
+  '0011-outbox-without-autoincrement': m0011,
 };
