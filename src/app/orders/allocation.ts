@@ -326,16 +326,19 @@ export type HeldAllocation = {
   owner_type: 'order' | 'reservation';
 };
 
+/** Units released at a (SKU, location). */
+export type Released = { readonly skuId: string; readonly locationId: string; quantity: number };
+
 /**
  * Releases `quantity` units of each given allocation (all of it when omitted): decrements the
  * balance's allocated counter, shrinks or deletes the allocation row, and writes `deallocation`
- * movements. Returns the (SKU, location) pairs touched.
+ * movements. Returns the (SKU, location) pairs touched, with the units released at each.
  */
 export async function releaseAllocations(
   tx: Tx,
   releases: ReadonlyArray<{ allocation: HeldAllocation; quantity?: number }>,
   ctx: Ctx,
-): Promise<Array<{ skuId: string; locationId: string }>> {
+): Promise<Released[]> {
   const sorted = [...releases].sort((a, b) => compareBalanceKeys(keyOf(a.allocation), keyOf(b.allocation)));
   const movements: MovementRow[] = [];
   for (const { allocation: a, quantity } of sorted) {
@@ -385,9 +388,14 @@ export async function releaseAllocations(
     );
   }
   await insertMovements(tx, movements);
-  const pairs = new Map<string, { skuId: string; locationId: string }>();
-  for (const { allocation: a } of sorted)
-    pairs.set(`${a.sku_id}|${a.location_id}`, { skuId: a.sku_id, locationId: a.location_id });
+  const pairs = new Map<string, Released>();
+  for (const { allocation: a, quantity } of sorted) {
+    const key = `${a.sku_id}|${a.location_id}`;
+    const q = Math.max(0, quantity ?? a.quantity);
+    const pair = pairs.get(key);
+    if (pair) pair.quantity += q;
+    else pairs.set(key, { skuId: a.sku_id, locationId: a.location_id, quantity: q });
+  }
   return [...pairs.values()];
 }
 
@@ -429,7 +437,7 @@ export async function sweepExpiredLeases(
   tx: Tx,
   skuIds: readonly string[] | null,
   ctx: Ctx,
-): Promise<Array<{ skuId: string; locationId: string }>> {
+): Promise<Released[]> {
   if (skuIds?.length === 0) return [];
   const { rows: candidates } = await expiredLeaseAllocations(tx, {
     at: ctx.at,

@@ -3,7 +3,9 @@
  * arrival that makes it possible (receipt, transfer in, adjustment up, count correction up); stock
  * freed otherwise (a cancellation, an edit, a lease released or lapsed, quarantine released, a
  * location made sellable again) serves them from the backorder job, run before the request that
- * freed it answers (routes marked `freesStock`) and every second (`waitingSkusWithFreeStock`).
+ * freed it answers (routes marked `freesStock`) and every second (`waitingSkusWithFreeStock`). An
+ * order or lease captured the moment a lease lapsed leaves the units it freed to them
+ * (`holdBackForBackorders`).
  */
 import { sql } from 'kysely';
 import type { Tx } from '../../db/database.js';
@@ -11,7 +13,15 @@ import { lockRow } from '../../db/row-lock.js';
 import { lockBalances } from '../../db/stock.repo.js';
 import { isoDate } from '../../domain/clock.js';
 import { routeOrder } from '../../domain/orders/routing.js';
-import { applyAllocations, loadSnapshot, routingInput, type Ctx } from './allocation.js';
+import {
+  applyAllocations,
+  loadSnapshot,
+  routingInput,
+  type Ctx,
+  type Released,
+  type Snapshot,
+} from './allocation.js';
+import type { SafetyStock } from '../../domain/orders/routing.js';
 import { componentQuantities } from './order-lines.js';
 import { record, saveLines, saveOrder } from './order-changes.js';
 
@@ -267,4 +277,56 @@ export async function hasUsableStock(tx: Tx, skuId: string, today: string): Prom
 /** Serves waiting backorders of one SKU from its free stock, in a transaction of the caller's. */
 export async function serveBackorders(tx: Tx, skuId: string, ctx: Ctx): Promise<void> {
   await allocateBackorders(tx, await lockBackorders(tx, [skuId]), ctx);
+}
+
+/**
+ * Units of each of `skuIds` that backordered lines of open orders wait for — a bundle line counted
+ * in its components' units. Read without locks.
+ */
+export async function waitingUnits(tx: Tx, skuIds: readonly string[]): Promise<Map<string, number>> {
+  if (skuIds.length === 0) return new Map();
+  const waitedFor = sql<string>`coalesce(c.component_sku_id, l.sku_id)`;
+  const rows = await tx
+    .selectFrom('order_lines as l')
+    .innerJoin('orders as o', 'o.id', 'l.order_id')
+    .leftJoin('bundle_components as c', 'c.bundle_sku_id', 'l.sku_id')
+    .select([waitedFor.as('sku_id'), sql<number>`sum(l.backordered * coalesce(c.quantity, 1))`.as('units')])
+    .where(sql<boolean>`l.backordered > 0`) // a literal, so SQLite can use the partial index
+    .where(OPEN_ORDER)
+    .where((eb) => eb(waitedFor, 'in', skuIds))
+    .groupBy(waitedFor)
+    .execute();
+  return new Map(rows.map((r) => [r.sku_id, Number(r.units)]));
+}
+
+/**
+ * A lease that lapsed frees its units at its expiry instant, before any job releases it (the caller
+ * swept it: `freed`). An order or lease captured in that moment must not take the units older
+ * orders' backorders wait for: they are held back, as safety stock of their (SKU, location) in the
+ * snapshot the caller routes on, and the backorder job serves them once the caller has committed
+ * (the route runs it before answering). Returns the snapshot to route on and the units held back.
+ */
+export async function holdBackForBackorders(
+  tx: Tx,
+  snapshot: Snapshot,
+  freed: readonly Released[],
+): Promise<{ snapshot: Snapshot; heldBack: number }> {
+  if (freed.length === 0) return { snapshot, heldBack: 0 };
+  const owed = await waitingUnits(tx, [...new Set(freed.map((f) => f.skuId))]);
+  if (owed.size === 0) return { snapshot, heldBack: 0 };
+  const safety = new Map<string, SafetyStock>(snapshot.safety.map((s) => [`${s.skuId}|${s.locationId}`, s]));
+  let heldBack = 0;
+  for (const f of freed) {
+    const hold = Math.min(owed.get(f.skuId) ?? 0, f.quantity);
+    if (hold <= 0) continue;
+    owed.set(f.skuId, owed.get(f.skuId)! - hold);
+    const key = `${f.skuId}|${f.locationId}`;
+    safety.set(key, {
+      skuId: f.skuId,
+      locationId: f.locationId,
+      quantity: (safety.get(key)?.quantity ?? 0) + hold,
+    });
+    heldBack += hold;
+  }
+  return { snapshot: { rows: snapshot.rows, safety: [...safety.values()] }, heldBack };
 }

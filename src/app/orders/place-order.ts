@@ -34,6 +34,7 @@ import type {
   PaymentTable,
 } from '../../db/schema.js';
 import { emit, type DomainEvent } from '../outbox.js';
+import { holdBackForBackorders } from './backorders.js';
 import {
   applyAllocations,
   ConcurrentChange,
@@ -90,7 +91,12 @@ export type PlaceOrderInput = {
   readonly reservations?: readonly string[] | undefined;
 };
 
-export type PlaceOrderResult = { readonly created: boolean; readonly order: OrderView };
+export type PlaceOrderResult = {
+  readonly created: boolean;
+  readonly order: OrderView;
+  /** Units of lapsed leases held back for older backorders (`holdBackForBackorders`): serve them now. */
+  readonly heldBack: number;
+};
 
 export const shortageError = (
   shortages: readonly Shortage[],
@@ -231,7 +237,7 @@ export async function placeOrder(tx: Tx, request: PlaceOrderInput, ctx: Ctx): Pr
           [{ field: 'externalId', message: `is already order ${existing.id} of channel ${channel}` }],
           { orderId: existing.id },
         );
-      return { created: false, order: await getOrder(tx, existing.id) };
+      return { created: false, order: await getOrder(tx, existing.id), heldBack: 0 };
     }
   }
   if (!isCurrency(input.currency))
@@ -294,8 +300,13 @@ export async function placeOrder(tx: Tx, request: PlaceOrderInput, ctx: Ctx): Pr
     ? await consumeReservations(tx, input.reservations, resolved, orderId, ctx)
     : null;
   const released = converted ? [...converted.released] : [];
-  if (resolved.leasesToSweep) released.push(...(await sweepExpiredLeases(tx, resolved.stockedSkuIds, ctx)));
-  const snapshot = await loadSnapshot(tx, resolved.stockedSkuIds);
+  const lapsed = resolved.leasesToSweep ? await sweepExpiredLeases(tx, resolved.stockedSkuIds, ctx) : [];
+  released.push(...lapsed);
+  const { snapshot, heldBack } = await holdBackForBackorders(
+    tx,
+    await loadSnapshot(tx, resolved.stockedSkuIds),
+    lapsed,
+  );
   const shipTo =
     input.shippingAddress?.lat !== undefined && input.shippingAddress.lon !== undefined
       ? { lat: input.shippingAddress.lat, lon: input.shippingAddress.lon }
@@ -528,6 +539,7 @@ export async function placeOrder(tx: Tx, request: PlaceOrderInput, ctx: Ctx): Pr
   }));
   return {
     created: true,
+    heldBack,
     order: toOrderView({
       order,
       customer,

@@ -26,6 +26,7 @@ import {
 } from './allocation.js';
 import type { ResolvedLines } from './order-lines.js';
 import { heldAllocationsOf } from './order-changes.js';
+import { holdBackForBackorders } from './backorders.js';
 import { shortageError } from './place-order.js';
 
 export const MAX_TTL_SECONDS = 7 * 24 * 3600;
@@ -129,7 +130,11 @@ export async function listReservations(
   };
 }
 
-/** Holds `quantity` of a SKU (at one location when named) for `ttlSeconds`. INSUFFICIENT_STOCK when short. */
+/**
+ * Holds `quantity` of a SKU (at one location when named) for `ttlSeconds`. INSUFFICIENT_STOCK when
+ * short. Returns the lease, and the units of lapsed leases it left to older backorders
+ * (`holdBackForBackorders`), which the caller has served once this commits.
+ */
 export async function createReservation(
   tx: Tx,
   input: {
@@ -140,7 +145,7 @@ export async function createReservation(
     reference?: string | undefined;
   },
   ctx: Ctx,
-): Promise<ReservationView> {
+): Promise<{ reservation: ReservationView; heldBack: number }> {
   const sku = await resolveSku(tx, input.sku);
   if (sku.is_bundle === 1)
     throw fieldError('VALIDATION_FAILED', 'sku', 'Reserve the components of a bundle, not the bundle.');
@@ -151,7 +156,11 @@ export async function createReservation(
   const expiresAt = expiry(ctx.at, input.ttlSeconds);
   const today = isoDate(ctx.at);
   const lapsed = await sweepExpiredLeases(tx, [sku.id], ctx);
-  const snapshot = await loadSnapshot(tx, [sku.id], location?.id);
+  const { snapshot, heldBack } = await holdBackForBackorders(
+    tx,
+    await loadSnapshot(tx, [sku.id], location?.id),
+    lapsed,
+  );
   const routed = routeOrder(
     routingInput(
       snapshot,
@@ -200,7 +209,7 @@ export async function createReservation(
     ...stockEvents,
   ]);
   await emitStockChanged(tx, notReallocated(lapsed, routed.plan.decrements), ctx.at);
-  return getReservation(tx, id);
+  return { reservation: await getReservation(tx, id), heldBack };
 }
 
 /**

@@ -52,12 +52,14 @@ export default async function orderRoutes(fastify: FastifyInstance): Promise<voi
         body: PlaceOrderBody,
         response: { 201: OrderResponse, ...problemResponses },
       },
-      config: { roles: can.placeOrders },
+      // A capture that held a lapsed lease's units back for older backorders has them served first.
+      config: { roles: can.placeOrders, freesStock: 'when-marked' },
     },
     async (req, reply) => {
       const ctx = contextOf(req);
       return sendCreated(req, reply, async (tx) => {
-        const { created, order } = await placeOrder(tx, req.body, ctx);
+        const { created, order, heldBack } = await placeOrder(tx, req.body, ctx);
+        req.freedStock = heldBack > 0;
         if (!created) reply.header('idempotent-replayed', 'true');
         return { status: 201, body: order };
       });
