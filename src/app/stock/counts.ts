@@ -36,6 +36,8 @@ import { MAX_QUANTITY } from '../../domain/quantity.js';
 import { barcodeCandidates, isValidGtin, skuKey } from '../../domain/sku-code.js';
 import { emit } from '../outbox.js';
 import { allocateBackorders, lockBackorders } from '../orders/backorders.js';
+import { lockHoldersForLoss, takeBackForLoss, type LossHolders } from '../orders/stock-loss.js';
+import type { Released } from '../orders/allocation.js';
 import { emitStockChanged } from './availability.js';
 import { recordMovement, resolveLocation, resolveSku, type Context } from './post-movement.js';
 
@@ -623,11 +625,29 @@ export async function approveCount(tx: Tx, id: string, ctx: Context): Promise<Co
     .orderBy('cl.lot_id')
     .execute();
   const corrections = correctionsOf(lines);
-  // Backorders' orders before any balance, as order commands take them (see lockBackorders).
+  // Stock found missing may take allocated units back (see stock-loss.ts): the orders and leases it
+  // would take from are locked first, then backorders' orders, before any balance (lockBackorders).
+  const keyOf = (c: (typeof corrections)[number]) => ({
+    skuId: c.sku_id,
+    locationId: count.location_id,
+    lotId: c.lot_id,
+  });
+  const holders = new Map<(typeof corrections)[number], LossHolders>();
+  for (const c of corrections) {
+    if (c.variance >= 0) continue;
+    const locked = await lockHoldersForLoss(tx, keyOf(c), -c.variance);
+    if (locked) holders.set(c, locked);
+  }
+  const takenBack: Released[] = [];
   const waiting = await lockBackorders(tx, [
     ...new Set(corrections.filter((c) => c.variance > 0).map((c) => c.sku_id)),
   ]);
   for (const c of corrections) {
+    const lossHolders = holders.get(c);
+    if (lossHolders)
+      takenBack.push(
+        ...(await takeBackForLoss(tx, keyOf(c), -c.variance, lossHolders, { kind: 'count', id }, ctx)),
+      );
     let movementId: string;
     try {
       const { row } = await recordMovement(
@@ -678,7 +698,14 @@ export async function approveCount(tx: Tx, id: string, ctx: Context): Promise<Co
   ]);
   await emitStockChanged(
     tx,
-    [...new Set(corrections.map((c) => c.sku_id))].map((skuId) => ({ skuId, locationId: location.id })),
+    [
+      ...new Map(
+        [...corrections.map((c) => ({ skuId: c.sku_id, locationId: location.id })), ...takenBack].map((p) => [
+          `${p.skuId}|${p.locationId}`,
+          { skuId: p.skuId, locationId: p.locationId },
+        ]),
+      ).values(),
+    ],
     ctx.at,
   );
   await allocateBackorders(tx, waiting, ctx);

@@ -14,6 +14,7 @@ import { free } from '../../domain/inventory/balance.js';
 import { deltasFor, type MovementType, type PostableMovementType } from '../../domain/inventory/movement.js';
 import { sweepExpiredLeases } from '../orders/allocation.js';
 import { allocateBackorders, lockBackorders } from '../orders/backorders.js';
+import { lockHoldersForLoss, takeBackForLoss } from '../orders/stock-loss.js';
 import { movementView, type MovementView } from './movement-view.js';
 import { emitStockChanged } from './availability.js';
 
@@ -194,9 +195,13 @@ export async function postMovement(
   const key = { skuId: sku.id, locationId: location.id, lotId: lot.id };
   // Stock arriving serves backorders: their orders are locked before any balance (see lockBackorders).
   const waiting = deltas.onHand > 0 ? await lockBackorders(tx, [sku.id]) : [];
+  // Stock found missing may take allocated units back (see stock-loss.ts): those holders too.
+  const loss = input.type === 'adjustment' && deltas.onHand < 0 ? -deltas.onHand : 0;
+  const holders = loss > 0 ? await lockHoldersForLoss(tx, key, loss) : null;
   // Leases of the SKU past their expiry hold nothing, job or not: free their units before checking
   // what this movement may take (a scrap or transfer right after a lease lapsed found them held).
   const lapsed = await sweepExpiredLeases(tx, [sku.id], ctx);
+  const takenBack = holders ? await takeBackForLoss(tx, key, loss, holders, { kind: 'adjustment' }, ctx) : [];
   const reason = input.reason ?? null;
   const reference = input.reference ?? null;
 
@@ -263,7 +268,14 @@ export async function postMovement(
   }
   await emitStockChanged(
     tx,
-    [{ skuId: sku.id, locationId: location.id }, ...lapsed.filter((l) => l.locationId !== location.id)],
+    [
+      ...new Map(
+        [{ skuId: sku.id, locationId: location.id }, ...lapsed, ...takenBack].map((p) => [
+          `${p.skuId}|${p.locationId}`,
+          { skuId: p.skuId, locationId: p.locationId },
+        ]),
+      ).values(),
+    ],
     ctx.at,
   );
   if (row.deltas.onHand > 0) await allocateBackorders(tx, waiting, ctx);

@@ -112,11 +112,12 @@ export default async function countRoutes(fastify: FastifyInstance): Promise<voi
         tags,
         summary: 'Approve a count: post counted − expected of every counted line as a count correction',
         description:
-          'Uncounted lines are skipped. All or nothing: 409 NEGATIVE_STOCK when a correction no longer fits the stock, 409 INVALID_TRANSITION when the count is not open.',
+          'Uncounted lines are skipped. A correction that finds fewer units than are allocated takes them back from the allocations of that stock — leases first, then the newest orders, which are backordered and re-routed to any location that has the stock. All or nothing: 409 NEGATIVE_STOCK when a correction would take more than is on hand outside quarantine, 409 INVALID_TRANSITION when the count is not open.',
         params: CountParams,
         response: { 200: CountResponse, ...problemResponses },
       },
-      config: { roles: can.moveStock },
+      // Orders a correction backordered are re-routed to other locations' stock before it answers.
+      config: { roles: can.moveStock, freesStock: true },
     },
     async (req) => {
       const ctx = contextOf(req);

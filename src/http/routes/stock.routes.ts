@@ -35,7 +35,7 @@ export default async function stockRoutes(fastify: FastifyInstance): Promise<voi
         summary:
           'Post a stock movement (receipt, adjustment, transfer, quarantine, quarantine_release, scrap)',
         description:
-          'Applied atomically to the balance and appended to the ledger. 409 NEGATIVE_STOCK when it would make a counter negative.',
+          'Applied atomically to the balance and appended to the ledger. A negative adjustment (stock found missing) beyond the free units takes them back from the allocations of that stock — leases first, then the newest orders, which are backordered and re-routed to any location that has the stock. 409 NEGATIVE_STOCK when it would make a counter negative (an adjustment: take more than is on hand outside quarantine).',
         body: PostMovementBody,
         response: { 201: PostMovementResponse, ...problemResponses },
       },
