@@ -20,26 +20,37 @@ const insertOutboxRows = prepare((db, p: { rows: Insertable<OutboxTable>[] }) =>
   db.insertInto('outbox').values(p.rows),
 );
 
-/** Writes the events; with `writes`, queues the INSERT there instead (see `writeAll`). */
+/**
+ * Rows per INSERT: 7 parameters each, so 7,000 per statement — far below SQLite's limit of 32,766
+ * bound parameters and PostgreSQL's 65,535, and within `writeAll`'s budget for combining. A change
+ * that writes thousands of events (a location's sellable flag, one `stock.changed` per SKU there)
+ * sends them in statements of this many rows.
+ */
+export const OUTBOX_ROWS_PER_INSERT = 1_000;
+
+/** Writes the events; with `writes`, queues the INSERTs there instead (see `writeAll`). */
 export async function emit(
   tx: Tx,
   at: string,
   events: readonly DomainEvent[],
   writes?: Bound[],
 ): Promise<void> {
-  if (events.length === 0) return;
-  const bound = insertOutboxRows.bind(tx, {
-    rows: events.map((e) => ({
-      id: newId('event'),
-      type: e.type,
-      aggregate_type: e.aggregateType,
-      aggregate_id: e.aggregateId,
-      payload: JSON.stringify(e.payload),
-      created_at: at,
-      published_at: null,
-    })),
-  });
-  await writeOrQueue(tx, bound, writes);
+  for (let start = 0; start < events.length; start += OUTBOX_ROWS_PER_INSERT) {
+    const chunk =
+      events.length <= OUTBOX_ROWS_PER_INSERT ? events : events.slice(start, start + OUTBOX_ROWS_PER_INSERT);
+    const bound = insertOutboxRows.bind(tx, {
+      rows: chunk.map((e) => ({
+        id: newId('event'),
+        type: e.type,
+        aggregate_type: e.aggregateType,
+        aggregate_id: e.aggregateId,
+        payload: JSON.stringify(e.payload),
+        created_at: at,
+        published_at: null,
+      })),
+    });
+    await writeOrQueue(tx, bound, writes);
+  }
 }
 
 /**

@@ -7,6 +7,7 @@ import type { Tx } from '../../db/database.js';
 import { nowIso } from '../../domain/clock.js';
 import { newId } from '../../domain/ids.js';
 import { isRole, type Principal, type Role } from '../../domain/access.js';
+import { emit } from '../outbox.js';
 
 export const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
 
@@ -17,13 +18,25 @@ export type CreatedKey = {
   readonly name: string;
 };
 
-/** Creates a key for `role`; the returned `key` is the only time the secret exists in clear. */
+/** `api_key.created`: who may now call the API, never the secret, its hash or its prefix. */
+const keyCreated = (k: { id: string; name: string; role: Role }) => ({
+  type: 'api_key.created',
+  aggregateType: 'api_key',
+  aggregateId: k.id,
+  payload: { id: k.id, name: k.name, role: k.role },
+});
+
+/**
+ * Creates a key for `role` and emits `api_key.created`; the returned `key` is the only time the
+ * secret exists in clear.
+ */
 export async function createApiKey(
   tx: Tx,
   input: { role: Role; name: string; key?: string | undefined },
 ): Promise<CreatedKey> {
   const key = input.key ?? `kbl_${randomBytes(24).toString('base64url')}`;
   const id = newId('apiKey');
+  const at = nowIso();
   await tx
     .insertInto('api_keys')
     .values({
@@ -32,10 +45,11 @@ export async function createApiKey(
       role: input.role,
       prefix: key.slice(0, 8),
       key_hash: hashKey(key),
-      created_at: nowIso(),
+      created_at: at,
       revoked_at: null,
     })
     .execute();
+  await emit(tx, at, [keyCreated({ id, name: input.name, role: input.role })]);
   return { id, key, role: input.role, name: input.name };
 }
 
@@ -66,14 +80,20 @@ export async function listApiKeys(tx: Tx) {
     .execute();
 }
 
+/** Revokes an active key and emits `api_key.revoked`; false when there is no such active key. */
 export async function revokeApiKey(tx: Tx, id: string): Promise<boolean> {
+  const at = nowIso();
   const r = await tx
     .updateTable('api_keys')
-    .set({ revoked_at: nowIso() })
+    .set({ revoked_at: at })
     .where('id', '=', id)
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
-  return Number(r.numUpdatedRows) === 1;
+  if (Number(r.numUpdatedRows) !== 1) return false;
+  await emit(tx, at, [
+    { type: 'api_key.revoked', aggregateType: 'api_key', aggregateId: id, payload: { id } },
+  ]);
+  return true;
 }
 
 /**
@@ -84,22 +104,24 @@ export async function ensureAdminKey(tx: Tx, presetKey: string | undefined): Pro
   if (presetKey) {
     // Several processes may start at once with the same key: insert-if-absent, never fail.
     const id = newId('apiKey');
+    const name = 'admin (KIBBLE_ADMIN_KEY)';
+    const at = nowIso();
     const r = await tx
       .insertInto('api_keys')
       .values({
         id,
-        name: 'admin (KIBBLE_ADMIN_KEY)',
+        name,
         role: 'admin',
         prefix: presetKey.slice(0, 8),
         key_hash: hashKey(presetKey),
-        created_at: nowIso(),
+        created_at: at,
         revoked_at: null,
       })
       .onConflict((oc) => oc.column('key_hash').doNothing())
       .executeTakeFirst();
-    return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1
-      ? { id, key: presetKey, role: 'admin', name: 'admin (KIBBLE_ADMIN_KEY)' }
-      : null;
+    if (Number(r.numInsertedOrUpdatedRows ?? 0n) !== 1) return null;
+    await emit(tx, at, [keyCreated({ id, name, role: 'admin' })]);
+    return { id, key: presetKey, role: 'admin', name };
   }
   if ((await countApiKeys(tx)) > 0) return null;
   return createApiKey(tx, { role: 'admin', name: 'first admin key' });

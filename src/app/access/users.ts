@@ -15,6 +15,7 @@ import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } 
 import type { Tx } from '../../db/database.js';
 import { isRole, type Principal, type Role } from '../../domain/access.js';
 import { DomainError, fieldError, type FieldError } from '../../domain/errors.js';
+import { emit } from '../outbox.js';
 import { newId } from '../../domain/ids.js';
 
 /** How long a session lives without use; it is renewed once less than half remains. */
@@ -164,7 +165,10 @@ function isUniqueViolation(error: unknown): boolean {
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
-/** Creates a user. Errors: VALIDATION_FAILED (email, role), CONFLICT (the email is taken). */
+/**
+ * Creates a user and emits `user.created` (id and role only: every role may read the event stream,
+ * so no e-mail, name or hash). Errors: VALIDATION_FAILED (email, role), CONFLICT (the email is taken).
+ */
 export async function createUser(tx: Tx, input: NewUser, at: string): Promise<UserView> {
   const fields: FieldError[] = [];
   const emailIssue = emailProblem(input.email);
@@ -191,6 +195,14 @@ export async function createUser(tx: Tx, input: NewUser, at: string): Promise<Us
     }
     throw error;
   }
+  await emit(tx, at, [
+    {
+      type: 'user.created',
+      aggregateType: 'user',
+      aggregateId: row.id,
+      payload: { id: row.id, role: row.role },
+    },
+  ]);
   return userView(row);
 }
 
@@ -222,6 +234,7 @@ export type UserChange = {
 /**
  * Changes a user. Disabling a user or changing their password ends their sessions. A signed-in
  * user may not disable or demote themselves (so an admin cannot lock themselves out by accident).
+ * Emits `user.updated` naming the fields changed (a new password as `password`, never its hash).
  * Errors: NOT_FOUND, VALIDATION_FAILED.
  */
 export async function updateUser(
@@ -251,6 +264,17 @@ export async function updateUser(
     await tx.deleteFrom('sessions').where('user_id', '=', id).execute();
   }
   const updated = await tx.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  const changed = (['name', 'role', 'disabled', 'passwordHash'] as const)
+    .filter((k) => change[k] !== undefined)
+    .map((k) => (k === 'passwordHash' ? 'password' : k));
+  await emit(tx, at, [
+    {
+      type: 'user.updated',
+      aggregateType: 'user',
+      aggregateId: id,
+      payload: { id, changed, role: updated.role, disabled: updated.disabled_at !== null },
+    },
+  ]);
   return userView(updated);
 }
 

@@ -7,6 +7,7 @@ import { DomainError, fieldError } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
 import { skuDisplay, skuKey } from '../../domain/sku-code.js';
 import { skuView, type SkuView } from './sku-view.js';
+import { emit, type DomainEvent } from '../outbox.js';
 
 export type CreateSkuInput = SkuDraft & {
   readonly productId?: string | undefined;
@@ -21,7 +22,8 @@ export type CreateSkuInput = SkuDraft & {
 export const defaultCurrency = () => process.env['KIBBLE_CURRENCY'] ?? 'USD';
 
 /**
- * Creates a SKU (and its product when none is named). Errors: VALIDATION_FAILED, SKU_EXISTS (the
+ * Creates a SKU (and its product when none is named) and emits `sku.created` (and
+ * `product.created`). A new SKU holds no stock, so no `stock.changed`. Errors: VALIDATION_FAILED, SKU_EXISTS (the
  * canonical code collides, e.g. `abc-1` with `ABC-1`), BARCODE_EXISTS, UNKNOWN_SKU (a component).
  */
 export async function createSku(tx: Tx, input: CreateSkuInput): Promise<SkuView> {
@@ -60,6 +62,7 @@ export async function createSku(tx: Tx, input: CreateSkuInput): Promise<SkuView>
   });
 
   const at = nowIso();
+  const events: DomainEvent[] = [];
   let productId = input.productId;
   if (productId !== undefined) {
     const product = await tx
@@ -80,6 +83,12 @@ export async function createSku(tx: Tx, input: CreateSkuInput): Promise<SkuView>
         updated_at: at,
       })
       .execute();
+    events.push({
+      type: 'product.created',
+      aggregateType: 'product',
+      aggregateId: productId,
+      payload: { id: productId, name: input.productName ?? input.name },
+    });
   }
   const id = newId('sku');
   await tx
@@ -141,5 +150,18 @@ export async function createSku(tx: Tx, input: CreateSkuInput): Promise<SkuView>
       .execute();
   }
   const row = await tx.selectFrom('skus').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  events.push({
+    type: 'sku.created',
+    aggregateType: 'sku',
+    aggregateId: id,
+    payload: {
+      sku: row.sku,
+      name: row.name,
+      productId,
+      isBundle: row.is_bundle === 1,
+      active: row.active === 1,
+    },
+  });
+  await emit(tx, at, events);
   return skuView(tx, row);
 }

@@ -6,15 +6,19 @@ import { assertBarcodesFree } from './barcodes.js';
 import { DomainError, fieldError } from '../../domain/errors.js';
 import { skuView, type SkuView } from './sku-view.js';
 import type { CreateSkuInput } from './create-sku.js';
+import { emit } from '../outbox.js';
+import { emitStockChangedIn } from '../stock/availability.js';
 
 export type UpdateSkuInput = Partial<
   Omit<CreateSkuInput, 'sku' | 'components' | 'tracking' | 'productId' | 'productName'>
 >;
 
 /**
- * Changes a SKU's attributes. With `expectedVersion` (from `If-Match`) the update applies only if
- * nobody changed the SKU since; otherwise VERSION_MISMATCH. The SKU code, tracking mode and bundle
- * composition are fixed once stock or orders may refer to them.
+ * Changes a SKU's attributes and emits `sku.updated`. With `expectedVersion` (from `If-Match`) the
+ * update applies only if nobody changed the SKU since; otherwise VERSION_MISMATCH. The SKU code,
+ * tracking mode and bundle composition are fixed once stock or orders may refer to them. When the
+ * active flag or the minimum remaining shelf life (which lots may be sold) changes, also one
+ * `stock.changed` per location holding the SKU, in the same transaction.
  */
 export async function updateSku(
   tx: Tx,
@@ -54,14 +58,10 @@ export async function updateSku(
       ...(input.currency !== undefined ? { currency: input.currency } : {}),
       ...(input.taxClass !== undefined ? { tax_class: input.taxClass } : {}),
       ...(input.shelfLifeDays !== undefined ? { shelf_life_days: input.shelfLifeDays } : {}),
-      ...(input.minRemainingShelfLifeDays !== undefined
-        ? { min_remaining_shelf_life_days: input.minRemainingShelfLifeDays }
-        : {}),
       ...(input.weightGrams !== undefined ? { weight_grams: input.weightGrams } : {}),
       ...(input.dimensionsMm?.length !== undefined ? { length_mm: input.dimensionsMm.length } : {}),
       ...(input.dimensionsMm?.width !== undefined ? { width_mm: input.dimensionsMm.width } : {}),
       ...(input.dimensionsMm?.height !== undefined ? { height_mm: input.dimensionsMm.height } : {}),
-      ...(input.active !== undefined ? { active: input.active ? 1 : 0 } : {}),
       updated_at: at,
     })
     .set((eb) => ({ version: eb('version', '+', 1) }))
@@ -75,6 +75,28 @@ export async function updateSku(
       [],
       { currentVersion: current.version },
     );
+  }
+  // What availability depends on is set by its own conditional statement, so whether it changed is
+  // known without a read another transaction could make stale (the row is locked by the UPDATE above).
+  const active = input.active === undefined ? undefined : input.active ? (1 as const) : (0 as const);
+  const minDays = input.minRemainingShelfLifeDays;
+  let availabilityChanged = false;
+  if (active !== undefined || minDays !== undefined) {
+    const a = await tx
+      .updateTable('skus')
+      .set({
+        ...(active !== undefined ? { active } : {}),
+        ...(minDays !== undefined ? { min_remaining_shelf_life_days: minDays } : {}),
+      })
+      .where('id', '=', current.id)
+      .where((eb) =>
+        eb.or([
+          ...(active !== undefined ? [eb('active', '<>', active)] : []),
+          ...(minDays !== undefined ? [eb('min_remaining_shelf_life_days', '<>', minDays)] : []),
+        ]),
+      )
+      .executeTakeFirst();
+    availabilityChanged = Number(a.numUpdatedRows) === 1;
   }
   if (input.barcodes !== undefined) {
     await tx.deleteFrom('sku_barcodes').where('sku_id', '=', current.id).execute();
@@ -101,8 +123,21 @@ export async function updateSku(
         .execute();
     }
   }
-  return skuView(
-    tx,
-    await tx.selectFrom('skus').selectAll().where('id', '=', current.id).executeTakeFirstOrThrow(),
-  );
+  const row = await tx.selectFrom('skus').selectAll().where('id', '=', current.id).executeTakeFirstOrThrow();
+  await emit(tx, at, [
+    {
+      type: 'sku.updated',
+      aggregateType: 'sku',
+      aggregateId: row.id,
+      payload: {
+        sku: row.sku,
+        version: row.version,
+        changed: Object.keys(input).filter((k) => input[k as keyof UpdateSkuInput] !== undefined),
+        active: row.active === 1,
+        minRemainingShelfLifeDays: row.min_remaining_shelf_life_days,
+      },
+    },
+  ]);
+  if (availabilityChanged) await emitStockChangedIn(tx, { skuId: row.id }, at);
+  return skuView(tx, row);
 }

@@ -6,6 +6,8 @@ import { nowIso } from '../../domain/clock.js';
 import { DomainError, fieldError } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
 import { locationKey, skuProblem } from '../../domain/sku-code.js';
+import { emit } from '../outbox.js';
+import { emitStockChangedIn } from '../stock/availability.js';
 
 export const locationKinds = ['warehouse', 'store', 'quarantine', 'returns', 'transit'] as const;
 export type LocationKind = (typeof locationKinds)[number];
@@ -72,7 +74,10 @@ export async function locationViews(tx: Tx, rows: readonly LocationRow[]): Promi
   }));
 }
 
-/** Creates a location. Non-warehouse kinds other than `store` default to not sellable. Errors: LOCATION_EXISTS. */
+/**
+ * Creates a location and emits `location.created`. Non-warehouse kinds other than `store` default
+ * to not sellable. Errors: LOCATION_EXISTS.
+ */
 export async function createLocation(tx: Tx, input: LocationInput): Promise<LocationView> {
   const problem = skuProblem(input.code);
   if (problem) throw fieldError('VALIDATION_FAILED', 'code', problem);
@@ -103,6 +108,14 @@ export async function createLocation(tx: Tx, input: LocationInput): Promise<Loca
     .execute();
   await addBins(tx, id, input.bins ?? []);
   const row = await tx.selectFrom('locations').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  await emit(tx, at, [
+    {
+      type: 'location.created',
+      aggregateType: 'location',
+      aggregateId: id,
+      payload: { code: row.code, name: row.name, kind: row.kind, sellable: row.sellable === 1 },
+    },
+  ]);
   return (await locationViews(tx, [row]))[0]!;
 }
 
@@ -134,7 +147,12 @@ export async function listLocations(tx: Tx): Promise<LocationView[]> {
   return locationViews(tx, await tx.selectFrom('locations').selectAll().orderBy('code_key').execute());
 }
 
-/** Changes name, address, coordinates or the sellable flag, guarded by `expectedVersion`. */
+/**
+ * Changes name, address, coordinates or the sellable flag, guarded by `expectedVersion`, and emits
+ * `location.updated`. When the sellable flag flips, what every SKU there can sell changes: one
+ * `stock.changed` per SKU with stock at the location, in the same transaction (10,000 SKUs, 10,000
+ * events). Errors: NOT_FOUND, VALIDATION_FAILED, VERSION_MISMATCH.
+ */
 export async function updateLocation(
   tx: Tx,
   code: string,
@@ -155,15 +173,15 @@ export async function updateLocation(
   const lon = input.lon ?? current.lon;
   if ((lat === null) !== (lon === null))
     throw fieldError('VALIDATION_FAILED', lat === null ? 'lat' : 'lon', 'lat and lon go together');
+  const at = nowIso();
   let q = tx
     .updateTable('locations')
     .set({
       ...(input.name !== undefined ? { name: input.name.trim() } : {}),
-      ...(input.sellable !== undefined ? { sellable: input.sellable ? 1 : 0 } : {}),
       ...(input.address !== undefined ? { address: JSON.stringify(input.address) } : {}),
       ...(input.lat !== undefined ? { lat: input.lat } : {}),
       ...(input.lon !== undefined ? { lon: input.lon } : {}),
-      updated_at: nowIso(),
+      updated_at: at,
     })
     .set((eb) => ({ version: eb('version', '+', 1) }))
     .where('id', '=', current.id);
@@ -174,11 +192,38 @@ export async function updateLocation(
       'VERSION_MISMATCH',
       `Location ${current.code} changed since version ${expectedVersion}.`,
     );
+  // The flag is set by its own conditional statement, so whether it flipped is known without a
+  // read another transaction could make stale (the row is locked by the UPDATE above).
+  let flipped = false;
+  if (input.sellable !== undefined) {
+    const sellable = input.sellable ? 1 : 0;
+    const s = await tx
+      .updateTable('locations')
+      .set({ sellable })
+      .where('id', '=', current.id)
+      .where('sellable', '<>', sellable)
+      .executeTakeFirst();
+    flipped = Number(s.numUpdatedRows) === 1;
+  }
   await addBins(tx, current.id, input.bins ?? []);
   const row = await tx
     .selectFrom('locations')
     .selectAll()
     .where('id', '=', current.id)
     .executeTakeFirstOrThrow();
+  await emit(tx, at, [
+    {
+      type: 'location.updated',
+      aggregateType: 'location',
+      aggregateId: row.id,
+      payload: {
+        code: row.code,
+        version: row.version,
+        changed: Object.keys(input).filter((k) => input[k as keyof typeof input] !== undefined),
+        sellable: row.sellable === 1,
+      },
+    },
+  ]);
+  if (flipped) await emitStockChangedIn(tx, { locationId: row.id }, at);
   return (await locationViews(tx, [row]))[0]!;
 }

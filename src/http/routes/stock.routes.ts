@@ -5,8 +5,8 @@ import { can } from '../../domain/access.js';
 import { parseInstant } from '../../domain/clock.js';
 import { fieldError } from '../../domain/errors.js';
 import { findSku } from '../../db/catalog.repo.js';
-import { setSafetyStock } from '../../db/stock.repo.js';
 import { listMovements } from '../../app/stock/movement-view.js';
+import { setSafetyStock } from '../../app/stock/safety-stock.js';
 import { postMovement, resolveLocation, resolveSku } from '../../app/stock/post-movement.js';
 import { stockAsOf, stockOf } from '../../app/stock/stock-view.js';
 import { sendCreated } from '../plugins/idempotency.js';
@@ -122,7 +122,7 @@ export default async function stockRoutes(fastify: FastifyInstance): Promise<voi
       app.database.transact(async (tx) => {
         const sku = await resolveSku(tx, req.params.sku);
         const location = await resolveLocation(tx, req.params.location);
-        await setSafetyStock(tx, sku.id, location.id, req.body.quantity);
+        await setSafetyStock(tx, sku, location, req.body.quantity, contextOf(req).at);
         return stockOf(tx, sku);
       }),
   );
