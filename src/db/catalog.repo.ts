@@ -19,6 +19,7 @@ const orderableColumns = [
   'sku_key',
   'name',
   'price_minor',
+  'currency',
   'tracking',
   'min_remaining_shelf_life_days',
   'is_bundle',

@@ -524,6 +524,42 @@ for (const dialect of DIALECTS) {
       expect(await verifyBalances(s.testDb.database.db)).toEqual([]);
     });
 
+    it('an edit adds a line at the catalog price only in the order currency; otherwise it asks for the price', async () => {
+      const loc = await makeLocation(s);
+      const kept = await makeSku(s);
+      const dollars = await makeSku(s, { priceMinor: 1999, currency: 'USD' });
+      await receive(s, kept.sku, loc.code, 5);
+      await receive(s, dollars.sku, loc.code, 5);
+      const yen = await s.request(
+        'POST',
+        '/api/v1/orders',
+        order([{ sku: kept.sku, quantity: 1 }], { currency: 'JPY' }),
+      );
+      expect(yen.status).toBe(201);
+      const edit = (lines: unknown[]) => s.request('PATCH', `/api/v1/orders/${yen.body.id}`, { lines });
+      const unpriced = await edit([
+        { sku: kept.sku, quantity: 1 },
+        { sku: dollars.sku, quantity: 1 },
+      ]);
+      expect([unpriced.status, unpriced.body.errors?.[0]?.field]).toEqual([400, 'lines.1.unitPriceMinor']);
+      expect(unpriced.body.detail).toMatch(/priced in USD and the order is in JPY/);
+      expect((await s.request('GET', `/api/v1/orders/${yen.body.id}`)).body.version).toBe(yen.body.version);
+      const priced = await edit([
+        { sku: kept.sku, quantity: 1 },
+        { sku: dollars.sku, quantity: 1, unitPriceMinor: 3000 },
+      ]);
+      expect([priced.status, priced.body.lines[1].unitPriceMinor]).toEqual([200, 3000]);
+      // In the SKU's own currency the catalog price applies.
+      const usd = await s.request('POST', '/api/v1/orders', order([{ sku: kept.sku, quantity: 1 }]));
+      const added = await s.request('PATCH', `/api/v1/orders/${usd.body.id}`, {
+        lines: [
+          { sku: kept.sku, quantity: 1 },
+          { sku: dollars.sku, quantity: 1 },
+        ],
+      });
+      expect([added.status, added.body.lines[1].unitPriceMinor]).toEqual([200, 1999]);
+    });
+
     it('edits keep what the order had: its discount per unit, its allocations on an address change, its units under safety stock', async () => {
       const loc = await makeLocation(s);
       const a = await makeSku(s);

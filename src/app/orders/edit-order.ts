@@ -96,12 +96,16 @@ export async function editOrder(
   const wantedLines: OrderLineTable[] = wanted.map((w, i) => {
     const sku = resolved.skus[i]!;
     const existing = next.find((l) => l.sku_id === sku.id);
-    const unitPrice = w.unitPriceMinor ?? existing?.unit_price_minor ?? sku.price_minor;
+    // A new line without a price takes the catalog's, if it is in the order's currency.
+    const listPrice = sku.currency === order.currency ? sku.price_minor : null;
+    const unitPrice = w.unitPriceMinor ?? existing?.unit_price_minor ?? listPrice;
     if (unitPrice === null || unitPrice === undefined)
       throw fieldError(
         'VALIDATION_FAILED',
         `lines.${i}.unitPriceMinor`,
-        `SKU ${sku.sku} has no price; give unitPriceMinor`,
+        sku.price_minor === null
+          ? `SKU ${sku.sku} has no price; give unitPriceMinor`
+          : `SKU ${sku.sku} is priced in ${sku.currency} and the order is in ${order.currency}; give unitPriceMinor`,
       );
     const before = current.find((c) => c.id === existing?.id);
     // Not given: a kept line keeps its discount per unit (pro rata, as a partial cancel does), within
