@@ -1210,6 +1210,13 @@ for (const dialect of DIALECTS) {
       expect(released.body.timeline.map((t: { type: string }) => t.type)).toEqual(
         expect.arrayContaining(['order.released', 'order.completed']),
       );
+      const events = await s.testDb.database.db
+        .selectFrom('outbox')
+        .select('type')
+        .where('aggregate_id', '=', id)
+        .where('type', '=', 'order.completed')
+        .execute();
+      expect(events).toHaveLength(1);
     });
 
     it('ships what is allocated: on hand and allocated fall together, and the order completes', async () => {
@@ -1235,6 +1242,21 @@ for (const dialect of DIALECTS) {
       await receive(s, a.sku, loc.code, 2);
       const done = await s.request('POST', `/api/v1/orders/${placed.body.id}/ship`, {});
       expect(done.body).toMatchObject({ status: 'completed', fulfillmentStatus: 'shipped' });
+      // The shipment that completes the order says so, on the timeline and in the outbox, as a
+      // cancellation or a hold released that completes one does.
+      expect(done.body.timeline.slice(-2).map((t: { type: string }) => t.type)).toEqual([
+        'order.shipped',
+        'order.completed',
+      ]);
+      const completed = await s.testDb.database.db
+        .selectFrom('outbox')
+        .select('payload')
+        .where('type', '=', 'order.completed')
+        .where('aggregate_id', '=', placed.body.id)
+        .execute();
+      expect(completed.map((e) => JSON.parse(e.payload))).toEqual([
+        { orderId: placed.body.id, status: 'completed' },
+      ]);
       expect((await s.request('POST', `/api/v1/orders/${placed.body.id}/ship`, {})).status).toBe(409);
       expect((await s.request('POST', `/api/v1/orders/${placed.body.id}/cancel`, {})).status).toBe(409);
       expect(await verifyBalances(s.testDb.database.db)).toEqual([]);

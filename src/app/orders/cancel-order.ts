@@ -15,6 +15,7 @@ import { skuKey } from '../../domain/sku-code.js';
 import { releaseAllocations, type Ctx, type HeldAllocation } from './allocation.js';
 import {
   completedEntry,
+  completedEvent,
   heldAllocationsOf,
   loadOrderForChange,
   nothingLeftToShip,
@@ -163,6 +164,7 @@ export async function cancelOrder(tx: Tx, id: string, input: CancelInput, ctx: C
         aggregateId: id,
         payload: { orderId: id, status: saved.status, cancelledUnits: units, totalMinor: saved.total_minor },
       },
+      ...(done ? [completedEvent(id)] : []),
     ],
   );
   await emitStockChanged(tx, touched, ctx.at);

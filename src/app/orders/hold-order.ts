@@ -2,7 +2,14 @@
 import type { Tx } from '../../db/database.js';
 import { assertOrderTransition } from '../../domain/orders/lifecycle.js';
 import type { Ctx } from './allocation.js';
-import { completedEntry, loadOrderForChange, nothingLeftToShip, record, saveOrder } from './order-changes.js';
+import {
+  completedEntry,
+  completedEvent,
+  loadOrderForChange,
+  nothingLeftToShip,
+  record,
+  saveOrder,
+} from './order-changes.js';
 import { getOrder, type OrderView } from './order-view.js';
 
 export async function holdOrder(tx: Tx, id: string, reason: string, ctx: Ctx): Promise<OrderView> {
@@ -40,6 +47,7 @@ export async function releaseHold(tx: Tx, id: string, ctx: Ctx): Promise<OrderVi
         aggregateId: id,
         payload: { orderId: id, status: done ? 'completed' : 'open' },
       },
+      ...(done ? [completedEvent(id)] : []),
     ],
   );
   return getOrder(tx, id);

@@ -277,8 +277,16 @@ export const nothingLeftToShip = (
   lines: ReadonlyArray<Pick<OrderLineTable, 'quantity' | 'shipped_quantity'>>,
 ) => lines.some((l) => l.quantity > 0) && lines.every((l) => l.shipped_quantity >= l.quantity);
 
-/** The timeline entry of an order completed by something other than its last shipment. */
+/** The timeline entry of an order that completed (its last shipment, a cancellation, a hold released). */
 export const completedEntry = {
   type: 'order.completed',
   message: 'Completed: every unit left on the order was shipped',
 } as const;
+
+/** The outbox event of an order that completed, whatever completed it. */
+export const completedEvent = (orderId: string): DomainEvent => ({
+  type: 'order.completed',
+  aggregateType: 'order',
+  aggregateId: orderId,
+  payload: { orderId, status: 'completed' },
+});

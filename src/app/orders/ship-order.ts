@@ -11,6 +11,8 @@ import { DomainError } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
 import { keyOf, StockRaced, type Ctx } from './allocation.js';
 import {
+  completedEntry,
+  completedEvent,
   heldAllocationsOf,
   loadOrderForChange,
   nothingLeftToShip,
@@ -101,6 +103,7 @@ export async function shipOrder(
         type: 'order.shipped',
         message: `Shipped ${summary}${opts.trackingNumber ? ` (${opts.carrier ?? 'carrier'} ${opts.trackingNumber})` : ''}`,
       },
+      ...(complete ? [completedEntry] : []),
     ],
     [
       {
@@ -115,6 +118,7 @@ export async function shipOrder(
           trackingNumber: opts.trackingNumber ?? null,
         },
       },
+      ...(complete ? [completedEvent(id)] : []),
     ],
   );
   const touched = new Map(
