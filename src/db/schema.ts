@@ -254,6 +254,9 @@ export interface OrderLineTable {
   unit_price_minor: number;
   discount_minor: number;
   total_minor: number;
+  /** The quantity and discount the discount was set for (both null: quantity and discount_minor). */
+  discount_basis_quantity: number | null;
+  discount_basis_minor: number | null;
 }
 
 export interface AllocationTable {

@@ -560,6 +560,47 @@ for (const dialect of DIALECTS) {
       expect([added.status, added.body.lines[1].unitPriceMinor]).toEqual([200, 1999]);
     });
 
+    it('repeated edits and cancels prorate the discount from what it was set for, and count cancelled units once', async () => {
+      const loc = await makeLocation(s);
+      const a = await makeSku(s);
+      await receive(s, a.sku, loc.code, 20);
+      const placed = await s.request('POST', '/api/v1/orders', {
+        ...order([]),
+        lines: [{ sku: a.sku, quantity: 3, unitPriceMinor: 10, discountMinor: 10 }],
+      });
+      expect(placed.body.totalMinor).toBe(20);
+      const id = placed.body.id as string;
+      const edit = async (quantity: number) => {
+        const r = await s.request('PATCH', `/api/v1/orders/${id}`, { lines: [{ sku: a.sku, quantity }] });
+        expect([r.status, r.body.detail]).toEqual([200, undefined]);
+        return r.body.lines[0] as { discountMinor: number; cancelledQuantity: number; quantity: number };
+      };
+      const seen = [];
+      for (const q of [2, 1, 2, 3]) seen.push(await edit(q));
+      expect(seen.map((l) => [l.quantity, l.discountMinor, l.cancelledQuantity])).toEqual([
+        [2, 6, 1],
+        [1, 3, 2],
+        [2, 6, 1],
+        [3, 10, 0],
+      ]);
+      expect((await s.request('GET', `/api/v1/orders/${id}`)).body.totalMinor).toBe(20);
+      // A cancel prorates from the same basis; units added back undo cancellations first.
+      await edit(2);
+      const cancelled = await s.request('POST', `/api/v1/orders/${id}/cancel`, {
+        lines: [{ sku: a.sku, quantity: 1 }],
+      });
+      expect(cancelled.body.lines[0]).toMatchObject({ quantity: 1, discountMinor: 3, cancelledQuantity: 2 });
+      expect(await edit(7)).toMatchObject({ discountMinor: 23, cancelledQuantity: 0 });
+      // Given explicitly, a discount is the new basis.
+      const reset = await s.request('PATCH', `/api/v1/orders/${id}`, {
+        lines: [{ sku: a.sku, quantity: 4, unitPriceMinor: 10, discountMinor: 4 }],
+      });
+      expect(reset.body.lines[0]).toMatchObject({ quantity: 4, discountMinor: 4, cancelledQuantity: 3 });
+      expect(await edit(2)).toMatchObject({ discountMinor: 2, cancelledQuantity: 5 });
+      const all = await s.request('POST', `/api/v1/orders/${id}/cancel`, {});
+      expect(all.body.lines[0]).toMatchObject({ quantity: 0, discountMinor: 0, cancelledQuantity: 7 });
+    });
+
     it('edits keep what the order had: its discount per unit, its allocations on an address change, its units under safety stock', async () => {
       const loc = await makeLocation(s);
       const a = await makeSku(s);

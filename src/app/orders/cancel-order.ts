@@ -10,12 +10,13 @@ import type { Tx } from '../../db/database.js';
 import type { OrderLineTable } from '../../db/schema.js';
 import { DomainError, type FieldError } from '../../domain/errors.js';
 import { assertOrderTransition } from '../../domain/orders/lifecycle.js';
-import { proratedDiscount } from '../../domain/orders/totals.js';
+import { discountFor } from '../../domain/orders/totals.js';
 import { skuKey } from '../../domain/sku-code.js';
 import { releaseAllocations, type Ctx, type HeldAllocation } from './allocation.js';
 import {
   completedEntry,
   completedEvent,
+  discountBasisOf,
   heldAllocationsOf,
   loadOrderForChange,
   nothingLeftToShip,
@@ -98,9 +99,12 @@ export async function cancelOrder(tx: Tx, id: string, input: CancelInput, ctx: C
       }
     }
     const quantity = l.quantity - cancel;
-    const discount = proratedDiscount(l.discount_minor, l.quantity, quantity);
+    const basis = discountBasisOf(l);
+    const discount = discountFor(basis, quantity);
     return {
       ...l,
+      discount_basis_quantity: basis.quantity,
+      discount_basis_minor: basis.discountMinor,
       quantity,
       cancelled_quantity: l.cancelled_quantity + cancel,
       backordered: l.backordered - fromBackorder,

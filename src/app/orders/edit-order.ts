@@ -14,7 +14,7 @@ import { DomainError, fieldError } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
 import { assertOrderTransition } from '../../domain/orders/lifecycle.js';
 import { routeOrder } from '../../domain/orders/routing.js';
-import { assertLinesPriced, proratedDiscount, type PricedLine } from '../../domain/orders/totals.js';
+import { assertLinesPriced, discountFor, type PricedLine } from '../../domain/orders/totals.js';
 import { skuKey } from '../../domain/sku-code.js';
 import {
   applyAllocations,
@@ -26,6 +26,7 @@ import {
   type Ctx,
 } from './allocation.js';
 import {
+  discountBasisOf,
   heldAllocationsOf,
   loadOrderForChange,
   record,
@@ -108,16 +109,12 @@ export async function editOrder(
           : `SKU ${sku.sku} is priced in ${sku.currency} and the order is in ${order.currency}; give unitPriceMinor`,
       );
     const before = current.find((c) => c.id === existing?.id);
-    // Not given: a kept line keeps its discount per unit (pro rata, as a partial cancel does), within
-    // its new amount; a new line has none.
+    // Not given: a kept line keeps its discount per unit (pro rata from the quantity and discount it
+    // was set for, as a partial cancel does), within its new amount; a new line has none.
+    const basis =
+      w.discountMinor === undefined && before && before.quantity > 0 ? discountBasisOf(before) : null;
     const discount =
-      w.discountMinor ??
-      (before && before.quantity > 0
-        ? Math.min(
-            proratedDiscount(before.discount_minor, before.quantity, w.quantity),
-            w.quantity * unitPrice,
-          )
-        : 0);
+      w.discountMinor ?? (basis ? Math.min(discountFor(basis, w.quantity), w.quantity * unitPrice) : 0);
     priced[i] = { quantity: w.quantity, unitPriceMinor: unitPrice, discountMinor: discount };
     const base: OrderLineTable = existing
       ? { ...existing, cancelled_quantity: before!.cancelled_quantity }
@@ -135,15 +132,21 @@ export async function editOrder(
           unit_price_minor: unitPrice,
           discount_minor: 0,
           total_minor: 0,
+          discount_basis_quantity: null,
+          discount_basis_minor: null,
         };
-    const removed = Math.max(0, (before?.quantity ?? 0) - w.quantity);
+    // Units removed count as cancelled; units added back first undo earlier cancellations, so a
+    // line never shows more cancelled than it ever had.
+    const change = w.quantity - (before?.quantity ?? 0);
     return {
       ...base,
       quantity: w.quantity,
-      cancelled_quantity: base.cancelled_quantity + removed,
+      cancelled_quantity: Math.max(0, base.cancelled_quantity - change),
       unit_price_minor: unitPrice,
       discount_minor: discount,
       total_minor: w.quantity * unitPrice - discount,
+      discount_basis_quantity: basis?.quantity ?? null,
+      discount_basis_minor: basis?.discountMinor ?? null,
     };
   });
   assertLinesPriced(priced);

@@ -158,6 +158,8 @@ export async function saveLines(tx: Tx, lines: readonly OrderLineTable[]): Promi
         unit_price_minor: l.unit_price_minor,
         discount_minor: l.discount_minor,
         total_minor: l.total_minor,
+        discount_basis_quantity: l.discount_basis_quantity,
+        discount_basis_minor: l.discount_basis_minor,
       })
       .where('id', '=', l.id)
       .execute();
@@ -289,4 +291,12 @@ export const completedEvent = (orderId: string): DomainEvent => ({
   aggregateType: 'order',
   aggregateId: orderId,
   payload: { orderId, status: 'completed' },
+});
+
+/** The quantity and discount a line's discount was set for (see migration 0012). */
+export const discountBasisOf = (
+  l: Pick<OrderLineTable, 'quantity' | 'discount_minor' | 'discount_basis_quantity' | 'discount_basis_minor'>,
+) => ({
+  quantity: l.discount_basis_quantity ?? l.quantity,
+  discountMinor: l.discount_basis_minor ?? l.discount_minor,
 });

@@ -359,6 +359,8 @@ export async function placeOrder(tx: Tx, request: PlaceOrderInput, ctx: Ctx): Pr
         unitPriceMinor: l.unitPriceMinor,
         discountMinor: discount,
       }),
+      discount_basis_quantity: null,
+      discount_basis_minor: null,
     };
   });
   const paymentRows: PaymentTable[] = payments.map((p) => {

@@ -129,6 +129,15 @@ export function computeTotals(
   return totals;
 }
 
+/**
+ * The discount of `quantity` units of a line whose discount was set as `basis` (a quantity and the
+ * discount for it): pro rata, rounded down — always from the basis, so that repeated changes of the
+ * quantity never drift.
+ */
+export function discountFor(basis: { quantity: number; discountMinor: number }, quantity: number): number {
+  return proratedDiscount(basis.discountMinor, basis.quantity, quantity);
+}
+
 /** The discount left on a line after cancelling part of it, pro rata and rounded down. */
 export function proratedDiscount(discountMinor: number, oldQuantity: number, newQuantity: number): number {
   if (oldQuantity === 0) return 0;
