@@ -5,7 +5,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { configFromEnv, openDatabase, serverConfig } from '../db/database.js';
 import { ConfigError } from '../config.js';
-import { verifyBalances } from '../db/stock.repo.js';
+import { verifyAllocations, verifyBalances } from '../db/stock.repo.js';
 import { createApiKey } from '../app/access/api-keys.js';
 import { isRole, roles } from '../domain/access.js';
 import { DomainError } from '../domain/errors.js';
@@ -79,26 +79,42 @@ registerCsvCommands(program);
 const stock = program.command('stock').description('Stock checks');
 stock
   .command('verify')
-  .description('Recompute every balance from the ledger; exit 1 and list the rows that differ')
+  .description(
+    'Recompute every balance from the ledger and its allocated units from the open allocations; exit 1 and list the rows that differ',
+  )
   .option('--json', 'print the differences as JSON')
   .action(async (opts: { json?: boolean }) => {
     const database = openDatabase(configFromEnv());
     try {
       await database.migrate();
       const diffs = await verifyBalances(database.db);
-      if (opts.json) console.log(JSON.stringify({ ok: diffs.length === 0, differences: diffs }, null, 2));
-      else if (diffs.length === 0) console.log('OK: every balance equals the sum of its ledger movements.');
-      else {
-        console.log(`${diffs.length} balance(s) differ from the ledger:`);
+      const allocationDiffs = await verifyAllocations(database.db);
+      const ok = diffs.length === 0 && allocationDiffs.length === 0;
+      const where = (d: { sku: string; location: string; lot: string | null }) =>
+        `sku=${d.sku} location=${d.location}${d.lot ? ` lot=${d.lot}` : ''}`;
+      if (opts.json) {
+        console.log(
+          JSON.stringify({ ok, differences: diffs, allocationDifferences: allocationDiffs }, null, 2),
+        );
+      } else if (ok) {
+        console.log('OK: every balance equals the sum of its ledger movements.');
+        console.log('OK: every allocated figure equals the sum of its open allocations.');
+      } else {
+        if (diffs.length > 0) console.log(`${diffs.length} balance(s) differ from the ledger:`);
         for (const d of diffs) {
           const c = (x: { onHand: number; allocated: number; quarantined: number }) =>
             `onHand=${x.onHand} allocated=${x.allocated} quarantined=${x.quarantined}`;
+          console.log(`  ${where(d)}: balance ${c(d.balance)} but ledger ${c(d.ledger)}`);
+        }
+        if (allocationDiffs.length > 0)
+          console.log(`${allocationDiffs.length} balance(s) differ from their open allocations:`);
+        for (const d of allocationDiffs) {
           console.log(
-            `  sku=${d.sku} location=${d.location}${d.lot ? ` lot=${d.lot}` : ''}: balance ${c(d.balance)} but ledger ${c(d.ledger)}`,
+            `  ${where(d)}: balance allocated=${d.allocated} but allocations sum to ${d.allocationRows}`,
           );
         }
       }
-      process.exitCode = diffs.length === 0 ? 0 : 1;
+      process.exitCode = ok ? 0 : 1;
     } finally {
       await database.close();
     }

@@ -442,3 +442,63 @@ export async function verifyBalances(tx: Tx): Promise<LedgerDifference[]> {
   }
   return diffs;
 }
+
+export type AllocationDifference = {
+  readonly sku: string;
+  readonly location: string;
+  readonly lot: string | null;
+  /** The balance row's `allocated` (0 when allocation rows name a key that has no balance row). */
+  readonly allocated: number;
+  /** Σ `allocations.quantity` (open order-line and lease allocations) for the key. */
+  readonly allocationRows: number;
+};
+
+/**
+ * Compares every balance's `allocated` with the sum of the open allocation rows for its
+ * (SKU, location, lot) key, both ways (rows whose key has no balance count against 0), and
+ * returns the keys that disagree, ordered by SKU, location and lot. One statement, so it reads
+ * one snapshot even while a server writes.
+ */
+export async function verifyAllocations(tx: Tx): Promise<AllocationDifference[]> {
+  const rows = await tx
+    .with('held', (db) =>
+      db
+        .selectFrom('allocations')
+        .select((eb) => ['sku_id', 'location_id', 'lot_id', eb.fn.sum<number>('quantity').as('quantity')])
+        .groupBy(['sku_id', 'location_id', 'lot_id']),
+    )
+    .selectFrom('balances as b')
+    .fullJoin('held as h', (j) =>
+      j
+        .onRef('h.sku_id', '=', 'b.sku_id')
+        .onRef('h.location_id', '=', 'b.location_id')
+        .onRef('h.lot_id', '=', 'b.lot_id'),
+    )
+    .innerJoin('skus as s', (j) => j.on((eb) => eb('s.id', '=', eb.fn.coalesce('b.sku_id', 'h.sku_id'))))
+    .innerJoin('locations as l', (j) =>
+      j.on((eb) => eb('l.id', '=', eb.fn.coalesce('b.location_id', 'h.location_id'))),
+    )
+    .leftJoin('lots as t', (j) => j.on((eb) => eb('t.id', '=', eb.fn.coalesce('b.lot_id', 'h.lot_id'))))
+    .select((eb) => [
+      's.sku',
+      'l.code as location',
+      eb.fn.coalesce('b.lot_id', 'h.lot_id').as('lot_id'),
+      't.code as lot',
+      eb.fn.coalesce('b.allocated', eb.lit(0)).as('allocated'),
+      eb.fn.coalesce('h.quantity', eb.lit(0)).as('allocation_rows'),
+    ])
+    .where((eb) =>
+      eb(eb.fn.coalesce('b.allocated', eb.lit(0)), '<>', eb.fn.coalesce('h.quantity', eb.lit(0))),
+    )
+    .orderBy('s.sku')
+    .orderBy('l.code')
+    .orderBy('lot_id')
+    .execute();
+  return rows.map((r) => ({
+    sku: r.sku,
+    location: r.location,
+    lot: r.lot_id === '' ? null : (r.lot ?? r.lot_id),
+    allocated: Number(r.allocated),
+    allocationRows: Number(r.allocation_rows),
+  }));
+}

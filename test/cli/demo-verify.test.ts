@@ -69,6 +69,18 @@ for (const dialect of DIALECTS) {
       const verify = await kibble(['stock', 'verify'], { env: t.env });
       expect(verify.code).toBe(0);
       expect(verify.stdout).toContain('OK: every balance equals the sum of its ledger movements.');
+      expect(verify.stdout).toContain('OK: every allocated figure equals the sum of its open allocations.');
+      // The last two days of demo orders are open, so the allocation check had rows to compare.
+      expect(
+        Number(
+          (
+            await db
+              .selectFrom('allocations')
+              .select((eb) => eb.fn.countAll<number>().as('n'))
+              .executeTakeFirstOrThrow()
+          ).n,
+        ),
+      ).toBeGreaterThan(0);
     });
 
     it('refuses to seed a database that already has SKUs, with exit code 3 and nothing added', async () => {
@@ -140,6 +152,123 @@ for (const dialect of DIALECTS) {
         ]);
       } finally {
         await tamper(-1);
+      }
+      expect((await kibble(['stock', 'verify'], { env: t.env })).code).toBe(0);
+    });
+
+    /** The first balance (by SKU code) that open allocation rows hold units of, with its names. */
+    const allocatedBalance = () =>
+      t.database.db
+        .selectFrom('balances as b')
+        .innerJoin('skus as s', 's.id', 'b.sku_id')
+        .innerJoin('locations as l', 'l.id', 'b.location_id')
+        .leftJoin('lots as t', 't.id', 'b.lot_id')
+        .select(['b.sku_id', 'b.location_id', 'b.lot_id', 'b.allocated', 's.sku', 'l.code', 't.code as lot'])
+        .where('b.allocated', '>', 0)
+        .orderBy('s.sku_key')
+        .limit(1)
+        .executeTakeFirstOrThrow();
+
+    it('exits 1 and names the balance when its allocated figure is changed by hand (ledger and allocations both disagree)', async () => {
+      const row = await allocatedBalance();
+      const tamper = (delta: number) =>
+        t.database.db
+          .updateTable('balances')
+          .set((eb) => ({ allocated: eb('allocated', '+', delta) }))
+          .where('sku_id', '=', row.sku_id)
+          .where('location_id', '=', row.location_id)
+          .where('lot_id', '=', row.lot_id)
+          .execute();
+      await tamper(-1);
+      try {
+        const verify = await kibble(['stock', 'verify'], { env: t.env });
+        expect(verify.code).toBe(1);
+        const where = `sku=${row.sku} location=${row.code}${row.lot ? ` lot=${row.lot}` : ''}`;
+        expect(verify.stdout).toContain('1 balance(s) differ from the ledger');
+        expect(verify.stdout).toContain('1 balance(s) differ from their open allocations:');
+        expect(verify.stdout).toContain(
+          `  ${where}: balance allocated=${row.allocated - 1} but allocations sum to ${row.allocated}`,
+        );
+
+        const json = await kibble(['stock', 'verify', '--json'], { env: t.env });
+        expect(json.code).toBe(1);
+        const report = JSON.parse(json.stdout);
+        expect(report.ok).toBe(false);
+        expect(report.allocationDifferences).toEqual([
+          {
+            sku: row.sku,
+            location: row.code,
+            lot: row.lot ?? null,
+            allocated: row.allocated - 1,
+            allocationRows: row.allocated,
+          },
+        ]);
+      } finally {
+        await tamper(1);
+      }
+      expect((await kibble(['stock', 'verify'], { env: t.env })).code).toBe(0);
+    });
+
+    it('exits 1 on allocation rows that no longer add up to the balance even when the ledger agrees', async () => {
+      const row = await allocatedBalance();
+      const allocation = await t.database.db
+        .selectFrom('allocations')
+        .select(['id', 'quantity'])
+        .where('sku_id', '=', row.sku_id)
+        .where('location_id', '=', row.location_id)
+        .where('lot_id', '=', row.lot_id)
+        .orderBy('id')
+        .limit(1)
+        .executeTakeFirstOrThrow();
+      const tamper = (quantity: number) =>
+        t.database.db.updateTable('allocations').set({ quantity }).where('id', '=', allocation.id).execute();
+      await tamper(allocation.quantity + 2);
+      try {
+        const verify = await kibble(['stock', 'verify', '--json'], { env: t.env });
+        expect(verify.code).toBe(1);
+        const report = JSON.parse(verify.stdout);
+        expect(report.differences).toEqual([]);
+        expect(report.allocationDifferences).toEqual([
+          expect.objectContaining({
+            sku: row.sku,
+            allocated: row.allocated,
+            allocationRows: row.allocated + 2,
+          }),
+        ]);
+        const text = await kibble(['stock', 'verify'], { env: t.env });
+        expect(text.code).toBe(1);
+        expect(text.stdout).not.toContain('differ from the ledger');
+        expect(text.stdout).toContain(`sku=${row.sku} location=${row.code}`);
+      } finally {
+        await tamper(allocation.quantity);
+      }
+    });
+
+    it('exits 1 on allocation rows whose key has no balance row, counting that balance as 0', async () => {
+      const row = await allocatedBalance();
+      await t.database.db
+        .insertInto('allocations')
+        .values({
+          id: 'alc_stray',
+          owner_type: 'order',
+          owner_id: 'ord_stray',
+          order_line_id: null,
+          sku_id: row.sku_id,
+          location_id: row.location_id,
+          lot_id: 'lot_missing',
+          quantity: 3,
+          expires_at: null,
+          created_at: new Date().toISOString(),
+        })
+        .execute();
+      try {
+        const verify = await kibble(['stock', 'verify', '--json'], { env: t.env });
+        expect(verify.code).toBe(1);
+        expect(JSON.parse(verify.stdout).allocationDifferences).toEqual([
+          { sku: row.sku, location: row.code, lot: 'lot_missing', allocated: 0, allocationRows: 3 },
+        ]);
+      } finally {
+        await t.database.db.deleteFrom('allocations').where('id', '=', 'alc_stray').execute();
       }
       expect((await kibble(['stock', 'verify'], { env: t.env })).code).toBe(0);
     });
