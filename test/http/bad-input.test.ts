@@ -1112,13 +1112,94 @@ for (const dialect of DIALECTS) {
       expect(stale.body.code).toBe('VERSION_MISMATCH');
       const now = await s.request('GET', `/api/v1/skus/${created.body.sku}`);
       expect(now.body.name).toBe('First');
-      const weak = await s.request(
-        'PATCH',
-        `/api/v1/skus/${created.body.sku}`,
-        { name: 'Third' },
-        { headers: { 'if-match': `W/${first.headers.get('etag')!}` } },
-      );
-      expect(weak.status).toBe(200);
+    });
+
+    it('compares If-Match strongly (RFC 9110): * and any listed strong ETag match, a weak ETag never does', async () => {
+      const sku = (await s.request('POST', '/api/v1/skus', { sku: `IFM-${dialect}`, name: 'v1' })).body.sku;
+      const patch = (name: string, ifMatch: string, path = `/api/v1/skus/${sku}`) =>
+        s.request('PATCH', path, { name }, { headers: { 'if-match': ifMatch } });
+      const current = async () => (await s.request('GET', `/api/v1/skus/${sku}`)).body;
+      const v = (await current()).version as number;
+
+      // A weak tag of the current version: 412 problem+json, nothing changed.
+      const weak = await patch('weak', `W/"${v}"`);
+      expect(weak.status).toBe(412);
+      expect(weak.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(weak.body.code).toBe('VERSION_MISMATCH');
+      expect(weak.body.detail).toContain('weak');
+      expect(await current()).toMatchObject({ name: 'v1', version: v });
+      // Weak and foreign strong tags in a list match nothing either.
+      expect((await patch('weak list', `W/"${v}", "abc"`)).status).toBe(412);
+
+      // `*` matches any current representation.
+      const star = await patch('star', '*');
+      expect(star.status).toBe(200);
+      expect(star.headers.get('etag')).toBe(`"${v + 1}"`);
+      // …but not a resource that is not there: still 404.
+      expect((await patch('nobody', '*', '/api/v1/skus/NO-SUCH-SKU')).status).toBe(404);
+
+      // A list matches when any of its strong tags does (a stale one beside it does no harm).
+      const listed = await patch('listed', `"${v}", W/"${v + 1}", "${v + 1}"`);
+      expect(listed.status).toBe(200);
+      expect(listed.headers.get('etag')).toBe(`"${v + 2}"`);
+      const stale = await patch('stale list', `"${v}","${v + 1}"`);
+      expect(stale.status).toBe(412);
+      expect(stale.body.detail).toContain(`is at version ${v + 2}, not ${v} or ${v + 1}`);
+      expect(await current()).toMatchObject({ name: 'listed', version: v + 2 });
+
+      // Not * nor a list of entity-tags: 400 naming the header.
+      for (const bad of ['*, "1"', `"${v + 2}" "${v + 2}"`, `${v + 2}`, '']) {
+        const r = await patch('bad', bad);
+        expect(r.status, bad).toBe(400);
+        expect(r.body.errors[0].field).toBe('If-Match');
+      }
+    });
+
+    it('applies the same If-Match rules to locations and orders', async () => {
+      const loc = (
+        await s.request('POST', '/api/v1/locations', { code: `IFM-${dialect}`, name: 'W', kind: 'warehouse' })
+      ).body;
+      const lv = (await s.request('GET', `/api/v1/locations/${loc.code}`)).body.version as number;
+      const renameLocation = (ifMatch: string) =>
+        s.request(
+          'PATCH',
+          `/api/v1/locations/${loc.code}`,
+          { name: 'Renamed' },
+          { headers: { 'if-match': ifMatch } },
+        );
+      expect((await renameLocation(`W/"${lv}"`)).status).toBe(412);
+      expect((await renameLocation(`"${lv + 7}", "${lv}"`)).status).toBe(200);
+      expect((await renameLocation('*')).status).toBe(200);
+
+      const sku = (
+        await s.request('POST', '/api/v1/skus', { sku: `IFM-O-${dialect}`, name: 'o', priceMinor: 100 })
+      ).body.sku;
+      await s.request('POST', '/api/v1/stock/movements', {
+        type: 'receipt',
+        sku,
+        location: loc.code,
+        quantity: 10,
+      });
+      const order = await s.request('POST', '/api/v1/orders', {
+        channel: 'web',
+        customer: { email: `ifm-${dialect}@example.com` },
+        currency: 'USD',
+        lines: [{ sku, quantity: 1, unitPriceMinor: 100 }],
+      });
+      expect(order.status).toBe(201);
+      const ov = order.body.version as number;
+      const edit = (quantity: number, ifMatch: string) =>
+        s.request(
+          'PATCH',
+          `/api/v1/orders/${order.body.id}`,
+          { lines: [{ sku, quantity }] },
+          {
+            headers: { 'if-match': ifMatch },
+          },
+        );
+      expect((await edit(2, `W/"${ov}"`)).status).toBe(412);
+      expect((await edit(2, `"${ov + 5}", "${ov}"`)).status).toBe(200);
+      expect((await edit(3, '*')).status).toBe(200);
     });
 
     it('serves a structurally valid OpenAPI 3.1 document and the docs page without a key', async () => {

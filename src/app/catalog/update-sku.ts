@@ -4,6 +4,7 @@ import { nowIso } from '../../domain/clock.js';
 import { barcodeKind, validateSkuDraft } from '../../domain/catalog/sku.js';
 import { assertBarcodesFree } from './barcodes.js';
 import { DomainError, fieldError } from '../../domain/errors.js';
+import { versionAccepted, versionMismatch, type ExpectedVersions } from '../../domain/versions.js';
 import { skuView, type SkuView } from './sku-view.js';
 import type { CreateSkuInput } from './create-sku.js';
 import { emit } from '../outbox.js';
@@ -14,8 +15,8 @@ export type UpdateSkuInput = Partial<
 >;
 
 /**
- * Changes a SKU's attributes and emits `sku.updated`. With `expectedVersion` (from `If-Match`) the
- * update applies only if nobody changed the SKU since; otherwise VERSION_MISMATCH. The SKU code,
+ * Changes a SKU's attributes and emits `sku.updated`. With `expectedVersions` (from `If-Match`) the
+ * update applies only if the SKU is still at one of them; otherwise VERSION_MISMATCH. The SKU code,
  * tracking mode and bundle composition are fixed once stock or orders may refer to them. When the
  * active flag or the minimum remaining shelf life (which lots may be sold) changes, also one
  * `stock.changed` per location holding the SKU, in the same transaction.
@@ -24,10 +25,12 @@ export async function updateSku(
   tx: Tx,
   code: string,
   input: UpdateSkuInput,
-  expectedVersion: number | null,
+  expectedVersions: ExpectedVersions,
 ): Promise<SkuView> {
   const current = await findSku(tx, code);
   if (!current) throw fieldError('NOT_FOUND', 'sku', `SKU ${code} does not exist.`);
+  if (expectedVersions !== null && !versionAccepted(expectedVersions, current.version))
+    throw versionMismatch(`SKU ${current.sku}`, expectedVersions, current.version);
   // The code is not being changed: rules added since it was created (no invisible characters) must
   // not stop a stored SKU from being edited or deactivated.
   const errors = validateSkuDraft({
@@ -66,16 +69,10 @@ export async function updateSku(
     })
     .set((eb) => ({ version: eb('version', '+', 1) }))
     .where('id', '=', current.id);
-  if (expectedVersion !== null) q = q.where('version', '=', expectedVersion);
+  // Checked again in the UPDATE itself: another change may commit between the read and here.
+  if (expectedVersions !== null) q = q.where('version', 'in', expectedVersions);
   const r = await q.executeTakeFirst();
-  if (Number(r.numUpdatedRows) !== 1) {
-    throw new DomainError(
-      'VERSION_MISMATCH',
-      `SKU ${current.sku} changed since version ${expectedVersion}; fetch it again.`,
-      [],
-      { currentVersion: current.version },
-    );
-  }
+  if (Number(r.numUpdatedRows) !== 1) throw versionMismatch(`SKU ${current.sku}`, expectedVersions ?? []);
   // What availability depends on is set by its own conditional statement, so whether it changed is
   // known without a read another transaction could make stale (the row is locked by the UPDATE above).
   const active = input.active === undefined ? undefined : input.active ? (1 as const) : (0 as const);

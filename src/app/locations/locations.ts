@@ -3,7 +3,8 @@ import type { Tx } from '../../db/database.js';
 import type { LocationRow } from '../../db/catalog.repo.js';
 import { findLocation } from '../../db/catalog.repo.js';
 import { nowIso } from '../../domain/clock.js';
-import { DomainError, fieldError } from '../../domain/errors.js';
+import { fieldError } from '../../domain/errors.js';
+import { versionAccepted, versionMismatch, type ExpectedVersions } from '../../domain/versions.js';
 import { newId } from '../../domain/ids.js';
 import { locationKey, skuProblem } from '../../domain/sku-code.js';
 import { emit } from '../outbox.js';
@@ -148,10 +149,10 @@ export async function listLocations(tx: Tx): Promise<LocationView[]> {
 }
 
 /**
- * Changes name, address, coordinates or the sellable flag, guarded by `expectedVersion`, and emits
- * `location.updated`. When the sellable flag flips, what every SKU there can sell changes: one
- * `stock.changed` per SKU with stock at the location, in the same transaction (10,000 SKUs, 10,000
- * events). Errors: NOT_FOUND, VALIDATION_FAILED, VERSION_MISMATCH.
+ * Changes name, address, coordinates or the sellable flag, guarded by `expectedVersions` (If-Match),
+ * and emits `location.updated`. When the sellable flag flips, what every SKU there can sell changes:
+ * one `stock.changed` per SKU with stock at the location, in the same transaction (10,000 SKUs,
+ * 10,000 events). Errors: NOT_FOUND, VALIDATION_FAILED, VERSION_MISMATCH.
  */
 export async function updateLocation(
   tx: Tx,
@@ -164,10 +165,12 @@ export async function updateLocation(
     lon?: number | undefined;
     bins?: readonly string[] | undefined;
   },
-  expectedVersion: number | null,
+  expectedVersions: ExpectedVersions,
 ): Promise<LocationView> {
   const current = await findLocation(tx, code);
   if (!current) throw fieldError('NOT_FOUND', 'code', `Location ${code} does not exist.`);
+  if (expectedVersions !== null && !versionAccepted(expectedVersions, current.version))
+    throw versionMismatch(`Location ${current.code}`, expectedVersions, current.version);
   // One coordinate may change alone, but the location must end with both or neither.
   const lat = input.lat ?? current.lat;
   const lon = input.lon ?? current.lon;
@@ -185,13 +188,11 @@ export async function updateLocation(
     })
     .set((eb) => ({ version: eb('version', '+', 1) }))
     .where('id', '=', current.id);
-  if (expectedVersion !== null) q = q.where('version', '=', expectedVersion);
+  // Checked again in the UPDATE itself: another change may commit between the read and here.
+  if (expectedVersions !== null) q = q.where('version', 'in', expectedVersions);
   const r = await q.executeTakeFirst();
   if (Number(r.numUpdatedRows) !== 1)
-    throw new DomainError(
-      'VERSION_MISMATCH',
-      `Location ${current.code} changed since version ${expectedVersion}.`,
-    );
+    throw versionMismatch(`Location ${current.code}`, expectedVersions ?? []);
   // The flag is set by its own conditional statement, so whether it flipped is known without a
   // read another transaction could make stale (the row is locked by the UPDATE above).
   let flipped = false;

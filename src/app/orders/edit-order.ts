@@ -12,6 +12,7 @@ import { lockBalances } from '../../db/stock.repo.js';
 import { isoDate } from '../../domain/clock.js';
 import { DomainError, fieldError } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
+import type { ExpectedVersions } from '../../domain/versions.js';
 import { assertOrderTransition } from '../../domain/orders/lifecycle.js';
 import { routeOrder } from '../../domain/orders/routing.js';
 import { assertLinesPriced, discountFor, type PricedLine } from '../../domain/orders/totals.js';
@@ -55,10 +56,10 @@ export async function editOrder(
   tx: Tx,
   id: string,
   input: EditInput,
-  expectedVersion: number | null,
+  expectedVersions: ExpectedVersions,
   ctx: Ctx,
 ): Promise<OrderView> {
-  const order = await loadOrderForChange(tx, id, expectedVersion);
+  const order = await loadOrderForChange(tx, id, expectedVersions);
   if (order.status !== 'open' && order.status !== 'on_hold')
     assertOrderTransition(order.status, 'open', 'edit');
   const current = await tx

@@ -6,6 +6,7 @@ import type { Tx } from '../../db/database.js';
 import { lockRow } from '../../db/row-lock.js';
 import type { OrderLineTable, OrderTable } from '../../db/schema.js';
 import { DomainError } from '../../domain/errors.js';
+import { versionAccepted, versionMismatch, type ExpectedVersions } from '../../domain/versions.js';
 import { formatMinor } from '../../domain/money.js';
 import {
   fulfillmentStatusOf,
@@ -28,7 +29,7 @@ import { insertTimeline } from './place-order.js';
 export async function loadOrderForChange(
   tx: Tx,
   id: string,
-  expectedVersion: number | null = null,
+  expectedVersions: ExpectedVersions = null,
 ): Promise<OrderTable> {
   await lockRow(tx, 'orders', id);
   const order = await tx.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst();
@@ -36,14 +37,8 @@ export async function loadOrderForChange(
     throw new DomainError('NOT_FOUND', `Order ${id} does not exist.`, [
       { field: 'id', message: 'no such order' },
     ]);
-  if (expectedVersion !== null && order.version !== expectedVersion) {
-    throw new DomainError(
-      'VERSION_MISMATCH',
-      `Order ${id} is at version ${order.version}, not ${expectedVersion}; fetch it again.`,
-      [],
-      { currentVersion: order.version },
-    );
-  }
+  if (expectedVersions !== null && !versionAccepted(expectedVersions, order.version))
+    throw versionMismatch(`Order ${id}`, expectedVersions, order.version);
   return order;
 }
 

@@ -18,7 +18,9 @@ async function openapiPlugin(app: FastifyInstance): Promise<void> {
         description:
           "Inventory and order management. JSON is camelCase; quantities are integers in the SKU's base unit; " +
           'money is integer minor units with an ISO-4217 currency; errors are RFC 9457 problem+json. ' +
-          'Creating POSTs accept an `Idempotency-Key` header; updates accept `If-Match` with the ETag from GET.',
+          'Creating POSTs accept an `Idempotency-Key` header; updates accept `If-Match` with the ETag from GET ' +
+          '(RFC 9110, strong comparison: `*` matches any current version, a list such as `"3", "4"` matches when one ' +
+          'of its tags does, and a weak tag `W/"3"` never matches; a failed match is 412 VERSION_MISMATCH).',
       },
       servers: [{ url: '/' }],
       components: {

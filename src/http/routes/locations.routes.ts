@@ -18,7 +18,7 @@ import {
   LocationResponse,
   UpdateLocationBody,
 } from '../schemas/location.schema.js';
-import { ifMatchVersion, sendWithEtag } from './route-helpers.js';
+import { ifMatchVersions, sendWithEtag } from './route-helpers.js';
 
 export default async function locationRoutes(fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -83,7 +83,7 @@ export default async function locationRoutes(fastify: FastifyInstance): Promise<
       config: { roles: can.writeLocations, freesStock: true },
     },
     async (req, reply) => {
-      const expected = ifMatchVersion(req);
+      const expected = ifMatchVersions(req);
       return sendWithEtag(
         reply,
         await app.database.transact((tx) => updateLocation(tx, req.params.code, req.body, expected)),

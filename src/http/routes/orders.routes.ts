@@ -34,7 +34,7 @@ import {
   OrderSummary,
   PlaceOrderBody,
 } from '../schemas/order.schema.js';
-import { contextOf, ifMatchVersion, sendWithEtag } from './route-helpers.js';
+import { contextOf, ifMatchVersions, sendWithEtag } from './route-helpers.js';
 
 export default async function orderRoutes(fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -179,7 +179,7 @@ export default async function orderRoutes(fastify: FastifyInstance): Promise<voi
     },
     async (req, reply) => {
       const ctx = contextOf(req);
-      const expected = ifMatchVersion(req);
+      const expected = ifMatchVersions(req);
       return sendWithEtag(
         reply,
         await app.database.transact((tx) => editOrder(tx, req.params.id, req.body, expected, ctx)),

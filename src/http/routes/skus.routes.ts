@@ -11,7 +11,7 @@ import { findSku } from '../../db/catalog.repo.js';
 import { sendCreated } from '../plugins/idempotency.js';
 import { Page, Text, problemResponses } from '../schemas/common.schema.js';
 import { CreateSkuBody, SkuParams, SkuResponse, UpdateSkuBody } from '../schemas/sku.schema.js';
-import { ifMatchVersion, sendWithEtag } from './route-helpers.js';
+import { ifMatchVersions, sendWithEtag } from './route-helpers.js';
 
 export default async function skuRoutes(fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -91,7 +91,7 @@ export default async function skuRoutes(fastify: FastifyInstance): Promise<void>
       config: { roles: can.writeCatalog, freesStock: true },
     },
     async (req, reply) => {
-      const expected = ifMatchVersion(req);
+      const expected = ifMatchVersions(req);
       const view = await app.database.transact((tx) => updateSku(tx, req.params.sku, req.body, expected));
       return sendWithEtag(reply, view);
     },
