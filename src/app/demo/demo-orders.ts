@@ -1,15 +1,19 @@
 /**
  * Ninety days of order history for the demo shop, placed and shipped through the real use-cases
  * at past instants (so the ledger, the timeline and the dashboard agree): weekly seasonality (busier
- * weekends), a slow upward trend, popular SKUs ordered more, a few cancellations. The last two days
- * stay open — allocated, a few on hold, a few backordered — so every screen has work to show.
+ * weekends), a slow upward trend, popular SKUs ordered more, a few cancellations, settled afterwards
+ * as a shop would (`settleCancelledOrders`). The last two days stay open — allocated, a few on hold,
+ * a few backordered — so every screen has work to show.
  */
-import type { Tx } from '../../db/database.js';
+import type { Database, Tx } from '../../db/database.js';
 import { DomainError } from '../../domain/errors.js';
+import { manualProvider } from '../../integrations/payments/manual.js';
+import type { Ctx } from '../orders/allocation.js';
 import { cancelOrder } from '../orders/cancel-order.js';
 import { holdOrder } from '../orders/hold-order.js';
 import { placeOrder } from '../orders/place-order.js';
 import { shipOrder } from '../orders/ship-order.js';
+import { refundExcess, voidOpenPayments } from '../payments/settle-payments.js';
 import type { DemoSku } from './demo-catalog.js';
 import { Rng } from './demo-random.js';
 
@@ -84,18 +88,29 @@ export type HistoryStats = {
   onHold: number;
   backordered: number;
   skipped: number;
+  /** Paid cancelled orders refunded, and those left with a refund due (`DEMO_REFUNDS_DUE`). */
+  refunded: number;
+  refundDue: number;
 };
+
+/** A cancelled demo order, with the context of its cancellation, for `settleCancelledOrders`. */
+export type CancelledOrder = { readonly orderId: string; readonly ctx: Ctx; readonly paid: boolean };
+
+export type OrderHistory = { readonly stats: HistoryStats; readonly cancelled: readonly CancelledOrder[] };
 
 const DAY = 86_400_000;
 
-/** Places ~90 days of orders ending `now`; returns what it did. Runs inside the caller's transaction. */
+/**
+ * Places ~90 days of orders ending `now`; returns what it did and the orders it cancelled, whose
+ * payments are still to settle. Runs inside the caller's transaction.
+ */
 export async function seedOrderHistory(
   tx: Tx,
   catalog: readonly DemoSku[],
   seed: number,
   now: Date,
   out: (line: string) => void,
-): Promise<HistoryStats> {
+): Promise<OrderHistory> {
   const rng = new Rng(seed, 9);
   const customers = Array.from({ length: 400 }, (_, i) => {
     const first = rng.pick(FIRST);
@@ -139,7 +154,10 @@ export async function seedOrderHistory(
     onHold: 0,
     backordered: 0,
     skipped: 0,
+    refunded: 0,
+    refundDue: 0,
   };
+  const cancelled: CancelledOrder[] = [];
   const startOfToday = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
   for (let daysAgo = 90; daysAgo >= 0; daysAgo--) {
     const dayStart = startOfToday - daysAgo * DAY;
@@ -208,7 +226,9 @@ export async function seedOrderHistory(
         at: new Date(Math.min(t + minutes * 60_000, now.getTime() - 1000)).toISOString(),
       });
       if (rng.chance(0.03)) {
-        await cancelOrder(tx, orderId, { reason: 'customer changed their mind' }, later(30));
+        const cancelCtx = later(30);
+        await cancelOrder(tx, orderId, { reason: 'customer changed their mind' }, cancelCtx);
+        cancelled.push({ orderId, ctx: cancelCtx, paid: !recent });
         stats.cancelled++;
       } else if (!recent) {
         await shipOrder(tx, orderId, later(rng.int(120, 1200)), {
@@ -230,5 +250,33 @@ export async function seedOrderHistory(
     }
     if (daysAgo % 15 === 0) out(`  order history: ${daysAgo} day(s) ago, ${stats.orders} orders so far`);
   }
-  return stats;
+  return { stats, cancelled };
+}
+
+/**
+ * Paid cancellations left unrefunded on purpose, the newest ones: their timelines keep "refund due"
+ * so the admin's needs-action view has something to show. Every other cancellation is settled.
+ */
+export const DEMO_REFUNDS_DUE = 2;
+
+/**
+ * Settles the demo's cancelled orders the way the API's cancel does (`cancelAndSettle` with
+ * `refundPayments: true`), at the instant of each cancellation: the authorisation of a recent order
+ * is voided, and what an older, paid one captured is refunded — except the newest `DEMO_REFUNDS_DUE`
+ * paid ones. It runs through the payment actions, after the history has committed: like every
+ * payment action they claim the payment, call the (manual) provider and record its answer in short
+ * transactions of their own. Returns how many orders were refunded and how many were left to refund.
+ */
+export async function settleCancelledOrders(
+  database: Database,
+  cancelled: readonly CancelledOrder[],
+): Promise<{ refunded: number; refundDue: number }> {
+  const providers = new Map([['manual', manualProvider]]);
+  const paid = cancelled.filter((c) => c.paid);
+  const leftDue = new Set(paid.slice(Math.max(0, paid.length - DEMO_REFUNDS_DUE)).map((c) => c.orderId));
+  for (const { orderId, ctx } of cancelled) {
+    await voidOpenPayments(database, providers, orderId, ctx);
+    if (!leftDue.has(orderId)) await refundExcess(database, providers, orderId, ctx);
+  }
+  return { refunded: paid.length - leftDue.size, refundDue: leftDue.size };
 }

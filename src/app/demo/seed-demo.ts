@@ -6,7 +6,10 @@
  * Everything goes through the same use-cases as the API (createLocation, createSku, postMovement,
  * setSafetyStock), so the ledger, balances and outbox are exactly what real use would leave, and
  * `kibble stock verify` holds. It runs in ONE transaction: a failed or interrupted demo leaves the
- * database as it was. The same seed gives the same shop (expiry dates are relative to today).
+ * database as it was. Only then are the cancelled orders' payments settled (voided, refunded), through
+ * the payment actions and their own short transactions, as in real use: an interruption there leaves
+ * a consistent shop with some refunds still due. The same seed gives the same shop (expiry dates are
+ * relative to today).
  *
  * Errors: CONFLICT when the database already has SKUs (the demo only seeds an empty catalog).
  */
@@ -20,7 +23,12 @@ import { createLocation } from '../locations/locations.js';
 import { postMovement } from '../stock/post-movement.js';
 import { demoCatalog } from './demo-catalog.js';
 import { demoLocations, planOpeningStock } from './demo-stock.js';
-import { seedOrderHistory, type HistoryStats } from './demo-orders.js';
+import {
+  seedOrderHistory,
+  settleCancelledOrders,
+  type HistoryStats,
+  type OrderHistory,
+} from './demo-orders.js';
 
 export type DemoOptions = {
   readonly seed: number;
@@ -63,9 +71,7 @@ export async function seedDemo(database: Database, options: DemoOptions): Promis
   // Opening stock arrives before the order history starts, so stock as of any past day is sound.
   const now = new Date();
   const openingAt = new Date(now.getTime() - 100 * 86_400_000).toISOString();
-  let history: HistoryStats | null = null;
-
-  await database.transact(async (tx) => {
+  const placed = await database.transact(async (tx): Promise<OrderHistory | null> => {
     const any = await tx.selectFrom('skus').select('sku').limit(1).executeTakeFirst();
     if (any) {
       throw new DomainError(
@@ -115,11 +121,17 @@ export async function seedDemo(database: Database, options: DemoOptions): Promis
       const location = await findLocation(tx, s.location);
       if (sku && location) await setSafetyStock(tx, sku.id, location.id, s.quantity);
     }
-    if (options.orders !== false) {
-      out('Placing 90 days of order history…');
-      history = await seedOrderHistory(tx, catalog, seed, now, out);
-    }
+    if (options.orders === false) return null;
+    out('Placing 90 days of order history…');
+    return seedOrderHistory(tx, catalog, seed, now, out);
   });
+
+  let history: HistoryStats | null = null;
+  if (placed) {
+    const { stats, cancelled } = placed;
+    if (cancelled.length > 0) out(`Settling the payments of ${fmt(cancelled.length)} cancelled orders…`);
+    history = { ...stats, ...(await settleCancelledOrders(database, cancelled)) };
+  }
 
   const summary: DemoSummary = {
     seed,
@@ -147,7 +159,7 @@ export async function seedDemo(database: Database, options: DemoOptions): Promis
   if (history) {
     const h: HistoryStats = history;
     out(
-      `Order history: ${fmt(h.orders)} orders over 90 days (${fmt(h.shipped)} shipped, ${fmt(h.cancelled)} cancelled, ${fmt(h.open)} open, ${fmt(h.onHold)} on hold, ${fmt(h.backordered)} backordered).`,
+      `Order history: ${fmt(h.orders)} orders over 90 days (${fmt(h.shipped)} shipped, ${fmt(h.cancelled)} cancelled, ${fmt(h.refundDue)} refund(s) due, ${fmt(h.open)} open, ${fmt(h.onHold)} on hold, ${fmt(h.backordered)} backordered).`,
     );
   }
   return { ...summary, ...(history ? { orders: history } : {}) };
