@@ -601,6 +601,52 @@ for (const dialect of DIALECTS) {
       expect(all.body.lines[0]).toMatchObject({ quantity: 0, discountMinor: 0, cancelledQuantity: 7 });
     });
 
+    it('an edit that moves the order to other stock says where, on the timeline', async () => {
+      const near = await makeLocation(s, { lat: 40, lon: -83 });
+      const far = await makeLocation(s, { lat: 34, lon: -118 });
+      const a = await makeSku(s);
+      await receive(s, a.sku, near.code, 2);
+      await receive(s, a.sku, far.code, 5);
+      const placed = await s.request(
+        'POST',
+        '/api/v1/orders',
+        order([{ sku: a.sku, quantity: 2 }], {
+          onShortage: 'backorder',
+          shippingAddress: {
+            line1: '1 Main',
+            city: 'Columbus',
+            postalCode: '43004',
+            country: 'US',
+            lat: 40,
+            lon: -83,
+          },
+        }),
+      );
+      expect(placed.body.lines[0].allocations).toEqual([expect.objectContaining({ location: near.code })]);
+      const edit = (quantity: number) =>
+        s.request('PATCH', `/api/v1/orders/${placed.body.id}`, { lines: [{ sku: a.sku, quantity }] });
+      // 4 fit only where 5 are: one shipment from the far warehouse.
+      const moved = await edit(4);
+      expect(moved.body.lines[0].allocations).toEqual([
+        expect.objectContaining({ location: far.code, quantity: 4 }),
+      ]);
+      expect(
+        moved.body.timeline.slice(-2).map((t: { type: string; message: string }) => [t.type, t.message]),
+      ).toEqual([
+        ['order.edited', `Lines changed to 4 × ${a.sku}`],
+        ['order.allocated', `Re-allocated: 4 at ${far.code}; before: 2 at ${near.code}`],
+      ]);
+      // More than there is: the rest waits, and the timeline says so.
+      const short = await edit(9);
+      expect(short.body.timeline.at(-1)).toMatchObject({
+        type: 'order.backordered',
+        message: `Backordered 2 × ${a.sku}`,
+      });
+      // The same allocations again: nothing re-allocated to report.
+      const same = await edit(9);
+      expect(same.body.timeline.at(-1)).toMatchObject({ type: 'order.edited' });
+    });
+
     it('edits keep what the order had: its discount per unit, its allocations on an address change, its units under safety stock', async () => {
       const loc = await makeLocation(s);
       const a = await makeSku(s);

@@ -14,7 +14,7 @@ import { DomainError, fieldError } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
 import type { ExpectedVersions } from '../../domain/versions.js';
 import { assertOrderTransition } from '../../domain/orders/lifecycle.js';
-import { routeOrder } from '../../domain/orders/routing.js';
+import { routeOrder, type Allocation } from '../../domain/orders/routing.js';
 import { assertLinesPriced, discountFor, type PricedLine } from '../../domain/orders/totals.js';
 import { skuKey } from '../../domain/sku-code.js';
 import {
@@ -25,6 +25,8 @@ import {
   routingInput,
   sweepExpiredLeases,
   type Ctx,
+  type HeldAllocation,
+  type Snapshot,
 } from './allocation.js';
 import {
   discountBasisOf,
@@ -217,6 +219,14 @@ export async function editOrder(
         message: `Lines changed to ${summary}${input.shippingAddress ? '; shipping address changed' : ''}`,
         data: input,
       },
+      ...reallocationEntries(
+        holding,
+        routed.plan.decrements,
+        all.filter(
+          (l) => l.backordered > 0 && l.backordered !== current.find((c) => c.id === l.id)?.backordered,
+        ),
+        snapshot,
+      ),
       ...(await refundDueEntries(tx, order, saved.total_minor)),
     ],
     [
@@ -261,4 +271,53 @@ async function changeAddress(
     ],
   );
   return getOrder(tx, order.id);
+}
+
+/**
+ * Where the edit moved the order's stock, when it did: one `order.allocated` entry naming the
+ * locations the order now draws on and those it drew on before, and one `order.backordered` entry
+ * for the lines whose backorder the edit changed (`waiting`).
+ */
+function reallocationEntries(
+  before: readonly HeldAllocation[],
+  after: readonly Allocation[],
+  waiting: readonly OrderLineTable[],
+  snapshot: Snapshot,
+): Array<{ type: string; message: string }> {
+  const codes = new Map(snapshot.rows.map((r) => [r.locationId, r.locationCode]));
+  const at = (units: ReadonlyArray<{ locationId: string; quantity: number }>) => {
+    const per = new Map<string, number>();
+    for (const u of units) per.set(u.locationId, (per.get(u.locationId) ?? 0) + u.quantity);
+    return [...per]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([location, q]) => `${q} at ${codes.get(location) ?? location}`)
+      .join(', ');
+  };
+  const key = (a: { skuId: string; locationId: string; lotId: string }) =>
+    `${a.skuId}|${a.locationId}|${a.lotId}`;
+  const summed = (
+    units: ReadonlyArray<{ skuId: string; locationId: string; lotId: string; quantity: number }>,
+  ) => {
+    const m = new Map<string, number>();
+    for (const u of units) m.set(key(u), (m.get(key(u)) ?? 0) + u.quantity);
+    return [...m].sort(([a], [b]) => (a < b ? -1 : 1)).join(';');
+  };
+  const was = before.map((a) => ({
+    skuId: a.sku_id,
+    locationId: a.location_id,
+    lotId: a.lot_id,
+    quantity: a.quantity,
+  }));
+  const entries: Array<{ type: string; message: string }> = [];
+  if (summed(was) !== summed(after) && after.length > 0)
+    entries.push({
+      type: 'order.allocated',
+      message: `Re-allocated: ${at(after)}${was.length > 0 ? `; before: ${at(was)}` : ''}`,
+    });
+  if (waiting.length > 0)
+    entries.push({
+      type: 'order.backordered',
+      message: `Backordered ${waiting.map((l) => `${l.backordered} × ${l.sku}`).join(', ')}`,
+    });
+  return entries;
 }
