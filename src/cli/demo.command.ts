@@ -43,7 +43,7 @@ export function registerDemoCommand(program: Command): void {
           out: (line) => process.stdout.write(`${line}\n`),
         });
         process.stdout.write(
-          'Next: `kibble keys create --role admin` for an API key, then `kibble serve`; `kibble stock verify` checks the ledger.\n',
+          'Next: `kibble keys create --role admin` for an API key, then `kibble serve`; `kibble stock verify` checks balances against the ledger and the open allocations.\n',
         );
       } finally {
         await database.close();

@@ -66,6 +66,14 @@ export interface Database {
    * writers, so none are ever retried there). A deadlock count that grows names a lock-order bug.
    */
   readonly retried: Readonly<Record<RetryCause, number>>;
+  /**
+   * Runs the reads of `read` on one snapshot of committed data, however many statements they take
+   * and whatever commits meanwhile: a check that compares tables (`stock verify`) never sees half of
+   * another process's transaction. SQLite: a deferred read transaction on the connection, which
+   * takes no write lock but holds the connection (for a process of its own, the CLI); PostgreSQL:
+   * REPEATABLE READ, READ ONLY.
+   */
+  snapshot<T>(read: (tx: Tx) => Promise<T>): Promise<T>;
   /** Applies pending migrations; returns the names applied. */
   migrate(): Promise<string[]>;
   close(): Promise<void>;
@@ -468,6 +476,15 @@ function openSqlite(file: string, backgroundCheckpoints: boolean): Database {
         if (!draining) drained = drain();
       });
     },
+    snapshot: <T>(read: (tx: Tx) => Promise<T>) =>
+      db.connection().execute(async (c) => {
+        await sql`begin deferred`.execute(c);
+        try {
+          return await read(c);
+        } finally {
+          await sql`rollback`.execute(c);
+        }
+      }),
     migrate: () => runMigrations(db),
     close: async () => {
       // Work already queued (a job's tick, a request Fastify stopped waiting for) commits or fails
@@ -632,6 +649,8 @@ function openPostgres(url: string, poolSize: number): Database {
         }
       }
     },
+    snapshot: <T>(read: (tx: Tx) => Promise<T>) =>
+      db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(read),
     migrate: () => runMigrations(db),
     close: () => db.destroy(),
   };
