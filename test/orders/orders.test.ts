@@ -599,6 +599,22 @@ for (const dialect of DIALECTS) {
       expect(await edit(2)).toMatchObject({ discountMinor: 2, cancelledQuantity: 5 });
       const all = await s.request('POST', `/api/v1/orders/${id}/cancel`, {});
       expect(all.body.lines[0]).toMatchObject({ quantity: 0, discountMinor: 0, cancelledQuantity: 7 });
+
+      // A lower price caps the discount at the line's amount, and that is the new basis: a later
+      // cancel never takes the line below zero.
+      const dear = await s.request('POST', '/api/v1/orders', {
+        ...order([]),
+        lines: [{ sku: a.sku, quantity: 2, unitPriceMinor: 1000, discountMinor: 1500 }],
+      });
+      const cheaper = await s.request('PATCH', `/api/v1/orders/${dear.body.id}`, {
+        lines: [{ sku: a.sku, quantity: 2, unitPriceMinor: 500 }],
+      });
+      expect(cheaper.body).toMatchObject({ totalMinor: 0 });
+      const one = await s.request('POST', `/api/v1/orders/${dear.body.id}/cancel`, {
+        lines: [{ sku: a.sku, quantity: 1 }],
+      });
+      expect(one.body.lines[0]).toMatchObject({ discountMinor: 500, totalMinor: 0 });
+      expect(one.body.totalMinor).toBe(0);
     });
 
     it('an edit that moves the order to other stock says where, on the timeline', async () => {

@@ -100,7 +100,8 @@ export async function cancelOrder(tx: Tx, id: string, input: CancelInput, ctx: C
     }
     const quantity = l.quantity - cancel;
     const basis = discountBasisOf(l);
-    const discount = discountFor(basis, quantity);
+    // Never more than what is left of the line (a basis is never above its own amount, but stay safe).
+    const discount = Math.min(discountFor(basis, quantity), quantity * l.unit_price_minor);
     return {
       ...l,
       discount_basis_quantity: basis.quantity,

@@ -114,10 +114,12 @@ export async function editOrder(
     const before = current.find((c) => c.id === existing?.id);
     // Not given: a kept line keeps its discount per unit (pro rata from the quantity and discount it
     // was set for, as a partial cancel does), within its new amount; a new line has none.
-    const basis =
+    // A new unit price starts a new basis: the discount it leaves, capped at the line's new amount.
+    const kept =
       w.discountMinor === undefined && before && before.quantity > 0 ? discountBasisOf(before) : null;
     const discount =
-      w.discountMinor ?? (basis ? Math.min(discountFor(basis, w.quantity), w.quantity * unitPrice) : 0);
+      w.discountMinor ?? (kept ? Math.min(discountFor(kept, w.quantity), w.quantity * unitPrice) : 0);
+    const basis = kept && unitPrice === before!.unit_price_minor ? kept : null;
     priced[i] = { quantity: w.quantity, unitPriceMinor: unitPrice, discountMinor: discount };
     const base: OrderLineTable = existing
       ? { ...existing, cancelled_quantity: before!.cancelled_quantity }
