@@ -2,7 +2,7 @@
  * Builds the Kibble HTTP application (it does not listen: `src/cli/serve.ts` does). Plugins:
  * problem+json errors, authentication and roles, OpenAPI; then one plugin per resource.
  */
-import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Database } from '../db/database.js';
 import { validatorCompiler } from './validation.js';
@@ -40,15 +40,8 @@ declare module 'fastify' {
     stockFreed: () => Promise<void>;
   }
   interface FastifyContextConfig {
-    /**
-     * The route may free stock (a cancellation, an edit, a lease released, stock released);
-     * `'when-marked'`: only a request its handler marks (`req.freedStock`) does.
-     */
-    freesStock?: boolean | 'when-marked';
-  }
-  interface FastifyRequest {
-    /** Set by a `freesStock: 'when-marked'` route's handler when this request freed stock. */
-    freedStock: boolean;
+    /** The route may free stock (a cancellation, an edit, a lease released, stock released). */
+    freesStock?: boolean;
   }
 }
 
@@ -96,14 +89,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
   app.decorate('database', options.database);
   app.decorate('stockFreed', async () => undefined);
-  app.decorateRequest('freedStock', false);
-  // Only on the routes marked `freesStock`: every other request pays nothing. On `'when-marked'`
-  // routes (order capture, a new lease) only a request that held stock back for backorders waits.
+  // Only on the routes marked `freesStock`: every other request, order capture above all, pays nothing.
   app.addHook('onRoute', (route) => {
-    const frees = route.config?.freesStock;
-    if (!frees) return;
-    const serveFreed = async (req: FastifyRequest, reply: { statusCode: number }, payload: unknown) => {
-      if (reply.statusCode < 300 && (frees === true || req.freedStock)) await app.stockFreed();
+    if (!route.config?.freesStock) return;
+    const serveFreed = async (_req: unknown, reply: { statusCode: number }, payload: unknown) => {
+      if (reply.statusCode < 300) await app.stockFreed();
       return payload;
     };
     route.onSend = [...(route.onSend === undefined ? [] : [route.onSend].flat()), serveFreed];

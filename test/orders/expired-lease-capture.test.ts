@@ -29,7 +29,7 @@ for (const dialect of DIALECTS) {
         await createSku(tx, { sku: 'OTHER', name: 'Other', priceMinor: 100 });
         await postMovement(tx, { type: 'receipt', sku: 'LEASED', location: 'W', quantity: 3 }, at(T0));
         await postMovement(tx, { type: 'receipt', sku: 'OTHER', location: 'W', quantity: 3 }, at(T0));
-        return (await createReservation(tx, { sku: 'LEASED', quantity: 3, ttlSeconds: 60 }, at(T0))).reservation;
+        return createReservation(tx, { sku: 'LEASED', quantity: 3, ttlSeconds: 60 }, at(T0));
       });
       const order = (iso: string, sku: string) =>
         t.database.transact((tx) =>
@@ -72,7 +72,7 @@ for (const dialect of DIALECTS) {
           { sku: 'LAPSED', quantity: 3, ttlSeconds: 5 },
           at(new Date(now - 10_000).toISOString()),
         );
-        return { skuId: sku.id, gone: gone.reservation.id, held: held.reservation.id };
+        return { skuId: sku.id, gone: gone.id, held: held.id };
       });
       const view = await t.database.transact((tx) => getReservation(tx, lapsed.gone));
       expect(view).toMatchObject({ status: 'expired', allocations: [] });

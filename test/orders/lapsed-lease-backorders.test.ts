@@ -1,13 +1,12 @@
 /**
  * A lease that lapses frees its units at its expiry instant, before any job releases them. An order
  * or a lease captured in that moment must not take the units that older orders' backorders wait
- * for (backorders allocate oldest first): those are held back for them, and the backorder job
- * serves them before the capture answers. Units beyond what the backorders wait for stay free.
+ * for (backorders allocate oldest first): it serves those backorders first, in its own transaction.
+ * Units beyond what the backorders wait for are the capture's.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSku } from '../../src/app/catalog/create-sku.js';
 import { createLocation } from '../../src/app/locations/locations.js';
-import { serveBackorders } from '../../src/app/orders/backorders.js';
 import { getOrder } from '../../src/app/orders/order-view.js';
 import { placeOrder } from '../../src/app/orders/place-order.js';
 import { createReservation, getReservation } from '../../src/app/orders/reservations.js';
@@ -32,15 +31,14 @@ for (const dialect of DIALECTS) {
 
     /** SKU `sku` with `stock` units, all of them leased for 60 s at T0, and an order backordered at T1. */
     const setUp = async (sku: string, stock: number, waiting: number) => {
-      const skuId = await t.database.transact(async (tx) => {
-        const created = await createSku(tx, { sku, name: sku, priceMinor: 100 });
+      await t.database.transact(async (tx) => {
+        await createSku(tx, { sku, name: sku, priceMinor: 100 });
         await postMovement(tx, { type: 'receipt', sku, location: 'W', quantity: stock }, at(T0));
         await createReservation(tx, { sku, quantity: stock, ttlSeconds: 60 }, at(T0));
-        return created.id;
       });
       const waitingOrder = await order(sku, waiting, 'backorder', T1);
       expect(waitingOrder.order.fulfillmentStatus).toBe('backordered');
-      return { skuId, waitingId: waitingOrder.order.id };
+      return { waitingId: waitingOrder.order.id };
     };
     const order = (sku: string, quantity: number, onShortage: 'reject' | 'backorder', iso: string) =>
       t.database.transact((tx) =>
@@ -56,36 +54,36 @@ for (const dialect of DIALECTS) {
         ),
       );
 
-    it('an order captured at the lapse leaves the freed units to the older backorder', async () => {
-      const { skuId, waitingId } = await setUp('LB-1', 2, 2);
+    it('an order captured at the lapse serves the older backorder first, in its transaction', async () => {
+      const { waitingId } = await setUp('LB-1', 2, 2);
       const late = await order('LB-1', 2, 'backorder', LAPSED);
-      expect(late.heldBack).toBe(2);
       expect(late.order.fulfillmentStatus).toBe('backordered');
       expect(late.order.lines[0]!.allocations).toEqual([]);
-      // What the job does once the capture committed: the older order gets the units.
-      await t.database.transact((tx) => serveBackorders(tx, skuId, at(LAPSED)));
       const served = await t.database.transact((tx) => getOrder(tx, waitingId));
       expect(served.fulfillmentStatus).toBe('allocated');
-      expect((await t.database.transact((tx) => getOrder(tx, late.order.id))).fulfillmentStatus).toBe(
-        'backordered',
-      );
+      expect(served.timeline.map((e) => e.type)).toContain('order.allocated');
       expect(await verifyBalances(t.database.db)).toEqual([]);
     });
 
     it('with onShortage reject the late order is refused and nothing changes', async () => {
-      await setUp('LB-2', 2, 1);
+      const { waitingId } = await setUp('LB-2', 2, 1);
       await expect(order('LB-2', 2, 'reject', LAPSED)).rejects.toMatchObject({ code: 'INSUFFICIENT_STOCK' });
+      // Refused whole: the lease is not released, the backorder not served by it.
+      expect((await t.database.transact((tx) => getOrder(tx, waitingId))).fulfillmentStatus).toBe(
+        'backordered',
+      );
       // One unit more than the backorder waits for is free to take.
       const one = await order('LB-2', 1, 'reject', LAPSED);
-      expect([one.heldBack, one.order.fulfillmentStatus]).toEqual([1, 'allocated']);
+      expect(one.order.fulfillmentStatus).toBe('allocated');
+      expect((await t.database.transact((tx) => getOrder(tx, waitingId))).fulfillmentStatus).toBe(
+        'allocated',
+      );
     });
 
     it('units beyond what backorders wait for go to the late order', async () => {
-      const { skuId, waitingId } = await setUp('LB-3', 5, 2);
+      const { waitingId } = await setUp('LB-3', 5, 2);
       const late = await order('LB-3', 3, 'reject', LAPSED);
-      expect(late.heldBack).toBe(2);
       expect(late.order.lines[0]!.allocations).toEqual([expect.objectContaining({ quantity: 3 })]);
-      await t.database.transact((tx) => serveBackorders(tx, skuId, at(LAPSED)));
       expect((await t.database.transact((tx) => getOrder(tx, waitingId))).fulfillmentStatus).toBe(
         'allocated',
       );
@@ -93,12 +91,16 @@ for (const dialect of DIALECTS) {
     });
 
     it('a new lease at the lapse cannot take what a backorder waits for either', async () => {
-      await setUp('LB-4', 2, 2);
+      const { waitingId } = await setUp('LB-4', 2, 2);
       await expect(
         t.database.transact((tx) =>
           createReservation(tx, { sku: 'LB-4', quantity: 1, ttlSeconds: 60 }, at(LAPSED)),
         ),
       ).rejects.toMatchObject({ code: 'INSUFFICIENT_STOCK' });
+      // The refused lease changed nothing: the backorder waits until something serves it.
+      expect((await t.database.transact((tx) => getOrder(tx, waitingId))).fulfillmentStatus).toBe(
+        'backordered',
+      );
     });
 
     it('with no backorder waiting, the lapsed units are the late order’s at once', async () => {
@@ -110,10 +112,8 @@ for (const dialect of DIALECTS) {
         createReservation(tx, { sku: 'LB-5', quantity: 2, ttlSeconds: 60 }, at(T0)),
       );
       const late = await order('LB-5', 2, 'reject', LAPSED);
-      expect([late.heldBack, late.order.fulfillmentStatus]).toEqual([0, 'allocated']);
-      expect((await t.database.transact((tx) => getReservation(tx, lease.reservation.id))).status).toBe(
-        'expired',
-      );
+      expect(late.order.fulfillmentStatus).toBe('allocated');
+      expect((await t.database.transact((tx) => getReservation(tx, lease.id))).status).toBe('expired');
     });
   });
 
@@ -132,7 +132,7 @@ for (const dialect of DIALECTS) {
     });
     afterAll(async () => s?.close());
 
-    it('the capture that held units back answers after the older backorder got them', async () => {
+    it('the late capture answers after the older backorder got the units', async () => {
       const lease = await s.request('POST', '/api/v1/reservations', {
         sku: 'LBH',
         quantity: 2,

@@ -423,6 +423,12 @@ const expiredLeaseAllocations = prepare((db, p: { at: string; skuIds: readonly s
   return q;
 });
 
+/** Whether a lease of any of `skuIds` has lapsed and still holds stock (no job released it yet). */
+export async function hasLapsedLeases(tx: Tx, skuIds: readonly string[], at: string): Promise<boolean> {
+  if (skuIds.length === 0) return false;
+  return (await expiredLeaseAllocations(tx, { at, skuIds })).rows.length > 0;
+}
+
 /**
  * Leases stop counting at their expiry instant: before allocating the given SKUs, release every
  * reservation allocation of theirs that has expired, in the same transaction, and write

@@ -4,8 +4,8 @@
  * freed otherwise (a cancellation, an edit, a lease released or lapsed, quarantine released, a
  * location made sellable again) serves them from the backorder job, run before the request that
  * freed it answers (routes marked `freesStock`) and every second (`waitingSkusWithFreeStock`). An
- * order or lease captured the moment a lease lapsed leaves the units it freed to them
- * (`holdBackForBackorders`).
+ * order or lease captured the moment a lease lapsed serves them from the units it freed, in its own
+ * transaction, before it takes any (`serveBeforeLapsedLeases`).
  */
 import { sql } from 'kysely';
 import type { Tx } from '../../db/database.js';
@@ -15,13 +15,13 @@ import { isoDate } from '../../domain/clock.js';
 import { routeOrder } from '../../domain/orders/routing.js';
 import {
   applyAllocations,
+  hasLapsedLeases,
   loadSnapshot,
   routingInput,
+  sweepExpiredLeases,
   type Ctx,
   type Released,
-  type Snapshot,
 } from './allocation.js';
-import type { SafetyStock } from '../../domain/orders/routing.js';
 import { componentQuantities } from './order-lines.js';
 import { record, saveLines, saveOrder } from './order-changes.js';
 
@@ -36,23 +36,34 @@ const OPEN_ORDER = sql<boolean>`(o.status || '') in ('open', 'on_hold')`;
 export type WaitingBackorders = ReadonlyArray<{
   readonly id: string;
   readonly order_id: string;
+  readonly order_created_at: string;
   /** The SKUs the line draws on: its own, or its bundle's components. */
   readonly stocked: readonly string[];
 }>;
 
+/** Order rows locked one after another, oldest first (created_at, id): every command's order (ADR 11). */
+export async function lockOrders(
+  tx: Tx,
+  orders: ReadonlyArray<{ readonly order_id: string; readonly order_created_at: string }>,
+): Promise<void> {
+  const sorted = [...new Map(orders.map((o) => [o.order_id, o])).values()].sort(
+    (a, b) =>
+      (a.order_created_at < b.order_created_at ? -1 : a.order_created_at > b.order_created_at ? 1 : 0) ||
+      (a.order_id < b.order_id ? -1 : a.order_id > b.order_id ? 1 : 0),
+  );
+  for (const o of sorted) await lockRow(tx, 'orders', o.order_id);
+}
+
 /**
  * The backordered lines waiting for any of `skuIds` (directly or as a bundle component), oldest
- * order first, with their orders locked in that order. A stock arrival takes this BEFORE it touches
- * a balance: order commands (cancel, ship, edit) lock their order and then balances, so an arrival
- * that locked the balance first and the orders after deadlocked with them on PostgreSQL (retried,
- * at about a second each).
+ * order first, read without locks (see `lockBackorders`).
  */
-export async function lockBackorders(tx: Tx, skuIds: readonly string[]): Promise<WaitingBackorders> {
+export async function readBackorders(tx: Tx, skuIds: readonly string[]): Promise<WaitingBackorders> {
   if (skuIds.length === 0) return [];
   const candidates = await tx
     .selectFrom('order_lines as l')
     .innerJoin('orders as o', 'o.id', 'l.order_id')
-    .select(['l.id', 'l.order_id', 'l.sku_id'])
+    .select(['l.id', 'l.order_id', 'l.sku_id', 'o.created_at as order_created_at'])
     .where(sql<boolean>`l.backordered > 0`) // a literal, so SQLite can use the partial index
     .where(OPEN_ORDER)
     .where((eb) =>
@@ -70,21 +81,38 @@ export async function lockBackorders(tx: Tx, skuIds: readonly string[]): Promise
     .orderBy('l.line_no')
     .execute();
   if (candidates.length === 0) return [];
-  for (const orderId of new Set(candidates.map((c) => c.order_id))) await lockRow(tx, 'orders', orderId);
-  // Then every balance the arrival and the waiting lines may touch — a bundle line draws on all of
-  // its components, not only the one arriving — in key order (`lockBalances`): the movement and each
-  // order's allocation are then one sorted step.
   const lineSkuIds = [...new Set(candidates.map((c) => c.sku_id))];
   const components = await tx
     .selectFrom('bundle_components')
     .select(['bundle_sku_id', 'component_sku_id'])
     .where('bundle_sku_id', 'in', lineSkuIds)
     .execute();
-  await lockBalances(tx, [...skuIds, ...lineSkuIds, ...components.map((c) => c.component_sku_id)]);
   return candidates.map((c) => {
     const parts = components.filter((p) => p.bundle_sku_id === c.sku_id).map((p) => p.component_sku_id);
-    return { id: c.id, order_id: c.order_id, stocked: parts.length > 0 ? parts : [c.sku_id] };
+    return {
+      id: c.id,
+      order_id: c.order_id,
+      order_created_at: c.order_created_at,
+      stocked: parts.length > 0 ? parts : [c.sku_id],
+    };
   });
+}
+
+/**
+ * The backordered lines waiting for any of `skuIds`, with their orders locked oldest first. A stock
+ * arrival takes this BEFORE it touches a balance: order commands (cancel, ship, edit) lock their
+ * order and then balances, so an arrival that locked the balance first and the orders after
+ * deadlocked with them on PostgreSQL (retried, at about a second each). Then every balance the
+ * arrival and the waiting lines may touch — a bundle line draws on all of its components, not only
+ * the one arriving — in key order (`lockBalances`): the movement and each order's allocation are
+ * then one sorted step.
+ */
+export async function lockBackorders(tx: Tx, skuIds: readonly string[]): Promise<WaitingBackorders> {
+  const waiting = await readBackorders(tx, skuIds);
+  if (waiting.length === 0) return [];
+  await lockOrders(tx, waiting);
+  await lockBalances(tx, [...skuIds, ...waiting.flatMap((w) => w.stocked)]);
+  return waiting;
 }
 
 /**
@@ -279,54 +307,46 @@ export async function serveBackorders(tx: Tx, skuId: string, ctx: Ctx): Promise<
   await allocateBackorders(tx, await lockBackorders(tx, [skuId]), ctx);
 }
 
+/** The backorders a command must serve before it takes stock a lapsed lease held (see below). */
+export type LapsedLeases = { readonly any: boolean; readonly waiting: WaitingBackorders };
+
 /**
- * Units of each of `skuIds` that backordered lines of open orders wait for — a bundle line counted
- * in its components' units. Read without locks.
+ * A lease that lapsed stops holding stock at its expiry instant, before any job releases it; an
+ * order or lease captured in that moment releases it — and must not take the units older orders'
+ * backorders wait for (backorders are served oldest first). Two steps, in the command's
+ * transaction. This one, before the command locks anything: whether a lease of `skuIds` lapsed and,
+ * if one did, the backorders waiting for those SKUs, their orders locked (orders first, ADR 11).
  */
-export async function waitingUnits(tx: Tx, skuIds: readonly string[]): Promise<Map<string, number>> {
-  if (skuIds.length === 0) return new Map();
-  const waitedFor = sql<string>`coalesce(c.component_sku_id, l.sku_id)`;
-  const rows = await tx
-    .selectFrom('order_lines as l')
-    .innerJoin('orders as o', 'o.id', 'l.order_id')
-    .leftJoin('bundle_components as c', 'c.bundle_sku_id', 'l.sku_id')
-    .select([waitedFor.as('sku_id'), sql<number>`sum(l.backordered * coalesce(c.quantity, 1))`.as('units')])
-    .where(sql<boolean>`l.backordered > 0`) // a literal, so SQLite can use the partial index
-    .where(OPEN_ORDER)
-    .where((eb) => eb(waitedFor, 'in', skuIds))
-    .groupBy(waitedFor)
-    .execute();
-  return new Map(rows.map((r) => [r.sku_id, Number(r.units)]));
+export async function lockForLapsedLeases(
+  tx: Tx,
+  skuIds: readonly string[],
+  at: string,
+): Promise<LapsedLeases> {
+  if (!(await hasLapsedLeases(tx, skuIds, at))) return { any: false, waiting: [] };
+  const waiting = await readBackorders(tx, skuIds);
+  await lockOrders(tx, waiting);
+  return { any: true, waiting };
 }
 
 /**
- * A lease that lapsed frees its units at its expiry instant, before any job releases it (the caller
- * swept it: `freed`). An order or lease captured in that moment must not take the units older
- * orders' backorders wait for: they are held back, as safety stock of their (SKU, location) in the
- * snapshot the caller routes on, and the backorder job serves them once the caller has committed
- * (the route runs it before answering). Returns the snapshot to route on and the units held back.
+ * The second step, once the command holds its own leases (a conversion): releases the lapsed leases
+ * of `skuIds` and serves the waiting backorders from what they freed, before the command reads the
+ * stock it takes. Returns the (SKU, location) pairs released (their `stock.changed` is the caller's).
  */
-export async function holdBackForBackorders(
+export async function releaseLapsedLeases(
   tx: Tx,
-  snapshot: Snapshot,
-  freed: readonly Released[],
-): Promise<{ snapshot: Snapshot; heldBack: number }> {
-  if (freed.length === 0) return { snapshot, heldBack: 0 };
-  const owed = await waitingUnits(tx, [...new Set(freed.map((f) => f.skuId))]);
-  if (owed.size === 0) return { snapshot, heldBack: 0 };
-  const safety = new Map<string, SafetyStock>(snapshot.safety.map((s) => [`${s.skuId}|${s.locationId}`, s]));
-  let heldBack = 0;
-  for (const f of freed) {
-    const hold = Math.min(owed.get(f.skuId) ?? 0, f.quantity);
-    if (hold <= 0) continue;
-    owed.set(f.skuId, owed.get(f.skuId)! - hold);
-    const key = `${f.skuId}|${f.locationId}`;
-    safety.set(key, {
-      skuId: f.skuId,
-      locationId: f.locationId,
-      quantity: (safety.get(key)?.quantity ?? 0) + hold,
-    });
-    heldBack += hold;
+  skuIds: readonly string[],
+  lapsed: LapsedLeases,
+  ctx: Ctx,
+): Promise<Released[]> {
+  if (!lapsed.any) return [];
+  const released = await sweepExpiredLeases(tx, skuIds, ctx);
+  if (released.length > 0 && lapsed.waiting.length > 0) {
+    await lockBalances(
+      tx,
+      lapsed.waiting.flatMap((w) => w.stocked),
+    );
+    await allocateBackorders(tx, lapsed.waiting, ctx);
   }
-  return { snapshot: { rows: snapshot.rows, safety: [...safety.values()] }, heldBack };
+  return released;
 }

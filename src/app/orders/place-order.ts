@@ -34,14 +34,13 @@ import type {
   PaymentTable,
 } from '../../db/schema.js';
 import { emit, type DomainEvent } from '../outbox.js';
-import { holdBackForBackorders } from './backorders.js';
+import { lockForLapsedLeases, releaseLapsedLeases } from './backorders.js';
 import {
   applyAllocations,
   ConcurrentChange,
   loadSnapshot,
   routingInput,
   notReallocated,
-  sweepExpiredLeases,
   type Ctx,
 } from './allocation.js';
 import type { CustomerMatch } from '../../db/catalog.repo.js';
@@ -91,12 +90,7 @@ export type PlaceOrderInput = {
   readonly reservations?: readonly string[] | undefined;
 };
 
-export type PlaceOrderResult = {
-  readonly created: boolean;
-  readonly order: OrderView;
-  /** Units of lapsed leases held back for older backorders (`holdBackForBackorders`): serve them now. */
-  readonly heldBack: number;
-};
+export type PlaceOrderResult = { readonly created: boolean; readonly order: OrderView };
 
 export const shortageError = (
   shortages: readonly Shortage[],
@@ -237,7 +231,7 @@ export async function placeOrder(tx: Tx, request: PlaceOrderInput, ctx: Ctx): Pr
           [{ field: 'externalId', message: `is already order ${existing.id} of channel ${channel}` }],
           { orderId: existing.id },
         );
-      return { created: false, order: await getOrder(tx, existing.id), heldBack: 0 };
+      return { created: false, order: await getOrder(tx, existing.id) };
     }
   }
   if (!isCurrency(input.currency))
@@ -296,17 +290,17 @@ export async function placeOrder(tx: Tx, request: PlaceOrderInput, ctx: Ctx): Pr
 
   // Stock released here (the leases converted, leases of these SKUs that lapsed) is announced at the
   // end, where the order has not taken it again.
+  // Leases of these SKUs that lapsed are released, and the backorders waiting for what they held
+  // served first (`lockForLapsedLeases`: their orders locked before any lease or balance).
+  const lapsed = resolved.leasesToSweep
+    ? await lockForLapsedLeases(tx, resolved.stockedSkuIds, ctx.at)
+    : { any: false, waiting: [] };
   const converted = input.reservations?.length
     ? await consumeReservations(tx, input.reservations, resolved, orderId, ctx)
     : null;
   const released = converted ? [...converted.released] : [];
-  const lapsed = resolved.leasesToSweep ? await sweepExpiredLeases(tx, resolved.stockedSkuIds, ctx) : [];
-  released.push(...lapsed);
-  const { snapshot, heldBack } = await holdBackForBackorders(
-    tx,
-    await loadSnapshot(tx, resolved.stockedSkuIds),
-    lapsed,
-  );
+  released.push(...(await releaseLapsedLeases(tx, resolved.stockedSkuIds, lapsed, ctx)));
+  const snapshot = await loadSnapshot(tx, resolved.stockedSkuIds);
   const shipTo =
     input.shippingAddress?.lat !== undefined && input.shippingAddress.lon !== undefined
       ? { lat: input.shippingAddress.lat, lon: input.shippingAddress.lon }
@@ -541,7 +535,6 @@ export async function placeOrder(tx: Tx, request: PlaceOrderInput, ctx: Ctx): Pr
   }));
   return {
     created: true,
-    heldBack,
     order: toOrderView({
       order,
       customer,

@@ -26,7 +26,7 @@ import {
 } from './allocation.js';
 import type { ResolvedLines } from './order-lines.js';
 import { heldAllocationsOf } from './order-changes.js';
-import { holdBackForBackorders } from './backorders.js';
+import { lockForLapsedLeases, releaseLapsedLeases } from './backorders.js';
 import { shortageError } from './place-order.js';
 
 export const MAX_TTL_SECONDS = 7 * 24 * 3600;
@@ -130,11 +130,7 @@ export async function listReservations(
   };
 }
 
-/**
- * Holds `quantity` of a SKU (at one location when named) for `ttlSeconds`. INSUFFICIENT_STOCK when
- * short. Returns the lease, and the units of lapsed leases it left to older backorders
- * (`holdBackForBackorders`), which the caller has served once this commits.
- */
+/** Holds `quantity` of a SKU (at one location when named) for `ttlSeconds`. INSUFFICIENT_STOCK when short. */
 export async function createReservation(
   tx: Tx,
   input: {
@@ -145,7 +141,7 @@ export async function createReservation(
     reference?: string | undefined;
   },
   ctx: Ctx,
-): Promise<{ reservation: ReservationView; heldBack: number }> {
+): Promise<ReservationView> {
   const sku = await resolveSku(tx, input.sku);
   if (sku.is_bundle === 1)
     throw fieldError('VALIDATION_FAILED', 'sku', 'Reserve the components of a bundle, not the bundle.');
@@ -155,12 +151,14 @@ export async function createReservation(
   const id = newId('reservation');
   const expiresAt = expiry(ctx.at, input.ttlSeconds);
   const today = isoDate(ctx.at);
-  const lapsed = await sweepExpiredLeases(tx, [sku.id], ctx);
-  const { snapshot, heldBack } = await holdBackForBackorders(
+  // Lapsed leases of the SKU are released, and the backorders waiting for it served first.
+  const lapsed = await releaseLapsedLeases(
     tx,
-    await loadSnapshot(tx, [sku.id], location?.id),
-    lapsed,
+    [sku.id],
+    await lockForLapsedLeases(tx, [sku.id], ctx.at),
+    ctx,
   );
+  const snapshot = await loadSnapshot(tx, [sku.id], location?.id);
   const routed = routeOrder(
     routingInput(
       snapshot,
@@ -209,7 +207,7 @@ export async function createReservation(
     ...stockEvents,
   ]);
   await emitStockChanged(tx, notReallocated(lapsed, routed.plan.decrements), ctx.at);
-  return { reservation: await getReservation(tx, id), heldBack };
+  return getReservation(tx, id);
 }
 
 /**

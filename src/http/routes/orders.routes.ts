@@ -52,14 +52,12 @@ export default async function orderRoutes(fastify: FastifyInstance): Promise<voi
         body: PlaceOrderBody,
         response: { 201: OrderResponse, ...problemResponses },
       },
-      // A capture that held a lapsed lease's units back for older backorders has them served first.
-      config: { roles: can.placeOrders, freesStock: 'when-marked' },
+      config: { roles: can.placeOrders },
     },
     async (req, reply) => {
       const ctx = contextOf(req);
       return sendCreated(req, reply, async (tx) => {
-        const { created, order, heldBack } = await placeOrder(tx, req.body, ctx);
-        req.freedStock = heldBack > 0;
+        const { created, order } = await placeOrder(tx, req.body, ctx);
         if (!created) reply.header('idempotent-replayed', 'true');
         return { status: 201, body: order };
       });

@@ -30,16 +30,14 @@ export default async function reservationRoutes(fastify: FastifyInstance): Promi
         body: ReservationBody,
         response: { 201: ReservationResponse, ...problemResponses },
       },
-      // A lease that held a lapsed lease's units back for older backorders has them served first.
-      config: { roles: can.reserveStock, freesStock: 'when-marked' },
+      config: { roles: can.reserveStock },
     },
     async (req, reply) => {
       const ctx = contextOf(req);
-      return sendCreated(req, reply, async (tx) => {
-        const { reservation, heldBack } = await createReservation(tx, req.body, ctx);
-        req.freedStock = heldBack > 0;
-        return { status: 201, body: reservation };
-      });
+      return sendCreated(req, reply, async (tx) => ({
+        status: 201,
+        body: await createReservation(tx, req.body, ctx),
+      }));
     },
   );
 
