@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { verifyBalances } from '../../src/db/stock.repo.js';
 import { makeLocation, makeSku, receive } from '../factories/catalog.js';
 import { DIALECTS } from '../helpers/databases.js';
@@ -116,6 +117,43 @@ for (const dialect of DIALECTS) {
       expect((await get(first.id)).lines[0]).toMatchObject({ backordered: 0 });
       await consistent();
     });
+
+    it.runIf(dialect === 'postgres')(
+      'a bundle taken back locks every component in key order: no deadlock with a capture locking them in order',
+      async () => {
+        const w = await makeLocation(s);
+        const first = await makeSku(s); // the lower id: a capture locks it first
+        const second = await makeSku(s);
+        await receive(s, first.sku, w.code, 4);
+        await receive(s, second.sku, w.code, 4);
+        const kit = await makeSku(s, {
+          components: [
+            { sku: first.sku, quantity: 1 },
+            { sku: second.sku, quantity: 1 },
+          ],
+        });
+        await order(kit.sku, 4);
+        const deadlocks = s.testDb.database.retried.deadlock;
+        // Another transaction holds the first component's balance, as a capture would, and goes on
+        // to the second; meanwhile a loss of the second takes a kit back.
+        const other = new pg.Client({ connectionString: s.testDb.env['DATABASE_URL'] });
+        await other.connect();
+        try {
+          const bySku = `update balances set updated_at = updated_at where sku_id = (select id from skus where sku = $1)`;
+          await other.query('begin');
+          await other.query(bySku, [first.sku]);
+          const loss = adjust(second.sku, w.code, -1);
+          await new Promise((r) => setTimeout(r, 300));
+          await other.query(bySku, [second.sku]);
+          await other.query('commit');
+          expect((await loss).status).toBe(201);
+        } finally {
+          await other.end();
+        }
+        expect(s.testDb.database.retried.deadlock).toBe(deadlocks);
+        await consistent();
+      },
+    );
 
     it('a bundle line loses whole bundle units, its other components released with them', async () => {
       const w = await makeLocation(s);

@@ -24,9 +24,16 @@ import {
 } from './allocation.js';
 import { loadOrderForChange, heldAllocationsOf, record, saveLines, saveOrder } from './order-changes.js';
 import { componentQuantities } from './order-lines.js';
+import { lockOrders, type WaitingBackorders } from './backorders.js';
 
-/** Who may lose units to a loss at a balance: locked before any balance (orders, then leases). */
-export type LossHolders = { readonly orders: ReadonlySet<string>; readonly leases: ReadonlySet<string> };
+/** Who a loss at a balance would take from, read without locks (`holdersForLoss`). */
+export type LossHolders = {
+  readonly orders: ReadonlyArray<{ readonly order_id: string; readonly order_created_at: string }>;
+  readonly leases: readonly string[];
+};
+
+/** The holders a command locked (`lockForLosses`): a loss may take only from these. */
+export type LockedHolders = { readonly orders: ReadonlySet<string>; readonly leases: ReadonlySet<string> };
 
 /** What the loss is, for the orders' timelines: `adjustment` or `count` and the count's id. */
 export type LossCause = { readonly kind: 'adjustment' | 'count'; readonly id?: string | undefined };
@@ -77,50 +84,73 @@ function taking(holdings: readonly Holding[], units: number): Array<{ holding: H
 }
 
 /**
- * Before any balance is locked: the orders and leases a loss of `units` at `key` would take from,
- * read without locks and then locked — orders oldest first, then leases by id (ADR 11). Null when
- * the free stock covers the loss, or when even every allocated unit would not (the movement is then
- * refused as before).
+ * The orders and leases a loss of `units` at `key` would take from, read without locks: none when
+ * the free stock covers the loss, or when not even every allocated unit would (the movement is then
+ * refused).
  */
-export async function lockHoldersForLoss(
-  tx: Tx,
-  key: BalanceKey,
-  units: number,
-): Promise<LossHolders | null> {
+export async function holdersForLoss(tx: Tx, key: BalanceKey, units: number): Promise<LossHolders> {
   const at = await holdingsAt(tx, key);
-  if (at === null || units <= at.free || units > at.balance.on_hand - at.balance.quarantined) return null;
+  if (at === null || units <= at.free || units > at.balance.on_hand - at.balance.quarantined)
+    return { orders: [], leases: [] };
   const taken = taking(at.holdings, units - at.free).map((t) => t.holding);
-  const orders = taken
-    .filter((h) => h.owner_type === 'order')
-    .sort((a, b) =>
-      a.owner_created_at < b.owner_created_at ? -1 : a.owner_created_at > b.owner_created_at ? 1 : 0,
-    );
-  const orderIds = [...new Set(orders.map((h) => h.owner_id))];
-  const leaseIds = [
-    ...new Set(taken.filter((h) => h.owner_type === 'reservation').map((h) => h.owner_id)),
-  ].sort();
-  for (const id of orderIds) await lockRow(tx, 'orders', id);
-  for (const id of leaseIds) await lockRow(tx, 'reservations', id);
-  return { orders: new Set(orderIds), leases: new Set(leaseIds) };
+  return {
+    orders: taken
+      .filter((h) => h.owner_type === 'order')
+      .map((h) => ({ order_id: h.owner_id, order_created_at: h.owner_created_at })),
+    leases: [...new Set(taken.filter((h) => h.owner_type === 'reservation').map((h) => h.owner_id))],
+  };
+}
+
+/**
+ * Locks what a command that may take stock back needs, in the one order every command takes them
+ * (ADR 11): the holders' orders and any other orders of the command (`waiting` backorders) together,
+ * oldest first; then the leases, by id; then, in one sorted step, the balances of `skuIds`, of every
+ * SKU the holders' orders hold (a bundle line taken back releases its other components too) and of
+ * the waiting lines.
+ */
+export async function lockForLosses(
+  tx: Tx,
+  skuIds: readonly string[],
+  holders: readonly LossHolders[],
+  waiting: WaitingBackorders = [],
+): Promise<LockedHolders> {
+  const orders = holders.flatMap((h) => h.orders);
+  await lockOrders(tx, [...orders, ...waiting]);
+  const leases = [...new Set(holders.flatMap((h) => h.leases))].sort();
+  for (const id of leases) await lockRow(tx, 'reservations', id);
+  const orderIds = [...new Set(orders.map((o) => o.order_id))];
+  const held =
+    orderIds.length === 0
+      ? []
+      : (
+          await tx
+            .selectFrom('allocations')
+            .select('sku_id')
+            .distinct()
+            .where('owner_id', 'in', orderIds)
+            .execute()
+        ).map((r) => r.sku_id);
+  await lockBalances(tx, [...skuIds, ...held, ...waiting.flatMap((w) => w.stocked)]);
+  return { orders: new Set(orderIds), leases: new Set(leases) };
 }
 
 /**
  * Takes back what a loss of `units` at `key` needs beyond the free stock from the holders locked by
- * `lockHoldersForLoss`, before the loss itself is recorded. Returns the (SKU, location) pairs
- * released (their `stock.changed` is the caller's). A holder that was not locked (an allocation made
- * since on PostgreSQL) retries the command.
+ * `lockForLosses` (balances included), before the loss itself is recorded. Returns the (SKU,
+ * location) pairs released (their `stock.changed` is the caller's). A holder that was not locked —
+ * an allocation made since the unlocked read, on PostgreSQL — retries the command; a loss beyond on
+ * hand outside quarantine takes nothing (the movement is then refused).
  */
 export async function takeBackForLoss(
   tx: Tx,
   key: BalanceKey,
   units: number,
-  holders: LossHolders,
+  holders: LockedHolders,
   cause: LossCause,
   ctx: Ctx,
 ): Promise<Released[]> {
-  await lockBalances(tx, [key.skuId]);
   const at = await holdingsAt(tx, key);
-  if (at === null || units <= at.free) return [];
+  if (at === null || units <= at.free || units > at.balance.on_hand - at.balance.quarantined) return [];
   const taken = taking(at.holdings, units - at.free);
   for (const { holding } of taken) {
     const locked = holding.owner_type === 'order' ? holders.orders : holders.leases;

@@ -35,8 +35,9 @@ import {
 import { MAX_QUANTITY } from '../../domain/quantity.js';
 import { barcodeCandidates, isValidGtin, skuKey } from '../../domain/sku-code.js';
 import { emit } from '../outbox.js';
-import { allocateBackorders, lockBackorders } from '../orders/backorders.js';
-import { lockHoldersForLoss, takeBackForLoss, type LossHolders } from '../orders/stock-loss.js';
+import { allocateBackorders, readBackorders } from '../orders/backorders.js';
+import { holdersForLoss, lockForLosses, takeBackForLoss } from '../orders/stock-loss.js';
+import { sweepExpiredLeases } from '../orders/allocation.js';
 import type { Released } from '../orders/allocation.js';
 import { emitStockChanged } from './availability.js';
 import { recordMovement, resolveLocation, resolveSku, type Context } from './post-movement.js';
@@ -625,28 +626,31 @@ export async function approveCount(tx: Tx, id: string, ctx: Context): Promise<Co
     .orderBy('cl.lot_id')
     .execute();
   const corrections = correctionsOf(lines);
-  // Stock found missing may take allocated units back (see stock-loss.ts): the orders and leases it
-  // would take from are locked first, then backorders' orders, before any balance (lockBackorders).
+  // Stock found missing may take allocated units back (see stock-loss.ts), and stock found serves
+  // backorders: every order either may touch is locked first, oldest first, then the leases a loss
+  // may take from, then every balance involved in one sorted step (`lockForLosses`, ADR 11).
   const keyOf = (c: (typeof corrections)[number]) => ({
     skuId: c.sku_id,
     locationId: count.location_id,
     lotId: c.lot_id,
   });
-  const holders = new Map<(typeof corrections)[number], LossHolders>();
-  for (const c of corrections) {
-    if (c.variance >= 0) continue;
-    const locked = await lockHoldersForLoss(tx, keyOf(c), -c.variance);
-    if (locked) holders.set(c, locked);
-  }
-  const takenBack: Released[] = [];
-  const waiting = await lockBackorders(tx, [
+  const losses = corrections.filter((c) => c.variance < 0);
+  const skuIds = [...new Set(corrections.map((c) => c.sku_id))];
+  const waiting = await readBackorders(tx, [
     ...new Set(corrections.filter((c) => c.variance > 0).map((c) => c.sku_id)),
   ]);
+  const holders = await lockForLosses(
+    tx,
+    skuIds,
+    await Promise.all(losses.map((c) => holdersForLoss(tx, keyOf(c), -c.variance))),
+    waiting,
+  );
+  // Leases past their expiry hold nothing: released before a loss takes from anyone.
+  const takenBack: Released[] = losses.length > 0 ? await sweepExpiredLeases(tx, skuIds, ctx) : [];
   for (const c of corrections) {
-    const lossHolders = holders.get(c);
-    if (lossHolders)
+    if (c.variance < 0)
       takenBack.push(
-        ...(await takeBackForLoss(tx, keyOf(c), -c.variance, lossHolders, { kind: 'count', id }, ctx)),
+        ...(await takeBackForLoss(tx, keyOf(c), -c.variance, holders, { kind: 'count', id }, ctx)),
       );
     let movementId: string;
     try {

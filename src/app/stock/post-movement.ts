@@ -14,7 +14,7 @@ import { free } from '../../domain/inventory/balance.js';
 import { deltasFor, type MovementType, type PostableMovementType } from '../../domain/inventory/movement.js';
 import { sweepExpiredLeases } from '../orders/allocation.js';
 import { allocateBackorders, lockBackorders } from '../orders/backorders.js';
-import { lockHoldersForLoss, takeBackForLoss } from '../orders/stock-loss.js';
+import { holdersForLoss, lockForLosses, takeBackForLoss } from '../orders/stock-loss.js';
 import { movementView, type MovementView } from './movement-view.js';
 import { emitStockChanged } from './availability.js';
 
@@ -195,9 +195,10 @@ export async function postMovement(
   const key = { skuId: sku.id, locationId: location.id, lotId: lot.id };
   // Stock arriving serves backorders: their orders are locked before any balance (see lockBackorders).
   const waiting = deltas.onHand > 0 ? await lockBackorders(tx, [sku.id]) : [];
-  // Stock found missing may take allocated units back (see stock-loss.ts): those holders too.
+  // Stock found missing may take allocated units back (see stock-loss.ts): the orders and leases it
+  // would take from, then the balances it may touch, are locked first.
   const loss = input.type === 'adjustment' && deltas.onHand < 0 ? -deltas.onHand : 0;
-  const holders = loss > 0 ? await lockHoldersForLoss(tx, key, loss) : null;
+  const holders = loss > 0 ? await lockForLosses(tx, [sku.id], [await holdersForLoss(tx, key, loss)]) : null;
   // Leases of the SKU past their expiry hold nothing, job or not: free their units before checking
   // what this movement may take (a scrap or transfer right after a lease lapsed found them held).
   const lapsed = await sweepExpiredLeases(tx, [sku.id], ctx);
