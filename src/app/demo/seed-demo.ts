@@ -15,11 +15,11 @@
  */
 import type { Database } from '../../db/database.js';
 import { findLocation, findSku } from '../../db/catalog.repo.js';
-import { setSafetyStock } from '../../db/stock.repo.js';
 import { isoDate, nowIso } from '../../domain/clock.js';
 import { DomainError } from '../../domain/errors.js';
 import { createSku } from '../catalog/create-sku.js';
 import { createLocation } from '../locations/locations.js';
+import { setSafetyStock } from '../stock/safety-stock.js';
 import { postMovement } from '../stock/post-movement.js';
 import { demoCatalog } from './demo-catalog.js';
 import { demoLocations, planOpeningStock } from './demo-stock.js';
@@ -119,7 +119,7 @@ export async function seedDemo(database: Database, options: DemoOptions): Promis
     for (const s of plan.safetyStock) {
       const sku = await findSku(tx, s.sku);
       const location = await findLocation(tx, s.location);
-      if (sku && location) await setSafetyStock(tx, sku.id, location.id, s.quantity);
+      if (sku && location) await setSafetyStock(tx, sku, location, s.quantity, openingAt);
     }
     if (options.orders === false) return null;
     out('Placing 90 days of order history…');
