@@ -33,6 +33,16 @@ for (const dialect of DIALECTS) {
       s = await startServer(dialect);
     });
     afterAll(async () => s?.close());
+    /** The outbox events of one aggregate (of one type when given), in order, payloads parsed. */
+    const eventsOf = async (aggregateId: string, type?: string) => {
+      let q = s.testDb.database.db
+        .selectFrom('outbox')
+        .select(['type', 'payload'])
+        .where('aggregate_id', '=', aggregateId);
+      if (type !== undefined) q = q.where('type', '=', type);
+      const rows = await q.orderBy('seq').execute();
+      return rows.map((e) => ({ type: e.type, payload: JSON.parse(e.payload) as Record<string, unknown> }));
+    };
 
     it('captures an order, allocating from the one location that can ship everything', async () => {
       const near = await makeLocation(s, { lat: 40.0, lon: -83.0 });
@@ -1313,13 +1323,7 @@ for (const dialect of DIALECTS) {
       expect(released.body.timeline.map((t: { type: string }) => t.type)).toEqual(
         expect.arrayContaining(['order.released', 'order.completed']),
       );
-      const events = await s.testDb.database.db
-        .selectFrom('outbox')
-        .select('type')
-        .where('aggregate_id', '=', id)
-        .where('type', '=', 'order.completed')
-        .execute();
-      expect(events).toHaveLength(1);
+      expect(await eventsOf(id, 'order.completed')).toHaveLength(1);
     });
 
     it('ships what is allocated: on hand and allocated fall together, and the order completes', async () => {
@@ -1351,13 +1355,7 @@ for (const dialect of DIALECTS) {
         'order.shipped',
         'order.completed',
       ]);
-      const completed = await s.testDb.database.db
-        .selectFrom('outbox')
-        .select('payload')
-        .where('type', '=', 'order.completed')
-        .where('aggregate_id', '=', placed.body.id)
-        .execute();
-      expect(completed.map((e) => JSON.parse(e.payload))).toEqual([
+      expect((await eventsOf(placed.body.id, 'order.completed')).map((e) => e.payload)).toEqual([
         { orderId: placed.body.id, status: 'completed' },
       ]);
       expect((await s.request('POST', `/api/v1/orders/${placed.body.id}/ship`, {})).status).toBe(409);
@@ -1656,13 +1654,7 @@ for (const dialect of DIALECTS) {
         message: `Delivered at ${at}`,
       });
       expect((await deliver()).body.code).toBe('INVALID_TRANSITION'); // already delivered
-      const events = await s.testDb.database.db
-        .selectFrom('outbox')
-        .select('type')
-        .where('aggregate_id', '=', id)
-        .where('type', '=', 'order.delivered')
-        .execute();
-      expect(events).toHaveLength(1);
+      expect(await eventsOf(id, 'order.delivered')).toHaveLength(1);
     });
 
     it('a manual capture takes what the order still owes, never more; a cancellation leaving money paid asks for a refund', async () => {
