@@ -44,6 +44,27 @@ for (const dialect of DIALECTS) {
       return rows.map((e) => ({ type: e.type, payload: JSON.parse(e.payload) as Record<string, unknown> }));
     };
 
+    it('writes customer.created for a new customer and customer.updated when an order renames one, without personal data', async () => {
+      const loc = await makeLocation(s);
+      const a = await makeSku(s);
+      await receive(s, a.sku, loc.code, 5);
+      const email = `new-${Date.now()}@example.com`;
+      const place = (name?: string) =>
+        s.request('POST', '/api/v1/orders', {
+          ...order([{ sku: a.sku, quantity: 1 }]),
+          customer: { email, ...(name ? { name } : {}) },
+        });
+      const first = await place('Ann');
+      const customerId = first.body.customer.id as string;
+      await place(); // no name: nothing changes
+      await place('Ann Lee');
+      expect(await eventsOf(customerId)).toEqual([
+        { type: 'customer.created', payload: { customerId } },
+        { type: 'customer.updated', payload: { customerId, changed: ['name'] } },
+      ]);
+      expect((await eventsOf(first.body.id, 'order.created'))[0]!.payload).toMatchObject({ customerId });
+    });
+
     it('captures an order, allocating from the one location that can ship everything', async () => {
       const near = await makeLocation(s, { lat: 40.0, lon: -83.0 });
       const far = await makeLocation(s, { lat: 39.5, lon: -119.8 });

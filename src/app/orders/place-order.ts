@@ -324,7 +324,7 @@ export async function placeOrder(tx: Tx, request: PlaceOrderInput, ctx: Ctx): Pr
 
   // Writes nobody reads back in this transaction go out together at the end (see `writeAll`).
   const writes: Bound[] = [];
-  const customer = await upsertCustomer(
+  const { row: customer, change: customerChange } = await upsertCustomer(
     tx,
     { email: customerEmail, emailKey: customerEmailKey, name: input.customer.name },
     resolved.customer ?? null, // undefined only when no SKU matched, and then resolveLines threw
@@ -478,12 +478,27 @@ export async function placeOrder(tx: Tx, request: PlaceOrderInput, ctx: Ctx): Pr
   await insertTimeline(tx, orderId, events, writes);
 
   const outbox: DomainEvent[] = [
+    // The customer's identity only: every role may read the event stream, so no e-mail or name.
+    ...(customerChange
+      ? [
+          {
+            type: `customer.${customerChange}`,
+            aggregateType: 'customer',
+            aggregateId: customer.id,
+            payload: {
+              customerId: customer.id,
+              ...(customerChange === 'updated' ? { changed: ['name'] } : {}),
+            },
+          },
+        ]
+      : []),
     {
       type: 'order.created',
       aggregateType: 'order',
       aggregateId: orderId,
       payload: {
         orderId,
+        customerId: customer.id,
         channel,
         externalId: order.external_id,
         totalMinor: order.total_minor,
@@ -605,10 +620,12 @@ async function upsertCustomer(
 ) {
   const { email, emailKey } = c;
   let row = known ?? undefined;
+  let change: 'created' | 'updated' | null = null;
   if (row === undefined || (c.name !== undefined && c.name !== row.name)) {
+    const id = newId('customer');
     const written = await upsertCustomerRow(tx, {
       row: {
-        id: newId('customer'),
+        id,
         email,
         email_key: emailKey,
         name: c.name ?? null,
@@ -616,7 +633,10 @@ async function upsertCustomer(
         updated_at: at,
       },
     });
+    // Ours when it was new; else the customer of that e-mail (known, or created meanwhile by a
+    // concurrent first order), renamed when this order brought a name.
     row = written.rows[0]!;
+    change = row.id === id ? 'created' : c.name !== undefined && c.name !== known?.name ? 'updated' : null;
   }
   if (address) {
     const { lat: _lat, lon: _lon, ...postal } = address;
@@ -633,5 +653,5 @@ async function upsertCustomer(
       }),
     );
   }
-  return row;
+  return { row, change };
 }
