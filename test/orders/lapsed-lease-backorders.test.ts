@@ -9,7 +9,7 @@ import { createSku } from '../../src/app/catalog/create-sku.js';
 import { createLocation } from '../../src/app/locations/locations.js';
 import { getOrder } from '../../src/app/orders/order-view.js';
 import { placeOrder } from '../../src/app/orders/place-order.js';
-import { createReservation, getReservation } from '../../src/app/orders/reservations.js';
+import { createReservation, expireLeases, getReservation } from '../../src/app/orders/reservations.js';
 import { postMovement } from '../../src/app/stock/post-movement.js';
 import { verifyBalances } from '../../src/db/stock.repo.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/databases.js';
@@ -153,6 +153,44 @@ for (const dialect of DIALECTS) {
       expect([late.status, late.body.fulfillmentStatus]).toEqual([201, 'backordered']);
       const first = await s.request('GET', `/api/v1/orders/${waiting.body.id}`);
       expect(first.body.fulfillmentStatus).toBe('allocated');
+    });
+  });
+}
+
+for (const dialect of DIALECTS) {
+  describe(`the lease-expiry job and waiting backorders on ${dialect}`, () => {
+    let t: TestDatabase;
+    beforeAll(async () => {
+      t = await createTestDatabase(dialect);
+    });
+    afterAll(() => t.drop());
+
+    it('serves the backorders waiting for a lapsed lease in the transaction that releases it', async () => {
+      await t.database.transact(async (tx) => {
+        await createLocation(tx, { code: 'J', name: 'J', kind: 'warehouse' });
+        await createSku(tx, { sku: 'JOB', name: 'JOB', priceMinor: 100 });
+        await postMovement(tx, { type: 'receipt', sku: 'JOB', location: 'J', quantity: 2 }, at(T0));
+        await createReservation(tx, { sku: 'JOB', quantity: 2, ttlSeconds: 60 }, at(T0));
+      });
+      const waiting = await t.database.transact((tx) =>
+        placeOrder(
+          tx,
+          {
+            customer: { email: 'job@example.com' },
+            currency: 'USD',
+            onShortage: 'backorder',
+            lines: [{ sku: 'JOB', quantity: 2, unitPriceMinor: 100 }],
+          },
+          at(T1),
+        ),
+      );
+      expect(waiting.order.fulfillmentStatus).toBe('backordered');
+      expect(await t.database.transact((tx) => expireLeases(tx, at(LAPSED)))).toBe(1);
+      // No backorder job ran: the release itself served the order.
+      expect((await t.database.transact((tx) => getOrder(tx, waiting.order.id))).fulfillmentStatus).toBe(
+        'allocated',
+      );
+      expect(await verifyBalances(t.database.db)).toEqual([]);
     });
   });
 }

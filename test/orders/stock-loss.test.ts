@@ -9,7 +9,12 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { verifyBalances } from '../../src/db/stock.repo.js';
 import { makeLocation, makeSku, receive } from '../factories/catalog.js';
-import { DIALECTS } from '../helpers/databases.js';
+import { createSku } from '../../src/app/catalog/create-sku.js';
+import { createLocation } from '../../src/app/locations/locations.js';
+import { getOrder } from '../../src/app/orders/order-view.js';
+import { placeOrder } from '../../src/app/orders/place-order.js';
+import { postMovement } from '../../src/app/stock/post-movement.js';
+import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/databases.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 for (const dialect of DIALECTS) {
@@ -179,6 +184,52 @@ for (const dialect of DIALECTS) {
       expect(await stock(x.sku)).toMatchObject({ onHand: 3, allocated: 2 });
       expect(await stock(y.sku)).toMatchObject({ onHand: 2, allocated: 1 });
       await consistent();
+    });
+  });
+}
+
+for (const dialect of DIALECTS) {
+  describe(`stock found missing, in process, on ${dialect}`, () => {
+    let t: TestDatabase;
+    beforeAll(async () => {
+      t = await createTestDatabase(dialect);
+    });
+    afterAll(() => t.drop());
+    const at = { actor: 'test', requestId: null, at: '2030-01-01T00:00:00.000Z' };
+
+    it('routes the lines a loss took back to stock elsewhere in the same transaction', async () => {
+      await t.database.transact(async (tx) => {
+        await createLocation(tx, { code: 'NEAR', name: 'Near', kind: 'warehouse', lat: 40, lon: -83 });
+        await createLocation(tx, { code: 'FAR', name: 'Far', kind: 'warehouse', lat: 34, lon: -118 });
+        await createSku(tx, { sku: 'LOST', name: 'Lost', priceMinor: 100 });
+        await postMovement(tx, { type: 'receipt', sku: 'LOST', location: 'NEAR', quantity: 3 }, at);
+        await postMovement(tx, { type: 'receipt', sku: 'LOST', location: 'FAR', quantity: 1 }, at);
+      });
+      const placed = await t.database.transact((tx) =>
+        placeOrder(
+          tx,
+          {
+            customer: { email: 'lost@example.com' },
+            currency: 'USD',
+            lines: [{ sku: 'LOST', quantity: 3, unitPriceMinor: 100 }],
+          },
+          at,
+        ),
+      );
+      expect(placed.order.lines[0]!.allocations).toEqual([expect.objectContaining({ location: 'NEAR' })]);
+      await t.database.transact((tx) =>
+        postMovement(tx, { type: 'adjustment', sku: 'LOST', location: 'NEAR', quantity: -1 }, at),
+      );
+      // No backorder job runs here: the adjustment itself found the unit at FAR.
+      const after = await t.database.transact((tx) => getOrder(tx, placed.order.id));
+      expect(after.fulfillmentStatus).toBe('allocated');
+      expect(after.lines[0]!.allocations).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ location: 'NEAR', quantity: 2 }),
+          expect.objectContaining({ location: 'FAR', quantity: 1 }),
+        ]),
+      );
+      expect(await verifyBalances(t.database.db)).toEqual([]);
     });
   });
 }

@@ -423,6 +423,12 @@ const expiredLeaseAllocations = prepare((db, p: { at: string; skuIds: readonly s
   return q;
 });
 
+/** The SKUs of every lease that has lapsed and still holds stock (no job released it yet). */
+export async function lapsedLeaseSkus(tx: Tx, at: string): Promise<string[]> {
+  const { rows } = await expiredLeaseAllocations(tx, { at, skuIds: undefined });
+  return [...new Set(rows.map((r) => r.sku_id))];
+}
+
 /** Whether a lease of any of `skuIds` has lapsed and still holds stock (no job released it yet). */
 export async function hasLapsedLeases(tx: Tx, skuIds: readonly string[], at: string): Promise<boolean> {
   if (skuIds.length === 0) return false;

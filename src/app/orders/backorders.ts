@@ -41,16 +41,17 @@ export type WaitingBackorders = ReadonlyArray<{
   readonly stocked: readonly string[];
 }>;
 
+type OrderRef = { readonly order_id: string; readonly order_created_at: string };
+const byAge = (a: OrderRef, b: OrderRef) =>
+  (a.order_created_at < b.order_created_at ? -1 : a.order_created_at > b.order_created_at ? 1 : 0) ||
+  (a.order_id < b.order_id ? -1 : a.order_id > b.order_id ? 1 : 0);
+
+/** Waiting lines oldest order first (created_at, then id), as backorders are served. */
+export const oldestFirst = <T extends OrderRef>(lines: readonly T[]): T[] => [...lines].sort(byAge);
+
 /** Order rows locked one after another, oldest first (created_at, id): every command's order (ADR 11). */
-export async function lockOrders(
-  tx: Tx,
-  orders: ReadonlyArray<{ readonly order_id: string; readonly order_created_at: string }>,
-): Promise<void> {
-  const sorted = [...new Map(orders.map((o) => [o.order_id, o])).values()].sort(
-    (a, b) =>
-      (a.order_created_at < b.order_created_at ? -1 : a.order_created_at > b.order_created_at ? 1 : 0) ||
-      (a.order_id < b.order_id ? -1 : a.order_id > b.order_id ? 1 : 0),
-  );
+export async function lockOrders(tx: Tx, orders: readonly OrderRef[]): Promise<void> {
+  const sorted = [...new Map(orders.map((o) => [o.order_id, o])).values()].sort(byAge);
   for (const o of sorted) await lockRow(tx, 'orders', o.order_id);
 }
 

@@ -21,7 +21,7 @@ import {
   notReallocated,
   releaseAllocations,
   routingInput,
-  sweepExpiredLeases,
+  lapsedLeaseSkus,
   type Ctx,
 } from './allocation.js';
 import type { ResolvedLines } from './order-lines.js';
@@ -358,7 +358,10 @@ export async function consumeReservations(
 
 /** Releases every expired lease (the job's sweep). Returns how many allocation rows were freed. */
 export async function expireLeases(tx: Tx, ctx: Ctx): Promise<number> {
-  const touched = await sweepExpiredLeases(tx, null, ctx);
+  // The backorders waiting for those SKUs are served in the same transaction: between a release
+  // and a later backorder run, any capture could take the units first.
+  const skuIds = await lapsedLeaseSkus(tx, ctx.at);
+  const touched = await releaseLapsedLeases(tx, skuIds, await lockForLapsedLeases(tx, skuIds, ctx.at), ctx);
   await emitStockChanged(tx, touched, ctx.at);
   return touched.length;
 }

@@ -5,8 +5,9 @@
  * allocations of that balance, newest holder first, so that the oldest orders keep their stock (as
  * backorders are served oldest first): leases before orders (a cart's hold is not yet a sale), then
  * order lines, newest order first. A line taken from is backordered for those units — a bundle line
- * for whole bundle units, its other components released with them — and the backorder job then
- * routes it to any location that has the stock (the stock routes are marked `freesStock`).
+ * for whole bundle units, its other components released with them — and the caller routes it again
+ * in the same transaction, once the loss is recorded, to any location that has the stock
+ * (`allocateBackorders` on the lines `takeBackForLoss` returns), before anyone else can take it.
  * Quarantined units are never taken: a loss beyond on hand − quarantined stays NEGATIVE_STOCK.
  */
 import { sql } from 'kysely';
@@ -148,9 +149,10 @@ export async function takeBackForLoss(
   holders: LockedHolders,
   cause: LossCause,
   ctx: Ctx,
-): Promise<Released[]> {
+): Promise<{ released: Released[]; waiting: WaitingBackorders }> {
   const at = await holdingsAt(tx, key);
-  if (at === null || units <= at.free || units > at.balance.on_hand - at.balance.quarantined) return [];
+  if (at === null || units <= at.free || units > at.balance.on_hand - at.balance.quarantined)
+    return { released: [], waiting: [] };
   const taken = taking(at.holdings, units - at.free);
   for (const { holding } of taken) {
     const locked = holding.owner_type === 'order' ? holders.orders : holders.leases;
@@ -164,9 +166,13 @@ export async function takeBackForLoss(
   for (const t of taken)
     if (t.holding.owner_type === 'order')
       byOrder.set(t.holding.owner_id, [...(byOrder.get(t.holding.owner_id) ?? []), t]);
-  for (const [orderId, takes] of byOrder)
-    released.push(...(await backorderLost(tx, orderId, takes, key, cause, ctx)));
-  return released;
+  const waiting: Array<WaitingBackorders[number]> = [];
+  for (const [orderId, takes] of byOrder) {
+    const lost = await backorderLost(tx, orderId, takes, key, cause, ctx);
+    released.push(...lost.released);
+    waiting.push(...lost.waiting);
+  }
+  return { released, waiting };
 }
 
 async function shrinkLeases(
@@ -223,7 +229,7 @@ async function backorderLost(
   key: BalanceKey,
   cause: LossCause,
   ctx: Ctx,
-): Promise<Released[]> {
+): Promise<{ released: Released[]; waiting: WaitingBackorders }> {
   const order = await loadOrderForChange(tx, orderId);
   const lines = await tx
     .selectFrom('order_lines')
@@ -301,5 +307,14 @@ async function backorderLost(
       },
     ],
   );
-  return released;
+  // The lines now waiting, for the caller to route again once the loss is recorded.
+  const waiting = next
+    .filter((l) => lost.has(l.id))
+    .map((l) => ({
+      id: l.id,
+      order_id: orderId,
+      order_created_at: order.created_at,
+      stocked: components.get(l.sku_id)?.map((c) => c.skuId) ?? [l.sku_id],
+    }));
+  return { released, waiting };
 }

@@ -35,7 +35,12 @@ import {
 import { MAX_QUANTITY } from '../../domain/quantity.js';
 import { barcodeCandidates, isValidGtin, skuKey } from '../../domain/sku-code.js';
 import { emit } from '../outbox.js';
-import { allocateBackorders, readBackorders } from '../orders/backorders.js';
+import {
+  allocateBackorders,
+  oldestFirst,
+  readBackorders,
+  type WaitingBackorders,
+} from '../orders/backorders.js';
 import { holdersForLoss, lockForLosses, takeBackForLoss } from '../orders/stock-loss.js';
 import { sweepExpiredLeases } from '../orders/allocation.js';
 import type { Released } from '../orders/allocation.js';
@@ -647,11 +652,13 @@ export async function approveCount(tx: Tx, id: string, ctx: Context): Promise<Co
   );
   // Leases past their expiry hold nothing: released before a loss takes from anyone.
   const takenBack: Released[] = losses.length > 0 ? await sweepExpiredLeases(tx, skuIds, ctx) : [];
+  const lostLines: Array<WaitingBackorders[number]> = [];
   for (const c of corrections) {
-    if (c.variance < 0)
-      takenBack.push(
-        ...(await takeBackForLoss(tx, keyOf(c), -c.variance, holders, { kind: 'count', id }, ctx)),
-      );
+    if (c.variance < 0) {
+      const taken = await takeBackForLoss(tx, keyOf(c), -c.variance, holders, { kind: 'count', id }, ctx);
+      takenBack.push(...taken.released);
+      lostLines.push(...taken.waiting);
+    }
     let movementId: string;
     try {
       const { row } = await recordMovement(
@@ -712,7 +719,9 @@ export async function approveCount(tx: Tx, id: string, ctx: Context): Promise<Co
     ],
     ctx.at,
   );
-  await allocateBackorders(tx, waiting, ctx);
+  // Backorders the gains serve and the lines the losses took back, oldest order first, routed now
+  // to the stock there is, before anyone else can take it.
+  await allocateBackorders(tx, oldestFirst([...waiting, ...lostLines]), ctx);
   return view;
 }
 

@@ -202,7 +202,9 @@ export async function postMovement(
   // Leases of the SKU past their expiry hold nothing, job or not: free their units before checking
   // what this movement may take (a scrap or transfer right after a lease lapsed found them held).
   const lapsed = await sweepExpiredLeases(tx, [sku.id], ctx);
-  const takenBack = holders ? await takeBackForLoss(tx, key, loss, holders, { kind: 'adjustment' }, ctx) : [];
+  const takenBack = holders
+    ? await takeBackForLoss(tx, key, loss, holders, { kind: 'adjustment' }, ctx)
+    : { released: [], waiting: [] };
   const reason = input.reason ?? null;
   const reference = input.reference ?? null;
 
@@ -271,7 +273,7 @@ export async function postMovement(
     tx,
     [
       ...new Map(
-        [{ skuId: sku.id, locationId: location.id }, ...lapsed, ...takenBack].map((p) => [
+        [{ skuId: sku.id, locationId: location.id }, ...lapsed, ...takenBack.released].map((p) => [
           `${p.skuId}|${p.locationId}`,
           { skuId: p.skuId, locationId: p.locationId },
         ]),
@@ -280,6 +282,8 @@ export async function postMovement(
     ctx.at,
   );
   if (row.deltas.onHand > 0) await allocateBackorders(tx, waiting, ctx);
+  // Lines a loss took back are routed again now, to stock elsewhere, before anyone else can take it.
+  await allocateBackorders(tx, takenBack.waiting, ctx);
 
   const view = movementView(
     {
