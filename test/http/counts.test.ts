@@ -197,6 +197,35 @@ for (const dialect of DIALECTS) {
       expect(await movementsOf(id)).toEqual([]);
     });
 
+    it('refuses a count that finds fewer than are quarantined, saying how to get out of it', async () => {
+      const loc = await makeLocation(s);
+      const y = await makeSku(s);
+      await receive(s, y.sku, loc.code, 5);
+      const held = await s.request('POST', '/api/v1/stock/movements', {
+        type: 'quarantine',
+        sku: y.sku,
+        location: loc.code,
+        quantity: 3,
+      });
+      expect(held.status).toBe(201);
+      const id = (await s.request('POST', '/api/v1/counts', { location: loc.code, skus: [y.sku] })).body.id;
+      await s.request('POST', `/api/v1/counts/${id}/lines`, { sku: y.sku, counted: 1 });
+      const refused = await s.request('POST', `/api/v1/counts/${id}/approve`);
+      expect([refused.status, refused.body.code]).toEqual([409, 'NEGATIVE_STOCK']);
+      expect(refused.body.detail).toMatch(
+        /where 2 are on hand outside quarantine \(on hand 5, quarantined 3\)/,
+      );
+      expect(refused.body.detail).toMatch(/Release or scrap the quarantined units/);
+      expect(refused.body.detail).not.toMatch(/stock moved/);
+      const adjust = await s.request('POST', '/api/v1/stock/movements', {
+        type: 'adjustment',
+        sku: y.sku,
+        location: loc.code,
+        quantity: -4,
+      });
+      expect(adjust.body.detail).toMatch(/2 outside quarantine.*never takes quarantined units/);
+    });
+
     it('keeps a SKU at a location in at most one open count', async () => {
       const loc = await makeLocation(s);
       const a = await makeSku(s);

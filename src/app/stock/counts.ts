@@ -676,9 +676,16 @@ export async function approveCount(tx: Tx, id: string, ctx: Context): Promise<Co
     } catch (error) {
       if (!(error instanceof DomainError) || error.code !== 'NEGATIVE_STOCK') throw error;
       const what = `${c.sku}${c.lot_code ? ` lot ${c.lot_code}` : ''}`;
+      // A loss may take allocated units back, never quarantined ones: past on hand − quarantined it
+      // cannot be posted, whatever moved.
+      const now = (error.data as { current?: { onHand: number; quarantined: number } } | undefined)?.current;
+      const why =
+        now && c.variance < 0 && -c.variance > now.onHand - now.quarantined
+          ? `it would take ${-c.variance} unit(s) where ${now.onHand - now.quarantined} are on hand outside quarantine (on hand ${now.onHand}, quarantined ${now.quarantined}). Release or scrap the quarantined units that are missing first, then approve again.`
+          : `it no longer fits the stock (stock moved since the count was opened). ${error.message} Recount the line and approve again.`;
       throw new DomainError(
         'NEGATIVE_STOCK',
-        `Count ${id} cannot be approved: its correction of ${c.variance} for ${what} no longer fits the stock (stock moved since the count was opened). ${error.message} Nothing was posted; recount the line and approve again.`,
+        `Count ${id} cannot be approved: its correction of ${c.variance} for ${what} cannot be posted: ${why} Nothing was posted.`,
         [{ field: 'lines', message: `the correction for ${what} would make stock negative` }],
         { ...error.data, sku: c.sku, lot: c.lot_code, variance: c.variance },
       );

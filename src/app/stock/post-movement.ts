@@ -135,9 +135,15 @@ export async function recordMovement(
     const c = current
       ? { onHand: current.on_hand, allocated: current.allocated, quarantined: current.quarantined }
       : { onHand: 0, allocated: 0, quarantined: 0 };
+    // A loss (adjustment or count correction down) may take allocated units back: its limit is what
+    // is on hand outside quarantine, not what is free.
+    const loss = (m.type === 'adjustment' || m.type === 'count_correction') && m.quantity < 0;
     throw new DomainError(
       'NEGATIVE_STOCK',
-      `${/^[aeiou]/.test(m.type) ? 'An' : 'A'} ${m.type.replaceAll('_', ' ')} of ${m.quantity} is refused: on hand ${c.onHand}, allocated ${c.allocated}, quarantined ${c.quarantined}, free ${free(c)}.` +
+      `${/^[aeiou]/.test(m.type) ? 'An' : 'A'} ${m.type.replaceAll('_', ' ')} of ${m.quantity} is refused: on hand ${c.onHand}, allocated ${c.allocated}, quarantined ${c.quarantined}, ${loss ? `${c.onHand - c.quarantined} outside quarantine` : `free ${free(c)}`}.` +
+        (loss && c.quarantined > 0
+          ? ' A loss never takes quarantined units: release or scrap those that are missing first.'
+          : '') +
         (m.type === 'scrap' || m.type === 'quarantine_release'
           ? ` ${m.type === 'scrap' ? 'Scrap takes' : 'A release takes'} quarantined stock only (${c.quarantined} quarantined); quarantine free stock first, or post a negative adjustment.`
           : ''),
