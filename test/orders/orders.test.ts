@@ -687,11 +687,21 @@ for (const dialect of DIALECTS) {
       const short = await edit(9);
       expect(short.body.timeline.at(-1)).toMatchObject({
         type: 'order.backordered',
-        message: `Backordered 2 × ${a.sku}`,
+        message: `Backorders: 2 × ${a.sku} (was 0)`,
       });
+      expect((await eventsOf(placed.body.id, 'order.backordered')).at(-1)!.payload).toMatchObject({
+        lines: [{ sku: a.sku, quantity: 2 }],
+        fulfillmentStatus: 'backordered',
+      });
+      expect((await eventsOf(placed.body.id, 'order.allocated')).length).toBeGreaterThanOrEqual(2);
       // The same allocations again: nothing re-allocated to report.
       const same = await edit(9);
       expect(same.body.timeline.at(-1)).toMatchObject({ type: 'order.edited' });
+      // Fewer again: the backorder is gone, and the timeline says so.
+      const fewer = await edit(4);
+      expect(fewer.body.timeline.map((t: { message: string }) => t.message)).toContain(
+        `Backorders: 0 × ${a.sku} (was 2)`,
+      );
     });
 
     it('edits keep what the order had: its discount per unit, its allocations on an address change, its units under safety stock', async () => {

@@ -140,6 +140,9 @@ export async function cancelOrder(tx: Tx, id: string, input: CancelInput, ctx: C
     ctx,
   );
   const reason = input.reason ? ` (${input.reason})` : '';
+  // What went back to stock: allocated units only (backordered ones held none), as stock units.
+  const released = releases.reduce((n, r) => n + r.quantity, 0);
+  const fromStock = released > 0 ? `; ${released} stock unit(s) released` : '';
   // Money the payments took beyond what the order now costs is the customer's: say so (also when a
   // refund is to follow, which may yet fail or be skipped).
   const refundDue = await refundDueEntries(tx, order, saved.total_minor);
@@ -154,8 +157,8 @@ export async function cancelOrder(tx: Tx, id: string, input: CancelInput, ctx: C
             {
               type: everything ? 'order.cancelled' : 'order.lines_cancelled',
               message: everything
-                ? `Order cancelled${reason}; ${units} unit(s) released`
-                : `Cancelled ${units} unit(s)${reason}`,
+                ? `Order cancelled${reason}: ${units} unit(s)${fromStock}`
+                : `Cancelled ${units} unit(s)${reason}${fromStock}`,
               data: { lines: input.lines ?? 'all' },
             },
           ]),

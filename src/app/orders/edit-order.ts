@@ -210,6 +210,15 @@ export async function editOrder(
     today,
   );
   const saved = await saveOrder(tx, order, all, { shippingAddress: addressJson }, ctx);
+  const moved = reallocation(
+    holding,
+    routed.plan.decrements,
+    all.flatMap((l) => {
+      const was = current.find((c) => c.id === l.id)?.backordered ?? 0;
+      return l.backordered === was ? [] : [{ sku: l.sku, backordered: l.backordered, was }];
+    }),
+    snapshot,
+  );
   const summary = wanted.map((w) => `${w.quantity} × ${w.sku}`).join(', ');
   await record(
     tx,
@@ -221,14 +230,7 @@ export async function editOrder(
         message: `Lines changed to ${summary}${input.shippingAddress ? '; shipping address changed' : ''}`,
         data: input,
       },
-      ...reallocationEntries(
-        holding,
-        routed.plan.decrements,
-        all.filter(
-          (l) => l.backordered > 0 && l.backordered !== current.find((c) => c.id === l.id)?.backordered,
-        ),
-        snapshot,
-      ),
+      ...moved.timeline,
       ...(await refundDueEntries(tx, order, saved.total_minor)),
     ],
     [
@@ -238,6 +240,12 @@ export async function editOrder(
         aggregateId: id,
         payload: { orderId: id, totalMinor: saved.total_minor, fulfillmentStatus: saved.fulfillment_status },
       },
+      ...moved.events.map((e) => ({
+        ...e,
+        aggregateType: 'order',
+        aggregateId: id,
+        payload: { orderId: id, ...e.payload, fulfillmentStatus: saved.fulfillment_status },
+      })),
       ...stockEvents,
     ],
   );
@@ -276,16 +284,20 @@ async function changeAddress(
 }
 
 /**
- * Where the edit moved the order's stock, when it did: one `order.allocated` entry naming the
- * locations the order now draws on and those it drew on before, and one `order.backordered` entry
- * for the lines whose backorder the edit changed (`waiting`).
+ * Where the edit moved the order's stock, when it did: an `order.allocated` entry and event naming
+ * the locations the order now draws on and those it drew on before; and the backorders it changed
+ * (`backorders`: lines whose backordered quantity moved, to zero too) as an `order.backordered`
+ * entry, with an event listing the lines still waiting.
  */
-function reallocationEntries(
+function reallocation(
   before: readonly HeldAllocation[],
   after: readonly Allocation[],
-  waiting: readonly OrderLineTable[],
+  backorders: ReadonlyArray<{ sku: string; backordered: number; was: number }>,
   snapshot: Snapshot,
-): Array<{ type: string; message: string }> {
+): {
+  timeline: Array<{ type: string; message: string }>;
+  events: Array<{ type: string; payload: Record<string, unknown> }>;
+} {
   const codes = new Map(snapshot.rows.map((r) => [r.locationId, r.locationCode]));
   const at = (units: ReadonlyArray<{ locationId: string; quantity: number }>) => {
     const per = new Map<string, number>();
@@ -310,16 +322,26 @@ function reallocationEntries(
     lotId: a.lot_id,
     quantity: a.quantity,
   }));
-  const entries: Array<{ type: string; message: string }> = [];
-  if (summed(was) !== summed(after) && after.length > 0)
-    entries.push({
+  const timeline: Array<{ type: string; message: string }> = [];
+  const events: Array<{ type: string; payload: Record<string, unknown> }> = [];
+  if (summed(was) !== summed(after) && after.length > 0) {
+    timeline.push({
       type: 'order.allocated',
       message: `Re-allocated: ${at(after)}${was.length > 0 ? `; before: ${at(was)}` : ''}`,
     });
-  if (waiting.length > 0)
-    entries.push({
+    events.push({ type: 'order.allocated', payload: { reallocated: true } });
+  }
+  if (backorders.length > 0) {
+    timeline.push({
       type: 'order.backordered',
-      message: `Backordered ${waiting.map((l) => `${l.backordered} × ${l.sku}`).join(', ')}`,
+      message: `Backorders: ${backorders.map((l) => `${l.backordered} × ${l.sku} (was ${l.was})`).join(', ')}`,
     });
-  return entries;
+    const waiting = backorders.filter((l) => l.backordered > 0);
+    if (waiting.length > 0)
+      events.push({
+        type: 'order.backordered',
+        payload: { lines: waiting.map((l) => ({ sku: l.sku, quantity: l.backordered })) },
+      });
+  }
+  return { timeline, events };
 }
