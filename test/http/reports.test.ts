@@ -243,5 +243,19 @@ for (const dialect of DIALECTS) {
         expect((await s.request('GET', path, undefined, { key: null })).status).toBe(401);
       }
     });
+
+    it('shows nothing available for a SKU taken off sale, which is not "out of stock" either', async () => {
+      const { sku } = await makeSku(s, { name: 'Retired Harness' });
+      await receive(s, sku, shop.wh, 4);
+      expect((await s.request('PATCH', `/api/v1/skus/${sku}`, { active: false })).status).toBe(200);
+      const listed = await s.request('GET', `/api/v1/reports/stock?q=${encodeURIComponent('Retired')}`);
+      expect(listed.body.items).toEqual([expect.objectContaining({ sku, onHand: 4, available: 0 })]);
+      const out = await s.request('GET', '/api/v1/reports/stock?filter=out&limit=1000');
+      expect(out.body.items.map((r: { sku: string }) => r.sku)).not.toContain(sku);
+      expect((await s.request('GET', `/api/v1/stock/${sku}`)).body.totals).toMatchObject({
+        onHand: 4,
+        available: 0,
+      });
+    });
   });
 }

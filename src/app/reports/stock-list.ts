@@ -114,7 +114,8 @@ export async function listStock(
       );
       break;
     case 'out':
-      rowConditions.push(sql`x.available <= 0 and x.sellable = 1`);
+      // Out of stock is for what is for sale: an inactive SKU is neither.
+      rowConditions.push(sql`x.available <= 0 and x.sellable = 1 and x.active = 1`);
       break;
     case 'quarantined':
       rowConditions.push(sql`x.quarantined > 0`);
@@ -134,9 +135,9 @@ export async function listStock(
   const result = await sql<Raw>`
     select x.* from (
       select g.*,
-             case when g.sellable = 1 and g.free - g.safety > 0 then g.free - g.safety else 0 end as available
+             case when g.sellable = 1 and g.active = 1 and g.free - g.safety > 0 then g.free - g.safety else 0 end as available
       from (
-        select s.sku, s.name, s.sku_key, l.code as location, l.code_key, l.sellable,
+        select s.sku, s.name, s.sku_key, s.active, l.code as location, l.code_key, l.sellable,
                max(b.bin_code) as bin,
                sum(case when b.lot_id = '' then 0 else 1 end) as lots,
                min(case when b.on_hand > 0 then t.expires_on end) as next_expiry,
@@ -150,7 +151,7 @@ export async function listStock(
         left join lots t on t.id = b.lot_id
         left join safety_stock ss on ss.sku_id = b.sku_id and ss.location_id = b.location_id
         where ${sql.join(conditions, sql` and `)}
-        group by s.id, s.sku, s.name, s.sku_key, l.id, l.code, l.code_key, l.sellable
+        group by s.id, s.sku, s.name, s.sku_key, s.active, l.id, l.code, l.code_key, l.sellable
       ) g
     ) x
     where ${sql.join(rowConditions, sql` and `)}

@@ -26,6 +26,7 @@ function availabilityRows(tx: Tx) {
       's.quantity as safety',
       'k.min_remaining_shelf_life_days as min_days',
       'k.sku as sku_code',
+      'k.active',
       'l.code as location_code',
     ]);
 }
@@ -34,8 +35,8 @@ type AvailabilityRow = Awaited<ReturnType<ReturnType<typeof availabilityRows>['e
 
 /**
  * The `stock.changed` payload of one (SKU, location) from its balance rows: counters summed over
- * lots; `available` as `GET /stock/{sku}` reports it (0 at a location that is not sellable; the
- * SKU's active flag does not enter it).
+ * lots; `available` as `GET /stock/{sku}` reports it (0 at a location that is not sellable, and
+ * everywhere for an inactive SKU).
  */
 function payloadOf(rows: readonly AvailabilityRow[], skuId: string, locationId: string, today: string) {
   const counters = rows.map((r) => ({
@@ -47,7 +48,7 @@ function payloadOf(rows: readonly AvailabilityRow[], skuId: string, locationId: 
         ? null
         : { code: r.code, expiresOn: r.expires_on, status: r.status ?? ('active' as const) },
   }));
-  const sellable = rows[0]?.sellable === 1;
+  const sellable = rows[0]?.sellable === 1 && rows[0]?.active === 1;
   return {
     sku: rows[0]?.sku_code ?? skuId,
     location: rows[0]?.location_code ?? locationId,

@@ -44,9 +44,14 @@ export type StockView = {
   asOf?: string;
 };
 
-/** Per-location stock of one SKU from its balance rows; `available` counts sellable locations only. */
+/**
+ * Per-location stock of one SKU from its balance rows; `available` counts sellable locations only,
+ * and is 0 everywhere for an inactive SKU (no order or lease can take it).
+ */
 export function summarise(
-  sku: Pick<SkuRow, 'id' | 'sku' | 'tracking' | 'min_remaining_shelf_life_days'>,
+  sku: Pick<SkuRow, 'id' | 'sku' | 'tracking' | 'min_remaining_shelf_life_days'> & {
+    readonly active?: number;
+  },
   rows: readonly BalanceView[],
   safety: ReadonlyMap<string, number>,
   today: string,
@@ -69,9 +74,10 @@ export function summarise(
       allocated: list.reduce((s, r) => s + r.allocated, 0),
       quarantined: list.reduce((s, r) => s + r.quarantined, 0),
       safetyStock,
-      available: first.sellable
-        ? locationAvailable(list, safetyStock, today, sku.min_remaining_shelf_life_days)
-        : 0,
+      available:
+        first.sellable && sku.active !== 0
+          ? locationAvailable(list, safetyStock, today, sku.min_remaining_shelf_life_days)
+          : 0,
     };
     if (sku.tracking !== 'none') {
       view.lots = list
@@ -87,7 +93,7 @@ export function summarise(
             onHand: r.onHand,
             allocated: r.allocated,
             quarantined: r.quarantined,
-            available: sellable && first.sellable ? Math.max(0, free(r)) : 0,
+            available: sellable && first.sellable && sku.active !== 0 ? Math.max(0, free(r)) : 0,
           };
         });
     }
@@ -125,12 +131,15 @@ export async function stockOf(tx: Tx, sku: SkuRow): Promise<StockView> {
     // Per location, a bundle is available where all its components are.
     const codes = new Set(perComponent.flatMap((c) => c.view.locations.map((l) => l.location)));
     const locations: LocationStockView[] = [...codes].sort().map((code) => {
-      const available = bundleAvailable(
-        perComponent.map((c) => ({
-          quantity: c.quantity,
-          available: c.view.locations.find((l) => l.location === code)?.available ?? 0,
-        })),
-      );
+      const available =
+        sku.active === 0
+          ? 0
+          : bundleAvailable(
+              perComponent.map((c) => ({
+                quantity: c.quantity,
+                available: c.view.locations.find((l) => l.location === code)?.available ?? 0,
+              })),
+            );
       return {
         location: code,
         sellable: true,
@@ -150,9 +159,12 @@ export async function stockOf(tx: Tx, sku: SkuRow): Promise<StockView> {
         onHand: 0,
         allocated: 0,
         quarantined: 0,
-        available: bundleAvailable(
-          perComponent.map((c) => ({ quantity: c.quantity, available: c.view.totals.available })),
-        ),
+        available:
+          sku.active === 0
+            ? 0
+            : bundleAvailable(
+                perComponent.map((c) => ({ quantity: c.quantity, available: c.view.totals.available })),
+              ),
       },
       components: perComponent.map((c) => ({
         sku: c.sku,
