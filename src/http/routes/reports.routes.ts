@@ -39,7 +39,7 @@ export default async function reportRoutes(fastify: FastifyInstance): Promise<vo
           'Dashboard figures: stock value, low and out of stock, open orders, orders and movements per day',
         description: [
           '- **stockValue**: Σ on hand × SKU cost per currency over every location; units of SKUs without a cost are in `unvaluedUnits`.',
-          '- **available** (as everywhere): per sellable location max(0, free units of sellable lots − safety stock), summed.',
+          '- **available** (as everywhere): per sellable location max(0, free units of sellable lots − safety stock), summed; 0 for an inactive SKU.',
           '- **outOfStock**: active, non-bundle SKUs whose available is 0 (never-received SKUs included).',
           "- **lowStock**: active, non-bundle SKUs with 0 < available ≤ threshold; the threshold is the SKU's total safety stock over sellable locations when it has any, else `lowStockThreshold` (default 5).",
           '- **openOrders**: orders with status `open` or `on_hold`.',
@@ -64,7 +64,7 @@ export default async function reportRoutes(fastify: FastifyInstance): Promise<vo
       schema: {
         tags,
         summary: 'Stock of every SKU by location, with availability; filter and search',
-        description: `Filters: \`available\` (available > 0), \`low\` (0 < available ≤ safety stock or the threshold), \`out\` (nothing available at a sellable location), \`quarantined\`, \`allocated\`, \`expiring\` (a lot on hand expires within ${EXPIRING_WITHIN_DAYS} days).`,
+        description: `Filters: \`available\` (available > 0), \`low\` (0 < available ≤ safety stock or the threshold), \`out\` (an active SKU with nothing available at a sellable location), \`quarantined\`, \`allocated\`, \`expiring\` (a lot on hand expires within ${EXPIRING_WITHIN_DAYS} days).`,
         querystring: Type.Object(
           {
             q: Type.Optional(
