@@ -353,12 +353,19 @@ export async function setSafetyStock(
   skuId: string,
   locationId: string,
   quantity: number,
-): Promise<void> {
-  await tx
+): Promise<boolean> {
+  const r = await tx
     .insertInto('safety_stock')
     .values({ sku_id: skuId, location_id: locationId, quantity })
-    .onConflict((oc) => oc.columns(['sku_id', 'location_id']).doUpdateSet({ quantity }))
-    .execute();
+    .onConflict((oc) =>
+      oc
+        .columns(['sku_id', 'location_id'])
+        .doUpdateSet({ quantity })
+        .where('safety_stock.quantity', '<>', quantity),
+    )
+    .executeTakeFirst();
+  // Whether anything changed: a row inserted, or one updated to another quantity.
+  return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
 }
 
 /** Ledger sums per balance key up to and including instant `at` (all time when null). */

@@ -95,6 +95,10 @@ for (const dialect of DIALECTS) {
         },
       ]);
       expect(await reported(sku.sku, loc.code)).toBe(7);
+      // The same quantity again changes nothing and says nothing.
+      const again = await mark();
+      expect((await s.request('PUT', path, { quantity: 3 })).status).toBe(200);
+      expect(await eventsAfter(again)).toEqual([]);
 
       await rejected(400, 'PUT', path, { quantity: -1 });
       await rejected(400, 'PUT', path, { quantity: 1, extra: true });

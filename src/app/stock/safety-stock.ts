@@ -5,9 +5,9 @@ import { emit } from '../outbox.js';
 import { emitStockChangedIn } from './availability.js';
 
 /**
- * Sets the safety stock of a SKU at a location (`quantity` in the SKU's base unit) and emits
- * `safety_stock.set` and, when the SKU holds stock there, `stock.changed` with the new
- * availability — all in `tx`.
+ * Sets the safety stock of a SKU at a location (`quantity` in the SKU's base unit) and, when that
+ * changes it, emits `safety_stock.set` and, when the SKU holds stock there, `stock.changed` with the
+ * new availability — all in `tx`. Setting the quantity it already has writes nothing.
  */
 export async function setSafetyStock(
   tx: Tx,
@@ -16,7 +16,7 @@ export async function setSafetyStock(
   quantity: number,
   at: string,
 ): Promise<void> {
-  await writeSafetyStock(tx, sku.id, location.id, quantity);
+  if (!(await writeSafetyStock(tx, sku.id, location.id, quantity))) return;
   await emit(tx, at, [
     {
       type: 'safety_stock.set',
