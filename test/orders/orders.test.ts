@@ -641,6 +641,7 @@ for (const dialect of DIALECTS) {
         lines: [{ sku: a.sku, quantity: 2, unitPriceMinor: 500 }],
       });
       expect(cheaper.body).toMatchObject({ totalMinor: 0 });
+      expect(cheaper.body.timeline.at(-1).message).toBe(`Lines changed to 2 × ${a.sku} at 5.00 USD`);
       const one = await s.request('POST', `/api/v1/orders/${dear.body.id}/cancel`, {
         lines: [{ sku: a.sku, quantity: 1 }],
       });

@@ -12,6 +12,7 @@ import { lockBalances } from '../../db/stock.repo.js';
 import { isoDate } from '../../domain/clock.js';
 import { DomainError, fieldError } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
+import { formatMinor } from '../../domain/money.js';
 import type { ExpectedVersions } from '../../domain/versions.js';
 import { assertOrderTransition } from '../../domain/orders/lifecycle.js';
 import { routeOrder, type Allocation } from '../../domain/orders/routing.js';
@@ -219,7 +220,15 @@ export async function editOrder(
     }),
     snapshot,
   );
-  const summary = wanted.map((w) => `${w.quantity} × ${w.sku}`).join(', ');
+  // Each line's price when the edit set a new one (or the line is new).
+  const summary = wanted
+    .map((w, i) => {
+      const price = priced[i]!.unitPriceMinor;
+      const was = current.find((c) => c.id === wantedLines[i]!.id);
+      const newPrice = !was || was.unit_price_minor !== price;
+      return `${w.quantity} × ${w.sku}${newPrice ? ` at ${formatMinor(price, order.currency)}` : ''}`;
+    })
+    .join(', ');
   await record(
     tx,
     id,
