@@ -5,7 +5,8 @@
  * location made sellable again) serves them from the backorder job, run before the request that
  * freed it answers (routes marked `freesStock`) and every second (`waitingSkusWithFreeStock`). An
  * order or lease captured the moment a lease lapsed serves them from the units it freed, in its own
- * transaction, before it takes any (`serveBeforeLapsedLeases`).
+ * transaction, before it takes any (`lockForLapsedLeases`, `releaseLapsedLeases`); so does the
+ * lease-expiry job.
  */
 import { sql } from 'kysely';
 import type { Tx } from '../../db/database.js';
