@@ -88,7 +88,9 @@ export async function emitStockChanged(
 ): Promise<void> {
   const today = isoDate(at);
   const events = [];
-  for (const t of touched) {
+  // Each pair once, however many of the caller's steps touched it.
+  const pairs = new Map(touched.map((t) => [`${t.skuId}|${t.locationId}`, t]));
+  for (const t of pairs.values()) {
     events.push(stockChanged(t.skuId, await locationAvailability(tx, t.skuId, t.locationId, today)));
   }
   await emit(tx, at, events);

@@ -716,14 +716,7 @@ export async function approveCount(tx: Tx, id: string, ctx: Context): Promise<Co
   ]);
   await emitStockChanged(
     tx,
-    [
-      ...new Map(
-        [...corrections.map((c) => ({ skuId: c.sku_id, locationId: location.id })), ...takenBack].map((p) => [
-          `${p.skuId}|${p.locationId}`,
-          { skuId: p.skuId, locationId: p.locationId },
-        ]),
-      ).values(),
-    ],
+    [...corrections.map((c) => ({ skuId: c.sku_id, locationId: location.id })), ...takenBack],
     ctx.at,
   );
   // Backorders the gains serve and the lines the losses took back, oldest order first, routed now

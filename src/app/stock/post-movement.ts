@@ -277,14 +277,7 @@ export async function postMovement(
   }
   await emitStockChanged(
     tx,
-    [
-      ...new Map(
-        [{ skuId: sku.id, locationId: location.id }, ...lapsed, ...takenBack.released].map((p) => [
-          `${p.skuId}|${p.locationId}`,
-          { skuId: p.skuId, locationId: p.locationId },
-        ]),
-      ).values(),
-    ],
+    [{ skuId: sku.id, locationId: location.id }, ...lapsed, ...takenBack.released],
     ctx.at,
   );
   if (row.deltas.onHand > 0) await allocateBackorders(tx, waiting, ctx);
