@@ -4,6 +4,7 @@
  * for (backorders allocate oldest first): it serves those backorders first, in its own transaction.
  * Units beyond what the backorders wait for are the capture's.
  */
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSku } from '../../src/app/catalog/create-sku.js';
 import { createLocation } from '../../src/app/locations/locations.js';
@@ -103,6 +104,47 @@ for (const dialect of DIALECTS) {
       );
     });
 
+    it('an order converting its own lease at another lease’s lapse keeps what its lease held', async () => {
+      await t.database.transact(async (tx) => {
+        await createSku(tx, { sku: 'LB-6', name: 'LB-6', priceMinor: 100 });
+        await postMovement(tx, { type: 'receipt', sku: 'LB-6', location: 'W', quantity: 4 }, at(T0));
+        await createReservation(tx, { sku: 'LB-6', quantity: 2, ttlSeconds: 60 }, at(T0)); // lapses
+      });
+      const mine = await t.database.transact((tx) =>
+        createReservation(tx, { sku: 'LB-6', quantity: 2, ttlSeconds: 3600 }, at(T0)),
+      );
+      const waiting = await order('LB-6', 4, 'backorder', T1);
+      expect(waiting.order.fulfillmentStatus).toBe('backordered');
+      for (const onShortage of ['reject', 'backorder'] as const) {
+        const converted = await t.database
+          .transact(async (tx) => {
+            const placed = await placeOrder(
+              tx,
+              {
+                customer: { email: 'mine@example.com' },
+                currency: 'USD',
+                onShortage,
+                reservations: [mine.id],
+                lines: [{ sku: 'LB-6', quantity: 2, unitPriceMinor: 100 }],
+              },
+              at(LAPSED),
+            );
+            // Both variants are checked on the same leases: undo this one.
+            if (onShortage === 'reject') throw Object.assign(new Error('undo'), { placed });
+            return placed;
+          })
+          .catch((e: { placed?: Awaited<ReturnType<typeof placeOrder>> }) => {
+            if (!e.placed) throw e;
+            return e.placed;
+          });
+        // The lease's 2 units are the order's; the lapsed lease's 2 went to the waiting order.
+        expect(converted.order.fulfillmentStatus).toBe('allocated');
+      }
+      const served = await t.database.transact((tx) => getOrder(tx, waiting.order.id));
+      expect(served.lines[0]).toMatchObject({ backordered: 2 });
+      expect(await verifyBalances(t.database.db)).toEqual([]);
+    });
+
     it('with no backorder waiting, the lapsed units are the late order’s at once', async () => {
       await t.database.transact(async (tx) => {
         await createSku(tx, { sku: 'LB-5', name: 'LB-5', priceMinor: 100 });
@@ -194,3 +236,67 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+describe.runIf(DIALECTS.includes('postgres'))('lapsed leases and sorted balance locks on postgres', () => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await createTestDatabase('postgres');
+  });
+  afterAll(() => t.drop());
+
+  it('a capture serving a waiting bundle line locks every balance in one sorted step: no deadlock', async () => {
+    const ids = await t.database.transact(async (tx) => {
+      await createLocation(tx, { code: 'W', name: 'W', kind: 'warehouse' });
+      await createSku(tx, { sku: 'P', name: 'P', priceMinor: 100 });
+      await createSku(tx, { sku: 'Q', name: 'Q', priceMinor: 100 });
+      await createSku(tx, {
+        sku: 'K',
+        name: 'K',
+        priceMinor: 100,
+        components: [
+          { sku: 'P', quantity: 1 },
+          { sku: 'Q', quantity: 1 },
+        ],
+      });
+      const rows = await tx.selectFrom('skus').select(['id', 'sku']).where('sku', 'in', ['P', 'Q']).execute();
+      rows.sort((a, b) => (a.id < b.id ? -1 : 1));
+      return { low: rows[0]!, high: rows[1]! };
+    });
+    await t.database.transact(async (tx) => {
+      await postMovement(tx, { type: 'receipt', sku: ids.low.sku, location: 'W', quantity: 1 }, at(T0));
+      await postMovement(tx, { type: 'receipt', sku: ids.high.sku, location: 'W', quantity: 2 }, at(T0));
+      await createReservation(tx, { sku: ids.high.sku, quantity: 2, ttlSeconds: 60 }, at(T0));
+    });
+    const place = (email: string, sku: string, iso: string) =>
+      t.database.transact((tx) =>
+        placeOrder(
+          tx,
+          {
+            customer: { email },
+            currency: 'USD',
+            onShortage: 'backorder',
+            lines: [{ sku, quantity: 1, unitPriceMinor: 100 }],
+          },
+          at(iso),
+        ),
+      );
+    expect((await place('kit@example.com', 'K', T1)).order.fulfillmentStatus).toBe('backordered');
+    // Another transaction holds the lower component's balance and goes on to the higher one, as a
+    // capture would; meanwhile an order for the higher SKU meets its lapsed lease.
+    const other = new pg.Client({ connectionString: t.env['DATABASE_URL'] });
+    await other.connect();
+    const before = t.database.retried.deadlock;
+    try {
+      await other.query('begin');
+      await other.query('select 1 from balances where sku_id = $1 for update', [ids.low.id]);
+      const capture = place('late@example.com', ids.high.sku, LAPSED);
+      await new Promise((r) => setTimeout(r, 300));
+      await other.query('select 1 from balances where sku_id = $1 for update', [ids.high.id]);
+      await other.query('commit');
+      await capture;
+    } finally {
+      await other.end();
+    }
+    expect(t.database.retried.deadlock).toBe(before);
+  });
+});

@@ -13,7 +13,7 @@ import type { Tx } from '../../db/database.js';
 import { lockRow } from '../../db/row-lock.js';
 import { lockBalances } from '../../db/stock.repo.js';
 import { isoDate } from '../../domain/clock.js';
-import { routeOrder } from '../../domain/orders/routing.js';
+import { routeOrder, type SafetyStock } from '../../domain/orders/routing.js';
 import {
   applyAllocations,
   hasLapsedLeases,
@@ -121,7 +121,13 @@ export async function lockBackorders(tx: Tx, skuIds: readonly string[]): Promise
  * Allocates the waiting backorders (see `lockBackorders`) from the stock there is now, oldest order
  * first, in the arrival's transaction.
  */
-export async function allocateBackorders(tx: Tx, candidates: WaitingBackorders, ctx: Ctx): Promise<void> {
+export async function allocateBackorders(
+  tx: Tx,
+  candidates: WaitingBackorders,
+  ctx: Ctx,
+  /** Units the command itself holds (leases an order converts): never the backorders'. */
+  reserve: readonly SafetyStock[] = [],
+): Promise<void> {
   const today = isoDate(ctx.at);
   // SKUs found to have nothing usable left: stock only shrinks as orders are served, so a later line
   // of one of them is passed over without a query (an arrival of one unit for hundreds waiting).
@@ -161,7 +167,8 @@ export async function allocateBackorders(tx: Tx, candidates: WaitingBackorders, 
       : null;
     const shipTo =
       address?.lat !== undefined && address.lon !== undefined ? { lat: address.lat, lon: address.lon } : null;
-    const snapshot = await loadSnapshot(tx, stocked);
+    const loaded = await loadSnapshot(tx, stocked);
+    const snapshot = reserve.length === 0 ? loaded : { ...loaded, safety: [...loaded.safety, ...reserve] };
     const routed = routeOrder(
       routingInput(
         snapshot,
@@ -340,15 +347,21 @@ export async function releaseLapsedLeases(
   skuIds: readonly string[],
   lapsed: LapsedLeases,
   ctx: Ctx,
+  /** Units the command converted from its own leases: kept from the backorders (`allocateBackorders`). */
+  reserve: readonly SafetyStock[] = [],
 ): Promise<Released[]> {
   if (!lapsed.any) return [];
+  // Every balance the sweep and the waiting lines touch, in one sorted step (a waiting bundle line
+  // draws on components outside `skuIds`); a conversion locked the same set already.
+  await lockBalances(tx, balanceSkusForLapsed(skuIds, lapsed));
   const released = await sweepExpiredLeases(tx, skuIds, ctx);
-  if (released.length > 0 && lapsed.waiting.length > 0) {
-    await lockBalances(
-      tx,
-      lapsed.waiting.flatMap((w) => w.stocked),
-    );
-    await allocateBackorders(tx, lapsed.waiting, ctx);
-  }
+  if (released.length > 0 && lapsed.waiting.length > 0)
+    await allocateBackorders(tx, lapsed.waiting, ctx, reserve);
   return released;
 }
+
+/** The SKUs whose balances releasing lapsed leases of `skuIds` may touch (see above). */
+export const balanceSkusForLapsed = (skuIds: readonly string[], lapsed: LapsedLeases): string[] => [
+  ...skuIds,
+  ...lapsed.waiting.flatMap((w) => w.stocked),
+];

@@ -34,7 +34,7 @@ import type {
   PaymentTable,
 } from '../../db/schema.js';
 import { emit, type DomainEvent } from '../outbox.js';
-import { lockForLapsedLeases, releaseLapsedLeases } from './backorders.js';
+import { balanceSkusForLapsed, lockForLapsedLeases, releaseLapsedLeases } from './backorders.js';
 import {
   applyAllocations,
   ConcurrentChange,
@@ -296,10 +296,18 @@ export async function placeOrder(tx: Tx, request: PlaceOrderInput, ctx: Ctx): Pr
     ? await lockForLapsedLeases(tx, resolved.stockedSkuIds, ctx.at)
     : { any: false, waiting: [] };
   const converted = input.reservations?.length
-    ? await consumeReservations(tx, input.reservations, resolved, orderId, ctx)
+    ? await consumeReservations(
+        tx,
+        input.reservations,
+        resolved,
+        orderId,
+        ctx,
+        balanceSkusForLapsed(resolved.stockedSkuIds, lapsed),
+      )
     : null;
   const released = converted ? [...converted.released] : [];
-  released.push(...(await releaseLapsedLeases(tx, resolved.stockedSkuIds, lapsed, ctx)));
+  // What the order's own leases held stays the order's: the backorders served first never take it.
+  released.push(...(await releaseLapsedLeases(tx, resolved.stockedSkuIds, lapsed, ctx, converted?.held)));
   const snapshot = await loadSnapshot(tx, resolved.stockedSkuIds);
   const shipTo =
     input.shippingAddress?.lat !== undefined && input.shippingAddress.lon !== undefined

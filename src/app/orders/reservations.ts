@@ -299,6 +299,8 @@ export async function consumeReservations(
   resolved: ResolvedLines,
   orderId: string,
   ctx: Ctx,
+  /** More SKUs whose balances the order's transaction will touch (backorders it serves first). */
+  alsoLock: readonly string[] = [],
 ): Promise<{
   released: Array<{ skuId: string; locationId: string }>;
   held: Array<{ skuId: string; locationId: string; quantity: number }>;
@@ -312,7 +314,7 @@ export async function consumeReservations(
   // before its balances, as release and extension take them, and the release and the order's own
   // allocation as one sorted step.
   for (const id of [...ids].sort()) await lockRow(tx, 'reservations', id);
-  await lockBalances(tx, resolved.stockedSkuIds);
+  await lockBalances(tx, [...resolved.stockedSkuIds, ...alsoLock]);
   const released: Array<{ skuId: string; locationId: string }> = [];
   const heldByLeases: Array<{ skuId: string; locationId: string; quantity: number }> = [];
   for (const [i, id] of ids.entries()) {

@@ -106,8 +106,8 @@ export async function holdersForLoss(tx: Tx, key: BalanceKey, units: number): Pr
  * Locks what a command that may take stock back needs, in the one order every command takes them
  * (ADR 11): the holders' orders and any other orders of the command (`waiting` backorders) together,
  * oldest first; then the leases, by id; then, in one sorted step, the balances of `skuIds`, of every
- * SKU the holders' orders hold (a bundle line taken back releases its other components too) and of
- * the waiting lines.
+ * SKU the holders' lines draw on (a bundle line taken back releases its other components, and is
+ * routed again) and of the waiting lines.
  */
 export async function lockForLosses(
   tx: Tx,
@@ -120,18 +120,21 @@ export async function lockForLosses(
   const leases = [...new Set(holders.flatMap((h) => h.leases))].sort();
   for (const id of leases) await lockRow(tx, 'reservations', id);
   const orderIds = [...new Set(orders.map((o) => o.order_id))];
-  const held =
+  // Every SKU the holders' lines draw on — a bundle line's components too, held or still waiting —
+  // as a line taken back is routed again in the same transaction.
+  const drawn =
     orderIds.length === 0
       ? []
       : (
           await tx
-            .selectFrom('allocations')
-            .select('sku_id')
+            .selectFrom('order_lines as l')
+            .leftJoin('bundle_components as c', 'c.bundle_sku_id', 'l.sku_id')
+            .select(sql<string>`coalesce(c.component_sku_id, l.sku_id)`.as('sku_id'))
             .distinct()
-            .where('owner_id', 'in', orderIds)
+            .where('l.order_id', 'in', orderIds)
             .execute()
         ).map((r) => r.sku_id);
-  await lockBalances(tx, [...skuIds, ...held, ...waiting.flatMap((w) => w.stocked)]);
+  await lockBalances(tx, [...skuIds, ...drawn, ...waiting.flatMap((w) => w.stocked)]);
   return { orders: new Set(orderIds), leases: new Set(leases) };
 }
 

@@ -46,7 +46,8 @@ export type StockView = {
 
 /**
  * Per-location stock of one SKU from its balance rows; `available` counts sellable locations only,
- * and is 0 everywhere for an inactive SKU (no order or lease can take it).
+ * and is 0 everywhere for an inactive SKU (it cannot be ordered or leased itself; an active bundle
+ * may still draw on it as a component).
  */
 export function summarise(
   sku: Pick<SkuRow, 'id' | 'sku' | 'tracking' | 'min_remaining_shelf_life_days'> & {
