@@ -338,7 +338,9 @@ function reallocation(
       type: 'order.allocated',
       message: `Re-allocated: ${at(after)}${was.length > 0 ? `; before: ${at(was)}` : ''}`,
     });
-    events.push({ type: 'order.allocated', payload: { reallocated: true } });
+    // As a capture's order.allocated: the locations the order now draws on.
+    const locations = [...new Set(after.map((a) => codes.get(a.locationId) ?? a.locationId))].sort();
+    events.push({ type: 'order.allocated', payload: { locations, reallocated: true } });
   }
   if (backorders.length > 0) {
     timeline.push({

@@ -286,7 +286,7 @@ async function backorderLost(
     lost.has(l.id) ? { ...l, backordered: l.backordered + lost.get(l.id)! } : l,
   );
   await saveLines(tx, next);
-  const saved = await saveOrder(tx, order, next, {}, ctx);
+  await saveOrder(tx, order, next, {}, ctx);
   const names = next.filter((l) => lost.has(l.id)).map((l) => ({ sku: l.sku, quantity: lost.get(l.id)! }));
   const what =
     cause.kind === 'count' ? `a stock count${cause.id ? ` (${cause.id})` : ''}` : 'a stock adjustment';
@@ -306,7 +306,9 @@ async function backorderLost(
         type: 'order.backordered',
         aggregateType: 'order',
         aggregateId: orderId,
-        payload: { orderId, lines: names, reason: 'stock_lost', fulfillmentStatus: saved.fulfillment_status },
+        // No fulfilment status: the caller routes these lines again in this transaction, and the
+        // `order.allocated` that follows says what the order became.
+        payload: { orderId, lines: names, reason: 'stock_lost' },
       },
     ],
   );
