@@ -127,6 +127,7 @@ const componentsOfBundles = prepare((db, p: { ids: readonly string[] }) =>
       's.sku',
       's.tracking',
       's.min_remaining_shelf_life_days',
+      's.active',
     ])
     .where('c.bundle_sku_id', 'in', p.ids)
     .orderBy('s.sku_key'),

@@ -256,6 +256,16 @@ for (const dialect of DIALECTS) {
         onHand: 4,
         available: 0,
       });
+      // A bundle containing it is off sale too: nothing available, and no order takes it.
+      const kit = await makeSku(s, { name: 'Harness Kit', components: [{ sku, quantity: 1 }] });
+      expect((await s.request('GET', `/api/v1/stock/${kit.sku}`)).body.totals.available).toBe(0);
+      const refused = await s.request('POST', '/api/v1/orders', {
+        customer: { email: 'kit@example.com' },
+        currency: 'USD',
+        lines: [{ sku: kit.sku, quantity: 1, unitPriceMinor: 100 }],
+      });
+      expect([refused.status, refused.body.errors[0].field]).toEqual([400, 'lines.0.sku']);
+      expect(refused.body.detail).toContain('which is not active');
     });
   });
 }

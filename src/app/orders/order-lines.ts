@@ -65,6 +65,19 @@ export async function resolveLines(
 
   const bundleIds = [...new Set(skus.filter((s) => s.is_bundle === 1).map((s) => s.id))];
   const componentRows = await componentsOf(tx, bundleIds);
+  // A bundle sells its components: one taken off sale takes the bundle off sale too.
+  const offSale: FieldError[] = [];
+  skus.forEach((bundle, i) => {
+    const part =
+      bundle.is_bundle === 1 && componentRows.find((c) => c.bundle_sku_id === bundle.id && c.active !== 1);
+    if (part)
+      offSale.push({
+        field: `lines.${i}.sku`,
+        message: `bundle ${bundle.sku} contains ${part.sku}, which is not active`,
+      });
+  });
+  if (offSale.length > 0)
+    throw new DomainError('VALIDATION_FAILED', offSale.map((e) => e.message).join('; '), offSale);
   const components = groupComponents(componentRows);
   const routingSkus = new Map<string, RoutingSku>();
   const codes = new Map<string, string>(skus.map((s) => [s.id, s.sku]));

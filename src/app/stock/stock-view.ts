@@ -46,8 +46,7 @@ export type StockView = {
 
 /**
  * Per-location stock of one SKU from its balance rows; `available` counts sellable locations only,
- * and is 0 everywhere for an inactive SKU (it cannot be ordered or leased itself; an active bundle
- * may still draw on it as a component).
+ * and is 0 everywhere for an inactive SKU (nothing can order or lease it, nor a bundle containing it).
  */
 export function summarise(
   sku: Pick<SkuRow, 'id' | 'sku' | 'tracking' | 'min_remaining_shelf_life_days'> & {
@@ -122,6 +121,7 @@ export async function stockOf(tx: Tx, sku: SkuRow): Promise<StockView> {
           sku: c.sku,
           tracking: c.tracking,
           min_remaining_shelf_life_days: c.min_remaining_shelf_life_days,
+          active: c.active,
         },
         rows.filter((r) => r.skuId === c.component_sku_id),
         safety,
