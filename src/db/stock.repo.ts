@@ -2,6 +2,7 @@
  * Queries over balances and the movement ledger. Counters are only ever changed by one atomic
  * conditional UPDATE (or an upsert that can only grow them): never read, compute, write.
  */
+import { byCodeUnits } from '../domain/code-units.js';
 import { sql, type Insertable, type QueryCreator } from 'kysely';
 import { isPostgres, type Tx } from './database.js';
 import { nowIso } from '../domain/clock.js';
@@ -218,8 +219,6 @@ export async function allocateBalances(
 }
 
 export const balanceKeyOf = (k: BalanceKey): string => `${k.skuId}|${k.locationId}|${k.lotId}`;
-
-const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * The order balance rows are locked in: by SKU, location and lot id, compared by code units (the

@@ -326,13 +326,13 @@ export type HeldAllocation = {
   owner_type: 'order' | 'reservation';
 };
 
-/** Units released at a (SKU, location). */
-export type Released = { readonly skuId: string; readonly locationId: string; quantity: number };
+/** A (SKU, location) whose stock a release changed: its `stock.changed` is the caller's to write. */
+export type Released = { readonly skuId: string; readonly locationId: string };
 
 /**
  * Releases `quantity` units of each given allocation (all of it when omitted): decrements the
  * balance's allocated counter, shrinks or deletes the allocation row, and writes `deallocation`
- * movements. Returns the (SKU, location) pairs touched, with the units released at each.
+ * movements. Returns the (SKU, location) pairs touched.
  */
 export async function releaseAllocations(
   tx: Tx,
@@ -389,13 +389,8 @@ export async function releaseAllocations(
   }
   await insertMovements(tx, movements);
   const pairs = new Map<string, Released>();
-  for (const { allocation: a, quantity } of sorted) {
-    const key = `${a.sku_id}|${a.location_id}`;
-    const q = Math.max(0, quantity ?? a.quantity);
-    const pair = pairs.get(key);
-    if (pair) pair.quantity += q;
-    else pairs.set(key, { skuId: a.sku_id, locationId: a.location_id, quantity: q });
-  }
+  for (const { allocation: a } of sorted)
+    pairs.set(`${a.sku_id}|${a.location_id}`, { skuId: a.sku_id, locationId: a.location_id });
   return [...pairs.values()];
 }
 

@@ -8,6 +8,7 @@
  * transaction, before it takes any (`lockForLapsedLeases`, `releaseLapsedLeases`); so does the
  * lease-expiry job.
  */
+import { byCodeUnits } from '../../domain/code-units.js';
 import { sql } from 'kysely';
 import type { Tx } from '../../db/database.js';
 import { lockRow } from '../../db/row-lock.js';
@@ -44,8 +45,7 @@ export type WaitingBackorders = ReadonlyArray<{
 
 type OrderRef = { readonly order_id: string; readonly order_created_at: string };
 const byAge = (a: OrderRef, b: OrderRef) =>
-  (a.order_created_at < b.order_created_at ? -1 : a.order_created_at > b.order_created_at ? 1 : 0) ||
-  (a.order_id < b.order_id ? -1 : a.order_id > b.order_id ? 1 : 0);
+  byCodeUnits(a.order_created_at, b.order_created_at) || byCodeUnits(a.order_id, b.order_id);
 
 /** Waiting lines oldest order first (created_at, then id), as backorders are served. */
 export const oldestFirst = <T extends OrderRef>(lines: readonly T[]): T[] => [...lines].sort(byAge);

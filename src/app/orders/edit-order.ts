@@ -8,7 +8,8 @@
  */
 import type { Tx } from '../../db/database.js';
 import type { OrderLineTable, OrderTable } from '../../db/schema.js';
-import { lockBalances } from '../../db/stock.repo.js';
+import { balanceKeyOf, lockBalances } from '../../db/stock.repo.js';
+import { byCodeUnits } from '../../domain/code-units.js';
 import { isoDate } from '../../domain/clock.js';
 import { DomainError, fieldError } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
@@ -312,18 +313,16 @@ function reallocation(
     const per = new Map<string, number>();
     for (const u of units) per.set(u.locationId, (per.get(u.locationId) ?? 0) + u.quantity);
     return [...per]
-      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .sort(([a], [b]) => byCodeUnits(a, b))
       .map(([location, q]) => `${q} at ${codes.get(location) ?? location}`)
       .join(', ');
   };
-  const key = (a: { skuId: string; locationId: string; lotId: string }) =>
-    `${a.skuId}|${a.locationId}|${a.lotId}`;
   const summed = (
     units: ReadonlyArray<{ skuId: string; locationId: string; lotId: string; quantity: number }>,
   ) => {
     const m = new Map<string, number>();
-    for (const u of units) m.set(key(u), (m.get(key(u)) ?? 0) + u.quantity);
-    return [...m].sort(([a], [b]) => (a < b ? -1 : 1)).join(';');
+    for (const u of units) m.set(balanceKeyOf(u), (m.get(balanceKeyOf(u)) ?? 0) + u.quantity);
+    return [...m].sort(([a], [b]) => byCodeUnits(a, b)).join(';');
   };
   const was = before.map((a) => ({
     skuId: a.sku_id,

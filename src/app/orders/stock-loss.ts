@@ -10,6 +10,7 @@
  * (`allocateBackorders` on the lines `takeBackForLoss` returns), before anyone else can take it.
  * Quarantined units are never taken: a loss beyond on hand − quarantined stays NEGATIVE_STOCK.
  */
+import { byCodeUnits } from '../../domain/code-units.js';
 import { sql } from 'kysely';
 import type { Tx } from '../../db/database.js';
 import { lockRow } from '../../db/row-lock.js';
@@ -60,12 +61,13 @@ async function holdingsAt(tx: Tx, key: BalanceKey) {
     .where('a.location_id', '=', key.locationId)
     .where('a.lot_id', '=', key.lotId)
     .execute();
+  // Leases first, then the newest owner first (ties by id, descending).
   holdings.sort(
     (a, b) =>
       (a.owner_type === b.owner_type ? 0 : a.owner_type === 'reservation' ? -1 : 1) ||
-      (b.owner_created_at < a.owner_created_at ? -1 : b.owner_created_at > a.owner_created_at ? 1 : 0) ||
-      (b.owner_id < a.owner_id ? -1 : b.owner_id > a.owner_id ? 1 : 0) ||
-      (b.id < a.id ? -1 : b.id > a.id ? 1 : 0),
+      byCodeUnits(b.owner_created_at, a.owner_created_at) ||
+      byCodeUnits(b.owner_id, a.owner_id) ||
+      byCodeUnits(b.id, a.id),
   );
   const free = balance.on_hand - balance.allocated - balance.quarantined;
   return { balance, free, holdings };
@@ -192,7 +194,7 @@ async function shrinkLeases(
   for (const t of takes)
     perLease.set(t.holding.owner_id, (perLease.get(t.holding.owner_id) ?? 0) + t.quantity);
   for (const [id, lost] of perLease) {
-    // Locked by `lockHoldersForLoss`: its quantity is the one this transaction reads.
+    // Locked by `lockForLosses`: its quantity is the one this transaction reads.
     const { quantity } = await tx
       .selectFrom('reservations')
       .select('quantity')

@@ -1,4 +1,5 @@
 import type { Tx } from '../../db/database.js';
+import { byCodeUnits as compare } from '../../domain/code-units.js';
 import { locationAvailable } from '../../domain/inventory/balance.js';
 import { isoDate } from '../../domain/clock.js';
 import { emit, type DomainEvent } from '../outbox.js';
@@ -131,5 +132,3 @@ export async function emitStockChangedIn(
   await emit(tx, at, events);
   return events.length;
 }
-
-const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

@@ -42,8 +42,7 @@ import {
   type WaitingBackorders,
 } from '../orders/backorders.js';
 import { holdersForLoss, lockForLosses, takeBackForLoss } from '../orders/stock-loss.js';
-import { sweepExpiredLeases } from '../orders/allocation.js';
-import type { Released } from '../orders/allocation.js';
+import { sweepExpiredLeases, type Released } from '../orders/allocation.js';
 import { emitStockChanged } from './availability.js';
 import { recordMovement, resolveLocation, resolveSku, type Context } from './post-movement.js';
 
@@ -665,7 +664,7 @@ export async function approveCount(tx: Tx, id: string, ctx: Context): Promise<Co
         tx,
         {
           type: 'count_correction',
-          key: { skuId: c.sku_id, locationId: count.location_id, lotId: c.lot_id },
+          key: keyOf(c),
           quantity: c.variance,
           reason: count.note ? `cycle count: ${count.note}` : 'cycle count',
           reference: { type: 'count', id },
