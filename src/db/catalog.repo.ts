@@ -43,6 +43,16 @@ const orderableByKey = prepare((db, p: { keys: string[]; at: string; emailKey: s
         )
         .as('lease_expired'),
     )
+    .select((eb) =>
+      eb
+        .exists(
+          eb
+            .selectFrom('bundle_components')
+            .select(sql<number>`1`.as('one'))
+            .whereRef('bundle_components.component_sku_id', '=', 'skus.id'),
+        )
+        .as('in_bundle'),
+    )
     .where('sku_key', 'in', p.keys);
   // The placeholder is undefined exactly when the value is: the shape decides the SQL.
   return p.emailKey === undefined
@@ -61,9 +71,10 @@ type CustomerColumns = {
 export type CustomerMatch = { readonly id: string; readonly email: string; readonly name: string | null };
 
 /**
- * SKUs by code with what selling them needs, and whether an expired reservation lease still holds
+ * SKUs by code with what selling them needs, whether an expired reservation lease still holds
  * some of their stock at `at` (then the caller sweeps it first; usually none does, and this saves
- * the sweep's query). The map is keyed by canonical key.
+ * the sweep's query), and whether a bundle contains them (then a change of their stock changes the
+ * bundle's too; usually none does, and this saves that query). The map is keyed by canonical key.
  *
  * With `customerEmailKey`, the same statement also finds the customer with that e-mail key (`null`
  * when there is none; `undefined` when no SKU matched either, as then no order is placed): one
@@ -75,21 +86,21 @@ export async function findOrderableSkus(
   at: string,
   customerEmailKey?: string,
 ): Promise<{
-  skus: Map<string, OrderableSku & { leaseExpired: boolean }>;
+  skus: Map<string, OrderableSku & { leaseExpired: boolean; inBundle: boolean }>;
   customer: CustomerMatch | null | undefined;
 }> {
   const keys = [...new Set(codes.map(skuKey))];
-  const skus = new Map<string, OrderableSku & { leaseExpired: boolean }>();
+  const skus = new Map<string, OrderableSku & { leaseExpired: boolean; inBundle: boolean }>();
   if (keys.length === 0) return { skus, customer: undefined };
   const { rows } = await orderableByKey(tx, { keys, at, emailKey: customerEmailKey });
-  for (const { lease_expired, ...r } of rows) {
+  for (const { lease_expired, in_bundle, ...r } of rows) {
     const {
       customer_id: _id,
       customer_email: _email,
       customer_name: _name,
       ...sku
     } = r as typeof r & Partial<CustomerColumns>;
-    skus.set(sku.sku_key, { ...sku, leaseExpired: Boolean(lease_expired) });
+    skus.set(sku.sku_key, { ...sku, leaseExpired: Boolean(lease_expired), inBundle: Boolean(in_bundle) });
   }
   // Every row carries the same customer columns (the join's condition is a constant).
   const first = rows[0] as Partial<CustomerColumns> | undefined;

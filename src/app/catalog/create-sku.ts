@@ -8,6 +8,7 @@ import { newId } from '../../domain/ids.js';
 import { skuDisplay, skuKey } from '../../domain/sku-code.js';
 import { skuView, type SkuView } from './sku-view.js';
 import { emit, type DomainEvent } from '../outbox.js';
+import { bundleStockChangedEverywhere } from '../stock/availability.js';
 
 export type CreateSkuInput = SkuDraft & {
   readonly productId?: string | undefined;
@@ -23,7 +24,8 @@ export const defaultCurrency = () => process.env['KIBBLE_CURRENCY'] ?? 'USD';
 
 /**
  * Creates a SKU (and its product when none is named) and emits `sku.created` (and
- * `product.created`). A new SKU holds no stock, so no `stock.changed`. Errors: VALIDATION_FAILED, SKU_EXISTS (the
+ * `product.created`). A new SKU holds no stock, so no `stock.changed` — except a bundle, available at
+ * once wherever its components are: one per such location. Errors: VALIDATION_FAILED, SKU_EXISTS (the
  * canonical code collides, e.g. `abc-1` with `ABC-1`), BARCODE_EXISTS, UNKNOWN_SKU (a component).
  */
 export async function createSku(tx: Tx, input: CreateSkuInput): Promise<SkuView> {
@@ -162,6 +164,8 @@ export async function createSku(tx: Tx, input: CreateSkuInput): Promise<SkuView>
       active: row.active === 1,
     },
   });
+  // A new bundle is on sale at once wherever its components are.
+  if (row.is_bundle === 1) events.push(...(await bundleStockChangedEverywhere(tx, id, at)));
   await emit(tx, at, events);
   return skuView(tx, row);
 }

@@ -31,6 +31,7 @@ import type {
   SafetyStock,
 } from '../../domain/orders/routing.js';
 import { emit, type DomainEvent } from '../outbox.js';
+import { bundleStockChanged } from '../stock/availability.js';
 
 export type Ctx = { readonly actor: string; readonly requestId: string | null; readonly at: string };
 
@@ -191,7 +192,7 @@ export type Owner = {
 /**
  * Commits the plan's decrements (sorted) and records one allocation row per line allocation and
  * one ledger movement per balance (queued on `writes` when given, see `writeAll`). Returns
- * `stock.changed` events with the new availability.
+ * `stock.changed` events with the new availability, the bundles made of these SKUs included.
  */
 export async function applyAllocations(
   tx: Tx,
@@ -202,6 +203,8 @@ export async function applyAllocations(
   ctx: Ctx,
   today: string,
   writes?: Bound[],
+  /** `false` when the caller knows no SKU of the plan is a bundle's component: saves a query. */
+  inBundles = true,
 ): Promise<DomainEvent[]> {
   // One conditional UPDATE for every balance (keys distinct, in the plan's sorted order).
   const merged = new Map<string, Allocation>();
@@ -237,7 +240,9 @@ export async function applyAllocations(
     deferred,
   );
   if (writes === undefined) await writeAll(tx, deferred);
-  return stockChangedEvents(snapshot, after, decrements, today);
+  const events = stockChangedEvents(snapshot, after, decrements, today);
+  if (inBundles) events.push(...(await bundleStockChanged(tx, decrements, ctx.at)));
+  return events;
 }
 
 function movementRow(

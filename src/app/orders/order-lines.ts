@@ -27,6 +27,11 @@ export type ResolvedLines = {
    * bundles, whose components were not checked): then sweep before reading the snapshot.
    */
   readonly leasesToSweep: boolean;
+  /**
+   * Whether a bundle may contain one of the stocked SKUs (always true with bundle lines, whose
+   * components were not checked): then their stock changes announce the bundles' too.
+   */
+  readonly inBundles: boolean;
   /** The customer with the e-mail key asked for (`null`: none yet); undefined when not asked. */
   readonly customer: CustomerMatch | null | undefined;
 };
@@ -96,6 +101,7 @@ export async function resolveLines(
       });
   }
   const leasesToSweep = bundleIds.length > 0 || skus.some((s) => found.get(s.sku_key)?.leaseExpired === true);
+  const inBundles = bundleIds.length > 0 || skus.some((s) => found.get(s.sku_key)?.inBundle === true);
   return {
     skus,
     components,
@@ -103,6 +109,7 @@ export async function resolveLines(
     stockedSkuIds: [...routingSkus.keys()],
     codes,
     leasesToSweep,
+    inBundles,
     customer,
   };
 }

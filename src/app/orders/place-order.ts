@@ -445,6 +445,7 @@ export async function placeOrder(tx: Tx, request: PlaceOrderInput, ctx: Ctx): Pr
     ctx,
     today,
     writes,
+    resolved.inBundles,
   );
   if (paymentRows.length > 0) writes.push(insertPayments.bind(tx, { rows: paymentRows }));
 

@@ -1,6 +1,6 @@
 import type { Tx } from '../../db/database.js';
 import { byCodeUnits as compare } from '../../domain/code-units.js';
-import { locationAvailable } from '../../domain/inventory/balance.js';
+import { bundleAvailable, locationAvailable } from '../../domain/inventory/balance.js';
 import { isoDate } from '../../domain/clock.js';
 import { emit, type DomainEvent } from '../outbox.js';
 
@@ -94,7 +94,170 @@ export async function emitStockChanged(
   for (const t of pairs.values()) {
     events.push(stockChanged(t.skuId, await locationAvailability(tx, t.skuId, t.locationId, today)));
   }
+  events.push(...(await bundleStockChanged(tx, [...pairs.values()], at)));
   await emit(tx, at, events);
+}
+
+/** Above this many SKUs, the bundles are found by reading every bundle's components (no IN list). */
+const BUNDLE_LOOKUP_IN_LIST = 500;
+
+type BundlePart = {
+  bundle_sku_id: string;
+  component_sku_id: string;
+  quantity: number;
+  bundle_code: string;
+  bundle_active: number;
+};
+
+function bundleParts(tx: Tx) {
+  return tx
+    .selectFrom('bundle_components as c')
+    .innerJoin('skus as k', 'k.id', 'c.bundle_sku_id')
+    .select([
+      'c.bundle_sku_id',
+      'c.component_sku_id',
+      'c.quantity',
+      'k.sku as bundle_code',
+      'k.active as bundle_active',
+    ]);
+}
+
+/**
+ * `stock.changed` for every bundle containing a SKU of `touched`, at the locations where one of its
+ * components was touched — with the figures `GET /stock/{bundle}` reports there: `available` is the
+ * number of whole bundles the components' availability makes (0 for an inactive bundle, and at a
+ * location that is not sellable), the counters 0 (a bundle holds no stock of its own). Bundles come
+ * in code order, then locations. No bundle contains any of the SKUs: one query, no events.
+ */
+export async function bundleStockChanged(
+  tx: Tx,
+  touched: ReadonlyArray<{ readonly skuId: string; readonly locationId: string }>,
+  at: string,
+): Promise<DomainEvent[]> {
+  const skuIds = [...new Set(touched.map((t) => t.skuId))];
+  if (skuIds.length === 0) return [];
+  let parts: BundlePart[];
+  if (skuIds.length > BUNDLE_LOOKUP_IN_LIST) {
+    const all = await bundleParts(tx).execute();
+    const touchedIds = new Set(skuIds);
+    const bundles = new Set(
+      all.filter((p) => touchedIds.has(p.component_sku_id)).map((p) => p.bundle_sku_id),
+    );
+    parts = all.filter((p) => bundles.has(p.bundle_sku_id));
+  } else {
+    parts = await bundleParts(tx)
+      .where('c.bundle_sku_id', 'in', (eb) =>
+        eb.selectFrom('bundle_components').select('bundle_sku_id').where('component_sku_id', 'in', skuIds),
+      )
+      .execute();
+  }
+  if (parts.length === 0) return [];
+  // Per bundle, the locations where one of its components was touched.
+  const locationsBySku = new Map<string, Set<string>>();
+  for (const t of touched) {
+    const set = locationsBySku.get(t.skuId) ?? new Set<string>();
+    set.add(t.locationId);
+    locationsBySku.set(t.skuId, set);
+  }
+  const wanted = new Map<string, Set<string>>();
+  for (const p of parts) {
+    const at = locationsBySku.get(p.component_sku_id);
+    if (!at) continue;
+    const set = wanted.get(p.bundle_sku_id) ?? new Set<string>();
+    for (const l of at) set.add(l);
+    wanted.set(p.bundle_sku_id, set);
+  }
+  return bundleEvents(tx, parts, wanted, at);
+}
+
+/**
+ * `stock.changed` for one bundle at every location where one of its components holds stock: after
+ * a change of the bundle itself (created, or its active flag). None when it is not a bundle.
+ */
+export async function bundleStockChangedEverywhere(
+  tx: Tx,
+  bundleSkuId: string,
+  at: string,
+): Promise<DomainEvent[]> {
+  const parts = await bundleParts(tx).where('c.bundle_sku_id', '=', bundleSkuId).execute();
+  if (parts.length === 0) return [];
+  const held = await tx
+    .selectFrom('balances')
+    .select('location_id')
+    .distinct()
+    .where(
+      'sku_id',
+      'in',
+      parts.map((p) => p.component_sku_id),
+    )
+    .where('on_hand', '>', 0)
+    .execute();
+  return bundleEvents(tx, parts, new Map([[bundleSkuId, new Set(held.map((h) => h.location_id))]]), at);
+}
+
+/** The events of `wanted` (bundle id → location ids), from its components' balance rows. */
+async function bundleEvents(
+  tx: Tx,
+  parts: readonly BundlePart[],
+  wanted: ReadonlyMap<string, ReadonlySet<string>>,
+  at: string,
+): Promise<DomainEvent[]> {
+  const locationIds = [...new Set([...wanted.values()].flatMap((s) => [...s]))];
+  if (locationIds.length === 0) return [];
+  const componentIds = [
+    ...new Set(parts.filter((p) => wanted.has(p.bundle_sku_id)).map((p) => p.component_sku_id)),
+  ];
+  const rows = await availabilityRows(tx)
+    .where('b.sku_id', 'in', componentIds)
+    .where('b.location_id', 'in', locationIds)
+    .execute();
+  const byPair = new Map<string, AvailabilityRow[]>();
+  const locationCodes = new Map<string, string>();
+  for (const r of rows) {
+    const key = `${r.sku_id}|${r.location_id}`;
+    const list = byPair.get(key);
+    if (list) list.push(r);
+    else byPair.set(key, [r]);
+    locationCodes.set(r.location_id, r.location_code);
+  }
+  const today = isoDate(at);
+  const available = (skuId: string, locationId: string): number => {
+    const list = byPair.get(`${skuId}|${locationId}`);
+    return list ? payloadOf(list, skuId, locationId, today).available : 0;
+  };
+  const out: Array<{ bundleId: string; payload: ReturnType<typeof payloadOf> }> = [];
+  for (const [bundleId, locations] of wanted) {
+    const components = parts.filter((p) => p.bundle_sku_id === bundleId);
+    const bundle = components[0];
+    if (!bundle) continue;
+    for (const locationId of locations) {
+      const location = locationCodes.get(locationId);
+      if (location === undefined) continue; // no component has ever been stocked there
+      out.push({
+        bundleId,
+        payload: {
+          sku: bundle.bundle_code,
+          location,
+          onHand: 0,
+          allocated: 0,
+          quarantined: 0,
+          available:
+            bundle.bundle_active === 1
+              ? bundleAvailable(
+                  components.map((c) => ({
+                    quantity: c.quantity,
+                    available: available(c.component_sku_id, locationId),
+                  })),
+                )
+              : 0,
+        },
+      });
+    }
+  }
+  out.sort(
+    (a, b) => compare(a.payload.sku, b.payload.sku) || compare(a.payload.location, b.payload.location),
+  );
+  return out.map((e) => stockChanged(e.bundleId, e.payload));
 }
 
 /**
@@ -129,6 +292,16 @@ export async function emitStockChangedIn(
     }))
     .sort((a, b) => compare(a.payload.sku, b.payload.sku) || compare(a.payload.location, b.payload.location));
   const events = payloads.map((p) => stockChanged(p.skuId, p.payload));
+  // The bundles made of these SKUs; and a bundle itself (its active flag) at its components' locations.
+  events.push(
+    ...(await bundleStockChanged(
+      tx,
+      [...pairs.values()].map((list) => ({ skuId: list[0]!.sku_id, locationId: list[0]!.location_id })),
+      at,
+    )),
+  );
+  if (scope.skuId !== undefined && scope.locationId === undefined && pairs.size === 0)
+    events.push(...(await bundleStockChangedEverywhere(tx, scope.skuId, at)));
   await emit(tx, at, events);
   return events.length;
 }

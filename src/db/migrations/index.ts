@@ -11,6 +11,7 @@ import * as m0009 from './0009-payment-action-claim-token.js';
 import * as m0010 from './0010-channel-names.js';
 import * as m0011 from './0011-outbox-without-autoincrement.js';
 import * as m0012 from './0012-line-discount-basis.js';
+import * as m0013 from './0013-bundles-by-component.js';
 
 /** Every migration in order. Append only: a landed migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '0010-channel-names': m0010,
   '0011-outbox-without-autoincrement': m0011,
   '0012-line-discount-basis': m0012,
+  '0013-bundles-by-component': m0013,
 };
