@@ -332,6 +332,14 @@ for (const dialect of DIALECTS) {
       const served = await settled(older.id, 'allocated');
       expect(served.fulfillmentStatus).toBe('allocated');
       expect(served.timeline.at(-1)).toMatchObject({ type: 'order.allocated', actor: 'job:backorders' });
+      // The same payload as a capture's, plus the line served.
+      expect((await eventsOf(older.id, 'order.allocated')).at(-1)!.payload).toEqual({
+        orderId: older.id,
+        locations: [loc.code],
+        sku: a.sku,
+        quantity: 2,
+        fulfillmentStatus: 'allocated',
+      });
       const partly = (await s.request('GET', `/api/v1/orders/${newer.id}`)).body;
       expect(partly.lines[0]).toMatchObject({ backordered: 1 });
       expect(partly.lines[0].allocations).toEqual([

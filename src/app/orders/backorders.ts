@@ -228,6 +228,14 @@ export async function allocateBackorders(
           aggregateId: order.id,
           payload: {
             orderId: order.id,
+            // As a capture's and an edit's: the locations this allocation draws on.
+            locations: [
+              ...new Set(
+                routed.plan.locationIds.map(
+                  (id) => snapshot.rows.find((r) => r.locationId === id)?.locationCode ?? id,
+                ),
+              ),
+            ].sort(),
             sku: line.sku,
             quantity: allocatedUnits,
             fulfillmentStatus: saved.fulfillment_status,
