@@ -501,6 +501,62 @@ for (const dialect of DIALECTS) {
       expect(await verifyBalances(s.testDb.database.db)).toEqual([]);
     });
 
+    it('every order action honours If-Match: a stale version is 412 and changes nothing, the current one applies', async () => {
+      const loc = await makeLocation(s);
+      const a = await makeSku(s);
+      await receive(s, a.sku, loc.code, 10);
+      const placed = await s.request('POST', '/api/v1/orders', order([{ sku: a.sku, quantity: 4 }]));
+      expect(placed.status).toBe(201);
+      const id = placed.body.id;
+      const etag = async () => (await s.request('GET', `/api/v1/orders/${id}`)).headers.get('etag')!;
+      const allocated = async () => (await s.request('GET', `/api/v1/stock/${a.sku}`)).body.totals.allocated;
+      const stale = '"1"';
+      const bump = await s.request('PATCH', `/api/v1/orders/${id}`, {
+        shippingAddress: { ...COLUMBUS, line1: '2 Main St' },
+      });
+      expect(bump.status, JSON.stringify(bump.body)).toBe(200);
+      expect(bump.headers.get('etag')).toBe('"2"');
+
+      const actions: Array<[string, unknown]> = [
+        ['hold', { reason: 'fraud check' }],
+        ['release', undefined],
+        ['cancel', { lines: [{ sku: a.sku, quantity: 1 }] }],
+        ['ship', {}],
+        ['deliver', {}],
+      ];
+      for (const [action, body] of actions) {
+        const before = await s.request('GET', `/api/v1/orders/${id}`);
+        const refused = await s.request('POST', `/api/v1/orders/${id}/${action}`, body, {
+          headers: { 'if-match': stale },
+        });
+        expect(refused.status, `${action}: ${JSON.stringify(refused.body)}`).toBe(412);
+        expect(refused.body).toMatchObject({ code: 'VERSION_MISMATCH', currentVersion: before.body.version });
+        const after = await s.request('GET', `/api/v1/orders/${id}`);
+        expect(after.body, action).toEqual(before.body);
+        const applied = await s.request('POST', `/api/v1/orders/${id}/${action}`, body, {
+          headers: { 'if-match': await etag() },
+        });
+        expect(applied.status, `${action}: ${JSON.stringify(applied.body)}`).toBe(200);
+        expect(applied.headers.get('etag')).toBe(`"${applied.body.version}"`);
+        expect(applied.body.version).toBeGreaterThan(before.body.version);
+        if (action === 'cancel') expect(await allocated()).toBe(3);
+      }
+      expect((await s.request('GET', `/api/v1/orders/${id}`)).body).toMatchObject({
+        status: 'completed',
+        fulfillmentStatus: 'delivered',
+      });
+      // `*` and a list naming the current version both match.
+      const listed = await s.request(
+        'POST',
+        `/api/v1/orders/${id}/hold`,
+        { reason: 'x' },
+        {
+          headers: { 'if-match': `"1", ${await etag()}` },
+        },
+      );
+      expect(listed.status).toBe(409); // matched; a completed order cannot be held
+    });
+
     it('answers 400 naming the field when amounts add up past the largest amount (10^14), at capture and on edit', async () => {
       const loc = await makeLocation(s);
       const a = await makeSku(s);

@@ -7,6 +7,7 @@
  * VALIDATION_FAILED (a line not on the order, or more than is left to cancel).
  */
 import type { Tx } from '../../db/database.js';
+import type { ExpectedVersions } from '../../domain/versions.js';
 import type { OrderLineTable } from '../../db/schema.js';
 import { DomainError, type FieldError } from '../../domain/errors.js';
 import { assertOrderTransition } from '../../domain/orders/lifecycle.js';
@@ -35,8 +36,14 @@ export type CancelInput = {
   reason?: string | undefined;
 };
 
-export async function cancelOrder(tx: Tx, id: string, input: CancelInput, ctx: Ctx): Promise<OrderView> {
-  const order = await loadOrderForChange(tx, id);
+export async function cancelOrder(
+  tx: Tx,
+  id: string,
+  input: CancelInput,
+  ctx: Ctx,
+  expected: ExpectedVersions = null,
+): Promise<OrderView> {
+  const order = await loadOrderForChange(tx, id, expected);
   assertOrderTransition(order.status, 'cancelled', 'cancel');
   const lines = await tx
     .selectFrom('order_lines')

@@ -6,6 +6,7 @@
  * (`deliveredAt` not an instant, in the future, or before the last shipment left).
  */
 import type { Tx } from '../../db/database.js';
+import type { ExpectedVersions } from '../../domain/versions.js';
 import { parseInstant } from '../../domain/clock.js';
 import { DomainError, fieldError } from '../../domain/errors.js';
 import type { Ctx } from './allocation.js';
@@ -20,10 +21,11 @@ export async function deliverOrder(
   id: string,
   input: { deliveredAt?: string | undefined },
   ctx: Ctx,
+  expected: ExpectedVersions = null,
 ): Promise<OrderView> {
   // The request's own field first: a malformed instant is the client's to fix whatever the state.
   const given = input.deliveredAt === undefined ? null : parseDeliveredAt(input.deliveredAt);
-  const order = await loadOrderForChange(tx, id);
+  const order = await loadOrderForChange(tx, id, expected);
   if (order.fulfillment_status !== 'shipped')
     throw new DomainError(
       'INVALID_TRANSITION',

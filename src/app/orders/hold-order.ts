@@ -1,5 +1,6 @@
 /** Holds keep an order's allocations but stop it from moving on (fraud check, address query…). */
 import type { Tx } from '../../db/database.js';
+import type { ExpectedVersions } from '../../domain/versions.js';
 import { assertOrderTransition } from '../../domain/orders/lifecycle.js';
 import type { Ctx } from './allocation.js';
 import {
@@ -12,8 +13,14 @@ import {
 } from './order-changes.js';
 import { getOrder, type OrderView } from './order-view.js';
 
-export async function holdOrder(tx: Tx, id: string, reason: string, ctx: Ctx): Promise<OrderView> {
-  const order = await loadOrderForChange(tx, id);
+export async function holdOrder(
+  tx: Tx,
+  id: string,
+  reason: string,
+  ctx: Ctx,
+  expected: ExpectedVersions = null,
+): Promise<OrderView> {
+  const order = await loadOrderForChange(tx, id, expected);
   assertOrderTransition(order.status, 'on_hold', 'hold');
   const lines = await tx.selectFrom('order_lines').selectAll().where('order_id', '=', id).execute();
   await saveOrder(tx, order, lines, { status: 'on_hold', holdReason: reason }, ctx);
@@ -27,8 +34,13 @@ export async function holdOrder(tx: Tx, id: string, reason: string, ctx: Ctx): P
   return getOrder(tx, id);
 }
 
-export async function releaseHold(tx: Tx, id: string, ctx: Ctx): Promise<OrderView> {
-  const order = await loadOrderForChange(tx, id);
+export async function releaseHold(
+  tx: Tx,
+  id: string,
+  ctx: Ctx,
+  expected: ExpectedVersions = null,
+): Promise<OrderView> {
+  const order = await loadOrderForChange(tx, id, expected);
   assertOrderTransition(order.status, 'open', 'release the hold on');
   const lines = await tx.selectFrom('order_lines').selectAll().where('order_id', '=', id).execute();
   // An order whose every remaining unit shipped (the rest cancelled on hold by an earlier version,

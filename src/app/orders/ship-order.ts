@@ -6,6 +6,7 @@
  * Errors: NOT_FOUND, INVALID_TRANSITION (on hold, cancelled, completed, or nothing allocated).
  */
 import type { Tx } from '../../db/database.js';
+import type { ExpectedVersions } from '../../domain/versions.js';
 import { applyDeltas, compareBalanceKeys, insertMovements, type MovementRow } from '../../db/stock.repo.js';
 import { DomainError } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
@@ -28,8 +29,9 @@ export async function shipOrder(
   id: string,
   ctx: Ctx,
   opts: { carrier?: string | undefined; trackingNumber?: string | undefined } = {},
+  expected: ExpectedVersions = null,
 ): Promise<OrderView> {
-  const order = await loadOrderForChange(tx, id);
+  const order = await loadOrderForChange(tx, id, expected);
   if (order.status !== 'open')
     throw new DomainError(
       'INVALID_TRANSITION',

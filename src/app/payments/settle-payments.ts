@@ -17,6 +17,7 @@
  * timeline for a person to follow up.
  */
 import type { Database } from '../../db/database.js';
+import type { ExpectedVersions } from '../../domain/versions.js';
 import { DomainError } from '../../domain/errors.js';
 import { nextRefund } from '../../domain/orders/settlement.js';
 import type { PaymentProvider } from '../../integrations/payments/provider.js';
@@ -50,9 +51,10 @@ export async function shipAndSettle(
     capturePayments?: boolean | undefined;
   },
   ctx: Ctx,
+  expected: ExpectedVersions = null,
 ): Promise<OrderView> {
   const { capturePayments = true, ...shipping } = input;
-  const shipped = await database.transact((tx) => shipOrder(tx, orderId, ctx, shipping));
+  const shipped = await database.transact((tx) => shipOrder(tx, orderId, ctx, shipping, expected));
   if (!capturePayments || !shipped.payments.some((p) => p.status === 'authorized')) return shipped;
   await captureAuthorizedPayments(database, providers, orderId, ctx);
   return getOrder(database.db, orderId);
@@ -68,9 +70,10 @@ export async function cancelAndSettle(
   orderId: string,
   input: CancelInput & { voidPayments?: boolean | undefined; refundPayments?: boolean | undefined },
   ctx: Ctx,
+  expected: ExpectedVersions = null,
 ): Promise<OrderView> {
   const { voidPayments = true, refundPayments = false, ...cancel } = input;
-  const cancelled = await database.transact((tx) => cancelOrder(tx, orderId, cancel, ctx));
+  const cancelled = await database.transact((tx) => cancelOrder(tx, orderId, cancel, ctx, expected));
   const voiding = voidPayments && cancelled.status === 'cancelled' && cancelled.payments.some(isOpen);
   const refunding = refundPayments && cancelled.payments.some(holdsMoney);
   if (!voiding && !refunding) return cancelled;

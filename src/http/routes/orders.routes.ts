@@ -109,7 +109,8 @@ export default async function orderRoutes(fastify: FastifyInstance): Promise<voi
     {
       schema: {
         tags,
-        summary: 'Cancel the order, or some units of some lines; releases their stock',
+        summary:
+          'Cancel the order, or some units of some lines; releases their stock. With If-Match (the ETag of the order you read) a stale version gets 412 and changes nothing; so for every order action.',
         params: OrderParams,
         body: Type.Optional(CancelOrderBody),
         response: { 200: OrderResponse, ...problemResponses },
@@ -119,7 +120,14 @@ export default async function orderRoutes(fastify: FastifyInstance): Promise<voi
     async (req, reply) => {
       return sendWithEtag(
         reply,
-        await cancelAndSettle(app.database, providers, req.params.id, req.body ?? {}, contextOf(req)),
+        await cancelAndSettle(
+          app.database,
+          providers,
+          req.params.id,
+          req.body ?? {},
+          contextOf(req),
+          ifMatchVersions(req),
+        ),
       );
     },
   );
@@ -140,7 +148,9 @@ export default async function orderRoutes(fastify: FastifyInstance): Promise<voi
       const ctx = contextOf(req);
       return sendWithEtag(
         reply,
-        await app.database.transact((tx) => holdOrder(tx, req.params.id, req.body.reason, ctx)),
+        await app.database.transact((tx) =>
+          holdOrder(tx, req.params.id, req.body.reason, ctx, ifMatchVersions(req)),
+        ),
       );
     },
   );
@@ -158,7 +168,10 @@ export default async function orderRoutes(fastify: FastifyInstance): Promise<voi
     },
     async (req, reply) => {
       const ctx = contextOf(req);
-      return sendWithEtag(reply, await app.database.transact((tx) => releaseHold(tx, req.params.id, ctx)));
+      return sendWithEtag(
+        reply,
+        await app.database.transact((tx) => releaseHold(tx, req.params.id, ctx, ifMatchVersions(req))),
+      );
     },
   );
 
@@ -212,7 +225,14 @@ export default async function orderRoutes(fastify: FastifyInstance): Promise<voi
     async (req, reply) => {
       return sendWithEtag(
         reply,
-        await shipAndSettle(app.database, providers, req.params.id, req.body ?? {}, contextOf(req)),
+        await shipAndSettle(
+          app.database,
+          providers,
+          req.params.id,
+          req.body ?? {},
+          contextOf(req),
+          ifMatchVersions(req),
+        ),
       );
     },
   );
@@ -246,7 +266,9 @@ export default async function orderRoutes(fastify: FastifyInstance): Promise<voi
       const ctx = contextOf(req);
       return sendWithEtag(
         reply,
-        await app.database.transact((tx) => deliverOrder(tx, req.params.id, req.body ?? {}, ctx)),
+        await app.database.transact((tx) =>
+          deliverOrder(tx, req.params.id, req.body ?? {}, ctx, ifMatchVersions(req)),
+        ),
       );
     },
   );
