@@ -508,3 +508,14 @@ export async function verifyAllocations(tx: Tx): Promise<AllocationDifference[]>
     allocationRows: Number(r.allocation_rows),
   }));
 }
+
+/**
+ * Per balance key, the units of reservation leases past their expiry instant at `now`: they hold
+ * nothing any more, even before the expiry job releases them. For report queries that read
+ * `balances` directly: `left join (lapsedLeasesSql(now)) z on …`, then `b.allocated - coalesce(z.quantity, 0)`.
+ */
+export const lapsedLeasesSql = (now: string) => sql`
+  select sku_id, location_id, lot_id, sum(quantity) as quantity
+  from allocations
+  where owner_type = 'reservation' and expires_at <= ${now}
+  group by sku_id, location_id, lot_id`;

@@ -9,6 +9,8 @@ import { placeOrder } from '../../src/app/orders/place-order.js';
 import { createReservation, getReservation, listReservations } from '../../src/app/orders/reservations.js';
 import { postMovement } from '../../src/app/stock/post-movement.js';
 import { balancesOf, verifyBalances } from '../../src/db/stock.repo.js';
+import { listStock } from '../../src/app/reports/stock-list.js';
+import { dashboard } from '../../src/app/reports/dashboard.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/databases.js';
 
 const at = (iso: string) => ({ actor: 'test', requestId: null, at: iso });
@@ -98,6 +100,43 @@ for (const dialect of DIALECTS) {
       expect(after).toMatchObject({ onHand: 1, allocated: 1 });
       // Balances still equal the ledger.
       expect(await verifyBalances(t.database.db)).toEqual([]);
+    });
+
+    it('the stock report and the dashboard count a lapsed lease’s units as free, before any job ran', async () => {
+      const now = Date.now();
+      await t.database.transact(async (tx) => {
+        await createSku(tx, { sku: 'REPORTED', name: 'Reported', priceMinor: 100 });
+        await postMovement(tx, { type: 'receipt', sku: 'REPORTED', location: 'W', quantity: 5 }, at(T0));
+        await createReservation(
+          tx,
+          { sku: 'REPORTED', quantity: 1, ttlSeconds: 600 },
+          at(new Date(now).toISOString()),
+        );
+        await createReservation(
+          tx,
+          { sku: 'REPORTED', quantity: 4, ttlSeconds: 5 },
+          at(new Date(now - 10_000).toISOString()),
+        );
+      });
+      const report = (filter?: 'allocated' | 'out') =>
+        t.database.transact((tx) =>
+          listStock(tx, {
+            now: new Date().toISOString(),
+            limit: 10,
+            q: 'REPORTED',
+            filter,
+            lowStockThreshold: 0,
+          }),
+        );
+      expect((await report()).items).toEqual([
+        expect.objectContaining({ sku: 'REPORTED', location: 'W', onHand: 5, allocated: 1, available: 4 }),
+      ]);
+      expect((await report('out')).items).toEqual([]);
+      // The dashboard counts 4 available: low (threshold 4), not out of stock.
+      const d = await t.database.transact((tx) =>
+        dashboard(tx, { now: new Date().toISOString(), lowStockThreshold: 4 }),
+      );
+      expect(d.lowStockItems.find((l) => l.sku === 'REPORTED')).toMatchObject({ available: 4 });
     });
   });
 }

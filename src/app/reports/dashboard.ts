@@ -19,6 +19,7 @@
  */
 import { sql } from 'kysely';
 import type { Tx } from '../../db/database.js';
+import { lapsedLeasesSql } from '../../db/stock.repo.js';
 import { addDays, isoDate } from '../../domain/clock.js';
 
 export const DEFAULT_LOW_STOCK_THRESHOLD = 5;
@@ -44,7 +45,7 @@ export type Dashboard = {
  * Per-SKU availability as a SQL fragment over (sku_id, available, safety): the same rule as
  * `locationAvailable` in the domain, pushed into the database so thousands of SKUs cost one query.
  */
-export const skuAvailabilitySql = (today: string) => sql`
+export const skuAvailabilitySql = (today: string, now: string) => sql`
   select per_loc.sku_id,
          sum(case when per_loc.free - coalesce(ss.quantity, 0) > 0
                   then per_loc.free - coalesce(ss.quantity, 0) else 0 end) as available
@@ -52,8 +53,10 @@ export const skuAvailabilitySql = (today: string) => sql`
     select b.sku_id, b.location_id,
            sum(case when l.sellable = 1
                      and (b.lot_id = '' or (t.status = 'active' and (t.expires_on is null or t.expires_on > ${today})))
-                    then b.on_hand - b.allocated - b.quarantined else 0 end) as free
+                    then b.on_hand - (b.allocated - coalesce(z.quantity, 0)) - b.quarantined else 0 end) as free
     from balances b
+    left join (${lapsedLeasesSql(now)}) z
+      on z.sku_id = b.sku_id and z.location_id = b.location_id and z.lot_id = b.lot_id
     join locations l on l.id = b.location_id
     left join lots t on t.id = b.lot_id
     group by b.sku_id, b.location_id
@@ -85,7 +88,7 @@ export async function dashboard(
     select s.sku, s.name, coalesce(a.available, 0) as available,
            case when coalesce(sf.safety, 0) > 0 then sf.safety else ${threshold} end as threshold
     from skus s
-    left join (${skuAvailabilitySql(today)}) a on a.sku_id = s.id
+    left join (${skuAvailabilitySql(today, opts.now)}) a on a.sku_id = s.id
     left join (
       select ss.sku_id, sum(ss.quantity) as safety
       from safety_stock ss join locations l on l.id = ss.location_id
