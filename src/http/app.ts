@@ -2,6 +2,7 @@
  * Builds the Kibble HTTP application (it does not listen: `src/cli/serve.ts` does). Plugins:
  * problem+json errors, authentication and roles, OpenAPI; then one plugin per resource.
  */
+import type { IncomingMessage } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Database } from '../db/database.js';
@@ -101,6 +102,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.addSchema(Problem);
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
+    // An answer given before the body was read (413 for an oversized body, 401, 415…): read the
+    // rest first, so the client finishes sending and reads the answer instead of a reset connection.
+    if (!req.raw.complete) await drainBody(req.raw);
   });
   // A POST with no body at all (`curl -X POST …/ship`) to a route whose body is optional is an
   // empty object, not "(body) must be object"; a required body still names its missing fields.
@@ -143,4 +147,32 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(reportRoutes, { prefix: '/api/v1' });
   await app.register(webPlugin);
   return app;
+}
+
+/** At most this much of an unread request body is read and dropped before answering. */
+const DRAIN_BYTES = 64 * 1024 * 1024;
+/** And for at most this long: a client that sends slower than this gets the answer anyway. */
+const DRAIN_MS = 10_000;
+
+/**
+ * Reads and drops what is left of a request body, up to `DRAIN_BYTES` and `DRAIN_MS`. Without it
+ * Node closes the connection once the early answer is written, while the client is still sending:
+ * the client sees EPIPE or ECONNRESET, never the 413 problem that says what went wrong.
+ */
+function drainBody(raw: IncomingMessage): Promise<void> {
+  return new Promise((resolve) => {
+    let read = 0;
+    const done = () => {
+      clearTimeout(timer);
+      raw.off('data', onData).off('end', done).off('error', done).off('close', done);
+      resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      read += chunk.length;
+      if (read > DRAIN_BYTES) done();
+    };
+    const timer = setTimeout(done, DRAIN_MS);
+    raw.on('data', onData).once('end', done).once('error', done).once('close', done);
+    raw.resume();
+  });
 }
