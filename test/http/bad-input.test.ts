@@ -1237,6 +1237,12 @@ for (const dialect of DIALECTS) {
           const op = item[method];
           expect(Object.keys(op.responses ?? {}).length, `${method} ${path}`).toBeGreaterThan(0);
           for (const code of Object.keys(op.responses)) expect(code).toMatch(/^([1-5]\d\d|[1-5]XX|default)$/);
+          // Errors are RFC 9457 problems, documented with the media type they are sent as.
+          for (const [code, response] of Object.entries<any>(op.responses))
+            if (/^[45]/.test(code) && response.content)
+              expect(Object.keys(response.content), `${method} ${path} ${code}`).toEqual([
+                'application/problem+json',
+              ]);
           const declared = [...(item.parameters ?? []), ...(op.parameters ?? [])]
             .filter((p: any) => p.in === 'path')
             .map((p: any) => {

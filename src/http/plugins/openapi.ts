@@ -38,6 +38,8 @@ async function openapiPlugin(app: FastifyInstance): Promise<void> {
       buildLocalReference: (json, _base, _fragment, i) =>
         typeof json['$id'] === 'string' ? json['$id'] : `def-${i}`,
     },
+    transformObject: (document) =>
+      'openapiObject' in document ? problemsAsProblemJson(document.openapiObject) : document.swaggerObject,
   });
   // Before swagger-ui registers its routes, or the hook never sees them and the docs need a key.
   app.addHook('onRoute', (route) => {
@@ -50,6 +52,27 @@ async function openapiPlugin(app: FastifyInstance): Promise<void> {
   app.get('/api/v1/openapi.json', { schema: { hide: true }, config: { public: true } }, async () =>
     app.swagger(),
   );
+}
+
+type Responses = Record<string, { content?: Record<string, unknown> }>;
+type Operations = Record<string, Record<string, { responses?: Responses }>>;
+
+/**
+ * Every 4xx and 5xx answer is sent as `application/problem+json` (RFC 9457): documented so, not as
+ * the `application/json` the generator assumes for every schema.
+ */
+function problemsAsProblemJson<T extends { paths?: unknown }>(document: T): T {
+  for (const operations of Object.values((document.paths ?? {}) as Operations)) {
+    for (const operation of Object.values(operations)) {
+      for (const [status, response] of Object.entries(operation.responses ?? {})) {
+        const json = response.content?.['application/json'];
+        if (!/^[45]/.test(status) || json === undefined || !response.content) continue;
+        delete response.content['application/json'];
+        response.content['application/problem+json'] = json;
+      }
+    }
+  }
+  return document;
 }
 
 export default fp(openapiPlugin, { name: 'openapi' });
