@@ -89,8 +89,13 @@ for (const dialect of DIALECTS) {
       const d = r.body;
       // USD: kibble 40 × 250 (allocated units are still on hand) + treats 10 × 100; EUR: bowl 2 × 1000.
       expect(d.stockValue).toEqual([
-        { currency: 'EUR', valueMinor: 2000, units: 2 },
-        { currency: 'USD', valueMinor: 40 * 250 + 10 * 100, units: 50 },
+        { currency: 'EUR', valueMinor: 2000, valueMinorText: '2000', units: 2 },
+        {
+          currency: 'USD',
+          valueMinor: 40 * 250 + 10 * 100,
+          valueMinorText: String(40 * 250 + 10 * 100),
+          units: 50,
+        },
       ]);
       expect(d.unvaluedUnits).toBe(3 + 9);
       // Active non-bundle SKUs: kibble, treats, toy, bowl, catnip.
@@ -128,7 +133,14 @@ for (const dialect of DIALECTS) {
       expect(d.ordersPerDay[0].date).toBe(addDays(today, -89));
       expect(d.ordersPerDay[89]).toEqual({ date: today, orders: 3, cancelled: 1 });
       expect(d.ordersPerDay.slice(0, 89).every((x: any) => x.orders === 0)).toBe(true);
-      expect(d.salesPerDay).toEqual([{ date: today, currency: 'USD', totalMinor: 5 * 999 + 2 * 500 }]);
+      expect(d.salesPerDay).toEqual([
+        {
+          date: today,
+          currency: 'USD',
+          totalMinor: 5 * 999 + 2 * 500,
+          totalMinorText: String(5 * 999 + 2 * 500),
+        },
+      ]);
       const byType = Object.fromEntries(
         d.movementsPerDay.filter((m: any) => m.date === today).map((m: any) => [m.type, [m.count, m.units]]),
       );

@@ -27,7 +27,7 @@ export const DASHBOARD_DAYS = 90;
 
 export type Dashboard = {
   asOf: string;
-  stockValue: Array<{ currency: string; valueMinor: number; units: number }>;
+  stockValue: Array<{ currency: string; valueMinor: number | null; valueMinorText: string; units: number }>;
   unvaluedUnits: number;
   skus: { active: number; outOfStock: number; lowStock: number; lowStockThreshold: number };
   lowStockItems: Array<{ sku: string; name: string; available: number; threshold: number }>;
@@ -37,7 +37,7 @@ export type Dashboard = {
     byFulfillmentStatus: Array<{ fulfillmentStatus: string; count: number }>;
   };
   ordersPerDay: Array<{ date: string; orders: number; cancelled: number }>;
-  salesPerDay: Array<{ date: string; currency: string; totalMinor: number }>;
+  salesPerDay: Array<{ date: string; currency: string; totalMinor: number | null; totalMinorText: string }>;
   movementsPerDay: Array<{ date: string; type: string; count: number; units: number }>;
 };
 
@@ -66,6 +66,36 @@ export const skuAvailabilitySql = (today: string, now: string) => sql`
 
 const n = (v: unknown) => Number(v ?? 0);
 
+/**
+ * A sum of money exactly, as a decimal string, and as a JSON number when it is one exactly (up to
+ * 2^53 − 1 minor units, 90 trillion dollars): beyond that the number is null, never rounded.
+ */
+function minorOf(sum: bigint): { totalMinor: number | null; totalMinorText: string } {
+  return {
+    totalMinor: sum <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(sum) : null,
+    totalMinorText: sum.toString(),
+  };
+}
+
+/** Σ on hand × cost per currency, exact, from per-SKU rows, in currency order. */
+function stockValueOf(
+  rows: ReadonlyArray<{ currency: string; cost: unknown; units: unknown }>,
+): Dashboard['stockValue'] {
+  const byCurrency = new Map<string, { value: bigint; units: number }>();
+  for (const r of rows) {
+    const sum = byCurrency.get(r.currency) ?? { value: 0n, units: 0 };
+    sum.value += BigInt(n(r.cost)) * BigInt(n(r.units));
+    sum.units += n(r.units);
+    byCurrency.set(r.currency, sum);
+  }
+  return [...byCurrency.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([currency, { value, units }]) => {
+      const { totalMinor, totalMinorText } = minorOf(value);
+      return { currency, valueMinor: totalMinor, valueMinorText: totalMinorText, units };
+    });
+}
+
 export async function dashboard(
   tx: Tx,
   opts: { now: string; lowStockThreshold?: number | undefined },
@@ -74,11 +104,13 @@ export async function dashboard(
   const from = addDays(today, -(DASHBOARD_DAYS - 1));
   const threshold = opts.lowStockThreshold ?? DEFAULT_LOW_STOCK_THRESHOLD;
 
-  const valueQ = sql<{ currency: string; value: unknown; units: unknown }>`
-    select s.currency, sum(b.on_hand * s.cost_minor) as value, sum(b.on_hand) as units
+  // Per SKU, multiplied and summed exactly in JavaScript (BigInt): the value of a large stock at
+  // a large cost may pass 2^53 (and, summed in SQL, 2^63 on SQLite).
+  const valueQ = sql<{ currency: string; cost: unknown; units: unknown }>`
+    select s.currency, s.cost_minor as cost, sum(b.on_hand) as units
     from balances b join skus s on s.id = b.sku_id
     where s.cost_minor is not null and b.on_hand > 0
-    group by s.currency order by s.currency`.execute(tx);
+    group by s.id, s.currency, s.cost_minor`.execute(tx);
 
   const unvaluedQ = sql<{ units: unknown }>`
     select sum(b.on_hand) as units from balances b join skus s on s.id = b.sku_id
@@ -130,7 +162,7 @@ export async function dashboard(
     group by substr(created_at, 1, 10)`.execute(tx);
 
   const salesQ = sql<{ day: string; currency: string; total: unknown }>`
-    select substr(created_at, 1, 10) as day, currency, sum(total_minor) as total
+    select substr(created_at, 1, 10) as day, currency, cast(sum(total_minor) as text) as total
     from orders where created_at >= ${from} and status <> 'cancelled'
     group by substr(created_at, 1, 10), currency
     order by 1, 2`.execute(tx);
@@ -167,7 +199,7 @@ export async function dashboard(
   const statusCounts = byStatus.map((r) => ({ status: r.status, count: n(r.n) }));
   return {
     asOf: opts.now,
-    stockValue: value.rows.map((r) => ({ currency: r.currency, valueMinor: n(r.value), units: n(r.units) })),
+    stockValue: stockValueOf(value.rows),
     unvaluedUnits: n(unvalued.rows[0]?.units),
     skus: {
       active: n(c?.active),
@@ -190,7 +222,11 @@ export async function dashboard(
       })),
     },
     ordersPerDay,
-    salesPerDay: sales.rows.map((r) => ({ date: r.day, currency: r.currency, totalMinor: n(r.total) })),
+    salesPerDay: sales.rows.map((r) => ({
+      date: r.day,
+      currency: r.currency,
+      ...minorOf(BigInt(String(r.total))),
+    })),
     movementsPerDay: movements.rows.map((r) => ({
       date: r.day,
       type: r.type,

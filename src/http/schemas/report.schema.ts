@@ -12,7 +12,12 @@ export const Threshold = Type.Integer({
 export const DashboardResponse = Type.Object({
   asOf: Timestamp,
   stockValue: Type.Array(
-    Type.Object({ currency: Type.String(), valueMinor: Type.Integer(), units: Type.Integer() }),
+    Type.Object({
+      currency: Type.String(),
+      valueMinor: Nullable(Type.Integer({ description: 'null beyond 2^53 − 1: then see valueMinorText' })),
+      valueMinorText: Type.String({ description: 'The same value, exactly, as a decimal string' }),
+      units: Type.Integer(),
+    }),
     { description: 'Σ on hand × cost per currency, all locations' },
   ),
   unvaluedUnits: Type.Integer({ description: 'Units on hand of SKUs without a cost' }),
@@ -32,7 +37,12 @@ export const DashboardResponse = Type.Object({
   }),
   ordersPerDay: Type.Array(Type.Object({ date: Type.String(), orders: Count, cancelled: Count })),
   salesPerDay: Type.Array(
-    Type.Object({ date: Type.String(), currency: Type.String(), totalMinor: Type.Integer() }),
+    Type.Object({
+      date: Type.String(),
+      currency: Type.String(),
+      totalMinor: Nullable(Type.Integer({ description: 'null beyond 2^53 − 1: then see totalMinorText' })),
+      totalMinorText: Type.String({ description: 'The same total, exactly, as a decimal string' }),
+    }),
   ),
   movementsPerDay: Type.Array(
     Type.Object({ date: Type.String(), type: Type.String(), count: Count, units: Type.Integer() }),

@@ -67,7 +67,7 @@ export function Dashboard() {
 
   const totalOrders90 = d.ordersPerDay.reduce((s, x) => s + x.orders, 0);
   const sales = new Map<string, number>();
-  for (const s of d.salesPerDay) sales.set(s.currency, (sales.get(s.currency) ?? 0) + s.totalMinor);
+  for (const s of d.salesPerDay) sales.set(s.currency, (sales.get(s.currency) ?? 0) + Number(s.totalMinorText));
 
   return (
     <div className="dashboard">
@@ -79,8 +79,9 @@ export function Dashboard() {
             <div className="kpi-value">—</div>
           ) : (
             d.stockValue.map((v) => (
-              <div key={v.currency} className="kpi-value" title={money(v.valueMinor, v.currency)}>
-                {moneyCompact(v.valueMinor, v.currency)}
+              // Beyond 2^53 minor units the exact figure is text only; a display needs no more.
+              <div key={v.currency} className="kpi-value" title={money(Number(v.valueMinorText), v.currency)}>
+                {moneyCompact(Number(v.valueMinorText), v.currency)}
               </div>
             ))
           )}
