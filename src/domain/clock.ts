@@ -5,6 +5,19 @@ export function nowIso(): Instant {
   return new Date().toISOString();
 }
 
+/**
+ * The instant a ledger movement takes effect: its command's instant `at`, or now when that is later.
+ * Taken once the balance's row is updated — on PostgreSQL, under that row's lock, held to commit —
+ * so the movements of one balance carry instants in the order they were applied, whatever order
+ * their requests arrived in, and stock as of any instant (the ledger summed up to it) is a state
+ * that really was, never negative. `at` from the request alone is not: a request that arrived first
+ * may wait for the lock while a later one, applied before it, carries the later instant.
+ */
+export function appliedAt(at: Instant): Instant {
+  const now = nowIso();
+  return now > at ? now : at;
+}
+
 /** `YYYY-MM-DD` of an instant, in UTC. */
 export function isoDate(instant: Instant | Date): string {
   return (typeof instant === 'string' ? instant : instant.toISOString()).slice(0, 10);

@@ -20,6 +20,7 @@ import {
   lockBalances,
   type MovementRow,
 } from '../../db/stock.repo.js';
+import { appliedAt } from '../../domain/clock.js';
 import { newId } from '../../domain/ids.js';
 import { locationAvailable } from '../../domain/inventory/balance.js';
 import type {
@@ -254,7 +255,7 @@ function movementRow(
 ): MovementRow {
   return {
     id: newId('movement'),
-    createdAt: ctx.at,
+    createdAt: appliedAt(ctx.at),
     type,
     key: { skuId: key.skuId, locationId: key.locationId, lotId: key.lotId },
     deltas: { onHand: 0, allocated: type === 'allocation' ? quantity : -quantity, quarantined: 0 },

@@ -9,6 +9,7 @@ import type { Tx } from '../../db/database.js';
 import type { ExpectedVersions } from '../../domain/versions.js';
 import { applyDeltas, compareBalanceKeys, insertMovements, type MovementRow } from '../../db/stock.repo.js';
 import { DomainError } from '../../domain/errors.js';
+import { appliedAt } from '../../domain/clock.js';
 import { newId } from '../../domain/ids.js';
 import { keyOf, StockRaced, type Ctx } from './allocation.js';
 import {
@@ -72,7 +73,7 @@ export async function shipOrder(
     if (counters === null) throw new Error(`allocation ${a.id} exceeds its balance: ledger invariant broken`);
     movements.push({
       id: newId('movement'),
-      createdAt: ctx.at,
+      createdAt: appliedAt(ctx.at),
       type: 'shipment',
       key,
       deltas: { onHand: -a.quantity, allocated: -a.quantity, quarantined: 0 },

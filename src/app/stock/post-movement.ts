@@ -7,7 +7,7 @@
 import type { Tx } from '../../db/database.js';
 import { findLocation, findLot, findSku, type LocationRow, type SkuRow } from '../../db/catalog.repo.js';
 import { applyDeltas, insertMovements, type BalanceKey } from '../../db/stock.repo.js';
-import { addDays, isoDate } from '../../domain/clock.js';
+import { addDays, appliedAt, isoDate } from '../../domain/clock.js';
 import { DomainError, fieldError } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
 import { free } from '../../domain/inventory/balance.js';
@@ -153,7 +153,7 @@ export async function recordMovement(
   }
   const row = {
     id: newId('movement'),
-    createdAt: ctx.at,
+    createdAt: appliedAt(ctx.at),
     type: m.type,
     key: m.key,
     deltas,
