@@ -92,7 +92,7 @@ const keyRow = (tx: Tx, scope: IdempotencyScope) =>
     .where('key', '=', scope.key)
     .executeTakeFirst();
 
-function assertSameRequest(prior: { request_hash: string }, scope: IdempotencyScope): void {
+export function assertSameRequest(prior: { request_hash: string }, scope: IdempotencyScope): void {
   if (prior.request_hash !== scope.requestHash && !scope.formerHashes?.includes(prior.request_hash))
     throw new DomainError(
       'IDEMPOTENCY_KEY_REUSED',
@@ -101,8 +101,25 @@ function assertSameRequest(prior: { request_hash: string }, scope: IdempotencySc
     );
 }
 
-const inProgress = () =>
-  new DomainError('IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still in progress.');
+/**
+ * The recorded outcome of the key's request, to replay, when it has completed; null while it is
+ * still under way or unknown. IDEMPOTENCY_KEY_REUSED (422) when it was another request.
+ */
+export async function completedOutcome<T>(
+  database: Database,
+  scope: IdempotencyScope,
+): Promise<IdempotentOutcome<T> | null> {
+  const prior = await keyRow(database.db, scope);
+  if (!prior) return null;
+  assertSameRequest(prior, scope);
+  return prior.status_code === PENDING ? null : replayOf<T>(prior);
+}
+
+export const inProgress = () =>
+  new DomainError(
+    'IDEMPOTENCY_IN_PROGRESS',
+    'A request with this Idempotency-Key is still in progress; retry once it has finished to get its result.',
+  );
 
 /**
  * For a command whose effect spans transactions (a payment action calls its provider between two):

@@ -1,12 +1,13 @@
 /**
  * `Idempotency-Key` on creating POSTs and on payment actions. The request's identity is its method,
  * route and body (as parsed: whitespace and key order do not count); a second request with the
- * same key and another body is a 422. Requests with one key run one after another: within one
- * process a request waits for the one in flight with its key and then replays its result (or, if
- * that one failed, runs); across processes the database's unique index makes creating requests
- * wait the same way (see src/app/idempotency.ts), and a payment action's claim on its payment
- * answers 409 until the first attempt has finished. A client that retries while its first attempt
- * still runs in the same process gets the first attempt's answer, not an error.
+ * same key and another body is a 422. A request whose key is still in flight gets 409
+ * IDEMPOTENCY_IN_PROGRESS with `Retry-After: 1` (never a second effect); once the first has
+ * finished, the same request replays its answer (`Idempotent-Replayed: true`), or runs if the first
+ * failed (a failure is not recorded). Within one process the key in flight is known here; across
+ * processes the database's unique index makes a creating request wait for the first one's commit
+ * and then replay (see src/app/idempotency.ts), and a payment action's claim on its payment answers
+ * 409 until the first attempt has finished.
  */
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -16,6 +17,9 @@ import { actorOf } from '../../domain/access.js';
 import { canonicalJson } from '../../domain/canonical-json.js';
 import { DomainError } from '../../domain/errors.js';
 import {
+  assertSameRequest,
+  completedOutcome,
+  inProgress,
   runIdempotent,
   type Created,
   type IdempotencyScope,
@@ -23,14 +27,8 @@ import {
 } from '../../app/idempotency.js';
 import { principalOf } from './auth.js';
 
-/**
- * Per (principal, key): the outcome of the request with that key running in this process, and how
- * many wait behind it. Waiters chain on outcomes, not on replies, so a client slow to read its
- * answer holds nobody up.
- */
-const inFlight = new Map<string, { tail: Promise<unknown>; waiting: number }>();
-/** More retries of one key than this at once are refused (409, `Retry-After`) rather than queued. */
-const MAX_WAITING = 64;
+/** Per (principal, key): the request hash of the request with that key running in this process. */
+const inFlight = new Map<string, string>();
 
 function hashOf(req: FastifyRequest, json: (value: unknown) => string): string {
   return createHash('sha256')
@@ -85,24 +83,19 @@ export async function sendOnce<T>(
   };
   if (scope === null) return send(await run(null));
   const flightKey = `${principal}\u0000${scope.key}`;
-  const flight = inFlight.get(flightKey) ?? { tail: Promise.resolve(), waiting: 0 };
-  if (flight.waiting >= MAX_WAITING) {
+  const running = inFlight.get(flightKey);
+  if (running !== undefined) {
+    assertSameRequest({ request_hash: running }, scope);
+    // The one in flight may be a replay itself: a finished request replays to everyone at once.
+    const done = await completedOutcome<T>(req.server.database, scope);
+    if (done !== null) return send(done);
     void reply.header('retry-after', '1');
-    throw new DomainError(
-      'IDEMPOTENCY_IN_PROGRESS',
-      'Too many requests with this Idempotency-Key are waiting for the first; retry after a second to get its result.',
-    );
+    throw inProgress();
   }
-  // Queue behind the request in flight with this key (and those already waiting for it): once it
-  // has committed, this one replays its answer; if it failed, this one runs.
-  const mine = flight.tail.catch(() => undefined).then(() => run(scope));
-  flight.tail = mine;
-  flight.waiting++;
-  inFlight.set(flightKey, flight);
+  inFlight.set(flightKey, scope.requestHash);
   try {
-    return send(await mine);
+    return send(await run(scope));
   } finally {
-    flight.waiting--;
-    if (flight.tail === mine) inFlight.delete(flightKey);
+    inFlight.delete(flightKey);
   }
 }
