@@ -3,7 +3,7 @@
  * problem+json errors, authentication and roles, OpenAPI; then one plugin per resource.
  */
 import type { IncomingMessage } from 'node:http';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Database } from '../db/database.js';
 import { validatorCompiler } from './validation.js';
@@ -102,9 +102,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.addSchema(Problem);
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
-    // An answer given before the body was read (413 for an oversized body, 401, 415…): read the
+    // An error given before the body was read (413 for an oversized body, 401, 415…): read the
     // rest first, so the client finishes sending and reads the answer instead of a reset connection.
-    if (!req.raw.complete) await drainBody(req.raw);
+    if (reply.statusCode >= 400 && !req.raw.complete) await drainBody(req.raw, reply);
   });
   // A POST with no body at all (`curl -X POST …/ship`) to a route whose body is optional is an
   // empty object, not "(body) must be object"; a required body still names its missing fields.
@@ -157,22 +157,28 @@ const DRAIN_MS = 10_000;
 /**
  * Reads and drops what is left of a request body, up to `DRAIN_BYTES` and `DRAIN_MS`. Without it
  * Node closes the connection once the early answer is written, while the client is still sending:
- * the client sees EPIPE or ECONNRESET, never the 413 problem that says what went wrong.
+ * the client sees EPIPE or ECONNRESET, never the 413 problem that says what went wrong. A body that
+ * ended, failed or was aborted needs nothing; one cut short at the limits closes the connection.
  */
-function drainBody(raw: IncomingMessage): Promise<void> {
+function drainBody(raw: IncomingMessage, reply: FastifyReply): Promise<void> {
+  if (raw.destroyed || raw.readableEnded || raw.errored) return Promise.resolve();
   return new Promise((resolve) => {
     let read = 0;
-    const done = () => {
+    const finish = (complete: boolean) => {
       clearTimeout(timer);
-      raw.off('data', onData).off('end', done).off('error', done).off('close', done);
+      raw.off('data', onData).off('end', ended).off('error', failed).off('close', failed);
+      if (!complete) void reply.header('connection', 'close');
       resolve();
     };
+    const ended = () => finish(true);
+    const failed = () => finish(true); // nothing more will come: the socket is gone
     const onData = (chunk: Buffer) => {
       read += chunk.length;
-      if (read > DRAIN_BYTES) done();
+      if (read > DRAIN_BYTES) finish(false);
     };
-    const timer = setTimeout(done, DRAIN_MS);
-    raw.on('data', onData).once('end', done).once('error', done).once('close', done);
+    const timer = setTimeout(() => finish(false), DRAIN_MS);
+    timer.unref();
+    raw.on('data', onData).once('end', ended).once('error', failed).once('close', failed);
     raw.resume();
   });
 }

@@ -58,9 +58,11 @@ for (const dialect of DIALECTS) {
         });
       // Each round: six losses of one race one receipt of three; a loss only succeeds once units
       // are there, so the ledger must show the receipt before every loss it served.
+      const answered = new Map<string, string>();
       for (let round = 0; round < 25; round++) {
         const replies = await Promise.all([...Array.from({ length: 6 }, () => move(-1)), move(3)]);
         for (const r of replies) expect([201, 409], JSON.stringify(r.body)).toContain(r.status);
+        for (const r of replies.filter((x) => x.status === 201)) answered.set(r.body.id, r.body.createdAt);
       }
       const ledger: Array<{ createdAt: string; onHandDelta: number }> = [];
       for (let cursor: string | null = null; ;) {
@@ -77,6 +79,9 @@ for (const dialect of DIALECTS) {
         if (cursor === null) break;
       }
       expect(ledger.length).toBeGreaterThanOrEqual(25);
+      // Each answer gave the movement as the ledger keeps it.
+      const kept = new Map(ledger.map((m) => [(m as { id?: string }).id, m.createdAt]));
+      for (const [id, createdAt] of answered) expect(kept.get(id), id).toBe(createdAt);
       // Newest first.
       for (let i = 1; i < ledger.length; i++)
         expect(ledger[i - 1]!.createdAt >= ledger[i]!.createdAt).toBe(true);

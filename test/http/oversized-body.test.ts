@@ -5,6 +5,7 @@
  * holds for any answer given before the body is read (401 without a key). Against a real
  * `kibble serve` process: in process, the client and server share one event loop, which hides it.
  */
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
 import {
@@ -64,4 +65,24 @@ describe('oversized request bodies', () => {
     const orders = await server.request('GET', '/api/v1/orders');
     expect(orders.body.items).toEqual([]);
   }, 120_000);
+  it('answers at once a request that announces a body it never sends, when it does not need one', async () => {
+    // A GET with Content-Length and no body: Fastify never reads it, and the answer must not wait.
+    const started = Date.now();
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(server.port, '127.0.0.1', () =>
+        socket.write('GET /healthz HTTP/1.1\r\nHost: kibble\r\nContent-Length: 20\r\n\r\n'),
+      );
+      let text = '';
+      socket.on('data', (d: Buffer) => {
+        text += d.toString();
+        if (text.includes('\r\n\r\n')) {
+          socket.destroy();
+          resolve(text);
+        }
+      });
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 200/);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
 });

@@ -288,7 +288,7 @@ export async function postMovement(
     {
       id: row.id,
       type,
-      created_at: ctx.at,
+      created_at: row.createdAt,
       on_hand_delta: row.deltas.onHand,
       allocated_delta: row.deltas.allocated,
       quarantined_delta: row.deltas.quarantined,
