@@ -27,7 +27,7 @@ export const DASHBOARD_DAYS = 90;
 
 export type Dashboard = {
   asOf: string;
-  stockValue: Array<{ currency: string; valueMinor: number | null; valueMinorText: string; units: number }>;
+  stockValue: Array<{ currency: string; valueMinor: number; valueMinorText: string; units: number }>;
   unvaluedUnits: number;
   skus: { active: number; outOfStock: number; lowStock: number; lowStockThreshold: number };
   lowStockItems: Array<{ sku: string; name: string; available: number; threshold: number }>;
@@ -37,7 +37,7 @@ export type Dashboard = {
     byFulfillmentStatus: Array<{ fulfillmentStatus: string; count: number }>;
   };
   ordersPerDay: Array<{ date: string; orders: number; cancelled: number }>;
-  salesPerDay: Array<{ date: string; currency: string; totalMinor: number | null; totalMinorText: string }>;
+  salesPerDay: Array<{ date: string; currency: string; totalMinor: number; totalMinorText: string }>;
   movementsPerDay: Array<{ date: string; type: string; count: number; units: number }>;
 };
 
@@ -67,14 +67,11 @@ export const skuAvailabilitySql = (today: string, now: string) => sql`
 const n = (v: unknown) => Number(v ?? 0);
 
 /**
- * A sum of money exactly, as a decimal string, and as a JSON number when it is one exactly (up to
- * 2^53 − 1 minor units, 90 trillion dollars): beyond that the number is null, never rounded.
+ * A sum of money as a JSON number and exactly as a decimal string: up to 2^53 − 1 minor units (90
+ * trillion dollars) the number is exact; beyond, it is the nearest one a double holds.
  */
-function minorOf(sum: bigint): { totalMinor: number | null; totalMinorText: string } {
-  return {
-    totalMinor: sum <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(sum) : null,
-    totalMinorText: sum.toString(),
-  };
+function minorOf(sum: bigint): { totalMinor: number; totalMinorText: string } {
+  return { totalMinor: Number(sum), totalMinorText: sum.toString() };
 }
 
 /** Σ on hand × cost per currency, exact, from per-SKU rows, in currency order. */
@@ -104,13 +101,13 @@ export async function dashboard(
   const from = addDays(today, -(DASHBOARD_DAYS - 1));
   const threshold = opts.lowStockThreshold ?? DEFAULT_LOW_STOCK_THRESHOLD;
 
-  // Per SKU, multiplied and summed exactly in JavaScript (BigInt): the value of a large stock at
+  // Per cost, multiplied and summed exactly in JavaScript (BigInt): the value of a large stock at
   // a large cost may pass 2^53 (and, summed in SQL, 2^63 on SQLite).
   const valueQ = sql<{ currency: string; cost: unknown; units: unknown }>`
     select s.currency, s.cost_minor as cost, sum(b.on_hand) as units
     from balances b join skus s on s.id = b.sku_id
     where s.cost_minor is not null and b.on_hand > 0
-    group by s.id, s.currency, s.cost_minor`.execute(tx);
+    group by s.currency, s.cost_minor`.execute(tx);
 
   const unvaluedQ = sql<{ units: unknown }>`
     select sum(b.on_hand) as units from balances b join skus s on s.id = b.sku_id

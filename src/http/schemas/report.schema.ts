@@ -14,7 +14,9 @@ export const DashboardResponse = Type.Object({
   stockValue: Type.Array(
     Type.Object({
       currency: Type.String(),
-      valueMinor: Nullable(Type.Integer({ description: 'null beyond 2^53 − 1: then see valueMinorText' })),
+      valueMinor: Type.Integer({
+        description: 'Exact up to 2^53 − 1; beyond, the nearest double (valueMinorText is exact)',
+      }),
       valueMinorText: Type.String({ description: 'The same value, exactly, as a decimal string' }),
       units: Type.Integer(),
     }),
@@ -40,7 +42,9 @@ export const DashboardResponse = Type.Object({
     Type.Object({
       date: Type.String(),
       currency: Type.String(),
-      totalMinor: Nullable(Type.Integer({ description: 'null beyond 2^53 − 1: then see totalMinorText' })),
+      totalMinor: Type.Integer({
+        description: 'Exact up to 2^53 − 1; beyond, the nearest double (totalMinorText is exact)',
+      }),
       totalMinorText: Type.String({ description: 'The same total, exactly, as a decimal string' }),
     }),
   ),
