@@ -78,6 +78,70 @@ for (const dialect of DIALECTS) {
       expect(await ledger()).toHaveLength(moves.length);
     });
 
+    it('an exported stock file with serial-tracked SKUs imports again (set mode)', async () => {
+      const location = rowsOf((await kibble(['export', 'locations'], { env: source.env })).stdout)[0]![
+        'code'
+      ]!;
+      writeFileSync(
+        file('serial-skus.csv'),
+        'sku,name,priceMinor,tracking\nCSV-SER-1,Serial scanner,9900,serial\n',
+      );
+      expect((await kibble(['import', 'skus', file('serial-skus.csv')], { env: source.env })).code).toBe(0);
+      writeFileSync(
+        file('serial-receipt.csv'),
+        `sku,location,lot,quantity,quarantined\nCSV-SER-1,${location},SN-0001,1,\nCSV-SER-1,${location},SN-0002,1,1\n`,
+      );
+      const received = await kibble(['import', 'stock', file('serial-receipt.csv'), '--mode', 'receipt'], {
+        env: source.env,
+      });
+      expect(received.stderr).toBe('');
+
+      // The SKU, its location and its stock rows, exactly as exported, into an empty database.
+      const only = (csv: string, first: string) =>
+        csv
+          .split('\n')
+          .filter((line, i) => i === 0 || line.startsWith(`${first},`))
+          .join('\n') + '\n';
+      const exported = async (kind: string, first: string) => {
+        const r = await kibble(['export', kind], { env: source.env });
+        expect(r.code).toBe(0);
+        return only(r.stdout, first);
+      };
+      const files = {
+        locations: await exported('locations', location),
+        skus: await exported('skus', 'CSV-SER-1'),
+        stock: await exported('stock', 'CSV-SER-1'),
+      };
+      expect(rowsOf(files.stock).map((r) => [r['lot'], r['quantity'], r['quarantined']])).toEqual([
+        ['SN-0001', '1', '0'],
+        ['SN-0002', '1', '1'],
+      ]);
+      const fresh = await createTestDatabase(dialect);
+      try {
+        for (const [kind, csv] of Object.entries(files)) {
+          writeFileSync(file(`serial-${kind}-export.csv`), csv);
+          const r = await kibble(['import', kind, file(`serial-${kind}-export.csv`)], { env: fresh.env });
+          expect(r.stderr).toBe('');
+          expect(r.code).toBe(0);
+        }
+        const again = await kibble(['export', 'stock'], { env: fresh.env });
+        expect(again.stdout).toBe(files.stock);
+        expect((await kibble(['stock', 'verify'], { env: fresh.env })).code).toBe(0);
+        const twice = await kibble(['import', 'stock', file('serial-stock-export.csv')], { env: fresh.env });
+        expect(twice.stdout).toMatch(/: 0 created, 0 updated, 2 unchanged/);
+
+        // Without a serial number the row is refused with the reason.
+        writeFileSync(file('serial-no-lot.csv'), `sku,location,quantity\nCSV-SER-1,${location},1\n`);
+        const noLot = await kibble(['import', 'stock', file('serial-no-lot.csv')], { env: fresh.env });
+        expect(noLot.code).toBe(2);
+        expect(noLot.stderr).toContain(
+          'line 2: lot: SKU CSV-SER-1 is serial-tracked: give the serial number in `lot`.',
+        );
+      } finally {
+        await fresh.drop();
+      }
+    });
+
     it('reports every bad row with its line number and writes nothing at all', async () => {
       writeFileSync(
         file('bad-skus.csv'),

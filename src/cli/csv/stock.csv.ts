@@ -143,9 +143,16 @@ async function applySet(tx: Transaction<DB>, v: StockCsvInput, ctx: ImportContex
   if (sku.is_bundle === 1)
     throw fieldError('VALIDATION_FAILED', 'sku', `SKU ${sku.sku} is a bundle: it has no stock of its own.`);
   const location = await resolveLocation(tx, v.location);
-  if (sku.tracking === 'lot' && v.lot === undefined)
-    throw fieldError('LOT_REQUIRED', 'lot', `SKU ${sku.sku} is lot-tracked: name the lot.`);
-  if (sku.tracking !== 'lot' && v.lot !== undefined)
+  // A serial-tracked SKU carries its serial number in `lot` (a lot of one), as `postMovement` does.
+  if (sku.tracking !== 'none' && v.lot === undefined)
+    throw fieldError(
+      'LOT_REQUIRED',
+      'lot',
+      sku.tracking === 'serial'
+        ? `SKU ${sku.sku} is serial-tracked: give the serial number in \`lot\`.`
+        : `SKU ${sku.sku} is lot-tracked: name the lot.`,
+    );
+  if (sku.tracking === 'none' && v.lot !== undefined)
     throw fieldError('VALIDATION_FAILED', 'lot', `SKU ${sku.sku} is not lot-tracked.`);
   let lotId: string | null = '';
   if (v.lot !== undefined) {
