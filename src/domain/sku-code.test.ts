@@ -45,6 +45,12 @@ describe('skuDisplay and skuProblem', () => {
     expect(skuProblem('a b')).toBe('must not contain whitespace');
     expect(skuProblem('KIB-001')).toBeNull();
   });
+
+  it('refuses codes made only of dots, which URLs resolve away as path segments', () => {
+    for (const code of ['.', '..', '...', ' .. ', '\uff0e\uff0e'])
+      expect(skuProblem(code)).toBe('must not be only dots');
+    for (const code of ['.A', 'A..', '..1', 'A.B']) expect(skuProblem(code)).toBeNull();
+  });
 });
 
 describe('isValidGtin', () => {

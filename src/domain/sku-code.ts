@@ -25,6 +25,9 @@ export function skuProblem(sku: string): string | null {
   // Invisible format characters (zero-width space and joiners, the BOM, bidi marks) would make two
   // codes that look the same differ.
   if (/\p{Cf}/u.test(display)) return 'must not contain invisible characters';
+  // `.` and `..` are path segments HTTP clients resolve away (`/skus/..` becomes `/`), so a record
+  // with such a code could never be opened by its URL.
+  if (/^\.+$/.test(display)) return 'must not be only dots';
   return null;
 }
 

@@ -153,6 +153,7 @@ for (const dialect of DIALECTS) {
           'CSV-BAD-1,Cents as dollars,12.99,',
           'CSV-KIT-1,Kit with a ghost,2000,CSV-GOOD-1:2|NO-SUCH-SKU:1',
           'CSV-GOOD-1,Same SKU again,100,',
+          '..,Dots only,100,',
         ].join('\r\n'),
       );
       const r = await kibble(['import', 'skus', file('bad-skus.csv')], { env: target.env });
@@ -163,7 +164,8 @@ for (const dialect of DIALECTS) {
       );
       expect(r.stderr).toContain('line 6: components: item 2: Component SKU NO-SUCH-SKU does not exist.');
       expect(r.stderr).toContain('line 7: sku: names the same record as line 2');
-      expect(r.stderr).toContain('3 error(s) on 3 line(s)');
+      expect(r.stderr).toContain('line 8: sku: must not be only dots');
+      expect(r.stderr).toContain('4 error(s) on 4 line(s)');
       expect(r.stderr).toContain('nothing was imported');
       const written = await target.database.db
         .selectFrom('skus')

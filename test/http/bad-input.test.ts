@@ -509,6 +509,24 @@ const otherWriteCases: Case[] = [
     status: 400,
     field: 'sku',
   },
+  // `.` and `..` are path segments a client resolves away: such a SKU could never be opened.
+  ...['.', '..', '...', ' .. ', '\uff0e\uff0e'].map((sku) => ({
+    name: `SKU made only of dots ${JSON.stringify(sku)}`,
+    path: '/api/v1/skus',
+    body: { sku, name: 'x' },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    detail: /only dots/,
+    field: 'sku',
+  })),
+  ...['.', '..'].map((code) => ({
+    name: `location code made only of dots ${JSON.stringify(code)}`,
+    path: '/api/v1/locations',
+    body: { code, name: 'x', kind: 'warehouse' },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    field: 'code',
+  })),
   {
     name: '10,000-character SKU name',
     path: '/api/v1/skus',
