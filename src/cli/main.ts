@@ -10,6 +10,7 @@ import { createApiKey } from '../app/access/api-keys.js';
 import { isRole, roles } from '../domain/access.js';
 import { DomainError } from '../domain/errors.js';
 import { registerDemoCommand } from './demo.command.js';
+import { domainErrorLines } from './error-lines.js';
 import { registerCsvCommands } from './csv.command.js';
 import { registerUsersCommand } from './users.command.js';
 
@@ -162,7 +163,7 @@ export function exitCodeOf(error: unknown): number {
 }
 
 program.parseAsync(process.argv).catch((error: unknown) => {
-  if (error instanceof DomainError) console.error(`${error.code}: ${error.message}`);
+  if (error instanceof DomainError) for (const line of domainErrorLines(error)) console.error(line);
   else if (error instanceof ConfigError) console.error(`Kibble: ${error.message}`);
   else console.error(error);
   process.exitCode = exitCodeOf(error);

@@ -103,7 +103,10 @@ for (const dialect of DIALECTS) {
         },
       );
       expect(badEmail.code).toBe(2);
-      expect(badEmail.stderr).toMatch(/VALIDATION_FAILED/);
+      // The field at fault and why, not only "The user is invalid."
+      expect(badEmail.stderr).toBe(
+        'VALIDATION_FAILED: The user is invalid.\n  email: must be an email address like name@example.com\n',
+      );
 
       const taken = await kibble(
         ['users', 'create', '-e', 'OWNER@petshop.example', '-r', 'sales', '-p', 'long enough pw'],
@@ -112,7 +115,7 @@ for (const dialect of DIALECTS) {
         },
       );
       expect(taken.code).toBe(3);
-      expect(taken.stderr).toMatch(/already exists/);
+      expect(taken.stderr).toBe('CONFLICT: email: A user with email owner@petshop.example already exists.\n');
     });
   });
 }
