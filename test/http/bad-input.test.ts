@@ -758,6 +758,25 @@ const readCases: Case[] = [
     status: 400,
     field: 'from',
   },
+  // An unknown enum value is refused, not answered with an empty page.
+  ...[
+    `/api/v1/stock/${SKU}/movements?type=bogus`,
+    '/api/v1/reports/movements?type=bogus',
+    '/api/v1/orders?status=bogus',
+    '/api/v1/orders?fulfillmentStatus=bogus',
+    '/api/v1/orders?paymentStatus=bogus',
+    '/api/v1/reports/stock?filter=bogus',
+    '/api/v1/reservations?status=bogus',
+    '/api/v1/counts?status=bogus',
+    '/api/v1/transfers?status=bogus',
+  ].map((path) => ({
+    name: `unknown value in ${path}`,
+    path,
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    detail: /must be one of: /,
+    field: /[?&](\w+)=bogus/.exec(path)![1]!,
+  })),
   { name: 'limit zero', path: `/api/v1/stock/${SKU}/movements?limit=0`, status: 400, field: 'limit' },
   {
     name: 'limit not a number',

@@ -8,13 +8,12 @@ import { Type } from 'typebox';
 import { can } from '../../domain/access.js';
 import { nowIso, parseInstant } from '../../domain/clock.js';
 import { fieldError } from '../../domain/errors.js';
-import { movementTypes } from '../../domain/inventory/movement.js';
 import { DASHBOARD_DAYS, DEFAULT_LOW_STOCK_THRESHOLD, dashboard } from '../../app/reports/dashboard.js';
 import { EXPIRING_WITHIN_DAYS, listStock, stockFilters } from '../../app/reports/stock-list.js';
 import { listMovements } from '../../app/stock/movement-view.js';
 import { InstantQuery, Page, Text, problemResponses, IdCursor } from '../schemas/common.schema.js';
 import { DashboardResponse, StockRowResponse, Threshold } from '../schemas/report.schema.js';
-import { MovementResponse } from '../schemas/stock.schema.js';
+import { MovementResponse, MovementTypeFilter } from '../schemas/stock.schema.js';
 
 const Instant = InstantQuery('A point in time');
 
@@ -104,7 +103,7 @@ export default async function reportRoutes(fastify: FastifyInstance): Promise<vo
           {
             sku: Type.Optional(Text({ maxLength: 64 })),
             location: Type.Optional(Text({ maxLength: 64 })),
-            type: Type.Optional(Type.Union(movementTypes.map((t) => Type.Literal(t)))),
+            type: Type.Optional(MovementTypeFilter),
             reason: Type.Optional(Text({ maxLength: 100, description: 'Part of the reason, any case' })),
             from: Type.Optional(Instant),
             to: Type.Optional(Instant),

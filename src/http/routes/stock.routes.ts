@@ -13,6 +13,7 @@ import { sendCreated } from '../plugins/idempotency.js';
 import { Page, Text, problemResponses, IdCursor } from '../schemas/common.schema.js';
 import {
   MovementResponse,
+  MovementTypeFilter,
   PostMovementBody,
   PostMovementResponse,
   SafetyStockBody,
@@ -85,7 +86,7 @@ export default async function stockRoutes(fastify: FastifyInstance): Promise<voi
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
             cursor: Type.Optional(IdCursor),
             location: Type.Optional(Text({ maxLength: 64 })),
-            type: Type.Optional(Text({ maxLength: 40 })),
+            type: Type.Optional(MovementTypeFilter),
           },
           { additionalProperties: false },
         ),

@@ -9,12 +9,16 @@ import {
   Text,
   Timestamp,
 } from './common.schema.js';
+import { movementTypes } from '../../domain/inventory/movement.js';
 
 const Counters = {
   onHand: Type.Integer(),
   allocated: Type.Integer(),
   quarantined: Type.Integer(),
 };
+
+/** A ledger filter by movement type: an unknown type is a 400, not an empty page. */
+export const MovementTypeFilter = Type.Union(movementTypes.map((t) => Type.Literal(t)));
 
 export const PostMovementBody = Type.Object(
   {
