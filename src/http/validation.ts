@@ -31,3 +31,49 @@ for (const ajv of [strict, coercing]) {
 
 export const validatorCompiler: FastifySchemaCompiler<object> = ({ schema, httpPart }) =>
   (httpPart === 'body' ? strict : coercing).compile(schema);
+
+const typeWords: Record<string, string> = {
+  integer: 'must be a whole number',
+  number: 'must be a number',
+  string: 'must be text',
+  boolean: 'must be true or false',
+  object: 'must be an object',
+  array: 'must be a list',
+  null: 'must be null',
+};
+
+/**
+ * Ajv's own wording for sizes, ranges and types in plain words, for people reading a form or a
+ * CSV report: "must NOT have fewer than 1 characters" → "must not be empty", "must be >= 1" →
+ * "must be at least 1", "must be integer" → "must be a whole number". Null for any other keyword
+ * (the caller words those, or keeps Ajv's message).
+ */
+export function plainValidationMessage(e: {
+  readonly keyword: string;
+  readonly params: Readonly<Record<string, unknown>>;
+}): string | null {
+  if (e.keyword === 'type') return typeWords[String(e.params['type'])] ?? null;
+  const n = e.params['limit'];
+  if (typeof n !== 'number') return null;
+  const plural = (word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  switch (e.keyword) {
+    case 'minLength':
+      return n === 1 ? 'must not be empty' : `must be at least ${plural('character')}`;
+    case 'maxLength':
+      return `must be at most ${plural('character')}`;
+    case 'minItems':
+      return n === 1 ? 'must not be empty' : `must have at least ${plural('item')}`;
+    case 'maxItems':
+      return `must have at most ${plural('item')}`;
+    case 'minimum':
+      return `must be at least ${n}`;
+    case 'maximum':
+      return `must be at most ${n}`;
+    case 'exclusiveMinimum':
+      return `must be more than ${n}`;
+    case 'exclusiveMaximum':
+      return `must be less than ${n}`;
+    default:
+      return null;
+  }
+}

@@ -1059,6 +1059,34 @@ for (const dialect of DIALECTS) {
       expect(odd.body.errors).toEqual([
         { field: 'a/b~c', pointer: '/a~1b~0c', message: 'is not a known field' },
       ]);
+
+      // Sizes, ranges and types in plain words, not Ajv's "must NOT have fewer than 1 characters"
+      // (the Receive dialog with no location chosen).
+      const words = async (c: Omit<Case, 'name' | 'status'>) =>
+        (
+          (await send({ name: '', status: 400, ...c })).body.errors as Array<{
+            field: string;
+            message: string;
+          }>
+        ).map((e) => `${e.field} ${e.message}`);
+      expect(
+        await words({
+          method: 'POST',
+          path: '/api/v1/stock/movements',
+          body: { ...receipt, location: '', quantity: 2.5, reason: LONG },
+          field: 'location',
+        }),
+      ).toEqual([
+        'location must not be empty',
+        'quantity must be a whole number',
+        'reason must be at most 500 characters',
+      ]);
+      expect(await words({ path: `/api/v1/stock/${SKU}/movements?limit=0`, field: 'limit' })).toEqual([
+        'limit must be at least 1',
+      ]);
+      expect(await words({ path: '/api/v1/skus?limit=100000', field: 'limit' })).toEqual([
+        'limit must be at most 500',
+      ]);
     });
 
     it('answers unknown routes with a 404 problem, with or without a key', async () => {

@@ -1,6 +1,6 @@
 /**
  * Cell text → JSON values for the row schemas. Conversions are deliberately dumb: a cell that does
- * not look like a number stays text, so the schema (not this file) says "must be integer", exactly
+ * not look like a number stays text, so the schema (not this file) says "must be a whole number", exactly
  * as the API would for the same value.
  */
 import type { FieldError } from '../../domain/errors.js';

@@ -8,7 +8,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { TSchema } from 'typebox';
 import type { FieldError } from '../../domain/errors.js';
 import { patterns } from '../../http/schemas/common.schema.js';
-import { validatorCompiler } from '../../http/validation.js';
+import { plainValidationMessage, validatorCompiler } from '../../http/validation.js';
 
 const compiled = new WeakMap<object, ValidateFunction>();
 
@@ -16,7 +16,8 @@ function messageOf(errors: readonly ErrorObject[]): string {
   const allowed = errors.filter((e) => e.keyword === 'const').map((e) => String(e.params['allowedValue']));
   if (allowed.length > 0) return `must be one of ${allowed.join(', ')}`;
   const first = errors.find((e) => e.keyword !== 'anyOf') ?? errors[0]!;
-  if (first.keyword === 'minLength' && first.params['limit'] === 1) return 'must not be empty';
+  const plain = plainValidationMessage(first);
+  if (plain !== null) return plain;
   if (first.keyword === 'format' && first.params['format'] === 'date')
     return 'is not a day of the calendar (YYYY-MM-DD)';
   if (first.keyword === 'format' && first.params['format'] === 'non-blank') return 'must not be blank';

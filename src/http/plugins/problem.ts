@@ -7,6 +7,7 @@ import { patterns } from '../schemas/common.schema.js';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { DomainError, type DomainErrorCode, type FieldError } from '../../domain/errors.js';
+import { plainValidationMessage } from '../validation.js';
 
 export const statusOf: Record<DomainErrorCode, number> = {
   VALIDATION_FAILED: 400,
@@ -147,7 +148,7 @@ function fieldsOfValidation(errors: readonly AjvError[]): FieldError[] {
       out.set(path, 'is not a known field');
       continue;
     }
-    let message = e.message ?? 'is invalid';
+    let message = plainValidationMessage(e) ?? e.message ?? 'is invalid';
     if (e.keyword === 'required') message = 'is required';
     if (e.keyword === 'dependencies') message = `is required when ${String(e.params['property'])} is given`;
     if (e.keyword === 'format' && e.params['format'] === 'non-blank') message = 'must not be blank';
