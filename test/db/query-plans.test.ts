@@ -9,6 +9,7 @@ import Sqlite from 'better-sqlite3';
 import { Kysely, SqliteDialect, type CompiledQuery } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lockBackorders, waitingSkusWithFreeStock } from '../../src/app/orders/backorders.js';
+import { listOrders } from '../../src/app/orders/list-orders.js';
 import type { DB } from '../../src/db/schema.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
 
@@ -59,5 +60,22 @@ describe('query plans on SQLite', () => {
       expect(plan).not.toContain('orders_status_idx');
     }
     expect(plans.some((p) => p.includes('order_lines_backorder_idx'))).toBe(true);
+  });
+
+  it('the orders search finds an order by id, external id, e-mail or short number through indexes, never a scan', async () => {
+    for (const [q, short] of [
+      ['#F4AFBB5B', true],
+      ['f4afbb5b', true],
+      ['ord_0190f6c1a2b37c4d8e9f0a1bf4afbb5b', false],
+      ['a@b.example', false],
+      ['ext-1', false],
+    ] as const) {
+      const [plan] = await plansOf(() => listOrders(db, { q, limit: 50 }));
+      expect(plan, q).not.toMatch(/\bSCAN\b/);
+      expect(plan, q).toContain('orders_external_id_idx');
+      expect(plan, q).toContain('(email_key=?)');
+      if (short) expect(plan, q).toContain('orders_short_number_idx');
+      else expect(plan, q).not.toContain('orders_short_number_idx');
+    }
   });
 });

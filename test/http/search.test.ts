@@ -65,6 +65,35 @@ for (const dialect of DIALECTS) {
       expect(r.body.items.map((c: { email: string }) => c.email)).toEqual([email]);
     });
 
+    it('orders are found by the short number the admin shows, in any case, with or without #', async () => {
+      const placed = [];
+      for (let i = 0; i < 3; i++) {
+        const r = await s.request('POST', '/api/v1/orders', {
+          customer: { email: `short-${i}-${tag}@example.com` },
+          currency: 'USD',
+          lines: [{ sku: skus['salmon'], quantity: 1, unitPriceMinor: 100 }],
+        });
+        expect(r.status).toBe(201);
+        placed.push(r.body.id as string);
+      }
+      const orders = async (q: string) => {
+        const r = await s.request('GET', `/api/v1/orders?q=${encodeURIComponent(q)}`);
+        expect(r.status).toBe(200);
+        return (r.body.items as Array<{ id: string }>).map((o) => o.id);
+      };
+      for (const id of placed) {
+        // As web/src/lib/format.ts `shortId` shows it: `#` and the id's last eight hex digits in capitals.
+        const short = id.slice(-8).toUpperCase();
+        for (const q of [`#${short}`, short, `#${short.toLowerCase()}`, ` ${short.toLowerCase()} `])
+          expect(await orders(q), q).toEqual([id]);
+        expect(await orders(`#${short.slice(1)}`)).toEqual([]);
+        expect(await orders(`#${short}0`)).toEqual([]);
+      }
+      // The other meanings of q still hold.
+      expect(await orders(placed[0]!)).toEqual([placed[0]]);
+      expect(await orders(`SHORT-1-${tag}@EXAMPLE.COM`)).toEqual([placed[1]]);
+    });
+
     it('a stored SKU whose code breaks a newer rule (an invisible character) can still be edited', async () => {
       const made = await makeSku(s, { name: `Legacy ${tag}` });
       const legacy = `LEG\u200bACY-${tag}`.toUpperCase();

@@ -94,7 +94,9 @@ function GlobalSearch() {
     const v = value.trim();
     if (!v) return;
     if (/^ord_\w+$/i.test(v)) navigate(`/orders/${encodeURIComponent(v)}`);
-    else if (v.includes('@')) navigate(`/orders?q=${encodeURIComponent(v)}`);
+    // An order's short number as the admin shows it (`#F4AFBB5B`); without `#`, eight digits are
+    // as likely a GTIN-8 barcode, so they stay a catalog search.
+    else if (v.includes('@') || /^#[0-9a-f]{8}$/i.test(v)) navigate(`/orders?q=${encodeURIComponent(v)}`);
     else navigate(`/catalog?q=${encodeURIComponent(v)}`);
     setValue('');
     (document.activeElement as HTMLElement | null)?.blur();
@@ -102,7 +104,7 @@ function GlobalSearch() {
   return (
     <form className="global-search" role="search" onSubmit={submit}>
       <label htmlFor="global-search" className="sr-only">
-        Search SKUs, barcodes, order ids or customer emails
+        Search SKUs, barcodes, order ids and numbers (#F4AFBB5B) or customer emails
       </label>
       <input
         id="global-search"

@@ -1,9 +1,12 @@
 import type { Tx } from '../../db/database.js';
+import { sql } from 'kysely';
 import { channelName } from '../../domain/orders/channels.js';
+import { shortNumberSearched } from '../../domain/orders/short-number.js';
 
 /**
  * Orders newest first, keyset-paginated by id (time-sortable). `q` matches the order id, the
- * external id, or the customer's e-mail.
+ * external id, the customer's e-mail, or the short number the admin shows (`#F4AFBB5B`, any case,
+ * `#` optional: `domain/orders/short-number.ts`), each through an index.
  */
 export async function listOrders(
   tx: Tx,
@@ -48,10 +51,33 @@ export async function listOrders(
   if (opts.channel) query = query.where('o.channel', '=', channelName(opts.channel));
   if (opts.before) query = query.where('o.id', '<', opts.before);
   const q = opts.q?.trim();
-  if (q)
-    query = query.where((eb) =>
-      eb.or([eb('o.id', '=', q), eb('o.external_id', '=', q), eb('c.email_key', '=', q.toLowerCase())]),
-    );
+  if (q) {
+    // One index look-up per meaning of `q`, not an OR across two tables (which scans every order).
+    const short = shortNumberSearched(q);
+    query = query.where('o.id', 'in', (eb) => {
+      let ids = eb
+        .selectFrom('orders')
+        .select('id')
+        .where('id', '=', q)
+        .unionAll(eb.selectFrom('orders').select('id').where('external_id', '=', q))
+        .unionAll(
+          eb
+            .selectFrom('customers as qc')
+            .innerJoin('orders as qo', 'qo.customer_id', 'qc.id')
+            .select('qo.id')
+            .where('qc.email_key', '=', q.toLowerCase()),
+        );
+      // The expression of `orders_short_number_idx`, spelled exactly so (migration 0014).
+      if (short !== null)
+        ids = ids.unionAll(
+          eb
+            .selectFrom('orders')
+            .select('id')
+            .where(sql<string>`substr(id, length(id) - 7)`, '=', short),
+        );
+      return ids;
+    });
+  }
   const rows = await query.execute();
   const page = rows.slice(0, opts.limit);
   return {

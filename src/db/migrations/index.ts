@@ -12,6 +12,7 @@ import * as m0010 from './0010-channel-names.js';
 import * as m0011 from './0011-outbox-without-autoincrement.js';
 import * as m0012 from './0012-line-discount-basis.js';
 import * as m0013 from './0013-bundles-by-component.js';
+import * as m0014 from './0014-order-short-number.js';
 
 /** Every migration in order. Append only: a landed migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   '0011-outbox-without-autoincrement': m0011,
   '0012-line-discount-basis': m0012,
   '0013-bundles-by-component': m0013,
+  '0014-order-short-number': m0014,
 };

@@ -76,7 +76,13 @@ export default async function orderRoutes(fastify: FastifyInstance): Promise<voi
             fulfillmentStatus: Type.Optional(Type.Union(fulfillmentStatuses.map((s) => Type.Literal(s)))),
             paymentStatus: Type.Optional(Type.Union(orderPaymentStatuses.map((s) => Type.Literal(s)))),
             channel: Type.Optional(Text({ maxLength: 64 })),
-            q: Type.Optional(Text({ maxLength: 254 })),
+            q: Type.Optional(
+              Text({
+                maxLength: 254,
+                description:
+                  'The order id, its external id, the customer e-mail, or the short number the admin shows (`#F4AFBB5B`: the last eight hex digits of the id, any case, `#` optional)',
+              }),
+            ),
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
             cursor: Type.Optional(IdCursor),
           },

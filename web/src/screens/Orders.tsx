@@ -130,13 +130,13 @@ export function Orders() {
       <div className="toolbar wrap">
         <div className="search-field">
           <label htmlFor="order-search" className="sr-only">
-            Find an order by id, channel order id or customer email
+            Find an order by its number (#F4AFBB5B), id, channel order id or customer email
           </label>
           <input
             id="order-search"
             data-page-search
             type="search"
-            placeholder="Order id, channel id or customer email"
+            placeholder="Order #, id, channel id or customer email"
             value={text}
             autoComplete="off"
             onChange={(e) => {
