@@ -62,7 +62,7 @@ describe('query plans on SQLite', () => {
     expect(plans.some((p) => p.includes('order_lines_backorder_idx'))).toBe(true);
   });
 
-  it('the orders search finds an order by id, external id, e-mail or short number through indexes, never a scan', async () => {
+  it('the orders search finds an order by id, external id or e-mail through indexes; only a short number scans', async () => {
     for (const [q, short] of [
       ['#F4AFBB5B', true],
       ['f4afbb5b', true],
@@ -71,11 +71,12 @@ describe('query plans on SQLite', () => {
       ['ext-1', false],
     ] as const) {
       const [plan] = await plansOf(() => listOrders(db, { q, limit: 50 }));
-      expect(plan, q).not.toMatch(/\bSCAN\b/);
       expect(plan, q).toContain('orders_external_id_idx');
       expect(plan, q).toContain('(email_key=?)');
-      if (short) expect(plan, q).toContain('orders_short_number_idx');
-      else expect(plan, q).not.toContain('orders_short_number_idx');
+      // A short number reads the orders' ids (no index on a random key on the capture path).
+      const scans = (plan ?? '').match(/\bSCAN\b[^\n]*/g) ?? [];
+      if (short) expect(scans.length, q).toBeLessThanOrEqual(1);
+      else expect(scans, q).toEqual([]);
     }
   });
 });
