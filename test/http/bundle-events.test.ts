@@ -223,6 +223,39 @@ for (const dialect of DIALECTS) {
       expect(await reported(twin.sku, loc.code)).toBe(0);
     });
 
+    // On PostgreSQL two captures changing two components of one bundle run at once: the last event
+    // of the bundle must still be its real figure (each reads the other's component after it commits).
+    it.runIf(dialect === 'postgres')(
+      'racing orders of two components: the bundle’s last event agrees with GET /stock',
+      async () => {
+        const wrong: string[] = [];
+        for (let round = 0; round < 12; round++) {
+          const loc = await makeLocation(s);
+          const x = await makeSku(s);
+          const y = await makeSku(s);
+          await receive(s, x.sku, loc.code, 100);
+          await receive(s, y.sku, loc.code, 1000);
+          const kit = await makeSku(s, {
+            sku: uniqueCode('RACE'),
+            components: [
+              { sku: x.sku, quantity: 1 },
+              { sku: y.sku, quantity: 1 },
+            ],
+          });
+          const replies = await Promise.all(
+            Array.from({ length: 40 }, (_, i) => order([{ sku: i % 2 ? x.sku : y.sku, quantity: 1 }])),
+          );
+          for (const r of replies) expect(r.status, JSON.stringify(r.body)).toBe(201);
+          const [last] = await bundleEvents(0, kit.id).then((e) => e.slice(-1));
+          const real = await reported(kit.sku, loc.code);
+          if (last?.payload.available !== real)
+            wrong.push(`round ${round}: event ${last?.payload.available}, GET ${real}`);
+        }
+        expect(wrong).toEqual([]);
+      },
+      120_000,
+    );
+
     it('a rejected order writes no bundle event', async () => {
       const { starter } = await shop();
       const from = await mark();

@@ -1,4 +1,5 @@
-import type { Tx } from '../../db/database.js';
+import { sql } from 'kysely';
+import { isPostgres, type Tx } from '../../db/database.js';
 import { byCodeUnits as compare } from '../../domain/code-units.js';
 import { bundleAvailable, locationAvailable } from '../../domain/inventory/balance.js';
 import { isoDate } from '../../domain/clock.js';
@@ -195,6 +196,27 @@ export async function bundleStockChangedEverywhere(
   return bundleEvents(tx, parts, new Map([[bundleSkuId, new Set(held.map((h) => h.location_id))]]), at);
 }
 
+/**
+ * On PostgreSQL, a transaction-long advisory lock on each (bundle, location) about to be announced,
+ * in one sorted order, before the components' rows are read. A bundle's figure reads the rows of
+ * components this transaction did not change and has not locked: two transactions changing two
+ * components at once would each read the other's before it commits, and the later event would be
+ * stale. With the lock the second reads after the first has committed, so the last event of a
+ * (bundle, location) — the one with the highest `seq`, written after the lock — is right. Taken
+ * after the balance locks of the change they announce (ADR 11's order: orders, leases, balances,
+ * these), held to commit. A receipt that then serves backorders locks more balances after them; a
+ * deadlock that could make is retried like any other (ADR 9). SQLite runs one writer at a time and
+ * needs none.
+ */
+async function lockBundlePairs(tx: Tx, wanted: ReadonlyMap<string, ReadonlySet<string>>): Promise<void> {
+  const keys = [...wanted]
+    .flatMap(([bundle, at]) => [...at].map((location) => `${bundle}|${location}`))
+    .sort();
+  if (keys.length === 0) return;
+  await sql`select pg_advisory_xact_lock(hashtextextended(k, 0))
+            from (select unnest(${keys}::text[]) as k order by 1) as pairs`.execute(tx);
+}
+
 /** The events of `wanted` (bundle id → location ids), from its components' balance rows. */
 async function bundleEvents(
   tx: Tx,
@@ -207,6 +229,7 @@ async function bundleEvents(
   const componentIds = [
     ...new Set(parts.filter((p) => wanted.has(p.bundle_sku_id)).map((p) => p.component_sku_id)),
   ];
+  if (isPostgres(tx)) await lockBundlePairs(tx, wanted);
   const rows = await availabilityRows(tx)
     .where('b.sku_id', 'in', componentIds)
     .where('b.location_id', 'in', locationIds)
