@@ -539,7 +539,7 @@ for (const dialect of DIALECTS) {
         status: 'completed',
         fulfillmentStatus: 'delivered',
       });
-      // `*` and a list naming the current version both match.
+      // A list naming the current version matches (`*` is covered by the If-Match rules test).
       const listed = await s.request(
         'POST',
         `/api/v1/orders/${id}/hold`,

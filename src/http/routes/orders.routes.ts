@@ -116,7 +116,7 @@ export default async function orderRoutes(fastify: FastifyInstance): Promise<voi
       schema: {
         tags,
         summary:
-          'Cancel the order, or some units of some lines; releases their stock. With If-Match (the ETag of the order you read) a stale version gets 412 and changes nothing; so for every order action.',
+          'Cancel the order, or some units of some lines; releases their stock. With If-Match (the ETag of the order you read) a stale version gets 412 and changes nothing; so for hold, release, ship and deliver.',
         params: OrderParams,
         body: Type.Optional(CancelOrderBody),
         response: { 200: OrderResponse, ...problemResponses },
