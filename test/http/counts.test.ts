@@ -159,6 +159,47 @@ for (const dialect of DIALECTS) {
       expect((await s.request('POST', `/api/v1/counts/${id}/cancel`)).status).toBe(409);
     });
 
+    it('shows, per line, how stock moved since the count opened, so a count taken after it is not posted twice', async () => {
+      const loc = await makeLocation(s);
+      const food = await makeSku(s);
+      const toy = await makeSku(s);
+      await receive(s, food.sku, loc.code, 10);
+      await receive(s, toy.sku, loc.code, 4);
+      const opened = await s.request('POST', '/api/v1/counts', { location: loc.code });
+      expect(opened.status, JSON.stringify(opened.body)).toBe(201);
+      const id = opened.body.id;
+      // Three bags found damaged and written off while the count is open.
+      const loss = await s.request('POST', '/api/v1/stock/movements', {
+        type: 'adjustment',
+        sku: food.sku,
+        location: loc.code,
+        quantity: -3,
+        reason: 'damaged',
+      });
+      expect(loss.status).toBe(201);
+      const line = (body: any, sku: string) => body.lines.find((l: { sku: string }) => l.sku === sku);
+      const before = (await s.request('GET', `/api/v1/counts/${id}`)).body;
+      expect(line(before, food.sku)).toMatchObject({ expected: 10, counted: null, movedSinceOpened: -3 });
+      expect(line(before, toy.sku)).toMatchObject({ expected: 4, movedSinceOpened: 0 });
+      // Recording a line answers with the same figure, so a scanner can warn at once.
+      const recorded = await s.request('POST', `/api/v1/counts/${id}/lines`, { sku: food.sku, counted: 10 });
+      expect(recorded.status, JSON.stringify(recorded.body)).toBe(200);
+      expect(recorded.body.line).toMatchObject({
+        expected: 10,
+        counted: 10,
+        variance: 0,
+        movedSinceOpened: -3,
+      });
+      await s.request('POST', `/api/v1/counts/${id}/lines`, { sku: toy.sku, counted: 3 });
+      const approved = await s.request('POST', `/api/v1/counts/${id}/approve`, {});
+      expect(approved.status, JSON.stringify(approved.body)).toBe(200);
+      // After approval the count's own correction is not "moved since": the write-off still is.
+      const after = (await s.request('GET', `/api/v1/counts/${id}`)).body;
+      expect(line(after, food.sku)).toMatchObject({ movedSinceOpened: -3 });
+      expect(line(after, toy.sku)).toMatchObject({ variance: -1, movedSinceOpened: 0 });
+      expect((await s.request('GET', `/api/v1/stock/${food.sku}`)).body.totals.onHand).toBe(7);
+    });
+
     it('refuses an approval whose correction no longer fits the stock, posting nothing', async () => {
       const loc = await makeLocation(s);
       const a = await makeSku(s);

@@ -12,7 +12,10 @@
  * movement, so if stock moved meanwhile such that a correction would make a counter negative (or
  * leave less on hand than is allocated or quarantined), the whole approval fails with
  * NEGATIVE_STOCK (409) and nothing is posted; the count stays open to be recounted.
- * Uncounted lines are skipped: nobody looked, so nothing is known about them.
+ * Uncounted lines are skipped: nobody looked, so nothing is known about them. Each line shows how
+ * the stock of its (SKU, lot) moved since the freeze (`movedSinceOpened`): a quantity counted after
+ * such a movement, not as the shelf stood at the freeze, would post that movement a second time, and
+ * the admin says so before approval.
  *
  * A (location, SKU, lot) belongs to at most one open count at a time (`count_claims`, enforced by
  * its primary key), so two overlapping counts can never both post the same variance.
@@ -23,6 +26,7 @@
 import { sql } from 'kysely';
 import type { Tx } from '../../db/database.js';
 import { findLot, findSkus, type SkuRow } from '../../db/catalog.repo.js';
+import { appliedAt } from '../../domain/clock.js';
 import { DomainError, fieldError } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
 import {
@@ -57,6 +61,12 @@ export type CountLineView = {
   countedBy: string | null;
   /** The `count_correction` movement the approval posted for this line, if any. */
   movementId: string | null;
+  /**
+   * Net on-hand change of this (SKU, lot) at the count's location by other movements since the count
+   * was opened. Not 0: the shelf changed after the freeze, and a count recorded after that change
+   * posts it twice (the correction is counted − expected): recount, or correct the count first.
+   */
+  movedSinceOpened: number;
 };
 
 export type CountSummary = {
@@ -185,13 +195,26 @@ function countView(r: CountRow, summary: CountSummary): CountView {
 
 async function linesOf(
   tx: Tx,
-  countId: string,
+  count: { readonly id: string; readonly location_id: string; readonly created_at: string },
   only?: { skuId: string; lotId: string },
 ): Promise<Array<CountLineView & { key: string }>> {
+  const countId = count.id;
   let q = tx
     .selectFrom('count_lines as cl')
     .innerJoin('skus as s', 's.id', 'cl.sku_id')
     .leftJoin('lots as t', 't.id', 'cl.lot_id')
+    .select((eb) =>
+      eb
+        .selectFrom('movements as m')
+        .select(sql<number>`coalesce(sum(m.on_hand_delta), 0)`.as('moved'))
+        .whereRef('m.sku_id', '=', 'cl.sku_id')
+        .where('m.location_id', '=', count.location_id)
+        .whereRef('m.lot_id', '=', 'cl.lot_id')
+        .where('m.created_at', '>', count.created_at)
+        // Not the count's own correction, once approved.
+        .where((w) => w.or([w('cl.movement_id', 'is', null), w('m.id', '<>', w.ref('cl.movement_id'))]))
+        .as('moved'),
+    )
     .select([
       'cl.expected',
       'cl.counted',
@@ -216,6 +239,7 @@ async function linesOf(
       countedAt: r.counted_at,
       countedBy: r.counted_by,
       movementId: r.movement_id,
+      movedSinceOpened: Number(r.moved ?? 0),
     }))
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
@@ -224,7 +248,7 @@ async function linesOf(
 export async function getCount(tx: Tx, id: string): Promise<CountView> {
   const row = await countsQuery(tx).where('c.id', '=', id).executeTakeFirst();
   if (!row) throw fieldError('NOT_FOUND', 'id', `Count ${id} does not exist.`);
-  const [summary, lines] = await Promise.all([summaries(tx, [id]), linesOf(tx, id)]);
+  const [summary, lines] = await Promise.all([summaries(tx, [id]), linesOf(tx, row)]);
   return {
     ...countView(row, summary.get(id) ?? emptySummary()),
     lines: lines.map(({ key: _key, ...line }) => line),
@@ -352,6 +376,9 @@ export async function openCount(tx: Tx, input: OpenCountInput, ctx: Context): Pr
     });
   }
 
+  // The freeze's instant, taken as the ledger's are (`appliedAt`), just before on hand is read: a
+  // movement is part of the frozen figure exactly when its instant is not later than this.
+  const openedAt = appliedAt(ctx.at);
   let q = tx
     .selectFrom('balances')
     .select(['sku_id', 'lot_id', 'on_hand'])
@@ -392,8 +419,8 @@ export async function openCount(tx: Tx, input: OpenCountInput, ctx: Context): Pr
       note: input.note ?? null,
       scope: JSON.stringify({ skus: skuRows?.map((s) => s.sku) ?? null, bins }),
       created_by: ctx.actor,
-      created_at: ctx.at,
-      updated_at: ctx.at,
+      created_at: openedAt,
+      updated_at: openedAt,
       approved_at: null,
       cancelled_at: null,
       closed_by: null,
@@ -607,7 +634,7 @@ export async function recordCountLine(
       `Adding ${entry.quantity} would take the counted quantity below 0 or above ${MAX_QUANTITY}.`,
     );
   }
-  const [line] = await linesOf(tx, countId, { skuId: sku.id, lotId });
+  const [line] = await linesOf(tx, count, { skuId: sku.id, lotId });
   const { key: _key, ...view } = line!;
   return { countId, line: view };
 }

@@ -61,6 +61,10 @@ export const CountLineResponse = Type.Object({
   countedAt: Nullable(Timestamp),
   countedBy: Nullable(Type.String()),
   movementId: Nullable(Type.String({ description: 'The count_correction posted on approval' })),
+  movedSinceOpened: Type.Integer({
+    description:
+      'Net on-hand change of this SKU and lot here by other movements since the count was opened. Not 0: the approval posts counted − expected, so a quantity counted after that change posts it twice: recount or correct it first',
+  }),
 });
 
 export const CountResponse = Type.Object({

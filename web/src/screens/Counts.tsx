@@ -232,6 +232,7 @@ export function CountDetail({ id }: { id: string }) {
 
   if (q.error && !c) return <ErrorState error={q.error} onRetry={q.refetch} />;
   if (!c) return <Loading rows={6} />;
+  const moved = (c.lines ?? []).filter((l) => l.counted !== null && l.movedSinceOpened !== 0).length;
   const editable = c.status === 'open' && session.can('countStock');
 
   const act = async (what: 'approve' | 'cancel') => {
@@ -261,7 +262,26 @@ export function CountDetail({ id }: { id: string }) {
       ),
     },
     { key: 'lot', header: 'Lot', width: '120px', render: (l) => l.lot ?? <span className="muted">—</span> },
-    { key: 'expected', header: 'Expected', width: '90px', align: 'right', render: (l) => num(l.expected) },
+    {
+      key: 'expected',
+      header: 'Expected',
+      width: '110px',
+      align: 'right',
+      render: (l) => (
+        <>
+          {num(l.expected)}
+          {l.movedSinceOpened !== 0 && (
+            <span
+              className="tone-amber"
+              title={`Stock here moved by ${signed(l.movedSinceOpened)} since the count was opened. Approval posts counted − expected: if this was counted after that movement, recount what the shelf held at the freeze or correct the counted quantity.`}
+            >
+              {' '}
+              ({signed(l.movedSinceOpened)} since)
+            </span>
+          )}
+        </>
+      ),
+    },
     {
       key: 'counted',
       header: 'Counted',
@@ -395,6 +415,9 @@ export function CountDetail({ id }: { id: string }) {
             {signed(c.summary.netVariance)}). Approving posts each difference as a count correction.{' '}
             {c.summary.uncounted > 0
               ? `${num(c.summary.uncounted)} uncounted line(s) are left as they are.`
+              : ''}
+            {moved > 0
+              ? ` Stock moved since the count was opened on ${num(moved)} counted line(s) (marked "since"): their corrections are counted − expected, so check they were counted as the shelf stood at the freeze.`
               : ''}
           </p>
         ) : (
