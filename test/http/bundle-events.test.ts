@@ -5,6 +5,7 @@
  * in the same transaction. A SKU in no bundle writes its own events only.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lastSeq } from '../helpers/outbox.js';
 import { DIALECTS } from '../helpers/databases.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { makeLocation, makeSku, receive, uniqueCode } from '../factories/catalog.js';
@@ -21,13 +22,7 @@ for (const dialect of DIALECTS) {
       await s?.close();
     });
 
-    async function mark(): Promise<number> {
-      const row = await s.testDb.database.db
-        .selectFrom('outbox')
-        .select((eb) => eb.fn.max('seq').as('m'))
-        .executeTakeFirstOrThrow();
-      return Number(row.m ?? 0);
-    }
+    const mark = () => lastSeq(s.testDb.database.db);
 
     /** The `stock.changed` events written since `seq`, as "SKU@location=available". */
     async function stockChangedSince(seq: number): Promise<string[]> {

@@ -6,6 +6,7 @@
  * no secrets. A rejected request writes none.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lastSeq } from '../helpers/outbox.js';
 import { DIALECTS } from '../helpers/databases.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { makeLocation, makeSku, receive, uniqueCode } from '../factories/catalog.js';
@@ -24,14 +25,7 @@ for (const dialect of DIALECTS) {
       await s?.close();
     });
 
-    /** The outbox's highest seq now: what a later `eventsAfter` starts from. */
-    async function mark(): Promise<number> {
-      const row = await s.testDb.database.db
-        .selectFrom('outbox')
-        .select((eb) => eb.fn.max('seq').as('m'))
-        .executeTakeFirstOrThrow();
-      return Number(row.m ?? 0);
-    }
+    const mark = () => lastSeq(s.testDb.database.db);
 
     async function eventsAfter(seq: number): Promise<Event[]> {
       const rows = await s.testDb.database.db

@@ -70,14 +70,7 @@ async function resolveLot(
       `SKU ${sku.sku} is serial-tracked: move one serial number at a time (quantity 1).`,
     );
   }
-  if (input.lot === undefined)
-    throw fieldError(
-      'LOT_REQUIRED',
-      'lot',
-      sku.tracking === 'serial'
-        ? `SKU ${sku.sku} is serial-tracked: give the serial number in \`lot\`.`
-        : `SKU ${sku.sku} is lot-tracked: name the lot.`,
-    );
+  if (input.lot === undefined) throw lotRequired(sku);
   const existing = await findLot(tx, sku.id, input.lot);
   if (existing) {
     if (input.expiresOn !== undefined && existing.expires_on !== input.expiresOn) {
@@ -166,6 +159,16 @@ export async function recordMovement(
   await insertMovements(tx, [row]);
   return { row, counters };
 }
+
+/** LOT_REQUIRED for a lot- or serial-tracked SKU moved without its lot (or serial number). */
+export const lotRequired = (sku: { sku: string; tracking: string }) =>
+  fieldError(
+    'LOT_REQUIRED',
+    'lot',
+    sku.tracking === 'serial'
+      ? `SKU ${sku.sku} is serial-tracked: give the serial number in \`lot\`.`
+      : `SKU ${sku.sku} is lot-tracked: name the lot.`,
+  );
 
 export async function postMovement(
   tx: Tx,

@@ -20,6 +20,7 @@ import type { DB } from '../../db/schema.js';
 import { findLot } from '../../db/catalog.repo.js';
 import { balancesOf } from '../../db/stock.repo.js';
 import {
+  lotRequired,
   postMovement,
   resolveLocation,
   resolveSku,
@@ -144,14 +145,7 @@ async function applySet(tx: Transaction<DB>, v: StockCsvInput, ctx: ImportContex
     throw fieldError('VALIDATION_FAILED', 'sku', `SKU ${sku.sku} is a bundle: it has no stock of its own.`);
   const location = await resolveLocation(tx, v.location);
   // A serial-tracked SKU carries its serial number in `lot` (a lot of one), as `postMovement` does.
-  if (sku.tracking !== 'none' && v.lot === undefined)
-    throw fieldError(
-      'LOT_REQUIRED',
-      'lot',
-      sku.tracking === 'serial'
-        ? `SKU ${sku.sku} is serial-tracked: give the serial number in \`lot\`.`
-        : `SKU ${sku.sku} is lot-tracked: name the lot.`,
-    );
+  if (sku.tracking !== 'none' && v.lot === undefined) throw lotRequired(sku);
   if (sku.tracking === 'none' && v.lot !== undefined)
     throw fieldError('VALIDATION_FAILED', 'lot', `SKU ${sku.sku} is not lot-tracked.`);
   let lotId: string | null = '';
