@@ -205,7 +205,7 @@ export async function bundleStockChangedEverywhere(
  * (bundle, location) — the one with the highest `seq`, written after the lock — is right. Taken
  * after the balance locks of the change they announce (ADR 11's order: orders, leases, balances,
  * these), held to commit. A receipt that then serves backorders locks more balances after them; a
- * deadlock that could make is retried like any other (ADR 9). SQLite runs one writer at a time and
+ * deadlock that could make is retried like any other (`Database.transact`). SQLite runs one writer at a time and
  * needs none.
  */
 async function lockBundlePairs(tx: Tx, wanted: ReadonlyMap<string, ReadonlySet<string>>): Promise<void> {
