@@ -319,9 +319,13 @@ for (const dialect of DIALECTS) {
       expect(byBin.body.scope).toEqual({ skus: null, bins: ['A-02'] });
       expect(byBin.body.lines.map((l: any) => [l.sku, l.expected])).toEqual([[b.sku, 4]]);
 
+      // A lot- or serial-tracked SKU with nothing here gets no line: one without its lot (or serial
+      // number) could never be recorded; what is found is added with its lot.
+      const lotted = await makeSku(s, { tracking: 'lot' });
+      const serial = await makeSku(s, { tracking: 'serial' });
       const bySku = await s.request('POST', '/api/v1/counts', {
         location: loc.code,
-        skus: [a.sku, empty.sku],
+        skus: [a.sku, empty.sku, lotted.sku, serial.sku],
       });
       expect(bySku.status).toBe(201);
       expect(bySku.body.lines.map((l: any) => [l.sku, l.expected]).sort()).toEqual(

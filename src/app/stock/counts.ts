@@ -401,7 +401,7 @@ export async function openCount(tx: Tx, input: OpenCountInput, ctx: Context): Pr
   const lines = balances.map((b) => ({ skuId: b.sku_id, lotId: b.lot_id, expected: b.on_hand }));
   if (skuRows !== null && bins === null) {
     for (const s of skuRows) {
-      if (s.tracking !== 'lot' && !lines.some((l) => l.skuId === s.id && l.lotId === ''))
+      if (s.tracking === 'none' && !lines.some((l) => l.skuId === s.id && l.lotId === ''))
         lines.push({ skuId: s.id, lotId: '', expected: 0 });
     }
   }
