@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isCalendarDay, parseInstant } from './clock.js';
+import { appliedAt, isCalendarDay, parseInstant } from './clock.js';
 
 describe('calendar days and instants', () => {
   it('a YYYY-MM-DD is a calendar day exactly when the UTC calendar has it', () => {
@@ -38,5 +38,17 @@ describe('calendar days and instants', () => {
       '',
     ])
       expect(parseInstant(bad), bad).toBeNull();
+  });
+});
+
+describe('the instant a movement is applied', () => {
+  const now = Date.parse('2026-11-30T12:00:00.000Z');
+  it('is now for a live command, however late its turn came', () => {
+    expect(appliedAt('2026-11-30T11:59:59.250Z', now)).toBe('2026-11-30T12:00:00.000Z');
+    expect(appliedAt('2026-11-30T11:59:00.001Z', now)).toBe('2026-11-30T12:00:00.000Z');
+  });
+  it('keeps an instant given on purpose: long past (a demo’s history) or later than now (a test’s clock)', () => {
+    expect(appliedAt('2026-08-22T09:00:00.000Z', now)).toBe('2026-08-22T09:00:00.000Z');
+    expect(appliedAt('2031-01-01T00:00:01.000Z', now)).toBe('2031-01-01T00:00:01.000Z');
   });
 });

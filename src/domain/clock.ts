@@ -6,16 +6,24 @@ export function nowIso(): Instant {
 }
 
 /**
- * The instant a ledger movement takes effect: its command's instant `at`, or now when that is later.
- * Taken once the balance's row is updated — on PostgreSQL, under that row's lock, held to commit —
- * so the movements of one balance carry instants in the order they were applied, whatever order
- * their requests arrived in, and stock as of any instant (the ledger summed up to it) is a state
- * that really was, never negative. `at` from the request alone is not: a request that arrived first
- * may wait for the lock while a later one, applied before it, carries the later instant.
+ * How old a command's instant may be and still be a live request waiting its turn. Older (or later
+ * than now) is an instant given on purpose — the demo's order history, a test's clock — and kept.
  */
-export function appliedAt(at: Instant): Instant {
-  const now = nowIso();
-  return now > at ? now : at;
+const LIVE_MS = 60_000;
+
+/**
+ * The instant a ledger movement takes effect. For a live command (its instant `at` within the last
+ * minute), now: taken once the balance's row is updated — on PostgreSQL, under that row's lock, held
+ * to commit — so the movements of one balance carry instants in the order they were applied,
+ * whatever order their requests arrived in, and stock as of any instant (the ledger summed up to it)
+ * is a state that really was, never negative. `at` from the request alone is not: a request that
+ * arrived first may wait for the lock while a later one, applied before it, carries the later
+ * instant. An instant given on purpose (see LIVE_MS) stays as given.
+ */
+export function appliedAt(at: Instant, now: number = Date.now()): Instant {
+  const given = Date.parse(at);
+  if (!(given <= now) || now - given > LIVE_MS) return at;
+  return new Date(now).toISOString();
 }
 
 /** `YYYY-MM-DD` of an instant, in UTC. */

@@ -3,6 +3,7 @@
  * database. The demo runs with `--skus` to keep the suite quick; the full catalog's size and
  * validity are covered by src/app/demo/demo-catalog.test.ts.
  */
+import { sql } from 'kysely';
 import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/databases.js';
@@ -65,6 +66,18 @@ for (const dialect of DIALECTS) {
       const barcodes = await db.selectFrom('sku_barcodes').select(['barcode', 'kind']).execute();
       expect(barcodes.length).toBeGreaterThanOrEqual(300);
       expect(barcodes.every((b) => b.kind === 'gtin')).toBe(true);
+
+      // The ledger keeps the history's own instants: opening stock ~100 days ago, then orders over
+      // 90 days (not all stamped with the moment the demo ran).
+      const days = await db
+        .selectFrom('movements')
+        .select((eb) => [
+          eb.fn.min('created_at').as('first'),
+          eb.fn.count(sql`distinct substr(created_at, 1, 10)`).as('n'),
+        ])
+        .executeTakeFirstOrThrow();
+      expect(String(days.first) < new Date(Date.now() - 95 * 86_400_000).toISOString()).toBe(true);
+      expect(Number(days.n)).toBeGreaterThan(60);
 
       const verify = await kibble(['stock', 'verify'], { env: t.env });
       expect(verify.code).toBe(0);
