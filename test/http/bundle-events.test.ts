@@ -178,6 +178,20 @@ for (const dialect of DIALECTS) {
       );
     });
 
+    it('an order edit that takes more of a component announces the bundles', async () => {
+      const { loc, bowl, starter, twin } = await shop();
+      const placed = await order([{ sku: bowl.sku, quantity: 1 }]); // bowls 9: starter 4, twin 4
+      expect(placed.status, JSON.stringify(placed.body)).toBe(201);
+      const from = await mark();
+      const edited = await s.request('PATCH', `/api/v1/orders/${placed.body.id}`, {
+        lines: [{ sku: bowl.sku, quantity: 5, unitPriceMinor: 500 }],
+      });
+      expect(edited.status, JSON.stringify(edited.body)).toBe(200);
+      const events = await stockChangedSince(from);
+      expect(events).toContain(`${starter.sku}@${loc.code}=4`); // bowls 5, food 9: min(5, 4)
+      expect(events).toContain(`${twin.sku}@${loc.code}=2`);
+    });
+
     it('a SKU in no bundle writes its own stock.changed only', async () => {
       const loc = await makeLocation(s);
       const lone = await makeSku(s);

@@ -210,6 +210,8 @@ export async function editOrder(
     snapshot,
     ctx,
     today,
+    undefined,
+    resolved.inBundles,
   );
   const saved = await saveOrder(tx, order, all, { shippingAddress: addressJson }, ctx);
   const moved = reallocation(
