@@ -510,12 +510,15 @@ export async function verifyAllocations(tx: Tx): Promise<AllocationDifference[]>
 }
 
 /**
- * Per balance key, the units of reservation leases past their expiry instant at `now`: they hold
- * nothing any more, even before the expiry job releases them. For report queries that read
- * `balances` directly: `left join (lapsedLeasesSql(now)) z on …`, then `b.allocated - coalesce(z.quantity, 0)`.
+ * For report queries over `balances as b`: joins `z.quantity`, the units of reservation leases past
+ * their expiry instant at `now` per balance key — they hold nothing any more, even before the
+ * expiry job releases them (as `balancesOf` reads them) — so `b.allocated - coalesce(z.quantity, 0)`
+ * is what is really allocated.
  */
-export const lapsedLeasesSql = (now: string) => sql`
-  select sku_id, location_id, lot_id, sum(quantity) as quantity
-  from allocations
-  where owner_type = 'reservation' and expires_at <= ${now}
-  group by sku_id, location_id, lot_id`;
+export const lapsedLeasesJoin = (now: string) => sql`
+  left join (
+    select sku_id, location_id, lot_id, sum(quantity) as quantity
+    from allocations
+    where owner_type = 'reservation' and expires_at <= ${now}
+    group by sku_id, location_id, lot_id
+  ) z on z.sku_id = b.sku_id and z.location_id = b.location_id and z.lot_id = b.lot_id`;

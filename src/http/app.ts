@@ -166,19 +166,19 @@ function drainBody(raw: IncomingMessage, reply: FastifyReply): Promise<void> {
     let read = 0;
     const finish = (complete: boolean) => {
       clearTimeout(timer);
-      raw.off('data', onData).off('end', ended).off('error', failed).off('close', failed);
+      raw.off('data', onData).off('end', over).off('error', over).off('close', over);
       if (!complete) void reply.header('connection', 'close');
       resolve();
     };
-    const ended = () => finish(true);
-    const failed = () => finish(true); // nothing more will come: the socket is gone
+    // Ended, failed or closed: nothing more will come.
+    const over = () => finish(true);
     const onData = (chunk: Buffer) => {
       read += chunk.length;
       if (read > DRAIN_BYTES) finish(false);
     };
     const timer = setTimeout(() => finish(false), DRAIN_MS);
     timer.unref();
-    raw.on('data', onData).once('end', ended).once('error', failed).once('close', failed);
+    raw.on('data', onData).once('end', over).once('error', over).once('close', over);
     raw.resume();
   });
 }

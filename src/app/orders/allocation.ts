@@ -151,6 +151,12 @@ export async function loadSnapshot(
   };
 }
 
+/** The codes of `locationIds`, in that order, from the snapshot a plan was made from. */
+export function locationCodesOf(snapshot: Snapshot, locationIds: readonly string[]): string[] {
+  const codes = new Map(snapshot.rows.map((r) => [r.locationId, r.locationCode]));
+  return locationIds.map((id) => codes.get(id) ?? id);
+}
+
 /** The routing function's input from a snapshot. */
 export function routingInput(
   snapshot: Snapshot,
@@ -203,10 +209,14 @@ export async function applyAllocations(
   snapshot: Snapshot,
   ctx: Ctx,
   today: string,
-  writes?: Bound[],
-  /** `false` when the caller knows no SKU of the plan is a bundle's component: saves a query. */
-  inBundles = true,
+  opts: {
+    /** Queue the INSERTs here instead of running them now (see `writeAll`). */
+    readonly writes?: Bound[];
+    /** `false` when the caller knows no SKU of the plan is a bundle's component: saves a query. */
+    readonly inBundles?: boolean;
+  } = {},
 ): Promise<DomainEvent[]> {
+  const { writes, inBundles = true } = opts;
   // One conditional UPDATE for every balance (keys distinct, in the plan's sorted order).
   const merged = new Map<string, Allocation>();
   for (const d of decrements) {

@@ -17,6 +17,7 @@ import { isoDate } from '../../domain/clock.js';
 import { routeOrder, type SafetyStock } from '../../domain/orders/routing.js';
 import {
   applyAllocations,
+  locationCodesOf,
   hasLapsedLeases,
   loadSnapshot,
   routingInput,
@@ -228,14 +229,8 @@ export async function allocateBackorders(
           aggregateId: order.id,
           payload: {
             orderId: order.id,
-            // As a capture's and an edit's: the locations this allocation draws on.
-            locations: [
-              ...new Set(
-                routed.plan.locationIds.map(
-                  (id) => snapshot.rows.find((r) => r.locationId === id)?.locationCode ?? id,
-                ),
-              ),
-            ].sort(),
+            // As a capture's: the locations this allocation draws on, in the plan's order.
+            locations: locationCodesOf(snapshot, routed.plan.locationIds),
             sku: line.sku,
             quantity: allocatedUnits,
             fulfillmentStatus: saved.fulfillment_status,

@@ -210,8 +210,7 @@ export async function editOrder(
     snapshot,
     ctx,
     today,
-    undefined,
-    resolved.inBundles,
+    { inBundles: resolved.inBundles },
   );
   const saved = await saveOrder(tx, order, all, { shippingAddress: addressJson }, ctx);
   const moved = reallocation(

@@ -444,8 +444,7 @@ export async function placeOrder(tx: Tx, request: PlaceOrderInput, ctx: Ctx): Pr
     snapshot,
     ctx,
     today,
-    writes,
-    resolved.inBundles,
+    { writes, inBundles: resolved.inBundles },
   );
   if (paymentRows.length > 0) writes.push(insertPayments.bind(tx, { rows: paymentRows }));
 
@@ -454,6 +453,8 @@ export async function placeOrder(tx: Tx, request: PlaceOrderInput, ctx: Ctx): Pr
     lots: new Map(snapshot.rows.filter((r) => r.lotCode !== null).map((r) => [r.lotId, r.lotCode!])),
     skus: new Map<string, string>(),
   };
+  // The locations the order draws on, in the plan's order (timeline entry and `order.allocated`).
+  const drawnOn = plan.locationIds.map((id) => names.locations.get(id) ?? id);
   const events: Array<Pick<OrderEventTable, 'at' | 'type' | 'message' | 'actor'>> = [
     {
       at: ctx.at,
@@ -464,7 +465,7 @@ export async function placeOrder(tx: Tx, request: PlaceOrderInput, ctx: Ctx): Pr
   ];
   const allocatedUnits = lineAllocations.reduce((s, a) => s + a.allocation.quantity, 0);
   if (allocatedUnits > 0) {
-    const where = plan.locationIds.map((id) => names.locations.get(id) ?? id).join(', ');
+    const where = drawnOn.join(', ');
     // Units as ordered (a bundle is one), and the stock units behind them when bundles differ.
     const orderedUnits = lineRows.reduce((s, l) => s + l.quantity - l.backordered, 0);
     const stockUnits = orderedUnits === allocatedUnits ? '' : ` (${allocatedUnits} stock units)`;
@@ -522,7 +523,7 @@ export async function placeOrder(tx: Tx, request: PlaceOrderInput, ctx: Ctx): Pr
             type: 'order.allocated',
             aggregateType: 'order',
             aggregateId: orderId,
-            payload: { orderId, locations: plan.locationIds.map((id) => names.locations.get(id) ?? id) },
+            payload: { orderId, locations: drawnOn },
           },
         ]
       : []),

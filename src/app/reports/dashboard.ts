@@ -19,7 +19,7 @@
  */
 import { sql } from 'kysely';
 import type { Tx } from '../../db/database.js';
-import { lapsedLeasesSql } from '../../db/stock.repo.js';
+import { lapsedLeasesJoin } from '../../db/stock.repo.js';
 import { addDays, isoDate } from '../../domain/clock.js';
 
 export const DEFAULT_LOW_STOCK_THRESHOLD = 5;
@@ -55,8 +55,7 @@ export const skuAvailabilitySql = (today: string, now: string) => sql`
                      and (b.lot_id = '' or (t.status = 'active' and (t.expires_on is null or t.expires_on > ${today})))
                     then b.on_hand - (b.allocated - coalesce(z.quantity, 0)) - b.quarantined else 0 end) as free
     from balances b
-    left join (${lapsedLeasesSql(now)}) z
-      on z.sku_id = b.sku_id and z.location_id = b.location_id and z.lot_id = b.lot_id
+    ${lapsedLeasesJoin(now)}
     join locations l on l.id = b.location_id
     left join lots t on t.id = b.lot_id
     group by b.sku_id, b.location_id
@@ -70,11 +69,9 @@ const n = (v: unknown) => Number(v ?? 0);
  * A sum of money as a JSON number and exactly as a decimal string: up to 2^53 − 1 minor units (90
  * trillion dollars) the number is exact; beyond, it is the nearest one a double holds.
  */
-function minorOf(sum: bigint): { totalMinor: number; totalMinorText: string } {
-  return { totalMinor: Number(sum), totalMinorText: sum.toString() };
-}
+const minorOf = (sum: bigint) => ({ minor: Number(sum), text: sum.toString() });
 
-/** Σ on hand × cost per currency, exact, from per-SKU rows, in currency order. */
+/** Σ on hand × cost per currency, exact, from rows per (currency, cost), in currency order. */
 function stockValueOf(
   rows: ReadonlyArray<{ currency: string; cost: unknown; units: unknown }>,
 ): Dashboard['stockValue'] {
@@ -88,8 +85,8 @@ function stockValueOf(
   return [...byCurrency.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([currency, { value, units }]) => {
-      const { totalMinor, totalMinorText } = minorOf(value);
-      return { currency, valueMinor: totalMinor, valueMinorText: totalMinorText, units };
+      const { minor, text } = minorOf(value);
+      return { currency, valueMinor: minor, valueMinorText: text, units };
     });
 }
 
@@ -219,11 +216,10 @@ export async function dashboard(
       })),
     },
     ordersPerDay,
-    salesPerDay: sales.rows.map((r) => ({
-      date: r.day,
-      currency: r.currency,
-      ...minorOf(BigInt(String(r.total))),
-    })),
+    salesPerDay: sales.rows.map((r) => {
+      const { minor, text } = minorOf(BigInt(String(r.total)));
+      return { date: r.day, currency: r.currency, totalMinor: minor, totalMinorText: text };
+    }),
     movementsPerDay: movements.rows.map((r) => ({
       date: r.day,
       type: r.type,

@@ -5,7 +5,7 @@
  */
 import { sql } from 'kysely';
 import type { Tx } from '../../db/database.js';
-import { lapsedLeasesSql } from '../../db/stock.repo.js';
+import { lapsedLeasesJoin } from '../../db/stock.repo.js';
 import { containsEveryWord } from '../../db/like.js';
 import { addDays, isoDate } from '../../domain/clock.js';
 import { fieldError } from '../../domain/errors.js';
@@ -148,8 +148,7 @@ export async function listStock(
                sum(case when b.lot_id = '' or (t.status = 'active' and (t.expires_on is null or t.expires_on > ${today}))
                         then b.on_hand - (b.allocated - coalesce(z.quantity, 0)) - b.quarantined else 0 end) as free
         from balances b
-        left join (${lapsedLeasesSql(opts.now)}) z
-          on z.sku_id = b.sku_id and z.location_id = b.location_id and z.lot_id = b.lot_id
+        ${lapsedLeasesJoin(opts.now)}
         join skus s on s.id = b.sku_id
         join locations l on l.id = b.location_id
         left join lots t on t.id = b.lot_id

@@ -1,13 +1,8 @@
 /**
- * An order's short number: the last eight hex digits of its id, shown by the admin as `#F4AFBB5B`
- * (web/src/lib/format.ts `shortId`). The tail of a UUIDv7 is random, so two orders rarely share
+ * An order's short number: the last eight hex digits of its id (stored in lower case), shown by the
+ * admin as `#F4AFBB5B` (web/src/lib/format.ts `shortId`). The tail of a UUIDv7 is random, so two orders rarely share
  * it; its head is a timestamp that orders placed in the same minute share.
  */
-
-/** The short number of an order id, as stored: lower-case hex, no `#`. */
-export function shortNumberOf(orderId: string): string {
-  return orderId.slice(-8).toLowerCase();
-}
 
 /**
  * The short number a search names (`#F4AFBB5B`, `f4afbb5b`: any case, an optional leading `#`),
