@@ -32,6 +32,10 @@ for (const dialect of DIALECTS) {
       ['{"type":"payment_intent.succeeded","data":{"object":{"id":"pi_1"}}}', 'id'],
       ['{"id":"evt\\u0000x","type":"payment_intent.payment_failed","data":{"object":{"id":"pi_1"}}}', 'id'],
       ['{"id":"evt_4","type":7,"data":{"object":{"id":"pi_1"}}}', 'type'],
+      [
+        `{"id":"evt_${'7'.repeat(300)}","type":"payment_intent.canceled","data":{"object":{"id":"pi_1"}}}`,
+        'id',
+      ],
     ])('%s → 400 naming %s', async (raw, field) => {
       const r = await deliverSigned(raw);
       expect(r.status).toBe(400);
@@ -61,6 +65,46 @@ for (const dialect of DIALECTS) {
       expect((await deliverSigned(event(`evt_real_${dialect}`, 500))).body.outcome).toBe('applied');
       order = (await s.request('GET', `/api/v1/orders/${placed.body.id}`)).body;
       expect(order.payments[0]).toMatchObject({ capturedMinor: 500, status: 'paid' });
+    });
+
+    it('a NUL in a PaymentIntent id or a currency, or an event id too long to index, is never a 500', async () => {
+      const pi = `pi_nul_${dialect}`;
+      const placed = await s.request('POST', '/api/v1/orders', {
+        customer: { email: `nul-${dialect}@example.com` },
+        currency: 'USD',
+        lines: [{ sku, quantity: 1, unitPriceMinor: 500 }],
+        payments: [{ provider: 'stripe', reference: pi, amountMinor: 500, status: 'authorized' }],
+      });
+      expect(placed.status).toBe(201);
+      const event = (id: string, type: string, object: Record<string, unknown>) =>
+        JSON.stringify({ id, type, data: { object } });
+      const outcomes = [
+        event(`evt_nul_ref_${dialect}`, 'payment_intent.succeeded', { id: `${pi}\u0000`, amount: 500 }),
+        event(`evt_nul_charge_${dialect}`, 'charge.refunded', {
+          payment_intent: `${pi}\u0000x`,
+          amount_refunded: 1,
+        }),
+        event(`evt_nul_cur_${dialect}`, 'payment_intent.succeeded', {
+          id: pi,
+          amount: 500,
+          currency: 'us\u0000d',
+        }),
+      ];
+      const replies = [];
+      for (const raw of outcomes) replies.push(await deliverSigned(raw));
+      expect(replies.map((r) => [r.status, r.body.outcome])).toEqual([
+        [200, 'ignored'],
+        [200, 'ignored'],
+        [200, 'mismatch'],
+      ]);
+      // 20,000 random characters compress too little for PostgreSQL's index on the event id.
+      const longId = `evt_${Array.from({ length: 20_000 }, () => Math.random().toString(36)[2]).join('')}`;
+      const long = await deliverSigned(event(longId, 'payment_intent.canceled', { id: pi, currency: 'usd' }));
+      expect(long.status).toBe(400);
+      expect(long.body.errors.map((e: { field: string }) => e.field)).toEqual(['id']);
+      const order = (await s.request('GET', `/api/v1/orders/${placed.body.id}`)).body;
+      expect(order.payments[0]).toMatchObject({ capturedMinor: 0, status: 'authorized' });
+      expect(order.timeline.map((e: { type: string }) => e.type)).toContain('payment.currency_mismatch');
     });
   });
 }

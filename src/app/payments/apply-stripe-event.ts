@@ -19,6 +19,10 @@ export type StripeEventLike = { id: string; type: string; data: { object: Record
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && !v.includes('\u0000');
+/** Stripe's ids are a few dozen characters; a longer one is no id (and too long for a key's index). */
+const MAX_ID_LENGTH = 255;
+/** A PaymentIntent id as the event names it, or null: one with a NUL is none Kibble could hold. */
+const idOf = (v: unknown): string | null => (isText(v) && v.length <= MAX_ID_LENGTH ? v : null);
 
 /**
  * The event a verified body holds, or VALIDATION_FAILED naming what is missing: a signature proves
@@ -27,8 +31,8 @@ const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 
 export function stripeEventOf(body: unknown): StripeEventLike {
   const problem = !isObject(body)
     ? { field: '(body)', message: 'must be a Stripe event object' }
-    : !isText(body['id'])
-      ? { field: 'id', message: 'must be the event id' }
+    : !isText(body['id']) || body['id'].length > MAX_ID_LENGTH
+      ? { field: 'id', message: `must be the event id (at most ${MAX_ID_LENGTH} characters)` }
       : !isText(body['type'])
         ? { field: 'type', message: 'must be the event type' }
         : !isObject(body['data']) || !isObject(body['data']['object'])
@@ -63,24 +67,24 @@ export async function applyStripeEvent(tx: Tx, event: StripeEventLike, ctx: Ctx)
   };
   switch (event.type) {
     case 'payment_intent.succeeded':
-      reference = typeof obj['id'] === 'string' ? obj['id'] : null;
+      reference = idOf(obj['id']);
       facts = { captured: num(obj['amount_received']) || num(obj['amount']) };
       break;
     case 'payment_intent.amount_capturable_updated':
-      reference = typeof obj['id'] === 'string' ? obj['id'] : null;
+      reference = idOf(obj['id']);
       facts = { authorized: true };
       break;
     case 'payment_intent.payment_failed':
-      reference = typeof obj['id'] === 'string' ? obj['id'] : null;
+      reference = idOf(obj['id']);
       facts = { failed: true };
       break;
     case 'payment_intent.canceled':
       // Cancelled by the shop, or by Stripe when an authorisation went uncaptured for too long.
-      reference = typeof obj['id'] === 'string' ? obj['id'] : null;
+      reference = idOf(obj['id']);
       facts = { voided: true };
       break;
     case 'charge.refunded':
-      reference = typeof obj['payment_intent'] === 'string' ? obj['payment_intent'] : null;
+      reference = idOf(obj['payment_intent']);
       facts = { captured: num(obj['amount_captured']), refunded: num(obj['amount_refunded']) };
       break;
     default:
@@ -118,7 +122,11 @@ export async function applyStripeEvent(tx: Tx, event: StripeEventLike, ctx: Ctx)
   // Stripe names currencies in lower case; an event without one (none we know of) is taken as is.
   // In another currency its amounts are not the order's money: only what it says about the state
   // (failed, authorised, cancelled) applies, and the order says why the amounts did not.
-  const currency = typeof obj['currency'] === 'string' ? obj['currency'].toUpperCase() : order.currency;
+  // A NUL is no currency's (and no database text's): it is shown as U+FFFD, and is a mismatch.
+  const currency =
+    typeof obj['currency'] === 'string'
+      ? obj['currency'].replaceAll('\u0000', '\uFFFD').toUpperCase()
+      : order.currency;
   const mismatch = currency !== order.currency;
   const captured = Math.max(payment.captured_minor, mismatch ? 0 : (facts.captured ?? 0));
   const refunded = Math.min(captured, Math.max(payment.refunded_minor, mismatch ? 0 : (facts.refunded ?? 0)));
