@@ -609,6 +609,22 @@ for (const dialect of DIALECTS) {
       );
       expect(oneHuge.status).toBe(400);
       expect(oneHuge.body.errors).toEqual([expect.objectContaining({ field: 'lines.0.unitPriceMinor' })]);
+      // Lines within the largest amount that take the total past it with the order's shipping: the
+      // edit's lines are at fault (an edit has no totalMinor to name).
+      const shipped = await s.request(
+        'POST',
+        '/api/v1/orders',
+        order([{ sku: a.sku, quantity: 1, unitPriceMinor: 1000 }], { shippingMinor: 9_000_000_000_000 }),
+      );
+      expect(shipped.status).toBe(201);
+      const pastTotal = await s.request('PATCH', `/api/v1/orders/${shipped.body.id}`, {
+        lines: [{ sku: a.sku, quantity: 1, unitPriceMinor: 100_000_000_000_000 }],
+      });
+      expect(pastTotal.status).toBe(400);
+      expect(pastTotal.body.errors).toEqual([expect.objectContaining({ field: 'lines' })]);
+      expect((await s.request('GET', `/api/v1/orders/${shipped.body.id}`)).body.totalMinor).toBe(
+        9_000_000_001_000,
+      );
       expect((await s.request('GET', `/api/v1/stock/${b.sku}`)).body.totals.allocated).toBe(0);
       expect(await verifyBalances(s.testDb.database.db)).toEqual([]);
     });

@@ -83,6 +83,8 @@ export async function saveOrder(
     })),
     { shippingMinor: shipping, taxMinor: tax },
     Math.max(MAX_AMOUNT_MINOR, order.subtotal_minor, order.total_minor),
+    // Only an edit's lines can raise the total here (shipping and tax are not edited).
+    'lines',
   );
   const fulfillment = fulfillmentStatusOf(
     lines.map((l) => ({

@@ -34,7 +34,7 @@ function sumWithin(values: readonly number[], field: string, message: string, ma
 
 /**
  * Subtotal, discounts and total of priced lines plus shipping and tax, with no other check than
- * size (VALIDATION_FAILED naming `lines` or `totalMinor`): beyond `max`, by default MAX_AMOUNT_MINOR,
+ * size (VALIDATION_FAILED naming `lines`, or `totalMinor` unless `totalField` says otherwise): beyond `max`, by default MAX_AMOUNT_MINOR,
  * the most the API accepts for any amount (a larger total could not even be declared back). Capture
  * validates lines first (see `computeTotals`); recomputing an existing order after a change needs
  * only this.
@@ -43,6 +43,8 @@ export function sumAmounts(
   lines: readonly PricedLine[],
   extra: { shippingMinor: number; taxMinor: number },
   max = MAX_AMOUNT_MINOR,
+  /** The field a total past `max` is blamed on: `lines` for an edit, whose body has no total. */
+  totalField = 'totalMinor',
 ): Totals {
   const subtotalMinor = sumWithin(
     lines.map((l) => l.quantity * l.unitPriceMinor),
@@ -58,7 +60,7 @@ export function sumAmounts(
   );
   const totalMinor = sumWithin(
     [subtotalMinor, -discountMinor, extra.shippingMinor, extra.taxMinor],
-    'totalMinor',
+    totalField,
     'lines, shipping and tax add up to more than the largest amount Kibble holds (10^14 minor units)',
     max,
   );
