@@ -32,7 +32,7 @@ import type {
   SafetyStock,
 } from '../../domain/orders/routing.js';
 import { emit, type DomainEvent } from '../outbox.js';
-import { bundleStockChanged } from '../stock/availability.js';
+import { bundleStockChanged, exactStockChanged } from '../stock/availability.js';
 
 export type Ctx = { readonly actor: string; readonly requestId: string | null; readonly at: string };
 
@@ -252,6 +252,30 @@ export async function applyAllocations(
   );
   if (writes === undefined) await writeAll(tx, deferred);
   const events = stockChangedEvents(snapshot, after, decrements, today);
+  if (isPostgres(tx)) {
+    // A lot-tracked pair has other balance rows (lots) than the ones this plan changed and locked:
+    // the snapshot's figures for them may be stale by now, so their event is read again under the
+    // pair's lock (see `exactStockChanged`). A pair without lots is one row, locked by the UPDATE.
+    const lotTracked = new Map<string, { skuId: string; locationId: string }>();
+    for (const d of decrements) {
+      const row = snapshot.rows.find((r) => balanceKeyOf(r) === balanceKeyOf(d));
+      if (row?.lotCode != null)
+        lotTracked.set(`${d.skuId}|${d.locationId}`, { skuId: d.skuId, locationId: d.locationId });
+    }
+    if (lotTracked.size > 0) {
+      const exact = new Map(
+        (await exactStockChanged(tx, [...lotTracked.values()], ctx.at)).map((e) => [
+          `${e.aggregateId}|${(e.payload as { location: string }).location}`,
+          e,
+        ]),
+      );
+      for (let i = 0; i < events.length; i++) {
+        const e = events[i]!;
+        const fresh = exact.get(`${e.aggregateId}|${(e.payload as { location: string }).location}`);
+        if (fresh) events[i] = fresh;
+      }
+    }
+  }
   if (inBundles) events.push(...(await bundleStockChanged(tx, decrements, ctx.at)));
   return events;
 }

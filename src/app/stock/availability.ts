@@ -88,15 +88,50 @@ export async function emitStockChanged(
   touched: ReadonlyArray<{ skuId: string; locationId: string }>,
   at: string,
 ): Promise<void> {
-  const today = isoDate(at);
-  const events = [];
   // Each pair once, however many of the caller's steps touched it.
-  const pairs = new Map(touched.map((t) => [`${t.skuId}|${t.locationId}`, t]));
-  for (const t of pairs.values()) {
+  const pairs = [...new Map(touched.map((t) => [`${t.skuId}|${t.locationId}`, t])).values()];
+  const events = await exactStockChanged(tx, pairs, at);
+  events.push(...(await bundleStockChanged(tx, pairs, at)));
+  await emit(tx, at, events);
+}
+
+/**
+ * On PostgreSQL, a transaction-long advisory lock on each (SKU, location) about to be announced, in
+ * one sorted order, before its balance rows are read. The caller's balance locks cover only the rows
+ * it changed; another lot of the same pair may be changing in another transaction at once (a
+ * capture taking lot A while an adjustment takes lot B), and without the lock each would read the
+ * other's row before it commits, so the later event (higher `seq`) could miss the earlier change.
+ * With it the second reads after the first has committed. Taken after the change's balance locks,
+ * before the bundles' (ADR 11's order: orders, leases, balances, pairs, bundles), held to commit.
+ * SQLite runs one writer at a time and needs none.
+ */
+async function lockStockPairs(
+  tx: Tx,
+  pairs: ReadonlyArray<{ readonly skuId: string; readonly locationId: string }>,
+): Promise<void> {
+  const keys = [...new Set(pairs.map((p) => `stock|${p.skuId}|${p.locationId}`))].sort();
+  if (keys.length === 0) return;
+  await sql`select pg_advisory_xact_lock(hashtextextended(k, 0))
+            from (select unnest(${keys}::text[]) as k order by 1) as pairs`.execute(tx);
+}
+
+/**
+ * `stock.changed` for each (SKU, location) of `pairs` (distinct), read from the database after the
+ * pairs' locks (see `lockStockPairs`), in the given order.
+ */
+export async function exactStockChanged(
+  tx: Tx,
+  pairs: ReadonlyArray<{ readonly skuId: string; readonly locationId: string }>,
+  at: string,
+): Promise<DomainEvent[]> {
+  if (pairs.length === 0) return [];
+  if (isPostgres(tx)) await lockStockPairs(tx, pairs);
+  const today = isoDate(at);
+  const events: DomainEvent[] = [];
+  for (const t of pairs) {
     events.push(stockChanged(t.skuId, await locationAvailability(tx, t.skuId, t.locationId, today)));
   }
-  events.push(...(await bundleStockChanged(tx, [...pairs.values()], at)));
-  await emit(tx, at, events);
+  return events;
 }
 
 /** Above this many SKUs, the bundles are found by reading every bundle's components (no IN list). */
