@@ -9,7 +9,7 @@
  * stock is read again.
  */
 import type { Database } from '../db/database.js';
-import { hasUsableStock, serveBackorders, waitingSkusWithFreeStock } from '../app/orders/backorders.js';
+import { mayServeWaiting, serveBackorders, waitingSkusWithFreeStock } from '../app/orders/backorders.js';
 import { isoDate, nowIso } from '../domain/clock.js';
 
 const SKUS_PER_RUN = 100;
@@ -20,7 +20,7 @@ export type BackorderCursor = { after: string | null };
 /**
  * One run: up to `SKUS_PER_RUN` waiting SKUs with free stock — the next ones of the walk (`cursor`),
  * or, with `'recent'`, those whose stock changed last first — each checked without locks first
- * (`hasUsableStock`: safety stock, lot expiry), then served in a transaction of its own. Returns
+ * (`mayServeWaiting`: safety stock, lot expiry, a bundle's other components), then served in a transaction of its own. Returns
  * the SKUs served.
  */
 export async function serveWaitingBackorders(
@@ -32,7 +32,7 @@ export async function serveWaitingBackorders(
   let served = 0;
   for (const skuId of skuIds) {
     const at = nowIso();
-    if (!(await hasUsableStock(database.db, skuId, isoDate(at)))) continue;
+    if (!(await mayServeWaiting(database.db, skuId, isoDate(at)))) continue;
     await database.transact((tx) =>
       serveBackorders(tx, skuId, { actor: 'job:backorders', requestId: null, at }),
     );

@@ -314,6 +314,35 @@ export async function hasUsableStock(tx: Tx, skuId: string, today: string): Prom
   return routed.ok && routed.plan.decrements.length > 0;
 }
 
+/**
+ * Whether a waiting line of `skuId` could take some of its free stock now, read without locks
+ * (before the job locks the waiting orders): a line whose every stocked SKU — a bundle line's
+ * components — has usable stock (`hasUsableStock`). A bundle line waits for all of its components,
+ * so free units of one while another is short serve no line, and the job passes over them with a
+ * read instead of locking every waiting order again each second. A necessary condition only (a
+ * component needed twice per bundle may still be short).
+ */
+export async function mayServeWaiting(tx: Tx, skuId: string, today: string): Promise<boolean> {
+  const usable = new Map<string, boolean>();
+  const has = async (id: string) => {
+    let known = usable.get(id);
+    if (known === undefined) usable.set(id, (known = await hasUsableStock(tx, id, today)));
+    return known;
+  };
+  if (!(await has(skuId))) return false;
+  for (const line of await readBackorders(tx, [skuId])) {
+    let all = true;
+    for (const id of line.stocked) {
+      if (!(await has(id))) {
+        all = false;
+        break;
+      }
+    }
+    if (all) return true;
+  }
+  return false;
+}
+
 /** Serves waiting backorders of one SKU from its free stock, in a transaction of the caller's. */
 export async function serveBackorders(tx: Tx, skuId: string, ctx: Ctx): Promise<void> {
   await allocateBackorders(tx, await lockBackorders(tx, [skuId]), ctx);
