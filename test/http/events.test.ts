@@ -278,5 +278,28 @@ for (const dialect of DIALECTS) {
         feed.stop();
       }
     });
+
+    it('keeps delivering new events while a gap holds its cursor back, more than a batch of them', async () => {
+      const feed = new OutboxFeed(() => t.database.db, { intervalMs: 60_000, gapWaitMs: 5000, batch: 50 });
+      const got: FeedEvent[] = [];
+      const unsubscribe = await feed.subscribe((events) => got.push(...events));
+      const base = feed.position;
+      try {
+        await insertAt(base + 1, 'first');
+        // base + 2 is a rolled-back insert: it never commits. Then a busy outbox: 4 batches' worth.
+        for (let i = 3; i <= 202; i++) await insertAt(base + i, `e${i}`);
+        for (let poll = 0; poll < 6; poll++) await feed.pollOnce(poll * 100); // well within the wait
+        expect(got).toHaveLength(201);
+        expect(feed.position).toBe(base + 1);
+        await insertAt(base + 2, 'late'); // it did commit after all
+        await feed.pollOnce(700);
+        expect(got.at(-1)?.type).toBe('late');
+        expect(feed.position).toBe(base + 202);
+        expect(new Set(got.map((e) => e.seq)).size).toBe(202);
+      } finally {
+        unsubscribe();
+        feed.stop();
+      }
+    });
   });
 }

@@ -40,6 +40,25 @@ export async function outboxAfter(tx: Tx, after: number, limit: number): Promise
   }));
 }
 
+/** The events among `seqs` that are in the outbox, oldest first. */
+export async function outboxAt(tx: Tx, seqs: readonly number[]): Promise<FeedEvent[]> {
+  if (seqs.length === 0) return [];
+  const rows = await tx
+    .selectFrom('outbox')
+    .select(['seq', 'type', 'aggregate_type', 'aggregate_id', 'payload', 'created_at'])
+    .where('seq', 'in', seqs)
+    .orderBy('seq')
+    .execute();
+  return rows.map((r) => ({
+    seq: Number(r.seq),
+    type: r.type,
+    aggregateType: r.aggregate_type,
+    aggregateId: r.aggregate_id,
+    payload: JSON.parse(r.payload) as unknown,
+    createdAt: r.created_at,
+  }));
+}
+
 /** Whether the event `seq` is still in the outbox (retention deletes old ones). */
 export async function outboxHas(tx: Tx, seq: number): Promise<boolean> {
   const row = await tx.selectFrom('outbox').select('seq').where('seq', '=', seq).executeTakeFirst();
@@ -54,6 +73,9 @@ export async function latestOutboxSeq(tx: Tx): Promise<number> {
     .executeTakeFirst();
   return row?.m == null ? 0 : Number(row.m);
 }
+
+/** At most this many missing seqs are looked up per poll (the oldest first). */
+const MAX_GAPS_PER_POLL = 1_000;
 
 export type OutboxFeedOptions = {
   readonly intervalMs?: number;
@@ -178,7 +200,15 @@ export class OutboxFeed {
 
   /** One poll: delivers what is new and moves the cursor. Exposed for tests. */
   async pollOnce(now = Date.now()): Promise<readonly FeedEvent[]> {
-    const rows = await outboxAfter(this.db(), this.cursor, this.batch);
+    // New events are read after the highest one delivered, not after the cursor: while a gap holds
+    // the cursor back (up to `gapWaitMs`), a read from the cursor would return the same `batch`
+    // delivered rows again and again, and a busy outbox would outrun the feed. The gaps themselves
+    // (seqs that may still commit) are looked up by seq.
+    let highest = this.cursor;
+    for (const s of this.seen) if (s > highest) highest = s;
+    const missing = [...this.gaps.keys()].filter((s) => !this.seen.has(s)).slice(0, MAX_GAPS_PER_POLL);
+    const late = await outboxAt(this.db(), missing);
+    const rows = [...late, ...(await outboxAfter(this.db(), highest, this.batch))];
     const fresh = rows.filter((r) => !this.seen.has(r.seq));
     for (const r of fresh) this.seen.add(r.seq);
     if (fresh.length > 0) {
