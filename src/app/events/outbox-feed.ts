@@ -21,23 +21,36 @@ export type FeedEvent = {
 
 export type FeedListener = (events: readonly FeedEvent[]) => void;
 
-/** Events with `seq` greater than `after`, oldest first, at most `limit`. */
-export async function outboxAfter(tx: Tx, after: number, limit: number): Promise<FeedEvent[]> {
-  const rows = await tx
-    .selectFrom('outbox')
-    .select(['seq', 'type', 'aggregate_type', 'aggregate_id', 'payload', 'created_at'])
-    .where('seq', '>', after)
-    .orderBy('seq')
-    .limit(limit)
-    .execute();
-  return rows.map((r) => ({
+const feedColumns = ['seq', 'type', 'aggregate_type', 'aggregate_id', 'payload', 'created_at'] as const;
+
+function feedEventOf(r: {
+  seq: number | bigint | string;
+  type: string;
+  aggregate_type: string;
+  aggregate_id: string;
+  payload: string;
+  created_at: string;
+}): FeedEvent {
+  return {
     seq: Number(r.seq),
     type: r.type,
     aggregateType: r.aggregate_type,
     aggregateId: r.aggregate_id,
     payload: JSON.parse(r.payload) as unknown,
     createdAt: r.created_at,
-  }));
+  };
+}
+
+/** Events with `seq` greater than `after`, oldest first, at most `limit`. */
+export async function outboxAfter(tx: Tx, after: number, limit: number): Promise<FeedEvent[]> {
+  const rows = await tx
+    .selectFrom('outbox')
+    .select(feedColumns)
+    .where('seq', '>', after)
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
+  return rows.map(feedEventOf);
 }
 
 /** The events among `seqs` that are in the outbox, oldest first. */
@@ -45,18 +58,11 @@ export async function outboxAt(tx: Tx, seqs: readonly number[]): Promise<FeedEve
   if (seqs.length === 0) return [];
   const rows = await tx
     .selectFrom('outbox')
-    .select(['seq', 'type', 'aggregate_type', 'aggregate_id', 'payload', 'created_at'])
+    .select(feedColumns)
     .where('seq', 'in', seqs)
     .orderBy('seq')
     .execute();
-  return rows.map((r) => ({
-    seq: Number(r.seq),
-    type: r.type,
-    aggregateType: r.aggregate_type,
-    aggregateId: r.aggregate_id,
-    payload: JSON.parse(r.payload) as unknown,
-    createdAt: r.created_at,
-  }));
+  return rows.map(feedEventOf);
 }
 
 /** Whether the event `seq` is still in the outbox (retention deletes old ones). */

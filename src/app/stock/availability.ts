@@ -35,6 +35,18 @@ function availabilityRows(tx: Tx) {
 
 type AvailabilityRow = Awaited<ReturnType<ReturnType<typeof availabilityRows>['execute']>>[number];
 
+/** Balance rows grouped by (SKU, location), keyed `skuId|locationId`, in the rows' order. */
+function rowsByPair(rows: readonly AvailabilityRow[]): Map<string, AvailabilityRow[]> {
+  const byPair = new Map<string, AvailabilityRow[]>();
+  for (const r of rows) {
+    const key = `${r.sku_id}|${r.location_id}`;
+    const list = byPair.get(key);
+    if (list) list.push(r);
+    else byPair.set(key, [r]);
+  }
+  return byPair;
+}
+
 /**
  * The `stock.changed` payload of one (SKU, location) from its balance rows: counters summed over
  * lots; `available` as `GET /stock/{sku}` reports it (0 at a location that is not sellable, and
@@ -61,15 +73,6 @@ function payloadOf(rows: readonly AvailabilityRow[], skuId: string, locationId: 
       ? locationAvailable(counters, rows[0]?.safety ?? 0, today, rows[0]?.min_days ?? 0)
       : 0,
   };
-}
-
-/** Counters and availability of one SKU at one location (all lots). */
-export async function locationAvailability(tx: Tx, skuId: string, locationId: string, today: string) {
-  const rows = await availabilityRows(tx)
-    .where('b.sku_id', '=', skuId)
-    .where('b.location_id', '=', locationId)
-    .execute();
-  return payloadOf(rows, skuId, locationId, today);
 }
 
 const stockChanged = (skuId: string, payload: ReturnType<typeof payloadOf>): DomainEvent => ({
@@ -127,11 +130,19 @@ export async function exactStockChanged(
   if (pairs.length === 0) return [];
   if (isPostgres(tx)) await lockStockPairs(tx, pairs);
   const today = isoDate(at);
-  const events: DomainEvent[] = [];
-  for (const t of pairs) {
-    events.push(stockChanged(t.skuId, await locationAvailability(tx, t.skuId, t.locationId, today)));
-  }
-  return events;
+  // One read for every pair (their SKUs at their locations), grouped by pair.
+  const byPair = rowsByPair(
+    await availabilityRows(tx)
+      .where('b.sku_id', 'in', [...new Set(pairs.map((t) => t.skuId))])
+      .where('b.location_id', 'in', [...new Set(pairs.map((t) => t.locationId))])
+      .execute(),
+  );
+  return pairs.map((t) =>
+    stockChanged(
+      t.skuId,
+      payloadOf(byPair.get(`${t.skuId}|${t.locationId}`) ?? [], t.skuId, t.locationId, today),
+    ),
+  );
 }
 
 /** Above this many SKUs, the bundles are found by reading every bundle's components (no IN list). */
@@ -269,15 +280,8 @@ async function bundleEvents(
     .where('b.sku_id', 'in', componentIds)
     .where('b.location_id', 'in', locationIds)
     .execute();
-  const byPair = new Map<string, AvailabilityRow[]>();
-  const locationCodes = new Map<string, string>();
-  for (const r of rows) {
-    const key = `${r.sku_id}|${r.location_id}`;
-    const list = byPair.get(key);
-    if (list) list.push(r);
-    else byPair.set(key, [r]);
-    locationCodes.set(r.location_id, r.location_code);
-  }
+  const byPair = rowsByPair(rows);
+  const locationCodes = new Map(rows.map((r) => [r.location_id, r.location_code]));
   const today = isoDate(at);
   const available = (skuId: string, locationId: string): number => {
     const list = byPair.get(`${skuId}|${locationId}`);
@@ -334,14 +338,7 @@ export async function emitStockChangedIn(
   let q = availabilityRows(tx).where('b.on_hand', '>', 0);
   if (scope.skuId !== undefined) q = q.where('b.sku_id', '=', scope.skuId);
   if (scope.locationId !== undefined) q = q.where('b.location_id', '=', scope.locationId);
-  const rows = await q.execute();
-  const pairs = new Map<string, AvailabilityRow[]>();
-  for (const r of rows) {
-    const key = `${r.sku_id}|${r.location_id}`;
-    const list = pairs.get(key);
-    if (list) list.push(r);
-    else pairs.set(key, [r]);
-  }
+  const pairs = rowsByPair(await q.execute());
   const today = isoDate(at);
   const payloads = [...pairs.values()]
     .map((list) => ({
