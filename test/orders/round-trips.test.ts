@@ -1,7 +1,8 @@
 /**
  * On PostgreSQL every statement is a round trip that wakes a backend, so capture counts them: an
  * order of a returning customer is six — begin; the SKUs with the customer; the stock snapshot;
- * the conditional UPDATE of every balance; every INSERT in one statement; commit.
+ * the conditional UPDATE of every balance; every INSERT in one statement; commit. A lot-tracked line
+ * adds two: its (SKU, location) pairs locked, then read again for their stock.changed.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +26,13 @@ describe.skipIf(!postgresAvailable)('round trips per order on postgres', () => {
         await postMovement(tx, { type: 'receipt', sku, location: 'E', quantity: 100 }, ctx());
       }
       await postMovement(tx, { type: 'receipt', sku: 'C', location: 'W', quantity: 100 }, ctx());
+      await createSku(tx, { sku: 'L', name: 'L', priceMinor: 100, tracking: 'lot' });
+      for (const lot of ['L1', 'L2'])
+        await postMovement(
+          tx,
+          { type: 'receipt', sku: 'L', location: 'E', quantity: 100, lot, expiresOn: '2099-12-31' },
+          ctx(),
+        );
     });
   });
   afterAll(() => t.drop());
@@ -74,5 +82,21 @@ describe.skipIf(!postgresAvailable)('round trips per order on postgres', () => {
         'commit',
       ]);
     }
+  });
+  it('an order with a lot-tracked line is two statements more: its pairs locked, then read again', async () => {
+    // Another lot of the same (SKU, location) may change in another transaction at once, so the
+    // pair's stock.changed is read after an advisory lock on the pair (exactStockChanged).
+    const place = (lines: string[]) => t.database.transact((tx) => placeOrder(tx, order(lines), ctx()));
+    await place(['A']);
+    expect(await statementsOf(() => place(['A', 'L']))).toEqual([
+      'begin',
+      'select',
+      'select',
+      'update balances',
+      'select', // the lot-tracked pairs' advisory locks
+      'select', // their balance rows, read after the locks
+      'insert',
+      'commit',
+    ]);
   });
 });
