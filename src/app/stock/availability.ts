@@ -118,6 +118,9 @@ async function lockStockPairs(
             from (select unnest(${keys}::text[]) as k order by 1) as pairs`.execute(tx);
 }
 
+/** Pairs read per statement: a count's approval may announce thousands (SQLite binds at most 32,766). */
+const PAIRS_PER_READ = 500;
+
 /**
  * `stock.changed` for each (SKU, location) of `pairs` (distinct), read from the database after the
  * pairs' locks (see `lockStockPairs`), in the given order.
@@ -130,13 +133,23 @@ export async function exactStockChanged(
   if (pairs.length === 0) return [];
   if (isPostgres(tx)) await lockStockPairs(tx, pairs);
   const today = isoDate(at);
-  // One read for every pair (their SKUs at their locations), grouped by pair.
-  const byPair = rowsByPair(
-    await availabilityRows(tx)
-      .where('b.sku_id', 'in', [...new Set(pairs.map((t) => t.skuId))])
-      .where('b.location_id', 'in', [...new Set(pairs.map((t) => t.locationId))])
-      .execute(),
-  );
+  // One read per PAIRS_PER_READ pairs (their SKUs at their locations: a cross product, so each
+  // chunk keeps only its own pairs, and no pair is counted twice).
+  const byPair = new Map<string, AvailabilityRow[]>();
+  for (let start = 0; start < pairs.length; start += PAIRS_PER_READ) {
+    const chunk = pairs.slice(start, start + PAIRS_PER_READ);
+    const read = rowsByPair(
+      await availabilityRows(tx)
+        .where('b.sku_id', 'in', [...new Set(chunk.map((t) => t.skuId))])
+        .where('b.location_id', 'in', [...new Set(chunk.map((t) => t.locationId))])
+        .execute(),
+    );
+    for (const t of chunk) {
+      const key = `${t.skuId}|${t.locationId}`;
+      const rows = read.get(key);
+      if (rows) byPair.set(key, rows);
+    }
+  }
   return pairs.map((t) =>
     stockChanged(
       t.skuId,
