@@ -4,6 +4,7 @@ import { byCodeUnits as compare } from '../../domain/code-units.js';
 import { bundleAvailable, locationAvailable } from '../../domain/inventory/balance.js';
 import { isoDate } from '../../domain/clock.js';
 import { emit, type DomainEvent } from '../outbox.js';
+import { prepare } from '../../db/prepared.js';
 
 /** Balance rows with what availability needs: lot, location's sellable flag, safety stock, shelf life. */
 function availabilityRows(tx: Tx) {
@@ -114,9 +115,23 @@ async function lockStockPairs(
 ): Promise<void> {
   const keys = [...new Set(pairs.map((p) => `stock|${p.skuId}|${p.locationId}`))].sort();
   if (keys.length === 0) return;
-  await sql`select pg_advisory_xact_lock(hashtextextended(k, 0))
-            from (select unnest(${keys}::text[]) as k order by 1) as pairs`.execute(tx);
+  await lockStockPairKeys(tx, { keys: keys.join(',') });
 }
+
+// Prepared (one text whatever the number of pairs: the keys travel as one comma-separated value;
+// ids and the `|` hold no comma), so that on PostgreSQL it runs as a named statement.
+const lockStockPairKeys = prepare((db, p: { keys: string }) =>
+  db
+    .selectFrom(
+      sql<{ k: string }>`(select unnest(string_to_array(${p.keys}, ',')) as k order by 1)`.as('pairs'),
+    )
+    .select(sql<unknown>`pg_advisory_xact_lock(hashtextextended(k, 0))`.as('locked')),
+);
+
+/** The balance rows of some SKUs at some locations (prepared: named on PostgreSQL). */
+const pairRows = prepare((db, p: { skuIds: string[]; locationIds: string[] }) =>
+  availabilityRows(db).where('b.sku_id', 'in', p.skuIds).where('b.location_id', 'in', p.locationIds),
+);
 
 /** Pairs read per statement: a count's approval may announce thousands (SQLite binds at most 32,766). */
 const PAIRS_PER_READ = 500;
@@ -138,16 +153,15 @@ export async function exactStockChanged(
   const byPair = new Map<string, AvailabilityRow[]>();
   for (let start = 0; start < pairs.length; start += PAIRS_PER_READ) {
     const chunk = pairs.slice(start, start + PAIRS_PER_READ);
-    const read = rowsByPair(
-      await availabilityRows(tx)
-        .where('b.sku_id', 'in', [...new Set(chunk.map((t) => t.skuId))])
-        .where('b.location_id', 'in', [...new Set(chunk.map((t) => t.locationId))])
-        .execute(),
-    );
+    const { rows } = await pairRows(tx, {
+      skuIds: [...new Set(chunk.map((t) => t.skuId))],
+      locationIds: [...new Set(chunk.map((t) => t.locationId))],
+    });
+    const read = rowsByPair(rows);
     for (const t of chunk) {
       const key = `${t.skuId}|${t.locationId}`;
-      const rows = read.get(key);
-      if (rows) byPair.set(key, rows);
+      const own = read.get(key);
+      if (own) byPair.set(key, own);
     }
   }
   return pairs.map((t) =>
