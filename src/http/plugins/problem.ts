@@ -238,12 +238,34 @@ async function problemPlugin(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.setNotFoundHandler((req, reply) =>
-    sendProblem(
-      reply,
-      problem(req, 404, 'NOT_FOUND', `No route ${req.method} ${shortened(req.url.split('?')[0]!)}`),
-    ),
-  );
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0]!;
+    // A path the API serves with other methods is a 405 naming them (RFC 9110), not a 404. The web
+    // admin's catch-all GET (`/*`, a wildcard) serves every path and counts for none.
+    // A segment longer than the router's maxParamLength (500, app.ts) matches no route of any method.
+    const tooLong = path.split('/').some((segment) => segment.length > MAX_PARAM_LENGTH);
+    const allowed = METHODS.filter((method) => {
+      if (tooLong || method === req.method) return false;
+      const found = app.findRoute({ method, url: path });
+      return found !== null && !('*' in (found.params ?? {}));
+    });
+    if (allowed.length > 0) {
+      reply.header('allow', allowed.join(', '));
+      return sendProblem(
+        reply,
+        problem(
+          req,
+          405,
+          'METHOD_NOT_ALLOWED',
+          `${req.method} is not allowed on ${shortened(path)}; it allows ${allowed.join(', ')}`,
+        ),
+      );
+    }
+    return sendProblem(reply, problem(req, 404, 'NOT_FOUND', `No route ${req.method} ${shortened(path)}`));
+  });
 }
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+const MAX_PARAM_LENGTH = 500;
 
 export default fp(problemPlugin, { name: 'problem' });
