@@ -5,6 +5,7 @@
 import { sql } from 'kysely';
 import { isPostgres, type Tx } from '../../db/database.js';
 import { fieldError } from '../../domain/errors.js';
+import { lockedWhole } from '../../db/row-lock.js';
 import { barcodeCandidates, barcodeKey } from '../../domain/sku-code.js';
 
 /** The advisory-lock space of barcode keys (the first of PostgreSQL's two lock-key integers). */
@@ -19,7 +20,8 @@ export async function assertBarcodesFree(
   if (barcodes.length === 0) return;
   // On PostgreSQL two SKUs given one GTIN in different forms (UPC-A, EAN-13) at once would both find
   // it free: no unique index spans the forms, so writers of one GTIN take turns, in key order.
-  if (isPostgres(tx))
+  // A bulk import that locked the barcode tables whole (lockWhole) needs none.
+  if (isPostgres(tx) && !lockedWhole(tx, 'barcodes'))
     for (const key of [...new Set(barcodes.map(barcodeKey))].sort())
       await sql`select pg_advisory_xact_lock(${BARCODE_LOCKS}, hashtext(${key}))`.execute(tx);
   const lookups = barcodes.flatMap((b) => barcodeCandidates(b));

@@ -5,6 +5,7 @@ import { bundleAvailable, locationAvailable } from '../../domain/inventory/balan
 import { isoDate } from '../../domain/clock.js';
 import { emit, type DomainEvent } from '../outbox.js';
 import { prepare } from '../../db/prepared.js';
+import { lockedWhole } from '../../db/row-lock.js';
 
 /** Balance rows with what availability needs: lot, location's sellable flag, safety stock, shelf life. */
 function availabilityRows(tx: Tx) {
@@ -113,6 +114,7 @@ async function lockStockPairs(
   tx: Tx,
   pairs: ReadonlyArray<{ readonly skuId: string; readonly locationId: string }>,
 ): Promise<void> {
+  if (lockedWhole(tx, 'balances')) return; // a bulk import holds every balance (lockWhole)
   const keys = [...new Set(pairs.map((p) => `stock|${p.skuId}|${p.locationId}`))].sort();
   if (keys.length === 0) return;
   await lockStockPairKeys(tx, { keys: keys.join(',') });
@@ -285,7 +287,7 @@ async function lockBundlePairs(tx: Tx, wanted: ReadonlyMap<string, ReadonlySet<s
   const keys = [...wanted]
     .flatMap(([bundle, at]) => [...at].map((location) => `${bundle}|${location}`))
     .sort();
-  if (keys.length === 0) return;
+  if (keys.length === 0 || lockedWhole(tx, 'balances')) return;
   await sql`select pg_advisory_xact_lock(hashtextextended(k, 0))
             from (select unnest(${keys}::text[]) as k order by 1) as pairs`.execute(tx);
 }

@@ -16,6 +16,17 @@ import type { Database } from '../../db/database.js';
 import type { DB } from '../../db/schema.js';
 import { DomainError, type FieldError } from '../../domain/errors.js';
 import type { ColumnSet, CsvRow, CsvTable, RowError } from './csv-file.js';
+import { lockWhole, type BulkScope } from '../../db/row-lock.js';
+
+/**
+ * Above this many rows an import locks what its rows would lock key by key, whole, for its
+ * transaction (PostgreSQL: other writes to those tables wait until it commits; see lockWhole).
+ */
+const BULK_ROWS = 1_000;
+const BULK_SCOPES: Partial<Record<string, readonly BulkScope[]>> = {
+  stock: ['balances'],
+  skus: ['barcodes'],
+};
 
 export type ImportContext = {
   readonly actor: string;
@@ -126,6 +137,9 @@ export async function runImport<T>(
         counts = { created: 0, updated: 0, unchanged: 0 };
         applyErrors = [];
         opts.ctx.movements = 0;
+        // Thousands of rows would take a per-key lock each (see lockWhole): lock the tables whole.
+        if (parsed.length > BULK_ROWS)
+          for (const scope of BULK_SCOPES[importer.kind] ?? []) await lockWhole(tx, scope);
         for (const p of parsed) {
           await sql`savepoint csv_row`.execute(tx);
           try {
