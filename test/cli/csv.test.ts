@@ -241,6 +241,27 @@ for (const dialect of DIALECTS) {
       expect(back.stdout).toMatch(/: 0 created, 0 updated, [\d,]+ unchanged/);
     });
 
+    it('refuses bytes that are not UTF-8, naming the line and column, and writes nothing', async () => {
+      writeFileSync(
+        file('latin1.csv'),
+        Buffer.concat([
+          Buffer.from('sku,name,priceMinor\nCSV-UTF-1,Fine,100\nCSV-UTF-2,Caf'),
+          Buffer.from([0xe9]), // "é" in Latin-1, not UTF-8
+          Buffer.from(' au lait,100\n'),
+        ]),
+      );
+      const r = await kibble(['import', 'skus', file('latin1.csv')], { env: target.env });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('line 3: name: is not valid UTF-8 text');
+      expect(r.stderr).toContain('nothing was imported');
+      const written = await target.database.db
+        .selectFrom('skus')
+        .select('sku')
+        .where('sku', 'like', 'CSV-UTF-%')
+        .execute();
+      expect(written).toEqual([]);
+    });
+
     it('exports the ledger filtered by SKU and time', async () => {
       const skus = rowsOf(readFileSync(file('stock.csv'), 'utf8'));
       const sku = skus[0]!['sku']!;

@@ -88,6 +88,18 @@ export async function parseCsv(buffer: Buffer, set: ColumnSet): Promise<CsvTable
   let columns: string[] = [];
   let offset = 0; // byte offset where the previous record ended
   let linesBefore = 0; // newlines before `offset`
+  // Bytes that are not UTF-8 would be read as U+FFFD and stored as such: find the cells they are in.
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  const isUtf8 = (bytes: Uint8Array) => {
+    try {
+      utf8.decode(bytes);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const wholeFileUtf8 = isUtf8(buffer);
+  const NOT_UTF8 = 'is not valid UTF-8 text: save the file as UTF-8 (CSV UTF-8 in Excel)';
   const newlines = (from: number, to: number) => {
     let n = 0;
     for (let i = from; i < to; i++) if (buffer[i] === 0x0a) n++;
@@ -102,8 +114,10 @@ export async function parseCsv(buffer: Buffer, set: ColumnSet): Promise<CsvTable
       linesBefore += newlines(offset, item.info.bytes);
       offset = item.info.bytes;
       const record = item.record;
+      const badBytes = !wholeFileUtf8 && !isUtf8(buffer.subarray(start, item.info.bytes));
 
       if (header === null) {
+        if (badBytes) errors.push({ line, field: 'header', message: `the first line ${NOT_UTF8}` });
         header = [];
         const seen = new Set<string>();
         for (const raw of record) {
@@ -136,6 +150,12 @@ export async function parseCsv(buffer: Buffer, set: ColumnSet): Promise<CsvTable
       }
 
       if (record.every((cell) => cell.trim() === '')) continue;
+      if (badBytes) {
+        const names = header;
+        const bad = record.flatMap((cell, i) => (cell.includes('\uFFFD') ? [names[i] ?? '(row)'] : []));
+        for (const field of bad.length > 0 ? bad : ['(row)']) errors.push({ line, field, message: NOT_UTF8 });
+        continue;
+      }
       const extra = record.slice(header.length);
       if (record.length < header.length || extra.some((cell) => cell.trim() !== '')) {
         errors.push({
