@@ -262,6 +262,20 @@ for (const dialect of DIALECTS) {
       expect(written).toEqual([]);
     });
 
+    it('quotes a cell holding a bare carriage return, so spreadsheets keep it in one row', async () => {
+      writeFileSync(file('cr.csv'), 'sku,name,product\nCSV-CR-1,"carriage\rreturn",CR product\n');
+      expect((await kibble(['import', 'skus', file('cr.csv')], { env: target.env })).code).toBe(0);
+      const out = await kibble(['export', 'skus'], { env: target.env });
+      expect(out.code).toBe(0);
+      expect(out.stdout).toContain('\nCSV-CR-1,"carriage\rreturn",CR product,');
+      // A strict reader that ends records at any line break still sees one row per SKU.
+      const rows: Array<Record<string, string>> = parse(out.stdout, {
+        columns: true,
+        record_delimiter: ['\n', '\r'],
+      });
+      expect(rows.find((r) => r['sku'] === 'CSV-CR-1')?.['name']).toBe('carriage\rreturn');
+    });
+
     it('exports the ledger filtered by SKU and time', async () => {
       const skus = rowsOf(readFileSync(file('stock.csv'), 'utf8'));
       const sku = skus[0]!['sku']!;

@@ -217,6 +217,9 @@ export function csvWriter(
     columns: [...columns],
     bom: opts.bom === true,
     record_delimiter: 'unix',
+    // Records end with \n, so csv-stringify only quotes \n; a bare \r ends a row in Excel,
+    // LibreOffice and most readers (RFC 4180 quotes every line break).
+    quoted_match: /\r/,
   });
   csv.pipe(sink, { end: file !== null });
   let failure: Error | null = null;
