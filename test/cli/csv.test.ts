@@ -303,6 +303,10 @@ for (const dialect of DIALECTS) {
       expect(typo.stderr).toContain('line 1: header: unknown column "quantiy"');
       expect(typo.stderr).toContain('line 1: header: missing required column "quantity"');
 
+      const toDir = await kibble(['export', 'skus', '--out', dir], { env: source.env });
+      expect(toDir.code).toBe(2);
+      expect(toDir.stderr).toBe(`Cannot write ${dir}: it is a directory.\n`);
+
       const missing = await kibble(['import', 'skus', file('nope.csv')], { env: source.env });
       expect(missing.code).toBe(2);
       expect(missing.stderr).toContain('no such file');

@@ -3,7 +3,7 @@
  * src/cli/csv.command.ts). Exit codes: 0 done, 2 bad usage or any row refused (then nothing was
  * written), 1 an unexpected failure (also nothing written).
  */
-import { access, constants } from 'node:fs/promises';
+import { access, constants, stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { configFromEnv, openDatabase } from '../../db/database.js';
@@ -149,6 +149,9 @@ export async function runExportCommand(
     } catch {
       return usage(`Cannot write ${opts.out}: ${dir} is not a writable directory.`);
     }
+    // The export is renamed onto --out at the end: a directory there would fail only then.
+    const existing = await stat(opts.out).catch(() => null);
+    if (existing?.isDirectory()) return usage(`Cannot write ${opts.out}: it is a directory.`);
   }
   const database = openDatabase(configFromEnv());
   try {
