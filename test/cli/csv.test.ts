@@ -5,6 +5,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Sqlite from 'better-sqlite3';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/databases.js';
@@ -275,6 +276,31 @@ for (const dialect of DIALECTS) {
       });
       expect(rows.find((r) => r['sku'] === 'CSV-CR-1')?.['name']).toBe('carriage\rreturn');
     });
+
+    it.runIf(dialect === 'sqlite')(
+      'a failure of the database itself is one plain line, not a stack trace, and writes nothing',
+      async () => {
+        writeFileSync(file('locked.csv'), 'sku,name\nCSV-LOCKED-1,Locked\n');
+        const holder = new Sqlite(target.env['KIBBLE_DB']);
+        holder.prepare('begin exclusive').run(); // another process holds the write lock
+        let r;
+        try {
+          r = await kibble(['import', 'skus', file('locked.csv')], { env: target.env });
+        } finally {
+          holder.prepare('rollback').run();
+          holder.close();
+        }
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(/^[^\n]*; nothing was imported\.\n$/);
+        const sku = await target.database.db
+          .selectFrom('skus')
+          .select('sku')
+          .where('sku', '=', 'CSV-LOCKED-1')
+          .executeTakeFirst();
+        expect(sku).toBeUndefined();
+      },
+      30_000,
+    );
 
     it('exports the ledger filtered by SKU and time', async () => {
       const skus = rowsOf(readFileSync(file('stock.csv'), 'utf8'));

@@ -93,7 +93,20 @@ export async function runImportCommand(
         reference: { type: 'csv-import', id: `${basename(file === '-' ? 'stdin' : file)}@${at}`.slice(-100) },
         movements: 0,
       },
+    }).catch((error: unknown) => {
+      // Not a refused row but a failure of the database itself (locked, out of lock memory, …):
+      // everything was rolled back; say so plainly instead of dumping a stack trace.
+      const cause = (error as { cause?: { code?: string } }).cause;
+      console.error(`${error instanceof Error ? error.message : String(error)}; nothing was imported.`);
+      if (cause?.code === '53200') {
+        console.error(
+          'PostgreSQL ran out of lock slots for this one transaction: split the file or raise max_locks_per_transaction.',
+        );
+      }
+      process.exitCode = 1;
+      return null;
     });
+    if (report === null) return;
     if (report.errors.length > 0) {
       for (const e of report.errors) console.error(`line ${e.line}: ${e.field}: ${e.message}`);
       if (report.errors.length > 20) {
