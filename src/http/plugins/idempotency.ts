@@ -85,10 +85,12 @@ export async function sendOnce<T>(
   const flightKey = `${principal}\u0000${scope.key}`;
   const running = inFlight.get(flightKey);
   if (running !== undefined) {
-    assertSameRequest({ request_hash: running }, scope);
-    // The one in flight may be a replay itself: a finished request replays to everyone at once.
+    // What the key recorded decides first: the one in flight may be a replay itself (a finished
+    // request replays to everyone at once), or a repeat with another body, bound to get its 422 —
+    // which must not turn this request, the key's own, into one.
     const done = await completedOutcome<T>(req.server.database, scope);
     if (done !== null) return send(done);
+    assertSameRequest({ request_hash: running }, scope);
     void reply.header('retry-after', '1');
     throw inProgress();
   }
