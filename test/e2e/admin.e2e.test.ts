@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startServer } from '../helpers/server.js';
 import { openShop, type Shop } from './shop.js';
@@ -208,12 +208,17 @@ describe.skipIf(!ready)('web admin in Chromium', () => {
     const dialog = page.getByRole('dialog', { name: `Transfer stock · ${sku}` });
     await dialog.waitFor();
     const from = await dialog.getByLabel('From location').inputValue();
-    const to = (await dialog
-      .getByLabel('To location')
-      .locator('option:not([disabled])')
-      .first()
-      .getAttribute('value'))!;
-    await dialog.getByLabel('To location').selectOption(to);
+    // The options may be drawn again while the dialog loads (the source's own location becomes
+    // disabled): pick one and select it together, again until it holds.
+    const toSelect = dialog.getByLabel('To location');
+    let to = '';
+    await vi.waitFor(
+      async () => {
+        to = (await toSelect.locator('option:not([disabled])').first().getAttribute('value'))!;
+        await toSelect.selectOption(to, { timeout: 1_000 });
+      },
+      { timeout: 15_000, interval: 200 },
+    );
     await dialog.getByLabel('Quantity').fill('3');
     await dialog.getByRole('button', { name: 'Transfer', exact: true }).click();
     await dialog.waitFor({ state: 'detached' });
