@@ -32,7 +32,7 @@ import type {
   SafetyStock,
 } from '../../domain/orders/routing.js';
 import { emit, type DomainEvent } from '../outbox.js';
-import { bundleStockChanged, exactStockChanged } from '../stock/availability.js';
+import { bundleStockChanged, distinctPairs, exactStockChanged } from '../stock/availability.js';
 
 export type Ctx = { readonly actor: string; readonly requestId: string | null; readonly at: string };
 
@@ -251,31 +251,18 @@ export async function applyAllocations(
     deferred,
   );
   if (writes === undefined) await writeAll(tx, deferred);
-  const events = stockChangedEvents(snapshot, after, decrements, today);
-  if (isPostgres(tx)) {
-    // A lot-tracked pair has other balance rows (lots) than the ones this plan changed and locked:
-    // the snapshot's figures for them may be stale by now, so their event is read again under the
-    // pair's lock (see `exactStockChanged`). A pair without lots is one row, locked by the UPDATE.
-    const lotTracked = new Map<string, { skuId: string; locationId: string }>();
-    for (const d of decrements) {
-      const row = snapshot.rows.find((r) => balanceKeyOf(r) === balanceKeyOf(d));
-      if (row?.lotCode != null)
-        lotTracked.set(`${d.skuId}|${d.locationId}`, { skuId: d.skuId, locationId: d.locationId });
-    }
-    if (lotTracked.size > 0) {
-      const exact = new Map(
-        (await exactStockChanged(tx, [...lotTracked.values()], ctx.at)).map((e) => [
-          `${e.aggregateId}|${(e.payload as { location: string }).location}`,
-          e,
-        ]),
-      );
-      for (let i = 0; i < events.length; i++) {
-        const e = events[i]!;
-        const fresh = exact.get(`${e.aggregateId}|${(e.payload as { location: string }).location}`);
-        if (fresh) events[i] = fresh;
-      }
-    }
-  }
+  // On PostgreSQL a lot-tracked pair has other balance rows (lots) than the ones this plan changed
+  // and locked: the snapshot's figures for them may be stale by now, so their event is read again
+  // under the pair's lock (`exactStockChanged`). A pair without lots is one row, locked by the UPDATE.
+  const lotPairs = isPostgres(tx) ? distinctPairs(decrements.filter((d) => d.lotId !== '')) : [];
+  const exact = await exactStockChanged(tx, lotPairs, ctx.at);
+  const events = stockChangedEvents(
+    snapshot,
+    after,
+    decrements,
+    today,
+    new Map(lotPairs.map((p, i) => [`${p.skuId}|${p.locationId}`, exact[i]!])),
+  );
   if (inBundles) events.push(...(await bundleStockChanged(tx, decrements, ctx.at)));
   return events;
 }
@@ -301,18 +288,25 @@ function movementRow(
   };
 }
 
-/** `stock.changed` per touched (SKU, location), computed from the snapshot and the new counters. */
+/**
+ * `stock.changed` per touched (SKU, location): taken from `read` when it has it, otherwise computed
+ * from the snapshot and the new counters.
+ */
 function stockChangedEvents(
   snapshot: Snapshot,
   after: ReadonlyMap<string, { onHand: number; allocated: number; quarantined: number }>,
   touched: readonly Omit<Allocation, 'quantity'>[],
   today: string,
+  /** Events already read from the database, by `skuId|locationId`: used as they are. */
+  read: ReadonlyMap<string, DomainEvent>,
 ): DomainEvent[] {
-  const pairs = new Map<string, { skuId: string; locationId: string }>();
-  for (const t of touched)
-    pairs.set(`${t.skuId}|${t.locationId}`, { skuId: t.skuId, locationId: t.locationId });
   const events: DomainEvent[] = [];
-  for (const { skuId, locationId } of pairs.values()) {
+  for (const { skuId, locationId } of distinctPairs(touched)) {
+    const fresh = read.get(`${skuId}|${locationId}`);
+    if (fresh) {
+      events.push(fresh);
+      continue;
+    }
     const rows = snapshot.rows
       .filter((r) => r.skuId === skuId && r.locationId === locationId)
       .map((r) => ({ ...r, ...(after.get(balanceKeyOf(r)) ?? {}) }));

@@ -84,6 +84,15 @@ const stockChanged = (skuId: string, payload: ReturnType<typeof payloadOf>): Dom
   payload,
 });
 
+/** The distinct (SKU, location) pairs of `keys`, in first-seen order. */
+export function distinctPairs(
+  keys: readonly { skuId: string; locationId: string }[],
+): { skuId: string; locationId: string }[] {
+  const pairs = new Map<string, { skuId: string; locationId: string }>();
+  for (const k of keys) pairs.set(`${k.skuId}|${k.locationId}`, { skuId: k.skuId, locationId: k.locationId });
+  return [...pairs.values()];
+}
+
 /**
  * Writes `stock.changed` for each (SKU, location) with its new counters and availability; the
  * codes in the payload come from the same query.
@@ -94,7 +103,7 @@ export async function emitStockChanged(
   at: string,
 ): Promise<void> {
   // Each pair once, however many of the caller's steps touched it.
-  const pairs = [...new Map(touched.map((t) => [`${t.skuId}|${t.locationId}`, t])).values()];
+  const pairs = distinctPairs(touched);
   const events = await exactStockChanged(tx, pairs, at);
   events.push(...(await bundleStockChanged(tx, pairs, at)));
   await emit(tx, at, events);
@@ -117,12 +126,16 @@ async function lockStockPairs(
   if (lockedWhole(tx, 'balances')) return; // a bulk import holds every balance (lockWhole)
   const keys = [...new Set(pairs.map((p) => `stock|${p.skuId}|${p.locationId}`))].sort();
   if (keys.length === 0) return;
-  await lockStockPairKeys(tx, { keys: keys.join(',') });
+  await lockKeys(tx, keys);
 }
 
-// Prepared (one text whatever the number of pairs: the keys travel as one comma-separated value;
-// ids and the `|` hold no comma), so that on PostgreSQL it runs as a named statement.
-const lockStockPairKeys = prepare((db, p: { keys: string }) =>
+/**
+ * Transaction-long advisory locks on `keys` (sorted, distinct), taken in that order. Prepared (one
+ * text whatever the number of keys: they travel as one comma-separated value, and ids and the `|`
+ * hold no comma), so that on PostgreSQL it runs as a named statement.
+ */
+const lockKeys = (tx: Tx, keys: readonly string[]) => lockKeyList(tx, { keys: keys.join(',') });
+const lockKeyList = prepare((db, p: { keys: string }) =>
   db
     .selectFrom(
       sql<{ k: string }>`(select unnest(string_to_array(${p.keys}, ',')) as k order by 1)`.as('pairs'),
@@ -288,8 +301,7 @@ async function lockBundlePairs(tx: Tx, wanted: ReadonlyMap<string, ReadonlySet<s
     .flatMap(([bundle, at]) => [...at].map((location) => `${bundle}|${location}`))
     .sort();
   if (keys.length === 0 || lockedWhole(tx, 'balances')) return;
-  await sql`select pg_advisory_xact_lock(hashtextextended(k, 0))
-            from (select unnest(${keys}::text[]) as k order by 1) as pairs`.execute(tx);
+  await lockKeys(tx, keys);
 }
 
 /** The events of `wanted` (bundle id → location ids), from its components' balance rows. */
