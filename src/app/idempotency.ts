@@ -5,7 +5,7 @@
  * The effect and its recorded response commit together or not at all.
  */
 import type { Transaction } from 'kysely';
-import type { Database, Tx } from '../db/database.js';
+import type { Database, TransactOptions, Tx } from '../db/database.js';
 import type { DB } from '../db/schema.js';
 import { nowIso } from '../domain/clock.js';
 import { DomainError } from '../domain/errors.js';
@@ -34,6 +34,7 @@ export async function runIdempotent<T>(
   database: Database,
   scope: IdempotencyScope | null,
   work: (tx: Transaction<DB>) => Promise<Created<T>>,
+  options?: TransactOptions,
 ): Promise<IdempotentOutcome<T>> {
   return database.transact(async (tx) => {
     if (scope === null) return { ...(await work(tx)), replayed: false };
@@ -41,7 +42,7 @@ export async function runIdempotent<T>(
     const result = await work(tx);
     await completeKey(tx, scope, result);
     return { ...result, replayed: false };
-  });
+  }, options);
 }
 
 /**

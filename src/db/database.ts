@@ -60,7 +60,7 @@ export interface Database {
   readonly dialect: Dialect;
   readonly db: Kysely<DB>;
   /** Runs `work` in one transaction; retried on PostgreSQL serialization failures and deadlocks. */
-  transact<T>(work: (tx: Transaction<DB>) => Promise<T>): Promise<T>;
+  transact<T>(work: (tx: Transaction<DB>) => Promise<T>, options?: TransactOptions): Promise<T>;
   /**
    * Transactions retried so far in this process, by cause (PostgreSQL only: SQLite serialises
    * writers, so none are ever retried there). A deadlock count that grows names a lock-order bug.
@@ -78,6 +78,27 @@ export interface Database {
   migrate(): Promise<string[]>;
   close(): Promise<void>;
 }
+
+/** What a write transaction declares about itself before it begins. */
+export interface TransactOptions {
+  /**
+   * It changes a rule availability is computed from, without a movement: a SKU's active flag or
+   * minimum shelf life, a location's sellable flag, a safety stock, a new bundle. Orders and
+   * movements compute the `stock.changed` they write from those rules, and such a change announces
+   * the pairs it moves from their counters: run at once, each would read the other's state from
+   * before its commit, and the newest event of a pair could carry an old rule or old counters. On
+   * PostgreSQL every other write transaction therefore begins by taking one advisory lock shared
+   * (in the same round trip as its BEGIN), and this one takes it exclusively: it waits for the
+   * writes in flight, and holds new ones back, until it commits. Rare, short commands only (a bulk
+   * import is one: it locks the balances whole anyway). SQLite runs one writer at a time: no effect.
+   */
+  readonly changesRules?: boolean;
+}
+
+/** The advisory lock of `TransactOptions.changesRules`, as SQL (a 64-bit key of its own name). */
+const RULES_LOCK_KEY = "hashtextextended('kibble: availability rules', 0)";
+/** Every write transaction's BEGIN on PostgreSQL: one round trip (simple protocol, no parameters). */
+const BEGIN_SHARING_RULES = `begin; select pg_advisory_xact_lock_shared(${RULES_LOCK_KEY})`;
 
 export type RetryCause = 'serialization' | 'deadlock' | 'uniqueViolation' | 'stalePreparedStatement';
 
@@ -469,7 +490,7 @@ function openSqlite(file: string, backgroundCheckpoints: boolean): Database {
     dialect: 'sqlite',
     retried: { serialization: 0, deadlock: 0, uniqueViolation: 0, stalePreparedStatement: 0 },
     db,
-    transact<T>(work: (tx: Transaction<DB>) => Promise<T>): Promise<T> {
+    transact<T>(work: (tx: Transaction<DB>) => Promise<T>, _options?: TransactOptions): Promise<T> {
       if (closing) return Promise.reject(new Error('the database is closing: no new transactions'));
       return new Promise<T>((resolve, reject) => {
         queue.push({ work, resolve: resolve as (v: unknown) => void, reject });
@@ -587,7 +608,10 @@ function namingPool(pool: pg.Pool): PostgresPool {
       const client = await pool.connect();
       let stale = false;
       return {
-        query: (async (text: string, values: unknown[]) => {
+        query: (async (given: string, values: unknown[]) => {
+          // Kysely opens `transact`'s transactions with a plain BEGIN (`changesRules` ones and
+          // snapshots name an isolation level instead): see TransactOptions.
+          const text = given === 'begin' ? BEGIN_SHARING_RULES : given;
           const name = statementName(text, values.length);
           try {
             return await (name === undefined
@@ -626,11 +650,25 @@ function openPostgres(url: string, poolSize: number): Database {
     dialect: 'postgres',
     db,
     retried,
-    async transact<T>(work: (tx: Transaction<DB>) => Promise<T>): Promise<T> {
+    async transact<T>(work: (tx: Transaction<DB>) => Promise<T>, options: TransactOptions = {}): Promise<T> {
+      // A rules change begins without the shared lock (an explicit isolation level: not a plain
+      // BEGIN), then takes it exclusively, first of all.
+      const run = options.changesRules
+        ? () =>
+            db
+              .transaction()
+              .setIsolationLevel('read committed')
+              .execute((tx) =>
+                inTransaction(tx, async (t) => {
+                  await sql.raw(`select pg_advisory_xact_lock(${RULES_LOCK_KEY})`).execute(t);
+                  return work(t);
+                }),
+              )
+        : () => db.transaction().execute((tx) => inTransaction(tx, work));
       let uniqueViolations = 0; // counted apart: serialization retries before must not use them up
       for (let attempt = 1; ; attempt++) {
         try {
-          return await db.transaction().execute((tx) => inTransaction(tx, work));
+          return await run();
         } catch (error) {
           const code = (error as { code?: string }).code;
           const cause: RetryCause | null =

@@ -63,6 +63,8 @@ export type SnapshotRow = StockRow & {
   /** The SKU's minimum remaining shelf life in days (lots expiring sooner are not available). */
   readonly minRemainingDays: number;
   readonly skuCode: string;
+  /** The SKU's active flag: an inactive SKU's stock counts as 0 available (as `GET /stock` says). */
+  readonly skuActive: boolean;
 };
 
 export type Snapshot = {
@@ -95,6 +97,7 @@ const snapshotRows = prepare((db, p: { skuIds: readonly string[]; onlyLocationId
       's.quantity as safety',
       'k.min_remaining_shelf_life_days as min_days',
       'k.sku as sku_code',
+      'k.active as sku_active',
     ])
     .where('b.sku_id', 'in', p.skuIds)
     .where('l.sellable', '=', 1)
@@ -146,6 +149,7 @@ export async function loadSnapshot(
       lotCode: r.lot_code,
       minRemainingDays: r.min_days,
       skuCode: r.sku_code,
+      skuActive: r.sku_active === 1,
     })),
     safety,
   };
@@ -323,7 +327,11 @@ function stockChangedEvents(
         onHand: rows.reduce((n, r) => n + r.onHand, 0),
         allocated: rows.reduce((n, r) => n + r.allocated, 0),
         quarantined: rows.reduce((n, r) => n + r.quarantined, 0),
-        available: locationAvailable(rows, safety, today, rows[0]?.minRemainingDays ?? 0),
+        // A backorder of a SKU deactivated since still takes its stock: available stays 0.
+        available:
+          rows[0]?.skuActive === false
+            ? 0
+            : locationAvailable(rows, safety, today, rows[0]?.minRemainingDays ?? 0),
       },
     });
   }

@@ -28,6 +28,9 @@ const BULK_SCOPES: Partial<Record<string, readonly BulkScope[]>> = {
   skus: ['barcodes'],
 };
 
+/** Imports that can change what availability is computed from (a SKU's flags, a location's). */
+const CHANGES_RULES: ReadonlySet<string> = new Set(['skus', 'locations']);
+
 export type ImportContext = {
   readonly actor: string;
   readonly requestId: string | null;
@@ -132,33 +135,36 @@ export async function runImport<T>(
   if (!table.fatal) {
     const progress = opts.progress(parsed.length);
     try {
-      await database.transact(async (tx) => {
-        // A retried transaction (PostgreSQL serialization failure) starts its tally afresh.
-        counts = { created: 0, updated: 0, unchanged: 0 };
-        applyErrors = [];
-        opts.ctx.movements = 0;
-        // Thousands of rows would take a per-key lock each (see lockWhole): lock the tables whole.
-        if (parsed.length > BULK_ROWS)
-          for (const scope of BULK_SCOPES[importer.kind] ?? []) await lockWhole(tx, scope);
-        for (const p of parsed) {
-          await sql`savepoint csv_row`.execute(tx);
-          try {
-            counts[await importer.apply(tx, p.value, opts.ctx)]++;
-            await sql`release savepoint csv_row`.execute(tx);
-          } catch (error) {
-            await sql`rollback to savepoint csv_row`.execute(tx);
-            await sql`release savepoint csv_row`.execute(tx);
-            if (!(error instanceof DomainError)) {
-              throw new Error(`line ${p.line}: ${error instanceof Error ? error.message : String(error)}`, {
-                cause: error,
-              });
+      await database.transact(
+        async (tx) => {
+          // A retried transaction (PostgreSQL serialization failure) starts its tally afresh.
+          counts = { created: 0, updated: 0, unchanged: 0 };
+          applyErrors = [];
+          opts.ctx.movements = 0;
+          // Thousands of rows would take a per-key lock each (see lockWhole): lock the tables whole.
+          if (parsed.length > BULK_ROWS)
+            for (const scope of BULK_SCOPES[importer.kind] ?? []) await lockWhole(tx, scope);
+          for (const p of parsed) {
+            await sql`savepoint csv_row`.execute(tx);
+            try {
+              counts[await importer.apply(tx, p.value, opts.ctx)]++;
+              await sql`release savepoint csv_row`.execute(tx);
+            } catch (error) {
+              await sql`rollback to savepoint csv_row`.execute(tx);
+              await sql`release savepoint csv_row`.execute(tx);
+              if (!(error instanceof DomainError)) {
+                throw new Error(`line ${p.line}: ${error instanceof Error ? error.message : String(error)}`, {
+                  cause: error,
+                });
+              }
+              applyErrors.push(...errorsOf(importer, p.line, error));
             }
-            applyErrors.push(...errorsOf(importer, p.line, error));
+            progress.tick();
           }
-          progress.tick();
-        }
-        if (errors.length > 0 || applyErrors.length > 0 || opts.dryRun) throw new Rollback();
-      });
+          if (errors.length > 0 || applyErrors.length > 0 || opts.dryRun) throw new Rollback();
+        },
+        { changesRules: CHANGES_RULES.has(importer.kind) },
+      );
       applied = true;
     } catch (error) {
       if (!(error instanceof Rollback)) throw error;

@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Transaction } from 'kysely';
+import type { TransactOptions } from '../../db/database.js';
 import type { DB } from '../../db/schema.js';
 import { actorOf } from '../../domain/access.js';
 import { canonicalJson } from '../../domain/canonical-json.js';
@@ -51,8 +52,9 @@ export function sendCreated<T>(
   req: FastifyRequest,
   reply: FastifyReply,
   work: (tx: Transaction<DB>) => Promise<Created<T>>,
+  options?: TransactOptions,
 ): Promise<FastifyReply> {
-  return sendOnce(req, reply, (scope) => runIdempotent(req.server.database, scope, work));
+  return sendOnce(req, reply, (scope) => runIdempotent(req.server.database, scope, work, options));
 }
 
 /**

@@ -86,7 +86,9 @@ export default async function locationRoutes(fastify: FastifyInstance): Promise<
       const expected = ifMatchVersions(req);
       return sendWithEtag(
         reply,
-        await app.database.transact((tx) => updateLocation(tx, req.params.code, req.body, expected)),
+        await app.database.transact((tx) => updateLocation(tx, req.params.code, req.body, expected), {
+          changesRules: req.body.sellable !== undefined,
+        }),
       );
     },
   );

@@ -29,7 +29,10 @@ export default async function skuRoutes(fastify: FastifyInstance): Promise<void>
       config: { roles: can.writeCatalog },
     },
     async (req, reply) =>
-      sendCreated(req, reply, async (tx) => ({ status: 201, body: await createSku(tx, req.body) })),
+      // A bundle's first stock.changed is read from its components' rows: see TransactOptions.
+      sendCreated(req, reply, async (tx) => ({ status: 201, body: await createSku(tx, req.body) }), {
+        changesRules: req.body.components !== undefined,
+      }),
   );
 
   app.get(
@@ -92,7 +95,10 @@ export default async function skuRoutes(fastify: FastifyInstance): Promise<void>
     },
     async (req, reply) => {
       const expected = ifMatchVersions(req);
-      const view = await app.database.transact((tx) => updateSku(tx, req.params.sku, req.body, expected));
+      const { active, minRemainingShelfLifeDays } = req.body;
+      const view = await app.database.transact((tx) => updateSku(tx, req.params.sku, req.body, expected), {
+        changesRules: active !== undefined || minRemainingShelfLifeDays !== undefined,
+      });
       return sendWithEtag(reply, view);
     },
   );

@@ -120,11 +120,14 @@ export default async function stockRoutes(fastify: FastifyInstance): Promise<voi
       config: { roles: can.moveStock, freesStock: true },
     },
     async (req) =>
-      app.database.transact(async (tx) => {
-        const sku = await resolveSku(tx, req.params.sku);
-        const location = await resolveLocation(tx, req.params.location);
-        await setSafetyStock(tx, sku, location, req.body.quantity, contextOf(req).at);
-        return stockOf(tx, sku);
-      }),
+      app.database.transact(
+        async (tx) => {
+          const sku = await resolveSku(tx, req.params.sku);
+          const location = await resolveLocation(tx, req.params.location);
+          await setSafetyStock(tx, sku, location, req.body.quantity, contextOf(req).at);
+          return stockOf(tx, sku);
+        },
+        { changesRules: true },
+      ),
   );
 }
