@@ -792,6 +792,21 @@ const readCases: Case[] = [
     status: 400,
     field: 'cursor',
   },
+  // Another list's cursor (well-formed, another kind of id) used to give an empty page, silently.
+  ...[
+    ['/api/v1/orders', 'mov'],
+    ['/api/v1/customers', 'ord'],
+    ['/api/v1/reservations', 'cus'],
+    ['/api/v1/transfers', 'res'],
+    ['/api/v1/counts', 'trf'],
+    ['/api/v1/reports/movements', 'cnt'],
+    [`/api/v1/stock/${SKU}/movements`, 'ord'],
+  ].map(([list, prefix]) => ({
+    name: `a ${prefix}_ cursor on ${list}`,
+    path: `${list}?cursor=${prefix}_0190f6c1a2b37c4d8e9f0a1b2c3d4e5f`,
+    status: 400,
+    field: 'cursor',
+  })),
   {
     name: 'unknown query parameter',
     path: `/api/v1/stock/${SKU}/movements?foo=1`,

@@ -34,7 +34,7 @@ export default async function customerRoutes(fastify: FastifyInstance): Promise<
           {
             q: Type.Optional(Text({ maxLength: 254 })),
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
-            cursor: Type.Optional(IdCursor),
+            cursor: Type.Optional(IdCursor('customer')),
           },
           { additionalProperties: false },
         ),

@@ -84,7 +84,7 @@ export default async function orderRoutes(fastify: FastifyInstance): Promise<voi
               }),
             ),
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
-            cursor: Type.Optional(IdCursor),
+            cursor: Type.Optional(IdCursor('order')),
           },
           { additionalProperties: false },
         ),

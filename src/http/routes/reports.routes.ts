@@ -108,7 +108,7 @@ export default async function reportRoutes(fastify: FastifyInstance): Promise<vo
             from: Type.Optional(Instant),
             to: Type.Optional(Instant),
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
-            cursor: Type.Optional(IdCursor),
+            cursor: Type.Optional(IdCursor('movement')),
           },
           { additionalProperties: false },
         ),

@@ -58,7 +58,7 @@ export default async function reservationRoutes(fastify: FastifyInstance): Promi
               ]),
             ),
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
-            cursor: Type.Optional(IdCursor),
+            cursor: Type.Optional(IdCursor('reservation')),
           },
           { additionalProperties: false },
         ),

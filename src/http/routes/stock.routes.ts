@@ -84,7 +84,7 @@ export default async function stockRoutes(fastify: FastifyInstance): Promise<voi
         querystring: Type.Object(
           {
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
-            cursor: Type.Optional(IdCursor),
+            cursor: Type.Optional(IdCursor('movement')),
             location: Type.Optional(Text({ maxLength: 64 })),
             type: Type.Optional(MovementTypeFilter),
           },

@@ -5,6 +5,7 @@
  */
 import { Type, type TSchema } from 'typebox';
 import { COUNTRY_CODES } from '../../domain/countries.js';
+import { idPrefixes, type IdKind } from '../../domain/ids.js';
 import { MAX_AMOUNT_MINOR, MAX_QUANTITY } from '../../domain/quantity.js';
 
 /** No NUL and no lone UTF-16 surrogates: PostgreSQL cannot store either. */
@@ -80,11 +81,15 @@ export const Id = Type.String({ maxLength: 64 });
 
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
-/** The `nextCursor` of a list keyed by Kibble ids (`ord_…`, `mov_…`): anything else is a 400. */
-export const IdCursor = Type.String({
-  pattern: '^[a-z]{3}_[0-9a-f]{32}$',
-  description: 'The nextCursor of the previous page',
-});
+/**
+ * The `nextCursor` of a list keyed by Kibble ids of one kind (`ord_…` for orders): anything else —
+ * another list's cursor included, which would silently give an empty page — is a 400.
+ */
+export const IdCursor = (kind: IdKind) =>
+  Type.String({
+    pattern: `^${idPrefixes[kind]}_[0-9a-f]{32}$`,
+    description: `The nextCursor of the previous page (${idPrefixes[kind]}_…)`,
+  });
 
 /** RFC 9457 problem details, with field-level errors. */
 export const Problem = Type.Object(

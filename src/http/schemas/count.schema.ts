@@ -104,7 +104,7 @@ export const CountQuery = Type.Object(
     status: Type.Optional(CountStatus),
     location: Type.Optional(LocationCode),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
-    cursor: Type.Optional(IdCursor),
+    cursor: Type.Optional(IdCursor('count')),
   },
   { additionalProperties: false },
 );

@@ -33,7 +33,7 @@ export const TransferQuery = Type.Object(
     fromLocation: Type.Optional(LocationCode),
     toLocation: Type.Optional(LocationCode),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
-    cursor: Type.Optional(IdCursor),
+    cursor: Type.Optional(IdCursor('transfer')),
   },
   { additionalProperties: false },
 );
