@@ -29,3 +29,18 @@ export function positiveNumberFromEnv(
   }
   return value;
 }
+
+/**
+ * `KIBBLE_ADMIN_KEY`, the admin API key a server creates on start (unset or empty: none). Clients
+ * send it as `Authorization: Bearer <key>`, so it must be one header token — visible ASCII, no
+ * space, at most 200 characters — and at least 16 characters, so that it is not guessable.
+ */
+export function adminKeyFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const given = env['KIBBLE_ADMIN_KEY'];
+  if (given === undefined || given === '') return undefined;
+  if (!/^[\x21-\x7e]{16,200}$/.test(given))
+    throw new ConfigError(
+      `KIBBLE_ADMIN_KEY must be 16 to 200 visible ASCII characters without spaces (it is sent as "Authorization: Bearer <key>"), not a value of ${given.length} characters${/[^\x21-\x7e]/.test(given) ? ' with spaces or other characters' : ''}`,
+    );
+  return given;
+}

@@ -2,7 +2,7 @@
  * Starts Kibble: opens the database, migrates, makes sure an admin key exists (printed once), and
  * listens. The only module that calls `listen`.
  */
-import { ConfigError } from '../config.js';
+import { ConfigError, adminKeyFromEnv } from '../config.js';
 import { buildApp, type App } from '../http/app.js';
 import { configFromEnv, openDatabase, serverConfig, type Database } from '../db/database.js';
 import { ensureAdminKey } from '../app/access/api-keys.js';
@@ -50,6 +50,7 @@ export async function serve(
   // Bad settings stop the start before anything listens.
   const ttlHours = idempotencyTtlHours();
   const eventDays = eventRetentionDays();
+  const adminKey = adminKeyFromEnv();
   await database.migrate();
   const app = await buildApp({
     database,
@@ -67,7 +68,7 @@ export async function serve(
   }
   // Only once the server listens: a first admin key made for a server that never started would
   // never be shown, and the next start would not make another. Until it exists, requests get 401.
-  const created = await database.transact((tx) => ensureAdminKey(tx, process.env['KIBBLE_ADMIN_KEY']));
+  const created = await database.transact((tx) => ensureAdminKey(tx, adminKey));
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const shownHost = options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host;

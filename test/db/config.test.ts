@@ -77,6 +77,27 @@ describe('database configuration from the environment', () => {
         await t.drop();
       }
     });
+    it.each([
+      ['short', 'too-short'],
+      ['with a space', 'an admin key with spaces in it'],
+      ['too long', 'k'.repeat(201)],
+    ])('refuses a KIBBLE_ADMIN_KEY %s before serving, without echoing it, exit code 2', async (_, key) => {
+      const t = await createTestDatabase('sqlite');
+      try {
+        const r = await kibble(['serve', '--port', '0', '--host', '127.0.0.1'], {
+          env: { ...t.env, KIBBLE_ADMIN_KEY: key },
+          timeoutMs: 30_000,
+        });
+        expect(r.code).toBe(2);
+        expect(r.stderr.trim()).toMatch(
+          /^Kibble: KIBBLE_ADMIN_KEY must be 16 to 200 visible ASCII characters/,
+        );
+        expect(r.stderr).not.toContain(key); // a secret stays out of logs
+        expect(r.stdout).not.toMatch(/running at/);
+      } finally {
+        await t.drop();
+      }
+    });
     it('refuses a bad KIBBLE_PG_POOL_SIZE in one line naming the variable, exit code 2', async () => {
       const r = await kibble(['migrate'], {
         env: { DATABASE_URL: 'postgres://127.0.0.1:1/none', KIBBLE_PG_POOL_SIZE: 'lots' },
