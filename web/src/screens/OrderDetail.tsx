@@ -640,6 +640,10 @@ function CancelDialog({ order, open, onClose }: { order: Order; open: boolean; o
     // Only when the dialog opens: a live refresh of the order must not wipe what is being typed.
   }, [open]);
   const everything = open_lines.every((l) => Number(qty[l.id] ?? 0) === l.quantity - l.shippedQuantity);
+  // Cancelling every open unit of an order that has shipped some is not cancelling the order: it
+  // completes, its payments are not voided, and only what it no longer costs can be refunded.
+  const shippedAny = order.lines.some((l) => l.shippedQuantity > 0);
+  const wholeOrder = everything && !shippedAny;
   const submit = async () => {
     setError(null);
     const lines = open_lines
@@ -674,10 +678,10 @@ function CancelDialog({ order, open, onClose }: { order: Order; open: boolean; o
       {
         ...(everything ? {} : { lines }),
         ...(reason.trim() ? { reason: reason.trim() } : {}),
-        ...(everything && holds.length > 0 ? { voidPayments } : {}),
+        ...(wholeOrder && holds.length > 0 ? { voidPayments } : {}),
         ...(taken > 0 ? { refundPayments } : {}),
       },
-      everything
+      wholeOrder
         ? 'Order cancelled; its stock is available again'
         : 'Units cancelled; their stock is available again',
     );
@@ -689,13 +693,14 @@ function CancelDialog({ order, open, onClose }: { order: Order; open: boolean; o
       onClose={onClose}
       onSubmit={() => void submit()}
       busy={busy}
-      submitLabel={everything ? 'Cancel order' : 'Cancel units'}
+      submitLabel={wholeOrder ? 'Cancel order' : 'Cancel units'}
       submitVariant="danger"
       wide
     >
       <p className="muted">
-        Cancelled units release their stock at once. Leave every line at its full quantity to cancel the whole
-        order.
+        {shippedAny
+          ? 'Cancelled units release their stock at once. Shipped units stay on the order.'
+          : 'Cancelled units release their stock at once. Leave every line at its full quantity to cancel the whole order.'}
       </p>
       <table className="table compact">
         <thead>
@@ -739,7 +744,7 @@ function CancelDialog({ order, open, onClose }: { order: Order; open: boolean; o
         onChange={(e) => setReason(e.target.value)}
         error={fieldMessage(error, 'reason')}
       />
-      {everything && holds.length > 0 ? (
+      {wholeOrder && holds.length > 0 ? (
         <label className="check-row">
           <input type="checkbox" checked={voidPayments} onChange={(e) => setVoidPayments(e.target.checked)} />
           Void {holds.length === 1 ? 'the authorised payment' : `the ${holds.length} open payments`} (releases
@@ -753,7 +758,7 @@ function CancelDialog({ order, open, onClose }: { order: Order; open: boolean; o
             checked={refundPayments}
             onChange={(e) => setRefundPayments(e.target.checked)}
           />
-          {everything
+          {wholeOrder
             ? `Refund the ${money(taken, order.currency)} paid`
             : 'Refund what the order no longer costs of what was paid'}
         </label>

@@ -1,0 +1,93 @@
+/**
+ * What the web admin says about an order's money and counts, checked in a real browser against the
+ * API's figures for the same data: the cancel dialog of a partly shipped order, the lines table of
+ * an order with a discount, and the dashboard's open-orders card.
+ *
+ * Needs web/dist (`npm run build`; `npm test` builds first) and /usr/bin/chromium.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { openShop, type Shop } from './shop.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const WEB_DIST = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
+const ready = existsSync(CHROMIUM) && existsSync(WEB_DIST);
+if (!ready && process.env['CI'] === 'true') {
+  throw new Error('The browser suite needs /usr/bin/chromium and a built web/dist (npm run build).');
+}
+
+describe.skipIf(!ready)('order money in the web admin', () => {
+  let shop: Shop;
+  let browser: Browser;
+  let page: Page;
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    shop = await openShop('sqlite', { skus: 120, orders: 6 });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run'],
+    });
+    const context = await browser.newContext({
+      viewport: { width: 1366, height: 860 },
+      locale: 'en-US',
+      timezoneId: 'UTC',
+    });
+    page = await context.newPage();
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    await page.goto(shop.server.url);
+    await page.getByLabel('Email').fill(shop.users.admin);
+    await page.getByLabel('Password').fill(shop.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await shop?.server.close();
+    expect(problems).toEqual([]);
+  });
+
+  it('does not offer to cancel the whole order, or refund all it was paid, once part of it shipped', async () => {
+    const s = shop.sellable[1]!;
+    const stock = await shop.server.request('GET', `/api/v1/stock/${encodeURIComponent(s.sku)}`);
+    const quantity = (stock.body.totals.available as number) + 2;
+    const placed = await shop.server.request('POST', '/api/v1/orders', {
+      externalId: '#PART-SHIPPED',
+      customer: { email: 'part.shipped@example.com', name: 'Part Shipped' },
+      currency: 'USD',
+      onShortage: 'backorder',
+      lines: [{ sku: s.sku, quantity, unitPriceMinor: s.priceMinor }],
+      payments: [{ provider: 'manual', amountMinor: quantity * s.priceMinor, status: 'authorized' }],
+    });
+    expect(placed.status).toBe(201);
+    const id = placed.body.id as string;
+    const shipped = await shop.server.request('POST', `/api/v1/orders/${id}/ship`, {});
+    expect(shipped.status).toBe(200);
+    expect(shipped.body.fulfillmentStatus).toBe('partially_shipped');
+    expect(shipped.body.payments[0].capturedMinor).toBe(quantity * s.priceMinor);
+
+    await page.goto(`${shop.server.url}/orders/${id}`);
+    await page.getByRole('heading', { name: 'Order #PART-SHIPPED' }).waitFor();
+    await page.getByRole('button', { name: 'Cancel…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Cancel order or units' });
+    await dialog.waitFor();
+    // Every open (backordered) unit is preset: that is the rest of the order, not the order.
+    expect(await dialog.getByRole('button', { name: 'Cancel order' }).count()).toBe(0);
+    await dialog.getByRole('button', { name: 'Cancel units' }).waitFor();
+    const refund = dialog.getByRole('checkbox', { name: /Refund/ });
+    const label = await dialog.locator('label.check-row').filter({ hasText: 'Refund' }).textContent();
+    expect(label).not.toContain(`$${(quantity * s.priceMinor) / 100}`);
+    expect(label).toContain('no longer costs');
+    expect(await dialog.getByRole('checkbox', { name: /Void/ }).count()).toBe(0);
+
+    await refund.check();
+    await dialog.getByRole('button', { name: 'Cancel units' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    const after = await shop.server.request('GET', `/api/v1/orders/${id}`);
+    expect(after.body.status).toBe('completed');
+    expect(after.body.payments[0].refundedMinor).toBe(2 * s.priceMinor);
+  }, 60_000);
+});
