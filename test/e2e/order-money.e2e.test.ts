@@ -18,6 +18,9 @@ if (!ready && process.env['CI'] === 'true') {
   throw new Error('The browser suite needs /usr/bin/chromium and a built web/dist (npm run build).');
 }
 
+/** "$1,234.56" → 123456 */
+const cents = (text: string | null) => Math.round(Number((text ?? '').replace(/[^0-9.-]/g, '')) * 100);
+
 describe.skipIf(!ready)('order money in the web admin', () => {
   let shop: Shop;
   let browser: Browser;
@@ -89,5 +92,37 @@ describe.skipIf(!ready)('order money in the web admin', () => {
     const after = await shop.server.request('GET', `/api/v1/orders/${id}`);
     expect(after.body.status).toBe('completed');
     expect(after.body.payments[0].refundedMinor).toBe(2 * s.priceMinor);
+  }, 60_000);
+
+  it('shows line amounts that add up to the subtotal when a line has a discount', async () => {
+    const [a, b] = [shop.sellable[2]!, shop.sellable[3]!];
+    const placed = await shop.server.request('POST', '/api/v1/orders', {
+      externalId: '#DISCOUNTED',
+      customer: { email: 'discounted@example.com', name: 'Discounted' },
+      currency: 'USD',
+      lines: [
+        { sku: a.sku, quantity: 2, unitPriceMinor: a.priceMinor, discountMinor: 150 },
+        { sku: b.sku, quantity: 1, unitPriceMinor: b.priceMinor },
+      ],
+    });
+    expect(placed.status).toBe(201);
+    const o = placed.body;
+    await page.goto(`${shop.server.url}/orders/${o.id}`);
+    const table = page.getByRole('table', { name: 'Order lines' });
+    await table.waitFor();
+    // A line's amount is the first text of its last cell (a discount is noted below it).
+    const amounts = await table
+      .locator('tbody tr td:last-child')
+      .evaluateAll((cells) => cells.map((c) => c.firstChild?.textContent ?? ''));
+    expect(amounts.map(cents)).toEqual([2 * a.priceMinor, b.priceMinor]);
+    expect(amounts.map(cents).reduce((x, y) => x + y, 0)).toBe(o.subtotalMinor);
+    const footer = Object.fromEntries(
+      await table
+        .locator('tfoot tr')
+        .evaluateAll((rows) => rows.map((r) => [r.cells[0]!.textContent!.trim(), r.cells[1]!.textContent!])),
+    );
+    expect(cents(footer['Subtotal'])).toBe(o.subtotalMinor);
+    expect(cents(footer['Discount'])).toBe(-o.discountMinor);
+    expect(cents(footer['Total'])).toBe(o.totalMinor);
   }, 60_000);
 });

@@ -212,9 +212,15 @@ export function OrderDetail({ id }: { id: string }) {
                       </td>
                       <td className="num">{money(l.unitPriceMinor, o.currency)}</td>
                       <td className="num">
-                        {money(l.totalMinor, o.currency)}
+                        {/* Before the discount, so that the lines add up to the subtotal below. */}
+                        {money(l.quantity * l.unitPriceMinor, o.currency)}
                         {l.discountMinor > 0 ? (
-                          <div className="muted small">−{money(l.discountMinor, o.currency)}</div>
+                          <div
+                            className="muted small"
+                            title={`${money(l.totalMinor, o.currency)} after discount`}
+                          >
+                            −{money(l.discountMinor, o.currency)} discount
+                          </div>
                         ) : null}
                       </td>
                     </tr>
