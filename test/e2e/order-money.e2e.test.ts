@@ -125,4 +125,24 @@ describe.skipIf(!ready)('order money in the web admin', () => {
     expect(cents(footer['Discount'])).toBe(-o.discountMinor);
     expect(cents(footer['Total'])).toBe(o.totalMinor);
   }, 60_000);
+
+  it("links the dashboard's open orders to lists that hold as many orders as it counts", async () => {
+    const dash = await shop.server.request('GET', '/api/v1/reports/dashboard');
+    const byStatus = dash.body.openOrders.byStatus as Array<{ status: string; count: number }>;
+    expect(byStatus.find((s) => s.status === 'on_hold')?.count).toBeGreaterThan(0);
+    await page.goto(shop.server.url);
+    const card = page.locator('.kpi').filter({ hasText: 'Open orders' });
+    await card.waitFor();
+    expect(cents(await card.locator('.kpi-value').textContent()) / 100).toBe(dash.body.openOrders.total);
+    const links = card.locator('a');
+    let listed = 0;
+    for (const href of await links.evaluateAll((as) => as.map((a) => a.getAttribute('href')!))) {
+      const status = new URL(href, shop.server.url).searchParams.get('status');
+      const count = byStatus.find((s) => s.status === status)?.count ?? -1;
+      const text = await card.locator(`a[href="${href}"]`).textContent();
+      expect(cents(text) / 100).toBe(count);
+      listed += count;
+    }
+    expect(listed).toBe(dash.body.openOrders.total);
+  }, 60_000);
 });

@@ -67,7 +67,8 @@ export function Dashboard() {
 
   const totalOrders90 = d.ordersPerDay.reduce((s, x) => s + x.orders, 0);
   const sales = new Map<string, number>();
-  for (const s of d.salesPerDay) sales.set(s.currency, (sales.get(s.currency) ?? 0) + Number(s.totalMinorText));
+  for (const s of d.salesPerDay)
+    sales.set(s.currency, (sales.get(s.currency) ?? 0) + Number(s.totalMinorText));
 
   return (
     <div className="dashboard">
@@ -106,11 +107,20 @@ export function Dashboard() {
         </Card>
         <Card className="kpi">
           <h2>Open orders</h2>
-          <Link to="/orders?status=open" className="kpi-value kpi-link">
-            {num(d.openOrders.total)}
-          </Link>
+          {/* Open and on hold: each links to its own list, so that the lists add up to the figure. */}
+          <div className="kpi-value">{num(d.openOrders.total)}</div>
           <div className="kpi-sub">
-            {[...sales].map(([c, v]) => `${money(v, c)}`).join(' · ') || 'No sales'} in 90 days
+            {[...d.openOrders.byStatus]
+              .sort((a, b) => Number(b.status === 'open') - Number(a.status === 'open'))
+              .map((s) => (
+                <Link key={s.status} to={`/orders?status=${s.status}`}>
+                  {num(s.count)} {humanize(s.status).toLowerCase()}
+                </Link>
+              ))
+              .flatMap((link, i) => (i === 0 ? [link] : [' · ', link]))}
+          </div>
+          <div className="kpi-sub">
+            {[...sales].map(([c, v]) => `${money(v, c)}`).join(' · ') || 'No'} sales in 90 days
           </div>
         </Card>
       </div>
