@@ -193,6 +193,40 @@ for (const dialect of DIALECTS) {
       expect(Number(now!['quantity'])).toBe(before);
     });
 
+    it('a bundle of a SKU whose code holds a | exports and imports back as the same bundle', async () => {
+      writeFileSync(
+        file('pipe-skus.csv'),
+        [
+          'sku,name,priceMinor,components',
+          'PIPE|ONE,Pipe in the code,100,',
+          'PIPE,Pipe,100,',
+          'ONE,One,100,',
+          'KIT-PIPE,Kit,300,PIPE\\|ONE:2|ONE:1',
+        ].join('\n'),
+      );
+      const imported = await kibble(['import', 'skus', file('pipe-skus.csv')], { env: target.env });
+      expect(imported.stderr).toBe('');
+      const kit = async (env: NodeJS.ProcessEnv) =>
+        rowsOf((await kibble(['export', 'skus'], { env })).stdout).find((r) => r['sku'] === 'KIT-PIPE')!;
+      const exported = await kit(target.env);
+      expect(exported['components']).toBe('ONE:1|PIPE\\|ONE:2');
+      // Read back into an empty database: the same two components (not PIPE, ONE:2 and ONE:1).
+      const all = (await kibble(['export', 'skus'], { env: target.env })).stdout;
+      const only = all
+        .split('\n')
+        .filter((line, i) => i === 0 || /^(PIPE\|ONE|PIPE|ONE|KIT-PIPE),/.test(line))
+        .join('\n');
+      writeFileSync(file('pipe-export.csv'), only);
+      const fresh = await createTestDatabase(dialect);
+      try {
+        const back = await kibble(['import', 'skus', file('pipe-export.csv')], { env: fresh.env });
+        expect(back.stderr).toBe('');
+        expect((await kit(fresh.env))['components']).toBe('ONE:1|PIPE\\|ONE:2');
+      } finally {
+        await fresh.drop();
+      }
+    });
+
     it('a dry run checks against the database and writes nothing', async () => {
       writeFileSync(file('new-skus.csv'), 'sku,name,priceMinor\nCSV-DRY-1,Dry run SKU,100\n');
       const dry = await kibble(['import', 'skus', file('new-skus.csv'), '--dry-run'], { env: target.env });

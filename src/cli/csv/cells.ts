@@ -18,12 +18,32 @@ export function booleanCell(text: string): boolean | string {
   return text;
 }
 
-/** `a|b|c` → ['a', 'b', 'c'], blanks dropped. */
+/**
+ * `a|b|c` → ['a', 'b', 'c'], blanks dropped. An item that holds a `|` itself (a SKU code may) is
+ * written `\|`, and a backslash before `|` or `\` as `\\` (`listText` writes them so); any other
+ * backslash is kept as it is, so files written before these escapes read the same.
+ */
 export function listCell(text: string): string[] {
-  return text
-    .split('|')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
+  const items: string[] = [];
+  let item = '';
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    const next = text[i + 1];
+    if (ch === '\\' && (next === '|' || next === '\\')) {
+      item += next;
+      i++;
+    } else if (ch === '|') {
+      items.push(item);
+      item = '';
+    } else item += ch;
+  }
+  items.push(item);
+  return items.map((s) => s.trim()).filter((s) => s !== '');
+}
+
+/** The cell text of a list `listCell` reads back item for item. */
+export function listText(items: readonly string[]): string {
+  return items.map((s) => s.replace(/[\\|]/g, (c) => `\\${c}`)).join('|');
 }
 
 /** `name:quantity[:extra]` items of a list cell, or a field error naming the bad item. */

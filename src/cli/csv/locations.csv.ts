@@ -20,7 +20,7 @@ import {
 import { fieldError, type FieldError } from '../../domain/errors.js';
 import { locationKey, skuProblem } from '../../domain/sku-code.js';
 import { CreateLocationBody } from '../../http/schemas/location.schema.js';
-import { booleanCell, listCell, numberCell } from './cells.js';
+import { booleanCell, listCell, listText, numberCell } from './cells.js';
 import type { Cell, CsvRow } from './csv-file.js';
 import type { Exporter } from './exporter.js';
 import type { Importer, Outcome } from './importer.js';
@@ -168,7 +168,7 @@ export const locationExporter: Exporter = {
         sellable: l.sellable,
         lat: l.lat,
         lon: l.lon,
-        bins: l.bins.map((b) => b.code).join('|'),
+        bins: listText(l.bins.map((b) => b.code)),
       };
       for (const [column, field] of addressColumns) record[column] = l.address?.[field];
       yield record;

@@ -19,7 +19,7 @@ import { validateSkuDraft } from '../../domain/catalog/sku.js';
 import { fieldError, type FieldError } from '../../domain/errors.js';
 import { skuKey } from '../../domain/sku-code.js';
 import { CreateSkuBody } from '../../http/schemas/sku.schema.js';
-import { booleanCell, listCell, numberCell, pairsCell } from './cells.js';
+import { booleanCell, listCell, listText, numberCell, pairsCell } from './cells.js';
 import type { Cell, CsvRow } from './csv-file.js';
 import type { Exporter } from './exporter.js';
 import type { Importer, Outcome } from './importer.js';
@@ -192,7 +192,7 @@ async function applySku(tx: Transaction<DB>, value: SkuCsvInput): Promise<Outcom
         'VALIDATION_FAILED',
         'components',
         view.isBundle
-          ? `The components of bundle ${view.sku} cannot change once it exists (they are ${view.components.map((x) => `${x.sku}:${x.quantity}`).join('|')}).`
+          ? `The components of bundle ${view.sku} cannot change once it exists (they are ${listText(view.components.map((x) => `${x.sku}:${x.quantity}`))}).`
           : `SKU ${view.sku} already exists and is not a bundle.`,
       );
     }
@@ -228,8 +228,8 @@ function skuRecord(v: SkuView, product: string | undefined): Record<string, Cell
     name: v.name,
     product,
     unit: v.unit,
-    barcodes: v.barcodes.join('|'),
-    packs: v.packs.map((p) => `${p.name}:${p.quantity}${p.barcode ? `:${p.barcode}` : ''}`).join('|'),
+    barcodes: listText(v.barcodes),
+    packs: listText(v.packs.map((p) => `${p.name}:${p.quantity}${p.barcode ? `:${p.barcode}` : ''}`)),
     costMinor: v.costMinor,
     priceMinor: v.priceMinor,
     currency: v.currency,
@@ -242,7 +242,7 @@ function skuRecord(v: SkuView, product: string | undefined): Record<string, Cell
     widthMm: v.dimensionsMm.width,
     heightMm: v.dimensionsMm.height,
     active: v.active,
-    components: v.components.map((c) => `${c.sku}:${c.quantity}`).join('|'),
+    components: listText(v.components.map((c) => `${c.sku}:${c.quantity}`)),
   };
 }
 
