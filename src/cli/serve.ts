@@ -8,6 +8,7 @@ import { configFromEnv, openDatabase, serverConfig, type Database } from '../db/
 import { ensureAdminKey } from '../app/access/api-keys.js';
 import { idempotencyTtlHours, startIdempotencyRetention } from '../jobs/idempotency-retention.job.js';
 import { startLeaseExpiry } from '../jobs/lease-expiry.job.js';
+import { startLotExpiry } from '../jobs/lot-expiry.job.js';
 import { startBackorderJob } from '../jobs/backorders.job.js';
 import { eventRetentionDays, startOutboxRetention } from '../jobs/outbox-retention.job.js';
 
@@ -91,6 +92,9 @@ export async function serve(
     (e) => app.log.error({ err: e }, 'lease expiry failed'),
     () => backorders.now(),
   );
+  const stopLotExpiry = startLotExpiry(database, 60_000, (e) =>
+    app.log.error({ err: e }, 'announcing expired lots failed'),
+  );
   const stopRetention = startIdempotencyRetention(database, ttlHours, 60_000, (e) =>
     app.log.error({ err: e }, 'idempotency key retention failed'),
   );
@@ -104,6 +108,7 @@ export async function serve(
     url,
     close: () => {
       stopLeases();
+      stopLotExpiry();
       backorders.stop();
       stopRetention();
       stopEventRetention();

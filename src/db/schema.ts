@@ -339,6 +339,12 @@ export interface SessionTable {
   expires_at: string;
 }
 
+/** How far a once-per-period background job has got (`lot-expiry`: the last day it announced). */
+export interface JobMarkTable {
+  name: string;
+  value: string;
+}
+
 export interface DB {
   products: ProductTable;
   skus: SkuTable;
@@ -369,4 +375,5 @@ export interface DB {
   order_events: OrderEventTable;
   payments: PaymentTable;
   provider_events: ProviderEventTable;
+  job_marks: JobMarkTable;
 }
