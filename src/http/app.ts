@@ -8,7 +8,12 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Database } from '../db/database.js';
 import { validatorCompiler } from './validation.js';
 import { parseUtf8Json } from './json-body.js';
-import problemPlugin, { frameworkErrors, problem, sendProblem } from './plugins/problem.js';
+import problemPlugin, {
+  clientErrorHandler,
+  frameworkErrors,
+  problem,
+  sendProblem,
+} from './plugins/problem.js';
 import authPlugin from './plugins/auth.js';
 import sessionPlugin from './plugins/session.js';
 import webPlugin from './plugins/web.js';
@@ -69,6 +74,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     // While closing, requests get a problem+json 503 from the hook below, not Fastify's plain one.
     return503OnClosing: false,
     frameworkErrors,
+    clientErrorHandler,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();

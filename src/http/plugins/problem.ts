@@ -3,6 +3,8 @@
  * `statusOf`; Fastify's own errors (validation, bad JSON, content type, body size) keep their 4xx
  * status with field errors; anything unexpected is a logged 500 that reveals nothing.
  */
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
 import { patterns } from '../schemas/common.schema.js';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -40,6 +42,7 @@ const titles: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   409: 'Conflict',
   412: 'Precondition Failed',
   413: 'Content Too Large',
@@ -47,6 +50,7 @@ const titles: Record<number, string> = {
   422: 'Unprocessable Content',
   428: 'Precondition Required',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -192,6 +196,41 @@ export function frameworkErrors(error: FastifyError, req: FastifyRequest, reply:
     reply,
     problem(req, status, code, `The request path ${message}.`, [{ field: '(path)', message }]),
   );
+}
+
+/**
+ * Fastify's `clientErrorHandler`: a request Node's HTTP parser refuses before any route sees it (a
+ * header line without a colon, Content-Length with Transfer-Encoding, a body longer than its
+ * Content-Length, headers over the size limit, a request too slow to arrive). There is no request
+ * to answer through, so the problem+json goes on the socket itself, and the connection is closed:
+ * after a framing error nothing more on it can be trusted. Without this Fastify answers plain JSON.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, detail]: [number, string, string] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'HEADERS_TOO_LARGE', 'The request headers are larger than the server accepts.']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'REQUEST_TIMEOUT', 'The request did not arrive in time.']
+        : [
+            400,
+            'MALFORMED_REQUEST',
+            `The request is not valid HTTP/1.1 (${error.message}); it was not read.`,
+          ];
+  const body = JSON.stringify({
+    type: `https://kibble.dev/problems/${slug(code)}`,
+    title: titles[status],
+    status,
+    detail,
+    code,
+    requestId: `req_${randomUUID()}`,
+  });
+  if (socket.writable)
+    socket.write(
+      `HTTP/1.1 ${status} ${titles[status]}\r\nContent-Type: application/problem+json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  socket.destroy(error);
 }
 
 /** A path as echoed in a problem: a 10,000-character one is cut, not sent back whole. */
