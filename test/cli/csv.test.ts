@@ -206,7 +206,7 @@ for (const dialect of DIALECTS) {
       );
       const imported = await kibble(['import', 'skus', file('pipe-skus.csv')], { env: target.env });
       expect(imported.stderr).toBe('');
-      const kit = async (env: NodeJS.ProcessEnv) =>
+      const kit = async (env: Record<string, string>) =>
         rowsOf((await kibble(['export', 'skus'], { env })).stdout).find((r) => r['sku'] === 'KIT-PIPE')!;
       const exported = await kit(target.env);
       expect(exported['components']).toBe('ONE:1|PIPE\\|ONE:2');
