@@ -167,6 +167,10 @@ for (const dialect of DIALECTS) {
       const o1 = await s.request('GET', `/api/v1/orders/${first.body.id}`);
       const o2 = await s.request('GET', `/api/v1/orders/${second.body.id}`);
       expect(o1.body.fulfillmentStatus).toBe('allocated');
+      // Allocated in two steps (1 at capture, 2 on arrival), shown as the one stock it is.
+      expect(o1.body.lines[0].allocations).toEqual([
+        { location: loc.code, lot: null, sku: a.sku, quantity: 3 },
+      ]);
       expect(o2.body.fulfillmentStatus).toBe('backordered');
       await receive(s, a.sku, loc.code, 5);
       expect((await s.request('GET', `/api/v1/orders/${second.body.id}`)).body.fulfillmentStatus).toBe(

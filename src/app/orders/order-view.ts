@@ -29,6 +29,22 @@ export type OrderLineView = {
   allocations: AllocationView[];
 };
 
+/**
+ * One entry per (SKU, location, lot), in first-allocated order: a line allocated in steps (a
+ * backorder served later, an edit that added units) holds several rows of the same stock, which a
+ * reader of the order wants as one.
+ */
+function merged(allocations: readonly AllocationView[]): AllocationView[] {
+  if (allocations.length < 2) return [...allocations];
+  const byKey = new Map<string, AllocationView>();
+  for (const a of allocations) {
+    const key = `${a.sku}\u0000${a.location}\u0000${a.lot ?? ''}`;
+    const prior = byKey.get(key);
+    byKey.set(key, prior ? { ...prior, quantity: prior.quantity + a.quantity } : a);
+  }
+  return [...byKey.values()];
+}
+
 export type OrderView = {
   id: string;
   channel: string;
@@ -107,14 +123,16 @@ export function toOrderView(p: OrderParts): OrderView {
         unitPriceMinor: l.unit_price_minor,
         discountMinor: l.discount_minor,
         totalMinor: l.total_minor,
-        allocations: p.allocations
-          .filter((a) => a.order_line_id === l.id)
-          .map((a) => ({
-            location: p.names.locations.get(a.location_id) ?? a.location_id,
-            lot: a.lot_id === '' ? null : (p.names.lots.get(a.lot_id) ?? a.lot_id),
-            sku: p.names.skus.get(a.sku_id) ?? l.sku,
-            quantity: a.quantity,
-          })),
+        allocations: merged(
+          p.allocations
+            .filter((a) => a.order_line_id === l.id)
+            .map((a) => ({
+              location: p.names.locations.get(a.location_id) ?? a.location_id,
+              lot: a.lot_id === '' ? null : (p.names.lots.get(a.lot_id) ?? a.lot_id),
+              sku: p.names.skus.get(a.sku_id) ?? l.sku,
+              quantity: a.quantity,
+            })),
+        ),
       })),
     subtotalMinor: o.subtotal_minor,
     discountMinor: o.discount_minor,
