@@ -17,6 +17,19 @@ export function parseUtf8Json(app: FastifyInstance) {
   // Fastify's parser, with its protection against __proto__ and constructor.prototype keys.
   const parseJson = app.getDefaultJsonParser('error', 'error');
   return (req: FastifyRequest, body: Buffer, done: Done): void => {
+    // A compressed body (`Content-Encoding: gzip`) would fail below as "not UTF-8": the coding,
+    // not the bytes, is what is refused (RFC 9110 §8.4.1: 415).
+    const coding = req.headers['content-encoding']?.trim().toLowerCase();
+    if (coding !== undefined && coding !== '' && coding !== 'identity') {
+      done(
+        httpError(
+          415,
+          'UNSUPPORTED_CONTENT_ENCODING',
+          `Content-Encoding ${coding.slice(0, 40)} is not supported: send the body uncompressed.`,
+        ),
+      );
+      return;
+    }
     if (!isUtf8(body)) {
       done(httpError(400, 'FST_ERR_CTP_INVALID_UTF8', 'The body is not valid UTF-8.'));
       return;

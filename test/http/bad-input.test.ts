@@ -4,6 +4,7 @@
  * and roles, idempotency under concurrency, ETag/If-Match, the OpenAPI document, and which
  * routes are public.
  */
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../helpers/databases.js';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -236,6 +237,14 @@ const movementCases: Case[] = [
     status: 400,
     code: 'MALFORMED_BODY',
     field: '(body)',
+  },
+  {
+    name: 'a gzip-compressed JSON body: the coding is refused (415), not the bytes as "not UTF-8"',
+    raw: gzipSync(JSON.stringify(receipt)),
+    headers: { 'content-encoding': 'gzip' } as Record<string, string>,
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    field: 'Content-Encoding',
   },
   {
     name: 'form-encoded body',

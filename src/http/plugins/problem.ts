@@ -259,14 +259,19 @@ async function problemPlugin(app: FastifyInstance): Promise<void> {
       const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
       if (status >= 400 && status < 500) {
         const code =
-          error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+          error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || error.code === 'UNSUPPORTED_CONTENT_ENCODING'
             ? 'UNSUPPORTED_MEDIA_TYPE'
             : error.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
               ? 'BODY_TOO_LARGE'
               : error.code?.startsWith('FST_ERR_CTP')
                 ? 'MALFORMED_BODY'
                 : (error.code ?? 'BAD_REQUEST');
-        const fields = code === 'MALFORMED_BODY' ? [{ field: '(body)', message: error.message }] : [];
+        const fields =
+          code === 'MALFORMED_BODY'
+            ? [{ field: '(body)', message: error.message }]
+            : error.code === 'UNSUPPORTED_CONTENT_ENCODING'
+              ? [{ field: 'Content-Encoding', message: 'must be identity (or absent)' }]
+              : [];
         return sendProblem(reply, problem(req, status, code, error.message, fields));
       }
       req.log.error({ err: error }, 'unhandled error');
