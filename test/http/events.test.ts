@@ -201,6 +201,20 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    it('tells a client whose last event is newer than any here (another or a restored database) to reload, and why', async () => {
+      const stream = await openStream(`${s.url}/api/v1/events/stream`, {
+        authorization: `Bearer ${s.adminKey}`,
+        'last-event-id': '999999999',
+      });
+      try {
+        const text = await stream.until((t) => messages(t).some((m) => m.data.type === 'stream.reset'));
+        const reset = messages(text).find((m) => m.data.type === 'stream.reset')!;
+        expect(reset.data.payload.reason).toMatch(/newer than any this server has/);
+      } finally {
+        stream.close();
+      }
+    });
+
     it('accepts a browser session cookie and refuses anonymous clients', async () => {
       const user = await makeUser(s, { role: 'readonly' });
       const session = await signIn(s, user.email);

@@ -12,7 +12,13 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { Gauge } from 'prom-client';
 import { can } from '../../domain/access.js';
-import { OutboxFeed, outboxAfter, outboxHas, type FeedEvent } from '../../app/events/outbox-feed.js';
+import {
+  OutboxFeed,
+  latestOutboxSeq,
+  outboxAfter,
+  outboxHas,
+  type FeedEvent,
+} from '../../app/events/outbox-feed.js';
 import { problemResponses } from '../schemas/common.schema.js';
 
 const CATCH_UP_LIMIT = 1_000;
@@ -146,15 +152,20 @@ export default async function eventRoutes(fastify: FastifyInstance): Promise<voi
           // The client saw event `resumeFrom`, so it existed: if it is gone, retention deleted it,
           // and possibly events after it that the client never saw.
           const pruned = resumeFrom > 0 && !(await outboxHas(app.database.db, resumeFrom));
+          // Unless it is beyond the newest: then it never existed here (another database, or this
+          // one restored from a backup).
+          const unknown = pruned && resumeFrom > (await latestOutboxSeq(app.database.db));
           if (missed.length > CATCH_UP_LIMIT || pruned) {
             const reset = {
               type: 'stream.reset',
               aggregateType: 'stream',
               aggregateId: '',
               payload: {
-                reason: pruned
-                  ? `event ${resumeFrom} and perhaps later ones were deleted (older than the retention window); reload`
-                  : `more than ${CATCH_UP_LIMIT} events were missed; reload`,
+                reason: unknown
+                  ? `event ${resumeFrom} is newer than any this server has (another database, or one restored from a backup); reload`
+                  : pruned
+                    ? `event ${resumeFrom} and perhaps later ones were deleted (older than the retention window); reload`
+                    : `more than ${CATCH_UP_LIMIT} events were missed; reload`,
               },
               createdAt: new Date().toISOString(),
             };
