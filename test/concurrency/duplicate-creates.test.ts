@@ -145,6 +145,13 @@ for (const dialect of DIALECTS) {
         .where('email', '=', email)
         .execute();
       expect(customers).toHaveLength(1);
+      // One customer.created, and no customer.updated: every order brought the same name.
+      const events = await s.testDb.database.db
+        .selectFrom('outbox')
+        .select('type')
+        .where('aggregate_id', '=', customers[0]!.id)
+        .execute();
+      expect(events.map((e) => e.type)).toEqual(['customer.created']);
     });
   });
 }

@@ -8,6 +8,7 @@
  * every short line named; nothing written).
  */
 import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
 import type { Tx } from '../../db/database.js';
 import { canonicalJson } from '../../domain/canonical-json.js';
 import { channelName, externalIdOf } from '../../domain/orders/channels.js';
@@ -598,13 +599,19 @@ const upsertCustomerRow = prepare((db, p: { row: CustomerTable }) =>
   db
     .insertInto('customers')
     .values(p.row)
+    // Only a name we did not have is written: the same name (a concurrent first order of the same
+    // customer got there first) or none changes nothing and returns no row.
     .onConflict((oc) =>
-      oc.column('email_key').doUpdateSet((eb) => ({
-        updated_at: p.row.updated_at,
-        name: eb.fn.coalesce('excluded.name', 'customers.name'),
-      })),
+      oc
+        .column('email_key')
+        .doUpdateSet({ updated_at: p.row.updated_at, name: sql<string>`excluded.name` })
+        .where(sql<boolean>`excluded.name is not null and excluded.name is distinct from customers.name`),
     )
     .returning(['id', 'email', 'name']),
+);
+
+const customerByEmailKey = prepare((db, p: { emailKey: string }) =>
+  db.selectFrom('customers').select(['id', 'email', 'name']).where('email_key', '=', p.emailKey),
 );
 
 const insertAddress = prepare((db, p: { row: CustomerAddressTable }) =>
@@ -644,9 +651,12 @@ async function upsertCustomer(
       },
     });
     // Ours when it was new; else the customer of that e-mail (known, or created meanwhile by a
-    // concurrent first order), renamed when this order brought a name.
-    row = written.rows[0]!;
-    change = row.id === id ? 'created' : c.name !== undefined && c.name !== known?.name ? 'updated' : null;
+    // concurrent first order): renamed when a row came back, as it was when none did.
+    const back = written.rows[0];
+    if (back !== undefined) {
+      row = back;
+      change = back.id === id ? 'created' : 'updated';
+    } else row = (await customerByEmailKey(tx, { emailKey })).rows[0]!;
   }
   if (address) {
     const { lat: _lat, lon: _lon, ...postal } = address;
