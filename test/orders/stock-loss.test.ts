@@ -234,5 +234,43 @@ for (const dialect of DIALECTS) {
       );
       expect(await verifyBalances(t.database.db)).toEqual([]);
     });
+
+    it('stock elsewhere goes to the oldest order a loss took from, not to the newest it took from first', async () => {
+      await t.database.transact(async (tx) => {
+        await createLocation(tx, { code: 'NEAR2', name: 'Near', kind: 'warehouse', lat: 40, lon: -83 });
+        await createLocation(tx, { code: 'FAR2', name: 'Far', kind: 'warehouse', lat: 34, lon: -118 });
+        await createSku(tx, { sku: 'LOST2', name: 'Lost two', priceMinor: 100 });
+        await postMovement(tx, { type: 'receipt', sku: 'LOST2', location: 'NEAR2', quantity: 5 }, at);
+        await postMovement(tx, { type: 'receipt', sku: 'LOST2', location: 'FAR2', quantity: 2 }, at);
+      });
+      const place = () =>
+        t.database.transact((tx) =>
+          placeOrder(
+            tx,
+            {
+              customer: { email: 'lost@example.com' },
+              currency: 'USD',
+              onShortage: 'backorder',
+              lines: [{ sku: 'LOST2', quantity: 2, unitPriceMinor: 100 }],
+            },
+            at,
+          ),
+        );
+      const older = await place();
+      const newer = await place();
+      // Both at NEAR2, the one with the most cover left.
+      for (const o of [older, newer])
+        expect(o.order.lines[0]!.allocations).toEqual([expect.objectContaining({ location: 'NEAR2' })]);
+      await t.database.transact((tx) =>
+        postMovement(tx, { type: 'adjustment', sku: 'LOST2', location: 'NEAR2', quantity: -5 }, at),
+      );
+      const first = await t.database.transact((tx) => getOrder(tx, older.order.id));
+      const second = await t.database.transact((tx) => getOrder(tx, newer.order.id));
+      expect(first.lines[0]!.allocations).toEqual([
+        expect.objectContaining({ location: 'FAR2', quantity: 2 }),
+      ]);
+      expect(second.lines[0]!.backordered).toBe(2);
+      expect(await verifyBalances(t.database.db)).toEqual([]);
+    });
   });
 }

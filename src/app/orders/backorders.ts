@@ -133,7 +133,9 @@ export async function allocateBackorders(
   // SKUs found to have nothing usable left: stock only shrinks as orders are served, so a later line
   // of one of them is passed over without a query (an arrival of one unit for hundreds waiting).
   const exhausted = new Set<string>();
-  for (const candidate of candidates) {
+  // Oldest order first whoever gathered them (a loss takes from the newest holder first, and hands
+  // its lines back in that order); an order's own lines as given (the sort is stable).
+  for (const candidate of oldestFirst(candidates)) {
     if (candidate.stocked.some((skuId) => exhausted.has(skuId))) continue;
     // Locked by `lockBackorders`, read now: an edit, cancellation or shipment of the order that
     // committed before the lock is seen (on PostgreSQL, reading the line before the lock allocated a
