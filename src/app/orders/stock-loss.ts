@@ -37,8 +37,17 @@ export type LossHolders = {
 /** The holders a command locked (`lockForLosses`): a loss may take only from these. */
 export type LockedHolders = { readonly orders: ReadonlySet<string>; readonly leases: ReadonlySet<string> };
 
-/** What the loss is, for the orders' timelines: `adjustment` or `count` and the count's id. */
-export type LossCause = { readonly kind: 'adjustment' | 'count'; readonly id?: string | undefined };
+/**
+ * What the loss is, for the orders' timelines: `adjustment`, `count` and the count's id, or
+ * `expiry` and the lot's code (the units are on the shelf, but may not be sold any more).
+ */
+export type LossCause = {
+  readonly kind: 'adjustment' | 'count' | 'expiry';
+  readonly id?: string | undefined;
+};
+
+/** The reason events give for units a cause took back. */
+const reasonOf = (cause: LossCause) => (cause.kind === 'expiry' ? 'lot_expired' : 'stock_lost');
 
 type Holding = HeldAllocation & { readonly owner_created_at: string };
 
@@ -166,7 +175,7 @@ export async function takeBackForLoss(
   }
   const released: Released[] = [];
   const leases = taken.filter((t) => t.holding.owner_type === 'reservation');
-  if (leases.length > 0) released.push(...(await shrinkLeases(tx, leases, ctx)));
+  if (leases.length > 0) released.push(...(await shrinkLeases(tx, leases, cause, ctx)));
   const byOrder = new Map<string, Array<{ holding: Holding; quantity: number }>>();
   for (const t of taken)
     if (t.holding.owner_type === 'order')
@@ -183,6 +192,7 @@ export async function takeBackForLoss(
 async function shrinkLeases(
   tx: Tx,
   takes: ReadonlyArray<{ holding: Holding; quantity: number }>,
+  cause: LossCause,
   ctx: Ctx,
 ): Promise<Released[]> {
   const released = await releaseAllocations(
@@ -218,7 +228,7 @@ async function shrinkLeases(
           reservationId: id,
           lostUnits: lost,
           quantity: lease.status === 'released' ? 0 : lease.quantity,
-          reason: 'stock_lost',
+          reason: reasonOf(cause),
         },
       },
     ]);
@@ -290,8 +300,19 @@ async function backorderLost(
   await saveLines(tx, next);
   await saveOrder(tx, order, next, {}, ctx);
   const names = next.filter((l) => lost.has(l.id)).map((l) => ({ sku: l.sku, quantity: lost.get(l.id)! }));
+  const list = names.map((n) => `${n.quantity} × ${n.sku}`).join(', ');
   const what =
     cause.kind === 'count' ? `a stock count${cause.id ? ` (${cause.id})` : ''}` : 'a stock adjustment';
+  const detail =
+    cause.kind === 'expiry'
+      ? {
+          message: `Lot ${cause.id ?? ''} expired: ${list} taken back, to be allocated from other stock`,
+          data: { lot: cause.id },
+        }
+      : {
+          message: `Stock found missing by ${what}: ${list} backordered until stock is found`,
+          data: cause.id ? { countId: cause.id } : {},
+        };
   await record(
     tx,
     orderId,
@@ -299,8 +320,8 @@ async function backorderLost(
     [
       {
         type: 'order.backordered',
-        message: `Stock found missing by ${what}: ${names.map((n) => `${n.quantity} × ${n.sku}`).join(', ')} backordered until stock is found`,
-        data: { lines: names, cause: cause.kind, ...(cause.id ? { countId: cause.id } : {}) },
+        message: detail.message,
+        data: { lines: names, cause: cause.kind, ...detail.data },
       },
     ],
     [
@@ -310,7 +331,7 @@ async function backorderLost(
         aggregateId: orderId,
         // No fulfilment status: the caller routes these lines again in this transaction, and the
         // `order.allocated` that follows says what the order became.
-        payload: { orderId, lines: names, reason: 'stock_lost' },
+        payload: { orderId, lines: names, reason: reasonOf(cause) },
       },
     ],
   );

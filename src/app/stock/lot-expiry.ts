@@ -9,6 +9,9 @@ import { sql } from 'kysely';
 import type { Tx } from '../../db/database.js';
 import { addDays, isoDate } from '../../domain/clock.js';
 import { emitStockChanged } from './availability.js';
+import { allocateBackorders, type WaitingBackorders } from '../orders/backorders.js';
+import { holdersForLoss, lockForLosses, takeBackForLoss } from '../orders/stock-loss.js';
+import type { Released } from '../orders/allocation.js';
 
 const MARK = 'lot-expiry';
 
@@ -22,6 +25,7 @@ const firstUnsellableDay = (expiresOn: string, minRemainingDays: number) =>
  * the same day, here or in another process, finds the day taken and announces nothing.
  */
 export async function announceLotExpiries(tx: Tx, ctx: { readonly at: string }): Promise<number> {
+  const job = { actor: 'job:lot-expiry', requestId: null, at: ctx.at };
   const today = isoDate(ctx.at);
   const mark = await tx.selectFrom('job_marks').select('value').where('name', '=', MARK).executeTakeFirst();
   if (!mark || mark.value >= today) return 0;
@@ -58,7 +62,54 @@ export async function announceLotExpiries(tx: Tx, ctx: { readonly at: string }):
       return day > mark.value && day <= today;
     })
     .map((r) => ({ skuId: r.sku_id, locationId: r.location_id }));
+  const released = await rerouteExpired(tx, today, job);
   const distinct = new Set(pairs.map((p) => `${p.skuId}|${p.locationId}`)).size;
-  if (distinct > 0) await emitStockChanged(tx, pairs, ctx.at);
+  if (distinct > 0 || released.length > 0) await emitStockChanged(tx, [...pairs, ...released], ctx.at);
   return distinct;
+}
+
+/**
+ * Allocations on lots that have expired (a lot expiring today included): an order must not ship
+ * them, nor a lease hold them. Taken back as a loss would take them (`stock-loss.ts`: leases shrink,
+ * order lines are backordered, in ADR 11's lock order) and routed again at once to lots still good,
+ * first expiry first, or left waiting for one. A lot that is only within its SKU's minimum remaining
+ * shelf life keeps its allocations: it met the rule when allocated, and the order may still ship it.
+ * Returns the (SKU, location) pairs released, for their `stock.changed`.
+ */
+async function rerouteExpired(
+  tx: Tx,
+  today: string,
+  ctx: { readonly actor: string; readonly requestId: null; readonly at: string },
+): Promise<Released[]> {
+  const held = await tx
+    .selectFrom('balances as b')
+    .innerJoin('lots as t', 't.id', 'b.lot_id')
+    .select(['b.sku_id', 'b.location_id', 'b.lot_id', 'b.on_hand', 'b.quarantined', 't.code'])
+    .where('t.expires_on', '<=', today)
+    .where('b.allocated', '>', 0)
+    .orderBy('b.sku_id')
+    .orderBy('b.location_id')
+    .orderBy('b.lot_id')
+    .execute();
+  if (held.length === 0) return [];
+  const keys = held.map((h) => ({
+    key: { skuId: h.sku_id, locationId: h.location_id, lotId: h.lot_id },
+    // Every unit outside quarantine: a loss of that many takes back every allocated one.
+    units: h.on_hand - h.quarantined,
+    lot: h.code,
+  }));
+  const locked = await lockForLosses(
+    tx,
+    [...new Set(held.map((h) => h.sku_id))],
+    await Promise.all(keys.map((k) => holdersForLoss(tx, k.key, k.units))),
+  );
+  const released: Released[] = [];
+  const waiting: Array<WaitingBackorders[number]> = [];
+  for (const k of keys) {
+    const taken = await takeBackForLoss(tx, k.key, k.units, locked, { kind: 'expiry', id: k.lot }, ctx);
+    released.push(...taken.released);
+    waiting.push(...taken.waiting);
+  }
+  await allocateBackorders(tx, waiting, ctx);
+  return released;
 }
