@@ -506,6 +506,19 @@ for (const dialect of DIALECTS) {
       const full = await s.request('POST', `/api/v1/orders/${id}/cancel`, {});
       expect(full.body.status).toBe('cancelled');
       expect(full.body.totalMinor).toBe(0);
+      const cancelled = await s.testDb.database.db
+        .selectFrom('outbox')
+        .select('payload')
+        .where('type', '=', 'order.cancelled')
+        .where('aggregate_id', '=', id)
+        .executeTakeFirstOrThrow();
+      expect(JSON.parse(cancelled.payload)).toEqual({
+        orderId: id,
+        status: 'cancelled',
+        fulfillmentStatus: full.body.fulfillmentStatus,
+        cancelledUnits: 5,
+        totalMinor: 0,
+      });
       expect((await s.request('GET', `/api/v1/stock/${b.sku}`)).body.totals.allocated).toBe(0);
       expect((await s.request('POST', `/api/v1/orders/${id}/cancel`, {})).status).toBe(409);
       expect(await verifyBalances(s.testDb.database.db)).toEqual([]);
