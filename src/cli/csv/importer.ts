@@ -28,9 +28,6 @@ const BULK_SCOPES: Partial<Record<string, readonly BulkScope[]>> = {
   skus: ['barcodes'],
 };
 
-/** Imports that can change what availability is computed from (a SKU's flags, a location's). */
-const CHANGES_RULES: ReadonlySet<string> = new Set(['skus', 'locations']);
-
 export type ImportContext = {
   readonly actor: string;
   readonly requestId: string | null;
@@ -54,6 +51,12 @@ export type Importer<T> = ColumnSet & {
   phase?(value: T): number;
   /** Identity of a row's target (e.g. the SKU key), to report rows that name it twice. */
   identity?(value: T): string | null;
+  /**
+   * Whether the row may change what availability is computed from (a SKU's active flag, a
+   * location's sellable flag, a bundle): a file with such a row runs as a rules change
+   * (`TransactOptions.changesRules`: on PostgreSQL every other write waits until it commits).
+   */
+  changesRules?(value: T): boolean;
   apply(tx: Transaction<DB>, value: T, ctx: ImportContext): Promise<Outcome>;
 };
 
@@ -163,7 +166,7 @@ export async function runImport<T>(
           }
           if (errors.length > 0 || applyErrors.length > 0 || opts.dryRun) throw new Rollback();
         },
-        { changesRules: CHANGES_RULES.has(importer.kind) },
+        { changesRules: parsed.some((p) => importer.changesRules?.(p.value) ?? false) },
       );
       applied = true;
     } catch (error) {

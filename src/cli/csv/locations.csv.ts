@@ -146,6 +146,7 @@ export const locationImporter: Importer<LocationCsvInput> = {
   },
   parse: parseLocation,
   identity: (v) => locationKey(v.input.code),
+  changesRules: (v) => v.input.sellable !== undefined,
   apply: (tx, v) => applyLocation(tx, v),
 };
 

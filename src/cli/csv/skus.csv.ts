@@ -219,6 +219,10 @@ export const skuImporter: Importer<SkuCsvInput> = {
   // A bundle's components must exist first, wherever the file lists them.
   phase: (v) => (v.body.components ? 1 : 0),
   identity: (v) => skuKey(v.body.sku),
+  changesRules: ({ body }) =>
+    body.active !== undefined ||
+    body.minRemainingShelfLifeDays !== undefined ||
+    body.components !== undefined,
   apply: (tx, v) => applySku(tx, v),
 };
 
