@@ -10,6 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../helpers/databases.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { newestStockChanged } from '../helpers/outbox.js';
 
 const ROUNDS = 60;
 
@@ -28,18 +29,6 @@ for (const dialect of DIALECTS) {
       expect((await s.request('POST', '/api/v1/stock/movements', receipt)).status).toBe(201);
     });
     afterAll(() => s?.close());
-
-    async function newestEvent() {
-      const row = await s.testDb.database.db
-        .selectFrom('outbox')
-        .select(['seq', 'payload'])
-        .where('type', '=', 'stock.changed')
-        .orderBy('seq', 'desc')
-        .limit(1)
-        .executeTakeFirstOrThrow();
-      const p = JSON.parse(row.payload) as Record<string, unknown>;
-      return { onHand: p['onHand'], allocated: p['allocated'], available: p['available'] };
-    }
 
     it('the newest event agrees with GET /stock after every round', async () => {
       const stale: string[] = [];
@@ -70,7 +59,7 @@ for (const dialect of DIALECTS) {
         expect(replies[2].status).toBe(200);
         const stock = (await s.request('GET', '/api/v1/stock/BALL')).body;
         const now = stock.locations[0];
-        const event = await newestEvent();
+        const event = await newestStockChanged(s.testDb.database.db);
         const expected = { onHand: now.onHand, allocated: now.allocated, available: now.available };
         if (JSON.stringify(event) !== JSON.stringify(expected))
           stale.push(`round ${round}: event ${JSON.stringify(event)}, stock ${JSON.stringify(expected)}`);
