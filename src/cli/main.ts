@@ -18,7 +18,11 @@ const program = new Command();
 program
   .name('kibble')
   .description('Inventory and order management: stock and orders that never disagree.')
-  .version('0.1.0');
+  .version('0.1.0')
+  // Bad usage — an unknown command or option, a missing or invalid argument — exits 2, like every
+  // other input Kibble refuses (commander's own code is 1, which means an unexpected failure here).
+  // Set before the commands are added: they inherit it.
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
 
 const portOption = (v: string) => {
   const n = Number(v);
