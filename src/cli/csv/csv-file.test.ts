@@ -65,6 +65,19 @@ describe('reading CSV', () => {
     expect(t.fatal).toBe(false);
   });
 
+  it("takes trailing nameless header columns (a spreadsheet's stray column) for none", async () => {
+    const t = await read('sku,name,quantity,,\nA,x,1,,\nB,y,2\nC,z,3,,oops\n');
+    expect(t.fatal).toBe(false);
+    expect(t.columns).toEqual(['sku', 'name', 'quantity']);
+    expect(t.rows.map((r) => r.cells)).toEqual([
+      { sku: 'A', name: 'x', quantity: '1' },
+      { sku: 'B', name: 'y', quantity: '2' },
+    ]);
+    expect(t.errors).toEqual([{ line: 4, field: '(row)', message: 'has 5 fields but the header has 3' }]);
+    // A nameless column between named ones is still refused.
+    expect((await read('sku,,name\nA,1,x\n')).fatal).toBe(true);
+  });
+
   it('reports a broken quote with its line as fatal', async () => {
     const t = await read('sku,name,quantity\nA,"x,1\nB,y,2\n');
     expect(t.fatal).toBe(true);

@@ -120,7 +120,11 @@ export async function parseCsv(buffer: Buffer, set: ColumnSet): Promise<CsvTable
         if (badBytes) errors.push({ line, field: 'header', message: `the first line ${NOT_UTF8}` });
         header = [];
         const seen = new Set<string>();
-        for (const raw of record) {
+        // Trailing nameless columns (`sku,name,`, as spreadsheets save a stray empty column) are no
+        // columns: a row may leave their cells empty, and a row with a value there is refused.
+        let named = record.length;
+        while (named > 0 && record[named - 1]!.replace(/^\uFEFF/, '').trim() === '') named--;
+        for (const raw of record.slice(0, named)) {
           const name = raw.replace(/^\uFEFF/, '');
           const canonical = known.get(loose(name));
           if (canonical === undefined) {
