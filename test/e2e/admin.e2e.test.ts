@@ -302,11 +302,12 @@ describe.skipIf(!ready)('web admin in Chromium', () => {
 
     await page.getByRole('button', { name: 'Cancel…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Cancel order or units' });
+    await dialog.getByRole('radio', { name: /^The whole order/ }).check();
     // Cancelling everything offers to release the customer's card hold, ticked by default.
     expect(await dialog.getByRole('checkbox', { name: /Void the authorised payment/ }).isChecked()).toBe(
       true,
     );
-    await dialog.getByRole('button', { name: 'Cancel order' }).click();
+    await dialog.getByRole('button', { name: 'Cancel the whole order' }).click();
     await dialog.waitFor({ state: 'detached' });
     await page.locator('.page-header .chip', { hasText: 'Cancelled' }).waitFor();
     await page.locator('.chip', { hasText: 'Voided' }).waitFor();
@@ -330,10 +331,11 @@ describe.skipIf(!ready)('web admin in Chromium', () => {
     await page.getByRole('heading', { name: 'Order #E2E-REFUND-1' }).waitFor();
     await page.getByRole('button', { name: 'Cancel…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Cancel order or units' });
+    await dialog.getByRole('radio', { name: /^The whole order/ }).check();
     const refund = dialog.getByRole('checkbox', { name: /^Refund the .* paid$/ });
     expect(await refund.isChecked()).toBe(false); // money goes back only when asked
     await refund.check();
-    await dialog.getByRole('button', { name: 'Cancel order' }).click();
+    await dialog.getByRole('button', { name: 'Cancel the whole order' }).click();
     await dialog.waitFor({ state: 'detached' });
     await page.locator('.page-header .chip', { hasText: 'Cancelled' }).waitFor();
     await page.locator('.chip', { hasText: 'Refunded' }).first().waitFor();
@@ -356,10 +358,10 @@ describe.skipIf(!ready)('web admin in Chromium', () => {
     await page.getByRole('heading', { name: 'Order #E2E-TWO-LINES' }).waitFor();
     await page.getByRole('button', { name: 'Cancel…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Cancel order or units' });
+    await dialog.getByRole('radio', { name: /^Some units/ }).check();
     const inputs = dialog.getByRole('spinbutton', { name: `Units of ${sku} to cancel` });
-    await inputs.nth(0).fill('0');
     await inputs.nth(1).fill('1');
-    await dialog.getByRole('button', { name: 'Cancel units' }).click();
+    await dialog.getByRole('button', { name: 'Cancel 1 unit', exact: true }).click();
     await dialog.waitFor({ state: 'detached' });
     await expect
       .poll(async () => {
@@ -374,6 +376,59 @@ describe.skipIf(!ready)('web admin in Chromium', () => {
         [1, 1],
       ]);
     await page.locator('.chip', { hasText: '1 cancelled' }).waitFor();
+  }, 60_000);
+
+  it('cancels one unit of one line and nothing else: the cancel dialog starts from nothing', async () => {
+    const [a, b] = [shop.sellable[0]!, shop.sellable[1]!];
+    const placed = await shop.server.request('POST', '/api/v1/orders', {
+      channel: 'web',
+      externalId: '#E2E-ONE-UNIT',
+      customer: { email: 'hedy.lamarr@example.com', name: 'Hedy Lamarr' },
+      currency: 'USD',
+      lines: [
+        { sku: a.sku, quantity: 3, unitPriceMinor: a.priceMinor },
+        { sku: b.sku, quantity: 2, unitPriceMinor: b.priceMinor },
+      ],
+      payments: [
+        { provider: 'manual', amountMinor: 3 * a.priceMinor + 2 * b.priceMinor, status: 'authorized' },
+      ],
+    });
+    expect(placed.status).toBe(201);
+    await go(page, `/orders/${placed.body.id}`);
+    await page.getByRole('heading', { name: 'Order #E2E-ONE-UNIT' }).waitFor();
+    await page.getByRole('button', { name: 'Cancel…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Cancel order or units' });
+    // Nothing is chosen yet: the dialog cannot cancel anything until the operator says what.
+    const choose = dialog.getByRole('button', { name: 'Choose what to cancel' });
+    expect(await choose.isDisabled()).toBe(true);
+    await page.keyboard.press('Enter');
+    expect(await dialog.isVisible()).toBe(true);
+    await dialog.getByRole('radio', { name: /^Some units/ }).check();
+    const first = dialog.getByRole('spinbutton', { name: `Units of ${a.sku} to cancel` });
+    const second = dialog.getByRole('spinbutton', { name: `Units of ${b.sku} to cancel` });
+    expect([await first.inputValue(), await second.inputValue()]).toEqual(['0', '0']);
+    expect(await dialog.getByRole('checkbox', { name: /Void/ }).count()).toBe(0);
+    await first.fill('1');
+    // The button says what happens.
+    await dialog.getByRole('button', { name: 'Cancel 1 unit', exact: true }).waitFor();
+    await second.fill('2');
+    await dialog.getByRole('button', { name: 'Cancel 3 units', exact: true }).waitFor();
+    await second.fill('0');
+    await shot(page, '07c-cancel-some-units');
+    await dialog.getByRole('button', { name: 'Cancel 1 unit', exact: true }).click();
+    await dialog.waitFor({ state: 'detached' });
+    const after = await shop.server.request('GET', `/api/v1/orders/${placed.body.id}`);
+    expect(after.body.status).toBe('open');
+    expect(
+      after.body.lines.map((l: { quantity: number; cancelledQuantity: number }) => [
+        l.quantity,
+        l.cancelledQuantity,
+      ]),
+    ).toEqual([
+      [2, 1],
+      [2, 0],
+    ]);
+    expect(after.body.payments[0].status).toBe('authorized');
   }, 60_000);
 
   it('captures what an order owes and refunds what it was overpaid, from its payments', async () => {

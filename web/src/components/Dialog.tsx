@@ -13,7 +13,11 @@ type Props = {
   /** When given, the body is a form and the primary button submits it. */
   onSubmit?: (() => void) | undefined;
   submitLabel?: string;
+  /** The button that closes without doing anything; say "Close" where "Cancel" would be ambiguous. */
+  closeLabel?: string;
   submitVariant?: 'primary' | 'danger';
+  /** The primary button is shown but cannot be pressed (nor Enter submit), e.g. until a choice is made. */
+  submitDisabled?: boolean;
   busy?: boolean;
   wide?: boolean;
   footer?: ReactNode;
@@ -26,7 +30,9 @@ export function Dialog({
   children,
   onSubmit,
   submitLabel = 'Save',
+  closeLabel,
   submitVariant = 'primary',
+  submitDisabled,
   busy,
   wide,
   footer,
@@ -54,7 +60,7 @@ export function Dialog({
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    if (!busy) onSubmit?.();
+    if (!busy && !submitDisabled) onSubmit?.();
   };
 
   if (!open) return null;
@@ -70,10 +76,10 @@ export function Dialog({
       <div className="dialog-footer">
         {footer}
         <Button onClick={onClose} variant="ghost">
-          {onSubmit ? 'Cancel' : 'Close'}
+          {closeLabel ?? (onSubmit ? 'Cancel' : 'Close')}
         </Button>
         {onSubmit ? (
-          <Button type="submit" variant={submitVariant} busy={busy}>
+          <Button type="submit" variant={submitVariant} busy={busy} disabled={submitDisabled}>
             {submitLabel}
           </Button>
         ) : null}

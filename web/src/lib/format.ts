@@ -70,6 +70,13 @@ export const num = (n: number | null | undefined) =>
   n === null || n === undefined ? '—' : integer.format(n);
 export const signed = (n: number) => (n > 0 ? `+${integer.format(n)}` : integer.format(n));
 
+/**
+ * A count with its noun, singular or plural as the number asks: `count(1, 'unit')` → `1 unit`,
+ * `count(1200, 'order')` → `1,200 orders`, `count(2, 'bin', 'bins')`. `plural` defaults to noun + s.
+ */
+export const count = (n: number, noun: string, plural = `${noun}s`) =>
+  `${integer.format(n)} ${n === 1 ? noun : plural}`;
+
 const dateTime = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' });
 const dateOnly = new Intl.DateTimeFormat(locale, { dateStyle: 'medium' });
 const dayMonth = new Intl.DateTimeFormat(locale, { month: 'short', day: 'numeric', timeZone: 'UTC' });

@@ -6,7 +6,16 @@
  */
 import { Fragment, useEffect, useState } from 'react';
 import { ApiError, api, get, post, qs } from '../lib/api.js';
-import { actorLabel, decimalToMinor, minorToDecimal, money, num, shortId, when } from '../lib/format.js';
+import {
+  actorLabel,
+  count,
+  decimalToMinor,
+  minorToDecimal,
+  money,
+  num,
+  shortId,
+  when,
+} from '../lib/format.js';
 import { useDebounced, useSubmit } from '../lib/hooks.js';
 import { invalidate, useQuery } from '../lib/query.js';
 import { Link } from '../lib/router.js';
@@ -627,8 +636,17 @@ function HoldDialog({
   );
 }
 
+/**
+ * What the cancel dialog cancels: the whole order (every unit not shipped), or some units, counted
+ * from 0 on each line. Nothing is chosen when it opens, so a confirm can never cancel more than the
+ * operator asked for; the submit button names what will happen.
+ */
+type CancelMode = 'all' | 'some';
+
 function CancelDialog({ order, open, onClose }: { order: Order; open: boolean; onClose: () => void }) {
-  const open_lines = order.lines.filter((l) => l.quantity - l.shippedQuantity > 0);
+  const openOf = (l: Order['lines'][number]) => l.quantity - l.shippedQuantity;
+  const open_lines = order.lines.filter((l) => openOf(l) > 0);
+  const [mode, setMode] = useState<CancelMode | null>(null);
   const [qty, setQty] = useState<Record<string, string>>({});
   const [reason, setReason] = useState('');
   const [voidPayments, setVoidPayments] = useState(true);
@@ -638,47 +656,60 @@ function CancelDialog({ order, open, onClose }: { order: Order; open: boolean; o
   const taken = order.payments.reduce((sum, p) => sum + p.capturedMinor - p.refundedMinor, 0);
   useEffect(() => {
     if (!open) return;
-    setQty(Object.fromEntries(order.lines.map((l) => [l.id, String(l.quantity - l.shippedQuantity)])));
+    setMode(null);
+    setQty(Object.fromEntries(order.lines.map((l) => [l.id, '0'])));
     setReason('');
     setVoidPayments(true);
     setRefundPayments(false);
     setError(null);
     // Only when the dialog opens: a live refresh of the order must not wipe what is being typed.
   }, [open]);
-  const everything = open_lines.every((l) => Number(qty[l.id] ?? 0) === l.quantity - l.shippedQuantity);
+  const openUnits = open_lines.reduce((n, l) => n + openOf(l), 0);
+  // Units to cancel per line, as chosen; NaN where what was typed is not a whole number in range.
+  const chosen = open_lines.map((l) => {
+    if (mode === 'all') return openOf(l);
+    const text = (qty[l.id] ?? '').trim();
+    const n = text === '' ? 0 : Number(text);
+    return Number.isInteger(n) && n >= 0 && n <= openOf(l) ? n : NaN;
+  });
+  const units = mode === null ? 0 : chosen.reduce((a, b) => a + b, 0);
+  const everything = mode !== null && open_lines.every((l, i) => chosen[i] === openOf(l));
   // Cancelling every open unit of an order that has shipped some is not cancelling the order: it
   // completes, its payments are not voided, and only what it no longer costs can be refunded.
   const shippedAny = order.lines.some((l) => l.shippedQuantity > 0);
   const wholeOrder = everything && !shippedAny;
+  const submitLabel =
+    mode === null
+      ? 'Choose what to cancel'
+      : Number.isNaN(units)
+        ? 'Cancel units'
+        : units === 0
+          ? 'Set the units to cancel'
+          : wholeOrder
+            ? 'Cancel the whole order'
+            : everything
+              ? units === 1
+                ? 'Cancel the unshipped unit'
+                : `Cancel the ${count(units, 'unshipped unit')}`
+              : `Cancel ${count(units, 'unit')}`;
   const submit = async () => {
     setError(null);
-    const lines = open_lines
-      .map((l) => ({ sku: l.sku, line: l.id, quantity: Number(qty[l.id] ?? 0) }))
-      .filter((l) => l.quantity > 0);
-    const bad = open_lines.findIndex((l) => {
-      const n = Number(qty[l.id] ?? 0);
-      return !Number.isInteger(n) || n < 0 || n > l.quantity - l.shippedQuantity;
-    });
+    if (mode === null || units === 0) return;
+    const bad = chosen.findIndex((n) => Number.isNaN(n));
     if (bad >= 0) {
+      const l = open_lines[bad]!;
       setError(
         new ApiError({
           status: 400,
           title: 'Check the quantities',
-          detail: `Line ${open_lines[bad]!.sku}: between 0 and ${open_lines[bad]!.quantity - open_lines[bad]!.shippedQuantity}.`,
+          detail: `Line ${l.sku}: a whole number from 0 to ${openOf(l)}.`,
         }),
       );
       return;
     }
-    if (lines.length === 0) {
-      setError(
-        new ApiError({
-          status: 400,
-          title: 'Nothing to cancel',
-          detail: 'Set how many units to cancel on at least one line.',
-        }),
-      );
-      return;
-    }
+    const lines = open_lines
+      .map((l, i) => ({ sku: l.sku, line: l.id, quantity: chosen[i]! }))
+      .filter((l) => l.quantity > 0);
     await send(
       'cancel',
       {
@@ -689,7 +720,7 @@ function CancelDialog({ order, open, onClose }: { order: Order; open: boolean; o
       },
       wholeOrder
         ? 'Order cancelled; its stock is available again'
-        : 'Units cancelled; their stock is available again',
+        : `Cancelled ${count(units, 'unit')}; the stock is available again`,
     );
   };
   return (
@@ -699,26 +730,46 @@ function CancelDialog({ order, open, onClose }: { order: Order; open: boolean; o
       onClose={onClose}
       onSubmit={() => void submit()}
       busy={busy}
-      submitLabel={wholeOrder ? 'Cancel order' : 'Cancel units'}
+      submitLabel={submitLabel}
+      submitDisabled={mode === null || units === 0}
+      closeLabel={"Don't cancel"}
       submitVariant="danger"
       wide
     >
-      <p className="muted">
-        {shippedAny
-          ? 'Cancelled units release their stock at once. Shipped units stay on the order.'
-          : 'Cancelled units release their stock at once. Leave every line at its full quantity to cancel the whole order.'}
-      </p>
-      <table className="table compact">
+      <fieldset className="field choice-list">
+        <legend>What to cancel</legend>
+        <label>
+          <input type="radio" name="cancel-mode" checked={mode === 'all'} onChange={() => setMode('all')} />
+          <span>
+            {shippedAny ? 'Everything not shipped' : 'The whole order'}
+            <span className="muted small">
+              {shippedAny
+                ? `${count(openUnits, 'unit')}; the shipped units stay and the order completes`
+                : `${count(openUnits, 'unit')} on ${count(open_lines.length, 'line')}; the order is cancelled`}
+            </span>
+          </span>
+        </label>
+        <label>
+          <input type="radio" name="cancel-mode" checked={mode === 'some'} onChange={() => setMode('some')} />
+          <span>
+            Some units
+            <span className="muted small">Choose how many on each line; the rest of the order goes on</span>
+          </span>
+        </label>
+      </fieldset>
+      <table className="table compact" aria-label="Lines to cancel">
         <thead>
           <tr>
             <th scope="col">SKU</th>
             <th scope="col">Item</th>
             <th scope="col" className="num">
-              Open
+              {shippedAny ? 'Not shipped' : 'Open'}
             </th>
-            <th scope="col" className="num">
-              Cancel
-            </th>
+            {mode === null ? null : (
+              <th scope="col" className="num">
+                Cancel
+              </th>
+            )}
           </tr>
         </thead>
         <tbody>
@@ -726,24 +777,32 @@ function CancelDialog({ order, open, onClose }: { order: Order; open: boolean; o
             <tr key={l.id}>
               <td className="mono">{l.sku}</td>
               <td>{l.name}</td>
-              <td className="num">{num(l.quantity - l.shippedQuantity)}</td>
-              <td className="num">
-                <input
-                  className="qty-input"
-                  type="number"
-                  min={0}
-                  max={l.quantity - l.shippedQuantity}
-                  step={1}
-                  aria-label={`Units of ${l.sku} to cancel`}
-                  aria-invalid={fieldMessage(error, `lines.${i}.quantity`) ? true : undefined}
-                  value={qty[l.id] ?? ''}
-                  onChange={(e) => setQty((q) => ({ ...q, [l.id]: e.target.value }))}
-                />
-              </td>
+              <td className="num">{num(openOf(l))}</td>
+              {mode === 'all' ? <td className="num strong">{num(openOf(l))}</td> : null}
+              {mode === 'some' ? (
+                <td className="num">
+                  <input
+                    className="qty-input"
+                    type="number"
+                    min={0}
+                    max={openOf(l)}
+                    step={1}
+                    aria-label={`Units of ${l.sku} to cancel`}
+                    aria-invalid={Number.isNaN(chosen[i]) ? true : undefined}
+                    value={qty[l.id] ?? ''}
+                    onFocus={(e) => e.target.select()}
+                    onChange={(e) => setQty((q) => ({ ...q, [l.id]: e.target.value }))}
+                  />
+                </td>
+              ) : null}
             </tr>
           ))}
         </tbody>
       </table>
+      <p className="muted">
+        Cancelled units release their stock at once.
+        {shippedAny ? ' Shipped units stay on the order.' : ''}
+      </p>
       <TextField
         label="Reason (optional)"
         value={reason}
@@ -757,7 +816,7 @@ function CancelDialog({ order, open, onClose }: { order: Order; open: boolean; o
           the customer&apos;s card hold)
         </label>
       ) : null}
-      {taken > 0 ? (
+      {taken > 0 && mode !== null ? (
         <label className="check-row">
           <input
             type="checkbox"
