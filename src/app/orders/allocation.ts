@@ -34,7 +34,13 @@ import type {
 import { emit, type DomainEvent } from '../outbox.js';
 import { bundleStockChanged, distinctPairs, exactStockChanged } from '../stock/availability.js';
 
-export type Ctx = { readonly actor: string; readonly requestId: string | null; readonly at: string };
+export type Ctx = {
+  readonly actor: string;
+  readonly requestId: string | null;
+  readonly at: string;
+  /** The actor's display name when the caller knows it (a request's principal), for views built without a read. */
+  readonly actorName?: string | undefined;
+};
 
 /**
  * Thrown when a row this transaction read was changed by a concurrent one before our conditional

@@ -12,6 +12,7 @@ import type {
   PaymentTable,
 } from '../../db/schema.js';
 import { DomainError } from '../../domain/errors.js';
+import { actorNames } from '../access/actor-names.js';
 
 export type AllocationView = { location: string; lot: string | null; sku: string; quantity: number };
 
@@ -72,7 +73,8 @@ export type OrderView = {
     refundedMinor: number;
     status: string;
   }>;
-  timeline: Array<{ at: string; type: string; message: string; actor: string }>;
+  /** `actorName`: the user's or API key's name for `user:…` and `key:…` actors, else null. */
+  timeline: Array<{ at: string; type: string; message: string; actor: string; actorName: string | null }>;
   version: number;
   createdAt: string;
   updatedAt: string;
@@ -87,6 +89,8 @@ export type OrderParts = {
   >;
   payments: readonly PaymentTable[];
   events: ReadonlyArray<Pick<OrderEventTable, 'at' | 'type' | 'message' | 'actor'>>;
+  /** Display names of the events' actors (see `actorNames`); without it every `actorName` is null. */
+  actorNames?: ReadonlyMap<string, string> | undefined;
   /** Display names for ids that allocations refer to. */
   names: {
     locations: ReadonlyMap<string, string>;
@@ -148,7 +152,13 @@ export function toOrderView(p: OrderParts): OrderView {
       refundedMinor: pay.refunded_minor,
       status: pay.status,
     })),
-    timeline: p.events.map((e) => ({ at: e.at, type: e.type, message: e.message, actor: e.actor })),
+    timeline: p.events.map((e) => ({
+      at: e.at,
+      type: e.type,
+      message: e.message,
+      actor: e.actor,
+      actorName: p.actorNames?.get(e.actor) ?? null,
+    })),
     version: o.version,
     createdAt: o.created_at,
     updatedAt: o.updated_at,
@@ -202,6 +212,10 @@ export async function loadOrderParts(tx: Tx, id: string): Promise<OrderParts> {
     allocations,
     payments,
     events,
+    actorNames: await actorNames(
+      tx,
+      events.map((e) => e.actor),
+    ),
     names: {
       locations: new Map(allocations.map((a) => [a.location_id, a.location_code])),
       lots: new Map(allocations.filter((a) => a.lot_code !== null).map((a) => [a.lot_id, a.lot_code!])),

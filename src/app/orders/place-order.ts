@@ -568,6 +568,7 @@ export async function placeOrder(tx: Tx, request: PlaceOrderInput, ctx: Ctx): Pr
       allocations: allocationRows,
       payments: paymentRows,
       events,
+      actorNames: ctx.actorName === undefined ? undefined : new Map([[ctx.actor, ctx.actorName]]),
       names: { ...names, skus: resolved.codes },
     }),
   };

@@ -5,9 +5,10 @@ import { DomainError } from '../../domain/errors.js';
 import type { ExpectedVersions } from '../../domain/versions.js';
 import { principalOf } from '../plugins/auth.js';
 
-/** Who did it, which request, and when: stamped on every movement and event. */
+/** Who did it (and their name, for views), which request, and when: stamped on every movement and event. */
 export function contextOf(req: FastifyRequest) {
-  return { actor: actorOf(principalOf(req)), requestId: req.id, at: nowIso() };
+  const principal = principalOf(req);
+  return { actor: actorOf(principal), actorName: principal.name, requestId: req.id, at: nowIso() };
 }
 
 /** One entity-tag of an If-Match list (RFC 9110 §8.8.3), or an empty list element, then a comma or the end. */

@@ -173,7 +173,21 @@ export const OrderResponse = Type.Object({
     }),
   ),
   timeline: Type.Array(
-    Type.Object({ at: Timestamp, type: Type.String(), message: Type.String(), actor: Type.String() }),
+    Type.Object({
+      at: Timestamp,
+      type: Type.String(),
+      message: Type.String(),
+      actor: Type.String({ description: 'Who did it: `user:usr_…`, `key:key_…`, `system:…`, `webhook:…`' }),
+      // Optional in the schema so that a reply recorded before this field existed (an
+      // Idempotency-Key replay) still serialises; every order read now carries it.
+      actorName: Type.Optional(
+        Nullable(
+          Type.String({
+            description: "The user's or API key's name for `user:` and `key:` actors; else null",
+          }),
+        ),
+      ),
+    }),
   ),
   version: Type.Integer(),
   createdAt: Timestamp,

@@ -112,11 +112,29 @@ export function shortId(id: string): string {
   return rest.slice(-8).toUpperCase();
 }
 
-/** Who did it, from an actor such as `user:usr_…`, `key:key_…` or `system:demo`. */
-export function actorLabel(actor: string): string {
-  const [kind = '', id = ''] = actor.split(':');
-  if (kind === 'user') return `user …${id.slice(-6)}`;
-  if (kind === 'key') return `API key …${id.slice(-6)}`;
+/**
+ * Who did it, from an actor such as `user:usr_…`, `key:key_…` or `system:demo`, and the name the
+ * API resolved for it (`actorName`): a person by their name, an API key by its name. Without a
+ * name (an older reply, a user since deleted) the end of the id stands in.
+ */
+export function actorLabel(actor: string, name?: string | null): string {
+  const colon = actor.indexOf(':');
+  const kind = actor.slice(0, colon);
+  const id = actor.slice(colon + 1);
+  if (kind === 'user') return name ?? `user …${id.slice(-6)}`;
+  if (kind === 'key') return name ? `API key “${name}”` : `API key …${id.slice(-6)}`;
   if (kind === 'system') return `system (${id})`;
+  if (kind === 'webhook') return `${humanize(id)} webhook`;
   return actor;
+}
+
+/** An instant as the API writes it (`2026-12-01T01:30:34.133Z`, or with an offset). */
+const INSTANT = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})/g;
+
+/**
+ * Text from the API (a timeline message such as `Delivered at 2026-12-01T01:30:34.133Z`) with each
+ * instant in it written as every other date on screen: `Delivered at Dec 1, 2026, 1:30 AM`.
+ */
+export function readableInstants(text: string): string {
+  return text.replace(INSTANT, (iso) => (Number.isNaN(Date.parse(iso)) ? iso : when(iso)));
 }

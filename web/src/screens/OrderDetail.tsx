@@ -13,6 +13,7 @@ import {
   minorToDecimal,
   money,
   num,
+  readableInstants,
   shortId,
   when,
 } from '../lib/format.js';
@@ -272,8 +273,11 @@ export function OrderDetail({ id }: { id: string }) {
                   <li key={`${t.at}-${i}`}>
                     <time dateTime={t.at}>{when(t.at)}</time>
                     <div>
-                      <Chip value={t.type} tone={needsAction(t.type) ? 'amber' : 'grey'} /> {t.message}
-                      <div className="muted small">by {actorLabel(t.actor)}</div>
+                      <Chip value={t.type} tone={needsAction(t.type) ? 'amber' : 'grey'} />{' '}
+                      {readableInstants(t.message)}
+                      <div className="muted small" title={t.actor}>
+                        by {actorLabel(t.actor, t.actorName)}
+                      </div>
                     </div>
                   </li>
                 ))}

@@ -1,0 +1,89 @@
+/**
+ * What the web admin writes for people to read, checked in a real browser at a laptop's width
+ * (1400 px): who did what on an order's timeline, and when, in the screen's own words.
+ *
+ * Needs web/dist (`npm run build`; `npm test` builds first) and /usr/bin/chromium.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { openShop, type Shop } from './shop.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const WEB_DIST = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
+const ready = existsSync(CHROMIUM) && existsSync(WEB_DIST);
+if (!ready && process.env['CI'] === 'true') {
+  throw new Error('The browser suite needs /usr/bin/chromium and a built web/dist (npm run build).');
+}
+
+/** An instant as the API writes it. */
+const ISO_INSTANT = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+
+describe.skipIf(!ready)('readable screens in the web admin', () => {
+  let shop: Shop;
+  let browser: Browser;
+  let page: Page;
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    shop = await openShop('sqlite', { skus: 160, orders: 6 });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run'],
+    });
+    const context = await browser.newContext({
+      viewport: { width: 1400, height: 900 },
+      locale: 'en-US',
+      timezoneId: 'UTC',
+    });
+    page = await context.newPage();
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    await page.goto(shop.server.url);
+    await page.getByLabel('Email').fill(shop.users.admin);
+    await page.getByLabel('Password').fill(shop.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await shop?.server.close();
+    expect(problems).toEqual([]);
+  });
+
+  it("names who did each step of an order's timeline, and writes its instants as dates", async () => {
+    const s = shop.sellable[0]!;
+    const placed = await shop.server.request('POST', '/api/v1/orders', {
+      externalId: '#WHO-DID-IT',
+      customer: { email: 'who.did.it@example.com', name: 'Who Did It' },
+      currency: 'USD',
+      lines: [{ sku: s.sku, quantity: 1, unitPriceMinor: s.priceMinor }],
+    });
+    expect(placed.status).toBe(201);
+    await page.goto(`${shop.server.url}/orders/${placed.body.id}`);
+    await page.getByRole('heading', { name: 'Order #WHO-DID-IT' }).waitFor();
+    await page.getByRole('button', { name: 'Ship…' }).click();
+    const ship = page.getByRole('dialog', { name: 'Ship what is allocated' });
+    await ship.getByRole('button', { name: 'Ship' }).click();
+    await ship.waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Mark delivered…' }).click();
+    const deliver = page.getByRole('dialog', { name: 'Mark the order delivered?' });
+    await deliver.getByRole('button', { name: 'Mark delivered' }).click();
+    await deliver.waitFor({ state: 'detached' });
+
+    const timeline = page.locator('.timeline');
+    const delivered = timeline.locator('li').filter({ hasText: 'Delivered at' });
+    await delivered.waitFor();
+    const read = await delivered.textContent();
+    expect(read).not.toMatch(ISO_INSTANT);
+    expect(read).toMatch(/Delivered at [A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2} [AP]M/);
+    expect(read).toContain('by Ada Admin');
+    const all = (await timeline.textContent()) ?? '';
+    expect(all).not.toMatch(/by user …/);
+    expect(all).not.toMatch(ISO_INSTANT);
+    // The API key that placed it is named by its name.
+    const created = await timeline.locator('li').filter({ hasText: 'Order placed' }).textContent();
+    expect(created).toContain('by API key “test admin”');
+  }, 60_000);
+});
