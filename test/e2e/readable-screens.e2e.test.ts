@@ -1,6 +1,7 @@
 /**
  * What the web admin writes for people to read, checked in a real browser at a laptop's width
- * (1400 px): who did what on an order's timeline, and when, in the screen's own words.
+ * (1400 px): who did what on an order's timeline, and when, in the screen's own words; lists
+ * whose identifiers (SKUs, locations, bins, lots, dates) are never cut short.
  *
  * Needs web/dist (`npm run build`; `npm test` builds first) and /usr/bin/chromium.
  */
@@ -15,6 +16,33 @@ const WEB_DIST = fileURLToPath(new URL('../../web/dist/index.html', import.meta.
 const ready = existsSync(CHROMIUM) && existsSync(WEB_DIST);
 if (!ready && process.env['CI'] === 'true') {
   throw new Error('The browser suite needs /usr/bin/chromium and a built web/dist (npm run build).');
+}
+
+/**
+ * The cells of a list's `columns` whose text does not fit (cut with an ellipsis), as
+ * `column: text`; and whether the list is wider than its box (scrolls sideways).
+ */
+async function cutCells(page: Page, grid: string, columns: readonly string[]) {
+  return page.getByRole('grid', { name: grid }).evaluate((el, columns) => {
+    const names = [...el.querySelectorAll('[role=columnheader]')].map((h) => h.textContent?.trim() ?? '');
+    const cut: string[] = [];
+    for (const row of el.querySelectorAll('[role=row]')) {
+      [...row.querySelectorAll('[role=gridcell]')].forEach((cell, i) => {
+        if (!columns.includes(names[i])) return;
+        const clipped = [cell, ...cell.querySelectorAll('*')].some(
+          (e) =>
+            e.scrollWidth > e.clientWidth + 0.5 &&
+            (globalThis as any).getComputedStyle(e).overflowX !== 'visible',
+        );
+        if (clipped) cut.push(`${names[i]}: ${cell.textContent}`);
+      });
+    }
+    return {
+      cut,
+      sideways: el.scrollWidth > el.clientWidth + 0.5,
+      rows: el.querySelectorAll('[role=row]').length,
+    };
+  }, columns);
 }
 
 /** An instant as the API writes it. */
@@ -51,6 +79,24 @@ describe.skipIf(!ready)('readable screens in the web admin', () => {
     await shop?.server.close();
     expect(problems).toEqual([]);
   });
+
+  it('shows identifiers and dates whole in the catalog, stock, orders and movements lists', async () => {
+    const lists: Array<[path: string, grid: string, columns: string[]]> = [
+      ['/catalog', 'SKUs', ['SKU', 'Barcode']],
+      ['/stock', 'Stock by SKU and location', ['SKU', 'Location', 'Bin', 'Lots']],
+      ['/stock?filter=expiring', 'Stock by SKU and location', ['SKU', 'Location', 'Bin', 'Lots']],
+      ['/orders', 'Orders', ['Order', 'Date']],
+      ['/movements', 'Stock movements', ['When', 'Type', 'SKU', 'Location', 'Lot', 'Reference']],
+    ];
+    for (const [path, grid, columns] of lists) {
+      await page.goto(`${shop.server.url}${path}`);
+      await page.getByRole('grid', { name: grid }).getByRole('gridcell').first().waitFor();
+      const seen = await cutCells(page, grid, columns);
+      expect(seen.rows, path).toBeGreaterThan(5);
+      expect(seen.cut, path).toEqual([]);
+      expect(seen.sideways, `${path} scrolls sideways`).toBe(false);
+    }
+  }, 60_000);
 
   it("names who did each step of an order's timeline, and writes its instants as dates", async () => {
     const s = shop.sellable[0]!;

@@ -3,7 +3,16 @@
  * smoothly as 10. Keyboard: focus the table, then ↑/↓ (or j/k) move, Home/End jump, Enter opens.
  * Nearing the end of what is loaded asks for more (`onEndReached`).
  */
-import { useEffect, useId, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
+import {
+  useEffect,
+  useId,
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState,
+  type KeyboardEvent,
+  type ReactNode,
+} from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useMediaQuery } from '../lib/hooks.js';
 
@@ -17,6 +26,13 @@ export type Column<T> = {
   className?: string;
   /** Dropped on narrow screens (phones, tablets in portrait). */
   optional?: boolean;
+  /**
+   * The text the column shows, when it must never be cut (an identifier, a date): the column is
+   * made as wide as the longest of the loaded rows, taking the room from the flexible columns.
+   */
+  fit?: (row: T) => string;
+  /** The class `fit`'s text is drawn with in the cell (`mono` for codes), so it is measured alike. */
+  fitClass?: string;
 };
 
 type Props<T> = {
@@ -41,6 +57,32 @@ function minimumOf(track: string): number {
   return m ? Number(m[1]) : 80;
 }
 
+/** `track` made at least `px` wide: `80px` → `120px`, `minmax(150px, 1fr)` → `minmax(190px, 1fr)`. */
+function atLeast(track: string, px: number): string {
+  if (minimumOf(track) >= px) return track;
+  const m = /^minmax\(\s*[\d.]+px\s*,\s*(.+)\)$/.exec(track.trim());
+  if (m) return `minmax(${px}px, ${m[1]})`;
+  if (/^[\d.]+px$/.test(track.trim())) return `${px}px`;
+  return `minmax(${px}px, ${track})`;
+}
+
+/** Horizontal padding of a cell (`.cell`), plus a pixel for rounding. */
+const CELL_PADDING = 21;
+
+/** The few longest texts of a column over `rows`: the widest is among them, whatever the font. */
+function longestTexts<T>(rows: readonly T[], text: (row: T) => string, keep = 5): string[] {
+  const top: string[] = [];
+  for (const row of rows) {
+    const t = text(row);
+    if (top.length === keep && t.length <= top[keep - 1]!.length) continue;
+    if (top.includes(t)) continue;
+    top.push(t);
+    top.sort((a, b) => b.length - a.length);
+    if (top.length > keep) top.pop();
+  }
+  return top;
+}
+
 export function DataTable<T>({
   label,
   rows,
@@ -59,10 +101,41 @@ export function DataTable<T>({
   const id = useId();
   const narrow = useMediaQuery('(max-width: 860px)');
   const columns = narrow ? allColumns.filter((c) => !c.optional) : allColumns;
-  const template = columns.map((c) => c.width).join(' ');
+  // Columns that must show their text whole: measure their longest texts (hidden, with the cell's
+  // font) before the first paint, and widen their tracks to fit.
+  const measureRef = useRef<HTMLDivElement>(null);
+  const fitKeys = columns
+    .filter((c) => c.fit)
+    .map((c) => c.key)
+    .join('|');
+  const candidates = useMemo(
+    () =>
+      columns.flatMap((c) =>
+        c.fit ? [{ key: c.key, className: c.fitClass, texts: longestTexts(rows, c.fit) }] : [],
+      ),
+    // The columns' texts depend on the rows; a screen may rebuild its column list on every render.
+    [rows, fitKeys],
+  );
+  const [fitted, setFitted] = useState<Record<string, number>>({});
+  useLayoutEffect(() => {
+    const box = measureRef.current;
+    if (!box) return;
+    const next: Record<string, number> = {};
+    for (const group of box.querySelectorAll<HTMLElement>('[data-fit]')) {
+      let widest = 0;
+      for (const span of group.children) widest = Math.max(widest, span.getBoundingClientRect().width);
+      if (widest > 0) next[group.dataset['fit']!] = Math.ceil(widest) + CELL_PADDING;
+    }
+    setFitted((old) => (JSON.stringify(old) === JSON.stringify(next) ? old : next));
+  }, [candidates]);
+  const tracks = columns.map((c) => {
+    const px = fitted[c.key];
+    return px === undefined ? c.width : atLeast(c.width, px);
+  });
+  const template = tracks.join(' ');
   // Every row is its own grid: give them all the same width (the sum of the tracks' minimums),
   // never their content's, so columns line up.
-  const minWidth = columns.reduce((sum, c) => sum + minimumOf(c.width), 0);
+  const minWidth = tracks.reduce((sum, t) => sum + minimumOf(t), 0);
   const virtualizer = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scrollRef.current,
@@ -185,6 +258,16 @@ export function DataTable<T>({
             );
           })}
         </div>
+      </div>
+      {/* Out of the grid, and its text only drawn (CSS content), so nothing finds it as the table's text. */}
+      <div ref={measureRef} className="datatable-measure" aria-hidden="true">
+        {candidates.map((c) => (
+          <div key={c.key} data-fit={c.key}>
+            {c.texts.map((t) => (
+              <span key={t} className={c.className} data-fit-text={t} />
+            ))}
+          </div>
+        ))}
       </div>
       {footer ? <div className="datatable-footer">{footer}</div> : null}
     </div>

@@ -1,15 +1,18 @@
 /** The columns of a stock ledger table, shared by the movements screen and the SKU page. */
-import { actorLabel, humanize, signed, when } from '../lib/format.js';
+import { actorLabel, humanize, signed, when, whenShort } from '../lib/format.js';
 import { Link } from '../lib/router.js';
 import type { Movement } from '../lib/types.js';
 import type { Column } from './DataTable.js';
 import { Chip } from './ui.js';
 
+const referenceLabel = (r: NonNullable<Movement['reference']>) =>
+  `${humanize(r.type)} ${r.id.slice(-8).toUpperCase()}`;
+
 function referenceLink(m: Movement) {
   if (!m.reference) return <span className="muted">—</span>;
   const { type, id } = m.reference;
   const to = type === 'order' ? `/orders/${id}` : type === 'count' ? `/counts/${id}` : null;
-  const label = `${humanize(type)} ${id.slice(-8).toUpperCase()}`;
+  const label = referenceLabel(m.reference);
   return to ? <Link to={to}>{label}</Link> : <span className="muted">{label}</span>;
 }
 
@@ -19,13 +22,20 @@ export function movementColumns(opts: { withSku: boolean }): Column<Movement>[] 
     {
       key: 'at',
       header: 'When',
-      width: '190px',
-      render: (m) => <time dateTime={m.createdAt}>{when(m.createdAt)}</time>,
+      width: '120px',
+      fit: (m) => whenShort(m.createdAt),
+      render: (m) => (
+        <time dateTime={m.createdAt} title={when(m.createdAt)}>
+          {whenShort(m.createdAt)}
+        </time>
+      ),
     },
     {
       key: 'type',
       header: 'Type',
-      width: '140px',
+      width: '96px',
+      fit: (m) => humanize(m.type),
+      fitClass: 'chip',
       render: (m) => <Chip value={m.type} />,
     },
   ];
@@ -34,6 +44,8 @@ export function movementColumns(opts: { withSku: boolean }): Column<Movement>[] 
       key: 'sku',
       header: 'SKU',
       width: 'minmax(160px, 1.5fr)',
+      fit: (m) => m.sku,
+      fitClass: 'mono',
       render: (m) => (
         <Link to={`/catalog/${encodeURIComponent(m.sku)}`} className="mono">
           {m.sku}
@@ -42,12 +54,19 @@ export function movementColumns(opts: { withSku: boolean }): Column<Movement>[] 
     });
   }
   cols.push(
-    { key: 'location', header: 'Location', width: opts.withSku ? '80px' : '90px', render: (m) => m.location },
+    {
+      key: 'location',
+      header: 'Location',
+      width: opts.withSku ? '80px' : '90px',
+      fit: (m) => m.location,
+      render: (m) => m.location,
+    },
     {
       key: 'lot',
       header: 'Lot',
       width: opts.withSku ? '80px' : '100px',
       optional: true,
+      fit: (m) => m.lot ?? '—',
       render: (m) => m.lot ?? <span className="muted">—</span>,
     },
     {
@@ -64,7 +83,7 @@ export function movementColumns(opts: { withSku: boolean }): Column<Movement>[] 
     {
       key: 'reason',
       header: 'Reason',
-      width: 'minmax(130px, 2fr)',
+      width: 'minmax(100px, 2fr)',
       render: (m) => (
         <span className="truncate" title={m.reason ?? undefined}>
           {m.reason ?? '—'}
@@ -74,13 +93,24 @@ export function movementColumns(opts: { withSku: boolean }): Column<Movement>[] 
   );
   if (!opts.withSku) return cols;
   cols.push(
-    { key: 'ref', header: 'Reference', width: '120px', optional: true, render: referenceLink },
+    {
+      key: 'ref',
+      header: 'Reference',
+      width: '120px',
+      optional: true,
+      fit: (m) => (m.reference ? referenceLabel(m.reference) : '—'),
+      render: referenceLink,
+    },
     {
       key: 'actor',
       header: 'By',
-      width: '110px',
+      width: 'minmax(110px, 1fr)',
       optional: true,
-      render: (m) => <span className="muted truncate">{actorLabel(m.actor)}</span>,
+      render: (m) => (
+        <span className="muted truncate" title={actorLabel(m.actor)}>
+          {actorLabel(m.actor)}
+        </span>
+      ),
     },
   );
   return cols;

@@ -83,6 +83,17 @@ const dayMonth = new Intl.DateTimeFormat(locale, { month: 'short', day: 'numeric
 const timeOnly = new Intl.DateTimeFormat(locale, { timeStyle: 'short' });
 
 export const when = (iso: string | null | undefined) => (iso ? dateTime.format(new Date(iso)) : '—');
+const dateTimeThisYear = new Intl.DateTimeFormat(locale, {
+  month: 'short',
+  day: 'numeric',
+  hour: 'numeric',
+  minute: '2-digit',
+});
+/** `when`, without the year when it is this year (`Dec 1, 1:47 AM`): for the date column of a dense list. */
+export const whenShort = (iso: string, now = new Date()) => {
+  const d = new Date(iso);
+  return d.getFullYear() === now.getFullYear() ? dateTimeThisYear.format(d) : dateTime.format(d);
+};
 export const time = (iso: string) => timeOnly.format(new Date(iso));
 /** A calendar date (`YYYY-MM-DD`, no time zone) such as a best-before date. */
 export const day = (isoDate: string | null | undefined) =>

@@ -16,6 +16,8 @@ const columns: Column<Sku>[] = [
     key: 'sku',
     header: 'SKU',
     width: 'minmax(150px, 1fr)',
+    fit: (s) => s.sku,
+    fitClass: 'mono',
     render: (s) => (
       <Link to={`/catalog/${encodeURIComponent(s.sku)}`} className="mono">
         {s.sku}
@@ -26,13 +28,19 @@ const columns: Column<Sku>[] = [
     key: 'name',
     header: 'Name',
     width: 'minmax(220px, 3fr)',
-    render: (s) => <span className="truncate">{s.name}</span>,
+    render: (s) => (
+      <span className="truncate" title={s.name}>
+        {s.name}
+      </span>
+    ),
   },
   {
     key: 'barcode',
     header: 'Barcode',
     width: 'minmax(120px, 1fr)',
     optional: true,
+    fit: (s) => s.barcodes[0] ?? '—',
+    fitClass: 'mono',
     render: (s) => <span className="mono muted">{s.barcodes[0] ?? '—'}</span>,
   },
   { key: 'unit', header: 'Unit', width: '70px', optional: true, render: (s) => s.unit },

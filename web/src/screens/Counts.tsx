@@ -57,7 +57,13 @@ export function Counts() {
         </Link>
       ),
     },
-    { key: 'location', header: 'Location', width: '110px', render: (c) => c.location },
+    {
+      key: 'location',
+      header: 'Location',
+      width: '110px',
+      fit: (c) => c.location,
+      render: (c) => c.location,
+    },
     { key: 'status', header: 'Status', width: '110px', render: (c) => <Chip value={c.status} /> },
     {
       key: 'progress',
@@ -83,7 +89,13 @@ export function Counts() {
       width: 'minmax(120px, 2fr)',
       render: (c) => <span className="truncate">{c.note ?? ''}</span>,
     },
-    { key: 'created', header: 'Opened', width: '180px', render: (c) => when(c.createdAt) },
+    {
+      key: 'created',
+      header: 'Opened',
+      width: '180px',
+      fit: (c) => when(c.createdAt),
+      render: (c) => when(c.createdAt),
+    },
   ];
   return (
     <div className="list-screen">
@@ -255,13 +267,21 @@ export function CountDetail({ id }: { id: string }) {
       key: 'sku',
       header: 'SKU',
       width: 'minmax(140px, 1fr)',
+      fit: (l) => l.sku,
+      fitClass: 'mono',
       render: (l) => (
         <Link to={`/catalog/${encodeURIComponent(l.sku)}`} className="mono">
           {l.sku}
         </Link>
       ),
     },
-    { key: 'lot', header: 'Lot', width: '120px', render: (l) => l.lot ?? <span className="muted">—</span> },
+    {
+      key: 'lot',
+      header: 'Lot',
+      width: '120px',
+      fit: (l) => l.lot ?? '—',
+      render: (l) => l.lot ?? <span className="muted">—</span>,
+    },
     {
       key: 'expected',
       header: 'Expected',

@@ -1,7 +1,7 @@
 /** Orders, newest first, with status chips and filters; new orders appear live and are highlighted. */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { get, qs } from '../lib/api.js';
-import { money, num, shortId, when } from '../lib/format.js';
+import { money, num, shortId, when, whenShort } from '../lib/format.js';
 import { useDebounced } from '../lib/hooks.js';
 import { useList } from '../lib/query.js';
 import { Link, navigate, setQuery, useLocation } from '../lib/router.js';
@@ -34,6 +34,8 @@ const columns: Column<OrderSummaryRow>[] = [
     key: 'id',
     header: 'Order',
     width: '120px',
+    fit: (o) => o.externalId ?? `#${shortId(o.id)}`,
+    fitClass: 'mono',
     render: (o) => (
       <Link to={`/orders/${o.id}`} className={o.externalId ? '' : 'mono'} title={o.id}>
         {o.externalId ?? `#${shortId(o.id)}`}
@@ -43,13 +45,18 @@ const columns: Column<OrderSummaryRow>[] = [
   {
     key: 'date',
     header: 'Date',
-    width: '175px',
-    render: (o) => <time dateTime={o.createdAt}>{when(o.createdAt)}</time>,
+    width: '120px',
+    fit: (o) => whenShort(o.createdAt),
+    render: (o) => (
+      <time dateTime={o.createdAt} title={when(o.createdAt)}>
+        {whenShort(o.createdAt)}
+      </time>
+    ),
   },
   {
     key: 'customer',
     header: 'Customer',
-    width: 'minmax(150px, 2fr)',
+    width: 'minmax(150px, 3fr)',
     render: (o) => (
       <span className="truncate">
         {o.customer.name ? `${o.customer.name} · ` : ''}
@@ -61,7 +68,7 @@ const columns: Column<OrderSummaryRow>[] = [
   {
     key: 'status',
     header: 'Status',
-    width: 'minmax(190px, 2fr)',
+    width: 'minmax(250px, 1fr)',
     render: (o) => (
       <span className="chips">
         <Chip value={o.status} />

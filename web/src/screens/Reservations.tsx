@@ -69,6 +69,8 @@ export function Reservations() {
       key: 'sku',
       header: 'SKU',
       width: 'minmax(140px, 1fr)',
+      fit: (r) => r.sku,
+      fitClass: 'mono',
       render: (r) => (
         <Link to={`/catalog/${encodeURIComponent(r.sku)}`} className="mono">
           {r.sku}

@@ -53,6 +53,8 @@ export function StockScreen() {
       key: 'sku',
       header: 'SKU',
       width: 'minmax(170px, 1.2fr)',
+      fit: (r) => r.sku,
+      fitClass: 'mono',
       render: (r) => (
         <Link to={`/catalog/${encodeURIComponent(r.sku)}`} className="mono">
           {r.sku}
@@ -62,13 +64,18 @@ export function StockScreen() {
     {
       key: 'name',
       header: 'Name',
-      width: 'minmax(160px, 2fr)',
-      render: (r) => <span className="truncate">{r.name}</span>,
+      width: 'minmax(128px, 2fr)',
+      render: (r) => (
+        <span className="truncate" title={r.name}>
+          {r.name}
+        </span>
+      ),
     },
     {
       key: 'location',
       header: 'Location',
       width: '80px',
+      fit: (r) => (r.sellable ? r.location : `${r.location} ⦸`),
       render: (r) => (r.sellable ? r.location : <span title="Not sellable">{r.location} ⦸</span>),
     },
     {
@@ -76,6 +83,8 @@ export function StockScreen() {
       header: 'Bin',
       width: '70px',
       optional: true,
+      fit: (r) => r.bin ?? '—',
+      fitClass: 'mono',
       render: (r) => <span className="mono">{r.bin ?? '—'}</span>,
     },
     {
@@ -83,6 +92,7 @@ export function StockScreen() {
       header: 'Lots',
       width: '110px',
       optional: true,
+      fit: (r) => (r.lots > 0 ? `${num(r.lots)} · ${day(r.nextExpiry)}` : '—'),
       render: (r) =>
         r.lots > 0 ? (
           <span title={`next expiry ${day(r.nextExpiry)}`}>
@@ -92,19 +102,19 @@ export function StockScreen() {
           <span className="muted">—</span>
         ),
     },
-    { key: 'onHand', header: 'On hand', width: '80px', align: 'right', render: (r) => num(r.onHand) },
-    { key: 'allocated', header: 'Allocated', width: '85px', align: 'right', render: (r) => num(r.allocated) },
+    { key: 'onHand', header: 'On hand', width: '72px', align: 'right', render: (r) => num(r.onHand) },
+    { key: 'allocated', header: 'Allocated', width: '80px', align: 'right', render: (r) => num(r.allocated) },
     {
       key: 'quarantined',
       header: 'Quarant.',
-      width: '80px',
+      width: '76px',
       align: 'right',
       render: (r) => (r.quarantined > 0 ? <span className="tone-red">{num(r.quarantined)}</span> : '0'),
     },
     {
       key: 'safety',
       header: 'Safety',
-      width: '70px',
+      width: '62px',
       align: 'right',
       optional: true,
       render: (r) => <span className="muted">{num(r.safetyStock)}</span>,
@@ -112,7 +122,7 @@ export function StockScreen() {
     {
       key: 'available',
       header: 'Available',
-      width: '85px',
+      width: '80px',
       align: 'right',
       render: (r) => (
         <strong className={r.available === 0 && r.sellable ? 'tone-red' : ''}>{num(r.available)}</strong>
