@@ -200,7 +200,7 @@ describe.skipIf(!ready)('web admin in Chromium', () => {
     await expect.poll(() => totals(page)).toMatchObject({ onHand: before.onHand - 2 });
 
     const ledger = page.getByRole('grid', { name: `Movements of ${sku}` });
-    await ledger.getByText('damaged: Torn packaging').waitFor();
+    await ledger.getByText('Damaged: Torn packaging').waitFor();
   }, 60_000);
 
   it('transfers stock, shows it in transit, and receives it at the destination', async () => {
@@ -691,7 +691,7 @@ describe.skipIf(!ready)('web admin in Chromium', () => {
     await shot(page, '04b-sku-lots');
 
     await go(page, '/movements?type=adjustment');
-    await page.getByRole('grid', { name: 'Stock movements' }).getByText('damaged: Torn packaging').waitFor();
+    await page.getByRole('grid', { name: 'Stock movements' }).getByText('Damaged: Torn packaging').waitFor();
     await page.getByRole('button', { name: 'Clear filters' }).click();
     await page.getByRole('grid', { name: 'Stock movements' }).getByText('Count correction').first().waitFor();
     await shot(page, '11-movements');

@@ -1,7 +1,8 @@
 /**
  * What the web admin writes for people to read, checked in a real browser at a laptop's width
  * (1400 px): who did what on an order's timeline, and when, in the screen's own words; lists
- * whose identifiers (SKUs, locations, bins, lots, dates) are never cut short.
+ * whose identifiers (SKUs, locations, bins, lots, dates) are never cut short; stock movements'
+ * reasons in the words the adjustment and transfer dialogs offer.
  *
  * Needs web/dist (`npm run build`; `npm test` builds first) and /usr/bin/chromium.
  */
@@ -96,6 +97,37 @@ describe.skipIf(!ready)('readable screens in the web admin', () => {
       expect(seen.cut, path).toEqual([]);
       expect(seen.sideways, `${path} scrolls sideways`).toBe(false);
     }
+  }, 60_000);
+
+  it('shows the reasons of stock movements as the dialogs name them, not as codes', async () => {
+    const s = shop.sellable[4]!;
+    const stock = await shop.server.request('GET', `/api/v1/stock/${encodeURIComponent(s.sku)}`);
+    const from = (stock.body.locations as Array<{ location: string; available: number }>).find(
+      (l) => l.available >= 3,
+    )!.location;
+    const locations = await shop.server.request('GET', '/api/v1/locations');
+    const to = (locations.body.items as Array<{ code: string; kind: string }>).find(
+      (l) => l.code !== from && l.kind === 'warehouse',
+    )!.code;
+    const post = (body: Record<string, unknown>) =>
+      shop.server.request('POST', '/api/v1/stock/movements', { sku: s.sku, location: from, ...body });
+    expect((await post({ type: 'adjustment', quantity: -1, reason: 'lost' })).status).toBe(201);
+    expect((await post({ type: 'adjustment', quantity: -1, reason: 'damaged: Torn bag' })).status).toBe(201);
+    expect((await post({ type: 'transfer', toLocation: to, quantity: 1, reason: 'rebalance' })).status).toBe(
+      201,
+    );
+    expect((await post({ type: 'adjustment', quantity: 1, reason: 'Found behind the shelf' })).status).toBe(
+      201,
+    );
+
+    await page.goto(`${shop.server.url}/movements?sku=${encodeURIComponent(s.sku)}`);
+    const grid = page.getByRole('grid', { name: 'Stock movements' });
+    await grid.getByText('Lost or missing', { exact: true }).waitFor();
+    await grid.getByText('Damaged: Torn bag', { exact: true }).waitFor();
+    await grid.getByText('Rebalance between warehouses', { exact: true }).first().waitFor();
+    await grid.getByText('Found behind the shelf', { exact: true }).waitFor(); // free text as written
+    for (const code of ['lost', 'damaged: Torn bag', 'rebalance'])
+      expect(await grid.getByText(code, { exact: true }).count(), code).toBe(0);
   }, 60_000);
 
   it("names who did each step of an order's timeline, and writes its instants as dates", async () => {

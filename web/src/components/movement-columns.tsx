@@ -3,7 +3,34 @@ import { actorLabel, humanize, signed, when, whenShort } from '../lib/format.js'
 import { Link } from '../lib/router.js';
 import type { Movement } from '../lib/types.js';
 import type { Column } from './DataTable.js';
+import { reasonCodes, type StockAction } from './StockDialog.js';
 import { Chip } from './ui.js';
+
+/** The dialog whose reason codes a movement of this type was recorded with. */
+const actionOf: Partial<Record<string, StockAction>> = {
+  adjustment: 'adjust',
+  transfer_out: 'transfer',
+  transfer_in: 'transfer',
+  quarantine: 'quarantine',
+  quarantine_release: 'release',
+  receipt: 'receive',
+};
+const anyAction = new Map(Object.values(reasonCodes).flat());
+
+/**
+ * A movement's reason as the dialog offered it: `lost` → `Lost or missing`, `damaged: Torn
+ * packaging` → `Damaged: Torn packaging`. A reason that is not one of those codes (free text from
+ * the API, a count, an order) stays as written.
+ */
+export function reasonText(type: string, reason: string): string {
+  const colon = reason.indexOf(':');
+  const code = (colon < 0 ? reason : reason.slice(0, colon)).trim();
+  const action = actionOf[type];
+  const label = (action && new Map(reasonCodes[action]).get(code)) ?? anyAction.get(code);
+  if (!label) return reason;
+  const note = colon < 0 ? '' : reason.slice(colon + 1).trim();
+  return note ? `${label}: ${note}` : label;
+}
 
 const referenceLabel = (r: NonNullable<Movement['reference']>) =>
   `${humanize(r.type)} ${r.id.slice(-8).toUpperCase()}`;
@@ -85,8 +112,8 @@ export function movementColumns(opts: { withSku: boolean }): Column<Movement>[] 
       header: 'Reason',
       width: 'minmax(100px, 2fr)',
       render: (m) => (
-        <span className="truncate" title={m.reason ?? undefined}>
-          {m.reason ?? '—'}
+        <span className="truncate" title={m.reason ? reasonText(m.type, m.reason) : undefined}>
+          {m.reason ? reasonText(m.type, m.reason) : '—'}
         </span>
       ),
     },
