@@ -2,7 +2,8 @@
  * What the web admin writes for people to read, checked in a real browser at a laptop's width
  * (1400 px): who did what on an order's timeline, and when, in the screen's own words; lists
  * whose identifiers (SKUs, locations, bins, lots, dates) are never cut short; stock movements'
- * reasons in the words the adjustment and transfer dialogs offer.
+ * reasons in the words the adjustment and transfer dialogs offer; counts of one said in the
+ * singular.
  *
  * Needs web/dist (`npm run build`; `npm test` builds first) and /usr/bin/chromium.
  */
@@ -128,6 +129,48 @@ describe.skipIf(!ready)('readable screens in the web admin', () => {
     await grid.getByText('Found behind the shelf', { exact: true }).waitFor(); // free text as written
     for (const code of ['lost', 'damaged: Torn bag', 'rebalance'])
       expect(await grid.getByText(code, { exact: true }).count(), code).toBe(0);
+  }, 60_000);
+
+  it('says "1 order", "1 SKU", "1 movement", "1 row" and "1 allocated unit", not "1 orders"', async () => {
+    const s = shop.sellable[6]!;
+    const stock = await shop.server.request('GET', `/api/v1/stock/${encodeURIComponent(s.sku)}`);
+    const at = (stock.body.locations as Array<{ location: string; available: number }>).find(
+      (l) => l.available >= 2,
+    )!.location;
+    const placed = await shop.server.request('POST', '/api/v1/orders', {
+      externalId: '#ONLY-ONE',
+      customer: { email: 'only.one@example.com', name: 'Only One' },
+      currency: 'USD',
+      lines: [{ sku: s.sku, quantity: 1, unitPriceMinor: s.priceMinor }],
+    });
+    expect(placed.status).toBe(201);
+    const moved = await shop.server.request('POST', '/api/v1/stock/movements', {
+      type: 'adjustment',
+      sku: s.sku,
+      location: at,
+      quantity: -1,
+      reason: 'one of a kind',
+    });
+    expect(moved.status).toBe(201);
+    const footer = (grid: string) =>
+      page.getByRole('grid', { name: grid }).locator('xpath=..').locator('.datatable-footer');
+
+    await page.goto(`${shop.server.url}/orders?q=${encodeURIComponent('#ONLY-ONE')}`);
+    await expect.poll(() => footer('Orders').textContent()).toBe('1 order');
+    await page.goto(`${shop.server.url}/movements?reason=${encodeURIComponent('one of a kind')}`);
+    await expect.poll(() => footer('Stock movements').textContent()).toBe('1 movement');
+    await page.goto(`${shop.server.url}/stock?q=${encodeURIComponent(s.sku)}&location=${at}`);
+    await expect.poll(() => footer('Stock by SKU and location').textContent()).toBe('1 row');
+    await page.goto(`${shop.server.url}/catalog?q=${encodeURIComponent(s.sku)}`);
+    await expect.poll(() => page.locator('.toolbar-note').textContent()).toBe('1 SKU');
+
+    await page.goto(`${shop.server.url}/orders/${placed.body.id}`);
+    await page.getByRole('button', { name: 'Ship…' }).click();
+    const ship = page.getByRole('dialog', { name: 'Ship what is allocated' });
+    await expect
+      .poll(() => ship.locator('p').first().textContent())
+      .toBe('1 allocated unit leaves its location now; backordered units stay open.');
+    await ship.getByRole('button', { name: 'Cancel' }).click();
   }, 60_000);
 
   it("names who did each step of an order's timeline, and writes its instants as dates", async () => {

@@ -1,7 +1,7 @@
 /** The catalog: search-as-you-type over every SKU (SKU prefix, barcode, part of the name). */
 import { useCallback, useState } from 'react';
 import { get, qs } from '../lib/api.js';
-import { money, num } from '../lib/format.js';
+import { count, money, num } from '../lib/format.js';
 import { useDebounced } from '../lib/hooks.js';
 import { useList } from '../lib/query.js';
 import { Link, navigate, setQuery, useLocation } from '../lib/router.js';
@@ -123,7 +123,11 @@ export function Catalog() {
           ]}
         />
         <span className="toolbar-note" aria-live="polite">
-          {list.items ? `${num(list.items.length)}${list.hasMore ? '+' : ''} SKUs` : ''}
+          {list.items
+            ? list.hasMore
+              ? `${num(list.items.length)}+ SKUs`
+              : count(list.items.length, 'SKU')
+            : ''}
         </span>
       </div>
       {list.error && !list.items ? (

@@ -6,7 +6,7 @@ import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } fro
 import { ApiError, get, post, qs } from '../lib/api.js';
 import { useSubmit } from '../lib/hooks.js';
 import { useLocations } from '../lib/catalog-data.js';
-import { ago, num, signed, when } from '../lib/format.js';
+import { ago, count, num, signed, when } from '../lib/format.js';
 import { invalidate, useList, useQuery } from '../lib/query.js';
 import { Link, navigate, setQuery, useLocation } from '../lib/router.js';
 import { useSession } from '../lib/session.js';
@@ -78,7 +78,7 @@ export function Counts() {
       align: 'right',
       render: (c) =>
         c.summary.withVariance > 0 ? (
-          `${num(c.summary.withVariance)} lines, ${signed(c.summary.netVariance)}`
+          `${count(c.summary.withVariance, 'line')}, ${signed(c.summary.netVariance)}`
         ) : (
           <span className="muted">none</span>
         ),
@@ -431,13 +431,18 @@ export function CountDetail({ id }: { id: string }) {
       >
         {confirm === 'approve' ? (
           <p>
-            {num(c.summary.withVariance)} line(s) differ from what was expected (net{' '}
-            {signed(c.summary.netVariance)}). Approving posts each difference as a count correction.{' '}
+            {c.summary.withVariance === 1
+              ? '1 line differs'
+              : `${count(c.summary.withVariance, 'line')} differ`}{' '}
+            from what was expected (net {signed(c.summary.netVariance)}). Approving posts each difference as a
+            count correction.{' '}
             {c.summary.uncounted > 0
-              ? `${num(c.summary.uncounted)} uncounted line(s) are left as they are.`
+              ? c.summary.uncounted === 1
+                ? '1 uncounted line is left as it is.'
+                : `${count(c.summary.uncounted, 'uncounted line')} are left as they are.`
               : ''}
             {moved > 0
-              ? ` Stock moved since the count was opened on ${num(moved)} counted line(s) (marked "since"): their corrections are counted − expected, so check they were counted as the shelf stood at the freeze.`
+              ? ` Stock moved since the count was opened on ${count(moved, 'counted line')} (marked "since"): ${moved === 1 ? 'its correction is counted − expected, so check it was' : 'their corrections are counted − expected, so check they were'} counted as the shelf stood at the freeze.`
               : ''}
           </p>
         ) : (
@@ -527,7 +532,10 @@ function ScanBox({ countId }: { countId: string }) {
         // The same item again while its lot is asked: it waits with the first.
         const scans = pending.scans + 1;
         setPending({ ...pending, scans });
-        setLast({ text: `${value} → ${pending.sku}: ${scans} scans wait for their lot.`, ok: false });
+        setLast({
+          text: `${value} → ${pending.sku}: ${count(scans, 'scan')} wait for their lot.`,
+          ok: false,
+        });
         focusLot();
         return;
       }
@@ -538,7 +546,7 @@ function ScanBox({ countId }: { countId: string }) {
     else input.current?.focus();
     if (pending && pending.code !== value && known === undefined)
       setLast((l) => ({
-        text: `${l?.text ?? ''} (${pending.scans} earlier scan${pending.scans > 1 ? 's' : ''} of ${pending.code} not counted: no lot named)`,
+        text: `${l?.text ?? ''} (${count(pending.scans, 'earlier scan')} of ${pending.code} not counted: no lot named)`,
         ok: false,
       }));
   };
@@ -551,7 +559,7 @@ function ScanBox({ countId }: { countId: string }) {
       const scans = pending.scans + 1;
       setPending({ ...pending, scans });
       setLot(pending.lots.length === 1 ? pending.lots[0]! : '');
-      setLast({ text: `${chosen} → ${pending.sku}: ${scans} scans wait for their lot.`, ok: false });
+      setLast({ text: `${chosen} → ${pending.sku}: ${count(scans, 'scan')} wait for their lot.`, ok: false });
       focusLot();
       return;
     }

@@ -1,7 +1,7 @@
 /** The dashboard: stock value, low / out of stock, open orders, orders per day, stock movements. */
 import { useMemo, useState } from 'react';
 import { get } from '../lib/api.js';
-import { humanize, money, moneyCompact, num, when } from '../lib/format.js';
+import { count, humanize, money, moneyCompact, num, when } from '../lib/format.js';
 import { useQuery } from '../lib/query.js';
 import { Link } from '../lib/router.js';
 import type { Dashboard as DashboardData } from '../lib/types.js';
@@ -87,7 +87,11 @@ export function Dashboard() {
             ))
           )}
           <div className="kpi-sub">
-            {num(d.stockValue.reduce((s, v) => s + v.units, 0))} units at cost
+            {count(
+              d.stockValue.reduce((s, v) => s + v.units, 0),
+              'unit',
+            )}{' '}
+            at cost
             {d.unvaluedUnits > 0 ? `, ${num(d.unvaluedUnits)} without a cost` : ''}
           </div>
         </Card>
@@ -96,14 +100,16 @@ export function Dashboard() {
           <Link to="/stock?filter=out" className="kpi-value kpi-link tone-red">
             {num(d.skus.outOfStock)}
           </Link>
-          <div className="kpi-sub">of {num(d.skus.active)} active SKUs</div>
+          <div className="kpi-sub">of {count(d.skus.active, 'active SKU')}</div>
         </Card>
         <Card className="kpi">
           <h2>Low stock</h2>
           <Link to="/stock?filter=low" className="kpi-value kpi-link tone-amber">
             {num(d.skus.lowStock)}
           </Link>
-          <div className="kpi-sub">at or below safety stock, or {num(d.skus.lowStockThreshold)} units</div>
+          <div className="kpi-sub">
+            at or below safety stock, or {count(d.skus.lowStockThreshold, 'unit')}
+          </div>
         </Card>
         <Card className="kpi">
           <h2>Open orders</h2>

@@ -2,7 +2,7 @@
 import { useCallback, useState } from 'react';
 import { get, qs } from '../lib/api.js';
 import { useLocations } from '../lib/catalog-data.js';
-import { num } from '../lib/format.js';
+import { count, num } from '../lib/format.js';
 import { useDebounced } from '../lib/hooks.js';
 import { useList } from '../lib/query.js';
 import { setQuery, useLocation } from '../lib/router.js';
@@ -140,7 +140,9 @@ export function Movements() {
           rowKey={(m) => m.id}
           hasMore={list.hasMore}
           onEndReached={() => void list.more()}
-          footer={`${num(list.items.length)}${list.hasMore ? '+' : ''} movements`}
+          footer={
+            list.hasMore ? `${num(list.items.length)}+ movements` : count(list.items.length, 'movement')
+          }
         />
       )}
     </div>

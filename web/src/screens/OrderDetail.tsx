@@ -455,7 +455,10 @@ function ShipDialog({ order, open, onClose }: { order: Order; open: boolean; onC
       submitLabel="Ship"
     >
       <p className="muted">
-        {num(units)} allocated unit(s) leave their locations now; backordered units stay open.
+        {units === 1
+          ? '1 allocated unit leaves its location now'
+          : `${count(units, 'allocated unit')} leave their locations now`}
+        ; backordered units stay open.
       </p>
       <TextField
         label="Carrier (optional)"
@@ -816,8 +819,8 @@ function CancelDialog({ order, open, onClose }: { order: Order; open: boolean; o
       {wholeOrder && holds.length > 0 ? (
         <label className="check-row">
           <input type="checkbox" checked={voidPayments} onChange={(e) => setVoidPayments(e.target.checked)} />
-          Void {holds.length === 1 ? 'the authorised payment' : `the ${holds.length} open payments`} (releases
-          the customer&apos;s card hold)
+          Void {holds.length === 1 ? 'the authorised payment' : `the ${num(holds.length)} open payments`}{' '}
+          (releases the customer&apos;s card hold)
         </label>
       ) : null}
       {taken > 0 && mode !== null ? (

@@ -1,7 +1,7 @@
 /** Orders, newest first, with status chips and filters; new orders appear live and are highlighted. */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { get, qs } from '../lib/api.js';
-import { money, num, shortId, when, whenShort } from '../lib/format.js';
+import { count, money, num, shortId, when, whenShort } from '../lib/format.js';
 import { useDebounced } from '../lib/hooks.js';
 import { useList } from '../lib/query.js';
 import { Link, navigate, setQuery, useLocation } from '../lib/router.js';
@@ -214,7 +214,7 @@ export function Orders() {
           hasMore={list.hasMore}
           onEndReached={() => void list.more()}
           rowClass={(o) => (fresh.has(o.id) ? 'row-new' : undefined)}
-          footer={`${num(list.items.length)}${list.hasMore ? '+' : ''} orders`}
+          footer={list.hasMore ? `${num(list.items.length)}+ orders` : count(list.items.length, 'order')}
         />
       )}
     </div>

@@ -5,7 +5,7 @@
 import { Fragment, useCallback, useState } from 'react';
 import { ApiError, get, post, qs } from '../lib/api.js';
 import { skuTag, useStock } from '../lib/catalog-data.js';
-import { ago, day, money, num } from '../lib/format.js';
+import { ago, count, day, money, num } from '../lib/format.js';
 import { invalidate, useList, useQuery } from '../lib/query.js';
 import { Link } from '../lib/router.js';
 import { useSession } from '../lib/session.js';
@@ -96,10 +96,10 @@ export function SkuDetail({ sku }: { sku: string }) {
                       ? 'Serial numbers'
                       : 'None',
                 ],
-                ['Shelf life', s.shelfLifeDays ? `${num(s.shelfLifeDays)} days` : '—'],
+                ['Shelf life', s.shelfLifeDays ? count(s.shelfLifeDays, 'day') : '—'],
                 [
                   'Min. remaining shelf life',
-                  s.minRemainingShelfLifeDays ? `${num(s.minRemainingShelfLifeDays)} days` : '—',
+                  s.minRemainingShelfLifeDays ? count(s.minRemainingShelfLifeDays, 'day') : '—',
                 ],
                 ['Weight', s.weightGrams !== null ? `${num(s.weightGrams)} g` : '—'],
                 [
@@ -466,7 +466,7 @@ function InTransitCard({ sku, canMove }: { sku: Sku; canMove: boolean }) {
   return (
     <Card
       title={`In transit · ${num(items.reduce((n, t) => n + t.quantity, 0))}${
-        transfers.data?.nextCursor ? `+ (the newest ${num(items.length)} transfers shown)` : ''
+        transfers.data?.nextCursor ? `+ (the newest ${count(items.length, 'transfer')} shown)` : ''
       }`}
     >
       <div className="table-wrap">

@@ -6,7 +6,7 @@
 import { useCallback, useState } from 'react';
 import { get, qs } from '../lib/api.js';
 import { useLocations } from '../lib/catalog-data.js';
-import { day, num } from '../lib/format.js';
+import { count, day, num } from '../lib/format.js';
 import { useDebounced } from '../lib/hooks.js';
 import { useList, useQuery } from '../lib/query.js';
 import { Link, navigate, setQuery, useLocation } from '../lib/router.js';
@@ -206,7 +206,7 @@ export function StockScreen() {
           onOpen={(r) => navigate(`/catalog/${encodeURIComponent(r.sku)}`)}
           hasMore={list.hasMore}
           onEndReached={() => void list.more()}
-          footer={`${num(list.items.length)}${list.hasMore ? '+' : ''} rows`}
+          footer={list.hasMore ? `${num(list.items.length)}+ rows` : count(list.items.length, 'row')}
         />
       )}
       {action ? <QuickAction {...action} onClose={() => setAction(null)} /> : null}
