@@ -166,7 +166,7 @@ for (const dialect of DIALECTS) {
       expect(r.stderr).toContain('line 6: components: item 2: Component SKU NO-SUCH-SKU does not exist.');
       expect(r.stderr).toContain('line 7: sku: names the same record as line 2');
       expect(r.stderr).toContain('line 8: sku: must not be only dots');
-      expect(r.stderr).toContain('4 error(s) on 4 line(s)');
+      expect(r.stderr).toContain('4 errors on 4 lines');
       expect(r.stderr).toContain('nothing was imported');
       const written = await target.database.db
         .selectFrom('skus')

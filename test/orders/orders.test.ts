@@ -960,7 +960,7 @@ for (const dialect of DIALECTS) {
       expect(byLot).toEqual({ SOON: 4, LATE: 4 });
       // Three kits and two bags as ordered, eleven stock units behind them.
       expect(r.body.timeline.find((t: any) => t.type === 'order.allocated').message).toMatch(
-        /^Allocated 5 unit\(s\) \(11 stock units\) from /,
+        /^Allocated 5 units \(11 stock units\) from /,
       );
       const more = await s.request('POST', '/api/v1/orders', order([{ sku: food.sku, quantity: 1 }]));
       expect(more.status).toBe(409);

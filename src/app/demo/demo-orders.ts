@@ -16,6 +16,7 @@ import { shipOrder } from '../orders/ship-order.js';
 import { refundExcess, voidOpenPayments } from '../payments/settle-payments.js';
 import type { DemoSku } from './demo-catalog.js';
 import { Rng } from './demo-random.js';
+import { numbered } from '../../domain/plural.js';
 
 const CITIES = [
   { city: 'Los Angeles', region: 'CA', postalCode: '90012', lat: 34.05, lon: -118.24 },
@@ -248,7 +249,8 @@ export async function seedOrderHistory(
         stats.open++;
       }
     }
-    if (daysAgo % 15 === 0) out(`  order history: ${daysAgo} day(s) ago, ${stats.orders} orders so far`);
+    if (daysAgo % 15 === 0)
+      out(`  order history: ${numbered(daysAgo, 'day')} ago, ${numbered(stats.orders, 'order')} so far`);
   }
   return { stats, cancelled };
 }

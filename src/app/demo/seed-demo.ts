@@ -30,6 +30,7 @@ import {
   type HistoryStats,
   type OrderHistory,
 } from './demo-orders.js';
+import { nounFor } from '../../domain/plural.js';
 
 export type DemoOptions = {
   readonly seed: number;
@@ -163,7 +164,7 @@ export async function seedDemo(database: Database, options: DemoOptions): Promis
   if (history) {
     const h: HistoryStats = history;
     out(
-      `Order history: ${fmt(h.orders)} orders over 90 days (${fmt(h.shipped)} shipped, ${fmt(h.cancelled)} cancelled, ${fmt(h.refundDue)} refund(s) due, ${fmt(h.open)} open, ${fmt(h.onHold)} on hold, ${fmt(h.backordered)} backordered).`,
+      `Order history: ${fmt(h.orders)} orders over 90 days (${fmt(h.shipped)} shipped, ${fmt(h.cancelled)} cancelled, ${fmt(h.refundDue)} ${nounFor(h.refundDue, 'refund')} due, ${fmt(h.open)} open, ${fmt(h.onHold)} on hold, ${fmt(h.backordered)} backordered).`,
     );
   }
   return { ...summary, ...(history ? { orders: history } : {}) };

@@ -29,6 +29,7 @@ import {
 import { componentQuantities } from './order-lines.js';
 import { getOrder, type OrderView } from './order-view.js';
 import { emitStockChanged } from '../stock/availability.js';
+import { numbered } from '../../domain/plural.js';
 
 export type CancelInput = {
   /** `line`: the order line's id, when the SKU is on several lines and one of them is meant. */
@@ -77,7 +78,7 @@ export async function cancelOrder(
       else if (left > 0)
         errors.push({
           field: `lines.${i}.quantity`,
-          message: `only ${c.quantity - left} unit(s) of ${c.sku} are left to cancel`,
+          message: `only ${numbered(c.quantity - left, 'unit')} of ${c.sku} ${c.quantity - left === 1 ? 'is' : 'are'} left to cancel`,
         });
     });
     if (errors.length > 0)
@@ -149,7 +150,7 @@ export async function cancelOrder(
   const reason = input.reason ? ` (${input.reason})` : '';
   // What went back to stock: allocated units only (backordered ones held none), as stock units.
   const released = releases.reduce((n, r) => n + r.quantity, 0);
-  const fromStock = released > 0 ? `; ${released} stock unit(s) released` : '';
+  const fromStock = released > 0 ? `; ${numbered(released, 'stock unit')} released` : '';
   // Money the payments took beyond what the order now costs is the customer's: say so (also when a
   // refund is to follow, which may yet fail or be skipped).
   const refundDue = await refundDueEntries(tx, order, saved.total_minor);
@@ -164,8 +165,8 @@ export async function cancelOrder(
             {
               type: everything ? 'order.cancelled' : 'order.lines_cancelled',
               message: everything
-                ? `Order cancelled${reason}: ${units} unit(s)${fromStock}`
-                : `Cancelled ${units} unit(s)${reason}${fromStock}`,
+                ? `Order cancelled${reason}: ${numbered(units, 'unit')}${fromStock}`
+                : `Cancelled ${numbered(units, 'unit')}${reason}${fromStock}`,
               data: { lines: input.lines ?? 'all' },
             },
           ]),

@@ -49,6 +49,7 @@ import { resolveLines, toRoutingLines } from './order-lines.js';
 import { emitStockChanged } from '../stock/availability.js';
 import { getOrder, toOrderView, type OrderView } from './order-view.js';
 import { consumeReservations } from './reservations.js';
+import { numbered } from '../../domain/plural.js';
 
 export type ShippingAddress = {
   name?: string | undefined;
@@ -460,7 +461,7 @@ export async function placeOrder(tx: Tx, request: PlaceOrderInput, ctx: Ctx): Pr
     {
       at: ctx.at,
       type: 'order.created',
-      message: `Order placed via ${channel}: ${lineRows.length} line(s), total ${formatMinor(totals.totalMinor, input.currency)}`,
+      message: `Order placed via ${channel}: ${numbered(lineRows.length, 'line')}, total ${formatMinor(totals.totalMinor, input.currency)}`,
       actor: ctx.actor,
     },
   ];
@@ -469,11 +470,11 @@ export async function placeOrder(tx: Tx, request: PlaceOrderInput, ctx: Ctx): Pr
     const where = drawnOn.join(', ');
     // Units as ordered (a bundle is one), and the stock units behind them when bundles differ.
     const orderedUnits = lineRows.reduce((s, l) => s + l.quantity - l.backordered, 0);
-    const stockUnits = orderedUnits === allocatedUnits ? '' : ` (${allocatedUnits} stock units)`;
+    const stockUnits = orderedUnits === allocatedUnits ? '' : ` (${numbered(allocatedUnits, 'stock unit')})`;
     events.push({
       at: ctx.at,
       type: 'order.allocated',
-      message: `Allocated ${orderedUnits} unit(s)${stockUnits} from ${where}`,
+      message: `Allocated ${numbered(orderedUnits, 'unit')}${stockUnits} from ${where}`,
       actor: ctx.actor,
     });
   }

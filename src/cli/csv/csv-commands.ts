@@ -17,6 +17,7 @@ import { skuExporter, skuImporter } from './skus.csv.js';
 import { movementExporter, stockExporter, stockImporter, stockModes, type StockMode } from './stock.csv.js';
 import { exportKinds, importKinds } from '../csv.command.js';
 import { progress } from '../progress.js';
+import { nounFor } from '../../domain/plural.js';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
@@ -122,13 +123,14 @@ export async function runImportCommand(
       }
       const lines = new Set(report.errors.map((e) => e.line)).size;
       console.error(
-        `${fmt(report.errors.length)} error(s) on ${fmt(lines)} line(s) of ${name}; nothing was imported.`,
+        `${fmt(report.errors.length)} ${nounFor(report.errors.length, 'error')} on ${fmt(lines)} ${nounFor(lines, 'line')} of ${name}; nothing was imported.`,
       );
       process.exitCode = 2;
       return;
     }
     const counts = `${fmt(report.created)} created, ${fmt(report.updated)} updated, ${fmt(report.unchanged)} unchanged`;
-    const moves = kind === 'stock' ? `; ${fmt(report.movements)} stock movement(s)` : '';
+    const moves =
+      kind === 'stock' ? `; ${fmt(report.movements)} ${nounFor(report.movements, 'stock movement')}` : '';
     const how = kind === 'stock' ? ` (mode ${mode})` : '';
     if (opts.dryRun) {
       console.log(

@@ -56,11 +56,12 @@ describe('reading CSV', () => {
   });
 
   it('reports a row with too few fields, tolerates trailing empty ones, and skips empty rows', async () => {
-    const t = await read('sku,name,quantity\nA,x\nB,y,2,,\n,,\nC,z,3,extra\n');
+    const t = await read('sku,name,quantity\nA,x\nB,y,2,,\n,,\nC,z,3,extra\nD\n');
     expect(t.rows.map((r) => r.cells['sku'])).toEqual(['B']);
     expect(t.errors).toEqual([
       { line: 2, field: '(row)', message: 'has 2 fields but the header has 3' },
       { line: 5, field: '(row)', message: 'has 4 fields but the header has 3' },
+      { line: 6, field: '(row)', message: 'has 1 field but the header has 3' },
     ]);
     expect(t.fatal).toBe(false);
   });

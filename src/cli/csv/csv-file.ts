@@ -14,6 +14,7 @@ import { readFile, rename, rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { parse, CsvError } from 'csv-parse';
 import { stringify } from 'csv-stringify';
+import { numbered } from '../../domain/plural.js';
 
 /** One problem of an input file, at the file's own line number (header = line 1). */
 export type RowError = { readonly line: number; readonly field: string; readonly message: string };
@@ -165,7 +166,7 @@ export async function parseCsv(buffer: Buffer, set: ColumnSet): Promise<CsvTable
         errors.push({
           line,
           field: '(row)',
-          message: `has ${record.length} fields but the header has ${header.length}`,
+          message: `has ${numbered(record.length, 'field')} but the header has ${header.length}`,
         });
         continue;
       }

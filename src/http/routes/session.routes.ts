@@ -32,6 +32,7 @@ import {
 } from '../plugins/session.js';
 import { NonEmptyText, Text, problemResponses } from '../schemas/common.schema.js';
 import { SessionResponse, SessionStatusResponse } from '../schemas/session.schema.js';
+import { numbered } from '../../domain/plural.js';
 
 /** Counts failures in a sliding window; a key over the limit is refused until the window passes. */
 class Throttle {
@@ -104,7 +105,7 @@ export default async function sessionRoutes(fastify: FastifyInstance): Promise<v
             req,
             429,
             'TOO_MANY_ATTEMPTS',
-            `Too many failed sign-ins; try again in ${Math.ceil(wait / 60_000)} minute(s).`,
+            `Too many failed sign-ins; try again in ${numbered(Math.ceil(wait / 60_000), 'minute')}.`,
           ),
         );
       }
