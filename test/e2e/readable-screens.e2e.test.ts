@@ -127,6 +127,9 @@ describe.skipIf(!ready)('readable screens in the web admin', () => {
     await grid.getByText('Damaged: Torn bag', { exact: true }).waitFor();
     await grid.getByText('Rebalance between warehouses', { exact: true }).first().waitFor();
     await grid.getByText('Found behind the shelf', { exact: true }).waitFor(); // free text as written
+    // Who moved it, by name (the test's API key is called "test admin").
+    await grid.getByText('API key “test admin”', { exact: true }).first().waitFor();
+    expect(await grid.getByText(/^API key …/).count()).toBe(0);
     for (const code of ['lost', 'damaged: Torn bag', 'rebalance'])
       expect(await grid.getByText(code, { exact: true }).count(), code).toBe(0);
   }, 60_000);

@@ -1,7 +1,8 @@
 /**
  * An order's timeline names who did each step: `actorName` is the user's name for a person signed
  * in to the admin and the key's name for an API key, in the reply of the command itself (capture
- * answers without reading back) as in every read; other actors have none.
+ * answers without reading back) as in every read; other actors have none. The ledger's lists name
+ * who moved the stock the same way.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../helpers/databases.js';
@@ -64,6 +65,27 @@ for (const dialect of DIALECTS) {
       const timeline = delivered.body.timeline as Entry[];
       expect(timeline.map((t) => t.type)).toContain('order.delivered');
       expect(new Set(timeline.map((t) => t.actorName))).toEqual(new Set(['Olga Owner']));
+    });
+
+    it('names who moved stock on the ledger lists', async () => {
+      const stock = await s.request('GET', `/api/v1/stock/${sku}`);
+      const location = stock.body.locations[0].location as string;
+      const move = { type: 'adjustment', sku, location, quantity: 1, reason: 'found' };
+      expect((await olga.request('POST', '/api/v1/stock/movements', move)).status).toBe(201);
+      expect((await s.request('POST', '/api/v1/stock/movements', move)).status).toBe(201);
+      for (const path of [
+        `/api/v1/stock/${sku}/movements?limit=2`,
+        `/api/v1/reports/movements?sku=${sku}&limit=2`,
+      ]) {
+        const r = await s.request('GET', path);
+        expect(r.status).toBe(200);
+        expect(
+          r.body.items.map((m: { actorName: string | null }) => m.actorName),
+          path,
+        ).toEqual(['test admin', 'Olga Owner']);
+      }
+      const demo = await s.request('GET', `/api/v1/reports/movements?sku=${sku}&type=receipt`);
+      expect(demo.body.items.map((m: { actorName: string | null }) => m.actorName)).toEqual(['test admin']);
     });
   });
 }

@@ -1,6 +1,7 @@
 import type { Tx } from '../../db/database.js';
 import { locationKey, skuKey } from '../../domain/sku-code.js';
 import { principalQuantity, type MovementType } from '../../domain/inventory/movement.js';
+import { actorNames } from '../access/actor-names.js';
 
 export type MovementView = {
   id: string;
@@ -15,6 +16,8 @@ export type MovementView = {
   reason: string | null;
   reference: { type: string; id: string } | null;
   actor: string;
+  /** On ledger lists: the user's or API key's name for `user:` and `key:` actors, else null. */
+  actorName?: string | null;
   requestId: string | null;
   createdAt: string;
 };
@@ -36,6 +39,7 @@ export function movementView(
     request_id: string | null;
   },
   names: Names,
+  actorName?: string | null,
 ): MovementView {
   const deltas = { onHand: m.on_hand_delta, allocated: m.allocated_delta, quarantined: m.quarantined_delta };
   return {
@@ -51,6 +55,7 @@ export function movementView(
     reason: m.reason,
     reference: m.reference_type && m.reference_id ? { type: m.reference_type, id: m.reference_id } : null,
     actor: m.actor,
+    ...(actorName === undefined ? {} : { actorName }),
     requestId: m.request_id,
     createdAt: m.created_at,
   };
@@ -115,8 +120,14 @@ export async function listMovements(
   if (f.to) q = q.where('m.created_at', '<', f.to);
   const rows = await q.execute();
   const page = rows.slice(0, f.limit);
+  const who = await actorNames(
+    tx,
+    page.map((r) => r.actor),
+  );
   return {
-    items: page.map((r) => movementView(r, { sku: r.sku, location: r.location_code, lot: r.lot_code })),
+    items: page.map((r) =>
+      movementView(r, { sku: r.sku, location: r.location_code, lot: r.lot_code }, who.get(r.actor) ?? null),
+    ),
     nextCursor: rows.length > f.limit ? page[page.length - 1]!.id : null,
   };
 }

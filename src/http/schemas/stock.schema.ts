@@ -72,7 +72,15 @@ export const MovementResponse = Type.Object({
   quarantinedDelta: Type.Integer(),
   reason: Nullable(Type.String()),
   reference: Nullable(Type.Object({ type: Type.String(), id: Type.String() })),
-  actor: Type.String(),
+  actor: Type.String({ description: 'Who did it: `user:usr_…`, `key:key_…`, `system:…`' }),
+  actorName: Type.Optional(
+    Nullable(
+      Type.String({
+        description:
+          "On ledger lists (GET …/movements): the user's or API key's name for `user:` and `key:` actors; else null",
+      }),
+    ),
+  ),
   requestId: Nullable(Type.String()),
   createdAt: Timestamp,
 });

@@ -134,8 +134,8 @@ export function movementColumns(opts: { withSku: boolean }): Column<Movement>[] 
       width: 'minmax(110px, 1fr)',
       optional: true,
       render: (m) => (
-        <span className="muted truncate" title={actorLabel(m.actor)}>
-          {actorLabel(m.actor)}
+        <span className="muted truncate" title={actorLabel(m.actor, m.actorName)}>
+          {actorLabel(m.actor, m.actorName)}
         </span>
       ),
     },
