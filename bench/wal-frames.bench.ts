@@ -85,7 +85,7 @@ try {
       `${(orders / seconds).toFixed(0)} orders/s in process`,
   );
   console.log(`WAL frames per order: ${(frames / orders).toFixed(2)} (${pageSize}-byte pages)`);
-  for (const [name, n] of [...byTree].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env["TOP"] ?? 20)))
+  for (const [name, n] of [...byTree].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env['TOP'] ?? 20)))
     console.log(`  ${(n / orders).toFixed(2).padStart(6)}  ${name}`);
   await database.close();
 } finally {
