@@ -814,6 +814,7 @@ const readCases: Case[] = [
     name: `a ${prefix}_ cursor on ${list}`,
     path: `${list}?cursor=${prefix}_0190f6c1a2b37c4d8e9f0a1b2c3d4e5f`,
     status: 400,
+    detail: /cursor must be the nextCursor of this list's previous page \([a-z]{3}_…\)/,
     field: 'cursor',
   })),
   {

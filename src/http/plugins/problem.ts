@@ -161,8 +161,16 @@ function fieldsOfValidation(errors: readonly AjvError[]): FieldError[] {
         'must be a date (YYYY-MM-DD) or an instant with its zone (2027-01-31T12:00:00Z) on a real calendar day';
     if (e.keyword === 'format' && e.params['format'] === 'date')
       message = 'must be a real calendar day, YYYY-MM-DD';
-    if (e.keyword === 'pattern')
-      message = patternMessages[String(e.params['pattern'])] ?? 'contains characters that are not allowed';
+    if (e.keyword === 'pattern') {
+      const pattern = String(e.params['pattern']);
+      // A list's cursor (common.schema's IdCursor): an id of the list's own kind.
+      const cursorOf = /^\^([a-z]{3})_\[0-9a-f\]\{32\}\$$/.exec(pattern)?.[1];
+      message =
+        patternMessages[pattern] ??
+        (cursorOf !== undefined
+          ? `must be the nextCursor of this list's previous page (${cursorOf}_…)`
+          : 'contains characters that are not allowed');
+    }
     const choices = allowed.get(e.instancePath);
     if (choices && (e.keyword === 'const' || e.keyword === 'enum' || e.keyword === 'anyOf'))
       message = `must be one of: ${choices.map((v) => JSON.stringify(v)).join(', ')}`;
