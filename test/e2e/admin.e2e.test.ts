@@ -123,6 +123,16 @@ describe.skipIf(!ready)('web admin in Chromium', () => {
       .poll(() => page.locator('.kpi').filter({ hasText: 'Stock value' }).locator('.kpi-value').textContent())
       .toMatch(/^\$[\d.,]+K?$/);
     await shot(page, '02-dashboard', true);
+    // The figure links to the very SKUs it counts.
+    const n = Number(outOfStock!.replace(/,/g, ''));
+    await page.locator('.kpi').filter({ hasText: 'Out of stock' }).locator('.kpi-value').click();
+    await page.getByRole('heading', { name: 'Catalog' }).waitFor();
+    expect(page.url()).toContain('/catalog?stock=out');
+    await expect
+      .poll(() => page.locator('.toolbar-note').textContent())
+      .toBe(n > 100 ? '100+ SKUs' : n === 1 ? '1 SKU' : `${n} SKUs`);
+    await go(page, '/');
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
   }, 60_000);
 
   let sku = '';

@@ -118,6 +118,20 @@ for (const dialect of DIALECTS) {
       });
     });
 
+    it('lists exactly the SKUs the dashboard counts as out of stock or low (GET /skus?stock=…)', async () => {
+      const codes = async (query: string) =>
+        ((await s.request('GET', `/api/v1/skus?limit=500&${query}`)).body.items as Array<{ sku: string }>)
+          .map((i) => i.sku)
+          .sort();
+      // bowl: all quarantined; catnip: never received (no balance row at all).
+      expect(await codes('stock=out')).toEqual([shop.euroBowl, shop.neverReceived].sort());
+      expect(await codes('stock=low')).toEqual([shop.toy, shop.treats].sort());
+      expect(await codes('stock=low&lowStockThreshold=0')).toEqual([shop.treats]);
+      const bad = await s.request('GET', '/api/v1/skus?stock=gone');
+      expect(bad.status).toBe(400);
+      expect(bad.body.errors[0].field).toBe('stock');
+    });
+
     it('takes the low-stock threshold from the query', async () => {
       const r = await s.request('GET', '/api/v1/reports/dashboard?lowStockThreshold=0');
       expect(r.body.skus).toMatchObject({ lowStock: 1, lowStockThreshold: 0 }); // treats, by safety stock

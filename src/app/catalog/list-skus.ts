@@ -1,4 +1,7 @@
+import { sql } from 'kysely';
 import type { Tx } from '../../db/database.js';
+import { isoDate } from '../../domain/clock.js';
+import { perSkuStockSql } from '../reports/dashboard.js';
 import { containsEveryWord } from '../../db/like.js';
 import { skuKey } from '../../domain/sku-code.js';
 import { skuViews, type SkuView } from './sku-view.js';
@@ -9,7 +12,19 @@ import { skuViews, type SkuView } from './sku-view.js';
  */
 export async function listSkus(
   tx: Tx,
-  opts: { q?: string | undefined; limit: number; after?: string | undefined; active?: boolean | undefined },
+  opts: {
+    q?: string | undefined;
+    limit: number;
+    after?: string | undefined;
+    active?: boolean | undefined;
+    /**
+     * Only the SKUs the dashboard counts as out of stock or low (active, not bundles; availability
+     * over sellable locations; `now` and `lowStockThreshold` as the dashboard was asked with).
+     */
+    stock?:
+      | { readonly filter: 'out' | 'low'; readonly now: string; readonly lowStockThreshold: number }
+      | undefined;
+  },
 ): Promise<{ items: SkuView[]; nextCursor: string | null }> {
   let query = tx
     .selectFrom('skus')
@@ -18,6 +33,13 @@ export async function listSkus(
     .limit(opts.limit + 1);
   if (opts.after) query = query.where('sku_key', '>', opts.after);
   if (opts.active !== undefined) query = query.where('active', '=', opts.active ? 1 : 0);
+  if (opts.stock !== undefined) {
+    const { filter, now, lowStockThreshold } = opts.stock;
+    const perSku = perSkuStockSql(isoDate(now), now, lowStockThreshold);
+    const which =
+      filter === 'out' ? sql`x.available <= 0` : sql`x.available > 0 and x.available <= x.threshold`;
+    query = query.where(sql<boolean>`id in (select x.sku_id from (${perSku}) x where ${which})`);
+  }
   const q = opts.q?.trim();
   if (q) {
     const key = skuKey(q);

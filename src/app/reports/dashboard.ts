@@ -90,6 +90,29 @@ function stockValueOf(
     });
 }
 
+/**
+ * One row per active, non-bundle SKU: its availability over sellable locations and its low-stock
+ * threshold (total safety stock over sellable locations when it has any, else `threshold`). The
+ * dashboard counts these; `GET /skus?stock=out|low` lists the very same SKUs.
+ */
+export const perSkuStockSql = (today: string, now: string, threshold: number) => sql<{
+  sku_id: string;
+  sku: string;
+  name: string;
+  available: unknown;
+  threshold: unknown;
+}>`
+    select s.id as sku_id, s.sku, s.name, coalesce(a.available, 0) as available,
+           case when coalesce(sf.safety, 0) > 0 then sf.safety else ${threshold} end as threshold
+    from skus s
+    left join (${skuAvailabilitySql(today, now)}) a on a.sku_id = s.id
+    left join (
+      select ss.sku_id, sum(ss.quantity) as safety
+      from safety_stock ss join locations l on l.id = ss.location_id
+      where l.sellable = 1 group by ss.sku_id
+    ) sf on sf.sku_id = s.id
+    where s.active = 1 and s.is_bundle = 0`;
+
 export async function dashboard(
   tx: Tx,
   opts: { now: string; lowStockThreshold?: number | undefined },
@@ -110,17 +133,7 @@ export async function dashboard(
     select sum(b.on_hand) as units from balances b join skus s on s.id = b.sku_id
     where s.cost_minor is null`.execute(tx);
 
-  const perSku = sql`
-    select s.sku, s.name, coalesce(a.available, 0) as available,
-           case when coalesce(sf.safety, 0) > 0 then sf.safety else ${threshold} end as threshold
-    from skus s
-    left join (${skuAvailabilitySql(today, opts.now)}) a on a.sku_id = s.id
-    left join (
-      select ss.sku_id, sum(ss.quantity) as safety
-      from safety_stock ss join locations l on l.id = ss.location_id
-      where l.sellable = 1 group by ss.sku_id
-    ) sf on sf.sku_id = s.id
-    where s.active = 1 and s.is_bundle = 0`;
+  const perSku = perSkuStockSql(today, opts.now, threshold);
 
   const countsQ = sql<{ active: unknown; out_of_stock: unknown; low_stock: unknown }>`
     select count(*) as active,

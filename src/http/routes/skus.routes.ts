@@ -12,6 +12,9 @@ import { sendCreated } from '../plugins/idempotency.js';
 import { Page, Text, problemResponses } from '../schemas/common.schema.js';
 import { CreateSkuBody, SkuParams, SkuResponse, UpdateSkuBody } from '../schemas/sku.schema.js';
 import { ifMatchVersions, sendWithEtag } from './route-helpers.js';
+import { Threshold } from '../schemas/report.schema.js';
+import { DEFAULT_LOW_STOCK_THRESHOLD } from '../../app/reports/dashboard.js';
+import { nowIso } from '../../domain/clock.js';
 
 export default async function skuRoutes(fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -45,6 +48,13 @@ export default async function skuRoutes(fastify: FastifyInstance): Promise<void>
           {
             q: Type.Optional(Text({ maxLength: 100 })),
             active: Type.Optional(Type.Boolean()),
+            stock: Type.Optional(
+              Type.Union([Type.Literal('out'), Type.Literal('low')], {
+                description:
+                  'Only the SKUs `GET /reports/dashboard` counts as out of stock or low (with the same `lowStockThreshold`)',
+              }),
+            ),
+            lowStockThreshold: Type.Optional(Threshold),
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
             cursor: Type.Optional(Text({ maxLength: 200 })),
           },
@@ -60,6 +70,14 @@ export default async function skuRoutes(fastify: FastifyInstance): Promise<void>
         limit: req.query.limit ?? 50,
         after: req.query.cursor,
         active: req.query.active,
+        stock:
+          req.query.stock === undefined
+            ? undefined
+            : {
+                filter: req.query.stock,
+                now: nowIso(),
+                lowStockThreshold: req.query.lowStockThreshold ?? DEFAULT_LOW_STOCK_THRESHOLD,
+              },
       }),
   );
 

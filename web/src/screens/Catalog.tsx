@@ -10,6 +10,7 @@ import { DataTable, type Column } from '../components/DataTable.js';
 import { Chip, EmptyState, ErrorState, Kbd, Loading, PageHeader, Segmented } from '../components/ui.js';
 
 type Active = 'all' | 'active' | 'inactive';
+type StockFilter = 'all' | 'out' | 'low';
 
 const columns: Column<Sku>[] = [
   {
@@ -70,16 +71,25 @@ export function Catalog() {
   const { query } = useLocation();
   const [text, setText] = useState(query.get('q') ?? '');
   const active = (query.get('active') as Active | null) ?? 'all';
+  // The dashboard's out-of-stock and low-stock figures link here: the same SKUs, counted the same way.
+  const stockParam = query.get('stock');
+  const stock: StockFilter = stockParam === 'out' || stockParam === 'low' ? stockParam : 'all';
   const q = useDebounced(text.trim(), 150);
   const fetchPage = useCallback(
     (cursor: string | null, limit: number, signal: AbortSignal) =>
       get<Page<Sku>>(
-        `/skus${qs({ q, limit, cursor, active: active === 'all' ? undefined : active === 'active' })}`,
+        `/skus${qs({
+          q,
+          limit,
+          cursor,
+          active: active === 'all' ? undefined : active === 'active',
+          stock: stock === 'all' ? undefined : stock,
+        })}`,
         { signal },
       ),
-    [q, active],
+    [q, active, stock],
   );
-  const list = useList(`skus|${q}|${active}`, fetchPage, ['skus'], 100);
+  const list = useList(`skus|${q}|${active}|${stock}`, fetchPage, ['skus', 'stock'], 100);
 
   return (
     <div className="list-screen">
@@ -122,6 +132,16 @@ export function Catalog() {
             { value: 'inactive', label: 'Inactive' },
           ]}
         />
+        <Segmented
+          label="Stock"
+          value={stock}
+          onChange={(v) => setQuery({ stock: v === 'all' ? null : v })}
+          options={[
+            { value: 'all', label: 'Any stock' },
+            { value: 'out', label: 'Out of stock' },
+            { value: 'low', label: 'Low' },
+          ]}
+        />
         <span className="toolbar-note" aria-live="polite">
           {list.items
             ? list.hasMore
@@ -135,7 +155,15 @@ export function Catalog() {
       ) : !list.items ? (
         <Loading rows={8} />
       ) : list.items.length === 0 ? (
-        <EmptyState title={q ? `No SKU matches “${q}”` : 'The catalog is empty'}>
+        <EmptyState
+          title={
+            q
+              ? `No SKU matches “${q}”`
+              : stock !== 'all'
+                ? `No SKU is ${stock === 'out' ? 'out of stock' : 'low on stock'}`
+                : 'The catalog is empty'
+          }
+        >
           {q
             ? 'Try part of the name, the start of the SKU, or scan a barcode.'
             : 'Create SKUs through the API or import a CSV.'}

@@ -97,14 +97,14 @@ export function Dashboard() {
         </Card>
         <Card className="kpi">
           <h2>Out of stock</h2>
-          <Link to="/stock?filter=out" className="kpi-value kpi-link tone-red">
+          <Link to="/catalog?stock=out" className="kpi-value kpi-link tone-red">
             {num(d.skus.outOfStock)}
           </Link>
           <div className="kpi-sub">of {count(d.skus.active, 'active SKU')}</div>
         </Card>
         <Card className="kpi">
           <h2>Low stock</h2>
-          <Link to="/stock?filter=low" className="kpi-value kpi-link tone-amber">
+          <Link to="/catalog?stock=low" className="kpi-value kpi-link tone-amber">
             {num(d.skus.lowStock)}
           </Link>
           <div className="kpi-sub">
