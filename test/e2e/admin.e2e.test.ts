@@ -5,20 +5,15 @@
  *
  * Needs web/dist (`npm run build`; `npm test` builds first) and /usr/bin/chromium.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startServer } from '../helpers/server.js';
-import { openShop, type Shop } from './shop.js';
+import { CHROMIUM, browserSuiteReady, openShop, type Shop } from './shop.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
-const WEB_DIST = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
-const ready = existsSync(CHROMIUM) && existsSync(WEB_DIST);
-if (!ready && process.env['CI'] === 'true') {
-  throw new Error('The browser suite needs /usr/bin/chromium and a built web/dist (npm run build).');
-}
+const ready = browserSuiteReady();
 
 describe.skipIf(!ready)('web admin in Chromium', () => {
   let shop: Shop;

@@ -5,52 +5,28 @@
  *
  * Needs web/dist (`npm run build`; `npm test` builds first) and /usr/bin/chromium.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { openShop, type Shop } from './shop.js';
+import type { Page } from 'playwright-core';
+import { browserSuiteReady, openAdminSession, type AdminSession, type Shop } from './shop.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const WEB_DIST = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
-const ready = existsSync(CHROMIUM) && existsSync(WEB_DIST);
-if (!ready && process.env['CI'] === 'true') {
-  throw new Error('The browser suite needs /usr/bin/chromium and a built web/dist (npm run build).');
-}
+const ready = browserSuiteReady();
 
 /** "$1,234.56" → 123456 */
 const cents = (text: string | null) => Math.round(Number((text ?? '').replace(/[^0-9.-]/g, '')) * 100);
 
 describe.skipIf(!ready)('order money in the web admin', () => {
+  let session: AdminSession;
   let shop: Shop;
-  let browser: Browser;
   let page: Page;
-  const problems: string[] = [];
 
   beforeAll(async () => {
-    shop = await openShop('sqlite', { skus: 120, orders: 6 });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run'],
-    });
-    const context = await browser.newContext({
-      viewport: { width: 1366, height: 860 },
-      locale: 'en-US',
-      timezoneId: 'UTC',
-    });
-    page = await context.newPage();
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    await page.goto(shop.server.url);
-    await page.getByLabel('Email').fill(shop.users.admin);
-    await page.getByLabel('Password').fill(shop.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    session = await openAdminSession({ skus: 120, orders: 6, viewport: { width: 1366, height: 860 } });
+    ({ shop, page } = session);
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await shop?.server.close();
-    expect(problems).toEqual([]);
+    await session?.close();
+    expect(session?.problems ?? []).toEqual([]);
   });
 
   it('does not offer to cancel the whole order, or refund all it was paid, once part of it shipped', async () => {

@@ -7,18 +7,11 @@
  *
  * Needs web/dist (`npm run build`; `npm test` builds first) and /usr/bin/chromium.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { openShop, type Shop } from './shop.js';
+import type { Page } from 'playwright-core';
+import { browserSuiteReady, openAdminSession, type AdminSession, type Shop } from './shop.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const WEB_DIST = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
-const ready = existsSync(CHROMIUM) && existsSync(WEB_DIST);
-if (!ready && process.env['CI'] === 'true') {
-  throw new Error('The browser suite needs /usr/bin/chromium and a built web/dist (npm run build).');
-}
+const ready = browserSuiteReady();
 
 /**
  * The cells of a list's `columns` whose text does not fit (cut with an ellipsis), as
@@ -51,35 +44,18 @@ async function cutCells(page: Page, grid: string, columns: readonly string[]) {
 const ISO_INSTANT = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
 
 describe.skipIf(!ready)('readable screens in the web admin', () => {
+  let session: AdminSession;
   let shop: Shop;
-  let browser: Browser;
   let page: Page;
-  const problems: string[] = [];
 
   beforeAll(async () => {
-    shop = await openShop('sqlite', { skus: 160, orders: 6 });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run'],
-    });
-    const context = await browser.newContext({
-      viewport: { width: 1400, height: 900 },
-      locale: 'en-US',
-      timezoneId: 'UTC',
-    });
-    page = await context.newPage();
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    await page.goto(shop.server.url);
-    await page.getByLabel('Email').fill(shop.users.admin);
-    await page.getByLabel('Password').fill(shop.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    session = await openAdminSession({ skus: 160, orders: 6, viewport: { width: 1400, height: 900 } });
+    ({ shop, page } = session);
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await shop?.server.close();
-    expect(problems).toEqual([]);
+    await session?.close();
+    expect(session?.problems ?? []).toEqual([]);
   });
 
   it('shows identifiers and dates whole in the catalog, stock, orders and movements lists', async () => {

@@ -3,6 +3,9 @@
  * stock), users for several roles, and a few days of orders placed through the API: what the
  * browser suite signs in to, and what its screenshots show.
  */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Dialect } from '../../src/db/database.js';
 import { seedDemo } from '../../src/app/demo/seed-demo.js';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -129,4 +132,55 @@ export async function openShop(
     });
 
   return { server, password, users, sellable };
+}
+
+export const CHROMIUM = '/usr/bin/chromium';
+const WEB_DIST = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
+/** Whether a browser suite can run here; under CI it must (a missing build or browser is an error). */
+export function browserSuiteReady(): boolean {
+  const ready = existsSync(CHROMIUM) && existsSync(WEB_DIST);
+  if (!ready && process.env['CI'] === 'true')
+    throw new Error('The browser suite needs /usr/bin/chromium and a built web/dist (npm run build).');
+  return ready;
+}
+
+export type AdminSession = {
+  readonly shop: Shop;
+  readonly browser: Browser;
+  readonly page: Page;
+  /** Uncaught errors of the page so far: a suite expects none at its end. */
+  readonly problems: string[];
+  close(): Promise<void>;
+};
+
+/** A shop, and a headless Chromium signed in to it as its admin, on the dashboard. */
+export async function openAdminSession(opts: {
+  readonly skus: number;
+  readonly orders: number;
+  readonly viewport: { readonly width: number; readonly height: number };
+}): Promise<AdminSession> {
+  const shop = await openShop('sqlite', { skus: opts.skus, orders: opts.orders });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run'],
+  });
+  const context = await browser.newContext({ viewport: opts.viewport, locale: 'en-US', timezoneId: 'UTC' });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  await page.goto(shop.server.url);
+  await page.getByLabel('Email').fill(shop.users.admin);
+  await page.getByLabel('Password').fill(shop.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  return {
+    shop,
+    browser,
+    page,
+    problems,
+    close: async () => {
+      await browser.close();
+      await shop.server.close();
+    },
+  };
 }
