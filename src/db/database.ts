@@ -89,8 +89,8 @@ export interface TransactOptions {
    * before its commit, and the newest event of a pair could carry an old rule or old counters. On
    * PostgreSQL every other write transaction therefore begins by taking one advisory lock shared
    * (in the same round trip as its BEGIN), and this one takes it exclusively: it waits for the
-   * writes in flight, and holds new ones back, until it commits. Rare, short commands only (a bulk
-   * import is one: it locks the balances whole anyway). SQLite runs one writer at a time: no effect.
+   * writes in flight, and holds new ones back, until it commits. Rare, short commands only (and a CSV
+   * import that sets such fields). SQLite runs one writer at a time: no effect.
    */
   readonly changesRules?: boolean;
 }

@@ -3,7 +3,8 @@
  * remaining shelf life before it — with no movement, so no command announces it. Once a day (the
  * first run after midnight UTC, in whichever process gets there first) this writes `stock.changed`
  * for every (SKU, location) holding free units of such a lot, and for the bundles made of them
- * there, so that the newest event of a pair says what `GET /stock/{sku}` says.
+ * there, so that the newest event of a pair says what `GET /stock/{sku}` says; and it takes back
+ * the allocations on lots that have expired and routes them again (`rerouteExpired`).
  */
 import { sql } from 'kysely';
 import type { Tx } from '../../db/database.js';
@@ -92,9 +93,9 @@ async function rerouteExpired(
     .orderBy('b.lot_id')
     .execute();
   if (held.length === 0) return [];
+  // A loss of every unit outside quarantine takes back every allocated one.
   const keys = held.map((h) => ({
     key: { skuId: h.sku_id, locationId: h.location_id, lotId: h.lot_id },
-    // Every unit outside quarantine: a loss of that many takes back every allocated one.
     units: h.on_hand - h.quarantined,
     lot: h.code,
   }));
@@ -106,7 +107,17 @@ async function rerouteExpired(
   const released: Released[] = [];
   const waiting: Array<WaitingBackorders[number]> = [];
   for (const k of keys) {
-    const taken = await takeBackForLoss(tx, k.key, k.units, locked, { kind: 'expiry', id: k.lot }, ctx);
+    // Read again under the locks just taken: a shipment may have moved units since.
+    const now = await tx
+      .selectFrom('balances')
+      .select(['on_hand', 'quarantined'])
+      .where('sku_id', '=', k.key.skuId)
+      .where('location_id', '=', k.key.locationId)
+      .where('lot_id', '=', k.key.lotId)
+      .executeTakeFirst();
+    if (!now) continue;
+    const units = now.on_hand - now.quarantined;
+    const taken = await takeBackForLoss(tx, k.key, units, locked, { kind: 'expiry', id: k.lot }, ctx);
     released.push(...taken.released);
     waiting.push(...taken.waiting);
   }
