@@ -29,7 +29,7 @@ import {
 import { componentQuantities } from './order-lines.js';
 import { getOrder, type OrderView } from './order-view.js';
 import { emitStockChanged } from '../stock/availability.js';
-import { numbered } from '../../domain/plural.js';
+import { nounFor, numbered } from '../../domain/plural.js';
 
 export type CancelInput = {
   /** `line`: the order line's id, when the SKU is on several lines and one of them is meant. */
@@ -78,7 +78,7 @@ export async function cancelOrder(
       else if (left > 0)
         errors.push({
           field: `lines.${i}.quantity`,
-          message: `only ${numbered(c.quantity - left, 'unit')} of ${c.sku} ${c.quantity - left === 1 ? 'is' : 'are'} left to cancel`,
+          message: `only ${numbered(c.quantity - left, 'unit')} of ${c.sku} ${nounFor(c.quantity - left, 'is', 'are')} left to cancel`,
         });
     });
     if (errors.length > 0)

@@ -49,7 +49,7 @@ import { holdersForLoss, lockForLosses, takeBackForLoss } from '../orders/stock-
 import { sweepExpiredLeases, type Released } from '../orders/allocation.js';
 import { emitStockChanged } from './availability.js';
 import { recordMovement, resolveLocation, resolveSku, type Context } from './post-movement.js';
-import { numbered } from '../../domain/plural.js';
+import { nounFor, numbered } from '../../domain/plural.js';
 
 export type CountLineView = {
   sku: string;
@@ -708,7 +708,7 @@ export async function approveCount(tx: Tx, id: string, ctx: Context): Promise<Co
       const now = (error.data as { current?: { onHand: number; quarantined: number } } | undefined)?.current;
       const why =
         now && c.variance < 0 && -c.variance > now.onHand - now.quarantined
-          ? `it would take ${numbered(-c.variance, 'unit')} where ${now.onHand - now.quarantined} ${now.onHand - now.quarantined === 1 ? 'is' : 'are'} on hand outside quarantine (on hand ${now.onHand}, quarantined ${now.quarantined}). Release or scrap the quarantined units that are missing first, then approve again.`
+          ? `it would take ${numbered(-c.variance, 'unit')} where ${now.onHand - now.quarantined} ${nounFor(now.onHand - now.quarantined, 'is', 'are')} on hand outside quarantine (on hand ${now.onHand}, quarantined ${now.quarantined}). Release or scrap the quarantined units that are missing first, then approve again.`
           : `it no longer fits the stock (stock moved since the count was opened). ${error.message} Recount the line and approve again.`;
       throw new DomainError(
         'NEGATIVE_STOCK',

@@ -60,7 +60,7 @@ type ProblemBody = {
   title: string;
   status: number;
   detail: string;
-  instance: string;
+  instance?: string;
   code: string;
   requestId: string;
   errors?: Array<{ field: string; pointer: string; message: string }>;
@@ -70,7 +70,8 @@ type ProblemBody = {
 const slug = (code: string) => code.toLowerCase().replaceAll('_', '-');
 
 export function problem(
-  req: FastifyRequest,
+  /** The request (`url` is left out of a problem answered before any request was read). */
+  req: Pick<FastifyRequest, 'id'> & Partial<Pick<FastifyRequest, 'url'>>,
   status: number,
   code: string,
   detail: string,
@@ -83,7 +84,7 @@ export function problem(
     title: titles[status] ?? 'Error',
     status,
     detail,
-    instance: instanceOf(req.url),
+    ...(req.url === undefined ? {} : { instance: instanceOf(req.url) }),
     code,
     requestId: req.id,
   };
@@ -225,14 +226,7 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
             'MALFORMED_REQUEST',
             `The request is not valid HTTP/1.1 (${error.message}); it was not read.`,
           ];
-  const body = JSON.stringify({
-    type: `https://kibble.dev/problems/${slug(code)}`,
-    title: titles[status],
-    status,
-    detail,
-    code,
-    requestId: `req_${randomUUID()}`,
-  });
+  const body = JSON.stringify(problem({ id: `req_${randomUUID()}` }, status, code, detail));
   if (socket.writable)
     socket.write(
       `HTTP/1.1 ${status} ${titles[status]}\r\nContent-Type: application/problem+json\r\n` +
