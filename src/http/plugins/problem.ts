@@ -5,7 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { patterns } from '../schemas/common.schema.js';
+import { idCursorPattern, patterns } from '../schemas/common.schema.js';
+import { idPrefixes } from '../../domain/ids.js';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { DomainError, type DomainErrorCode, type FieldError } from '../../domain/errors.js';
@@ -123,6 +124,13 @@ const patternMessages: Record<string, string> = {
   [patterns.country]: 'must be an assigned ISO 3166-1 alpha-2 country code in capitals, e.g. US',
   [patterns.date]: 'must be a date, YYYY-MM-DD',
   [patterns.email]: 'must be an e-mail address, name@domain, without spaces',
+  // A list's cursor (IdCursor) is an id of the list's own kind.
+  ...Object.fromEntries(
+    Object.values(idPrefixes).map((prefix) => [
+      idCursorPattern(prefix),
+      `must be the nextCursor of this list's previous page (${prefix}_…)`,
+    ]),
+  ),
 };
 
 /** `/lines/0/sku` → `lines.0.sku`; the part name (body, querystring, params) is dropped. */
@@ -162,16 +170,8 @@ function fieldsOfValidation(errors: readonly AjvError[]): FieldError[] {
         'must be a date (YYYY-MM-DD) or an instant with its zone (2027-01-31T12:00:00Z) on a real calendar day';
     if (e.keyword === 'format' && e.params['format'] === 'date')
       message = 'must be a real calendar day, YYYY-MM-DD';
-    if (e.keyword === 'pattern') {
-      const pattern = String(e.params['pattern']);
-      // A list's cursor (common.schema's IdCursor): an id of the list's own kind.
-      const cursorOf = /^\^([a-z]{3})_\[0-9a-f\]\{32\}\$$/.exec(pattern)?.[1];
-      message =
-        patternMessages[pattern] ??
-        (cursorOf !== undefined
-          ? `must be the nextCursor of this list's previous page (${cursorOf}_…)`
-          : 'contains characters that are not allowed');
-    }
+    if (e.keyword === 'pattern')
+      message = patternMessages[String(e.params['pattern'])] ?? 'contains characters that are not allowed';
     const choices = allowed.get(e.instancePath);
     if (choices && (e.keyword === 'const' || e.keyword === 'enum' || e.keyword === 'anyOf'))
       message = `must be one of: ${choices.map((v) => JSON.stringify(v)).join(', ')}`;

@@ -81,13 +81,16 @@ export const Id = Type.String({ maxLength: 64 });
 
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
+/** The pattern of a cursor over ids with `prefix` (`ord`): one such id. */
+export const idCursorPattern = (prefix: string) => `^${prefix}_[0-9a-f]{32}$`;
+
 /**
  * The `nextCursor` of a list keyed by Kibble ids of one kind (`ord_…` for orders): anything else —
  * another list's cursor included, which would silently give an empty page — is a 400.
  */
 export const IdCursor = (kind: IdKind) =>
   Type.String({
-    pattern: `^${idPrefixes[kind]}_[0-9a-f]{32}$`,
+    pattern: idCursorPattern(idPrefixes[kind]),
     description: `The nextCursor of the previous page (${idPrefixes[kind]}_…)`,
   });
 
