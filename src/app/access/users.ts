@@ -14,6 +14,7 @@
 import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import type { Tx } from '../../db/database.js';
 import { isRole, type Principal, type Role } from '../../domain/access.js';
+import { canonicalEmail } from '../../domain/email.js';
 import { DomainError, fieldError, type FieldError } from '../../domain/errors.js';
 import { emit } from '../outbox.js';
 import { newId } from '../../domain/ids.js';
@@ -55,10 +56,6 @@ function userView(r: UserRow): UserView {
 }
 
 /** The canonical form users are stored and looked up by: trimmed, NFKC-normalised, lower case. */
-export function canonicalEmail(email: string): string {
-  return email.normalize('NFKC').trim().toLowerCase();
-}
-
 /** Why `email` is not acceptable, or null. Deliberately loose: one `@`, a dot in the domain. */
 export function emailProblem(email: string): string | null {
   const e = canonicalEmail(email);

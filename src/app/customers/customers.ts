@@ -25,7 +25,7 @@ export async function listCustomers(
     .orderBy('id', 'desc')
     .limit(opts.limit + 1);
   if (opts.before) q = q.where('id', '<', opts.before);
-  const term = opts.q?.trim().toLowerCase();
+  const term = opts.q?.normalize('NFKC').trim().toLowerCase();
   if (term) {
     const like = `%${escapeLike(term)}%`;
     q = q.where((eb) =>

@@ -1,6 +1,7 @@
 import type { Tx } from '../../db/database.js';
 import { sql } from 'kysely';
 import { channelName } from '../../domain/orders/channels.js';
+import { canonicalEmail } from '../../domain/email.js';
 import { shortNumberSearched } from '../../domain/orders/short-number.js';
 
 /**
@@ -65,7 +66,7 @@ export async function listOrders(
             .selectFrom('customers as qc')
             .innerJoin('orders as qo', 'qo.customer_id', 'qc.id')
             .select('qo.id')
-            .where('qc.email_key', '=', q.toLowerCase()),
+            .where('qc.email_key', '=', canonicalEmail(q)),
         );
       // The short number has no index (migration 0014 says why): this one reads every order's id.
       if (short !== null)

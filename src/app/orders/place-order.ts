@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Tx } from '../../db/database.js';
 import { canonicalJson } from '../../domain/canonical-json.js';
+import { canonicalEmail } from '../../domain/email.js';
 import { channelName, externalIdOf } from '../../domain/orders/channels.js';
 import { isoDate } from '../../domain/clock.js';
 import { DomainError, fieldError } from '../../domain/errors.js';
@@ -125,9 +126,6 @@ const orderByExternalId = prepare((db, p: { channel: string; externalId: string 
     .where('external_id', '=', p.externalId),
 );
 
-/** Customers match by e-mail, case-insensitive. */
-const emailKeyOf = (email: string): string => email.trim().toLowerCase();
-
 /**
  * What tells a repeat of a capture from another order under the same external id: what was sold —
  * the customer, the currency, each line's SKU, quantity, price and discount, shipping and tax — with
@@ -140,7 +138,7 @@ const hashOfCapture = (input: PlaceOrderInput): string =>
   createHash('sha256')
     .update(
       canonicalJson({
-        customer: emailKeyOf(input.customer.email),
+        customer: canonicalEmail(input.customer.email),
         currency: input.currency,
         lines: input.lines.map((l) => [skuKey(l.sku), l.quantity, l.unitPriceMinor, l.discountMinor ?? 0]),
         shipping: input.shippingMinor ?? 0,
@@ -255,7 +253,7 @@ export async function placeOrder(tx: Tx, request: PlaceOrderInput, ctx: Ctx): Pr
 
   await assertPaymentsNew(tx, payments);
   const customerEmail = input.customer.email.trim();
-  const customerEmailKey = emailKeyOf(customerEmail);
+  const customerEmailKey = canonicalEmail(customerEmail);
   const resolved = await resolveLines(tx, input.lines, ctx.at, customerEmailKey);
   const priced = input.lines.map((l) => ({
     quantity: l.quantity,

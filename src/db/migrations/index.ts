@@ -14,6 +14,7 @@ import * as m0012 from './0012-line-discount-basis.js';
 import * as m0013 from './0013-bundles-by-component.js';
 import * as m0014 from './0014-order-short-number.js';
 import * as m0015 from './0015-job-marks.js';
+import * as m0016 from './0016-customer-email-keys.js';
 
 /** Every migration in order. Append only: a landed migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   '0013-bundles-by-component': m0013,
   '0014-order-short-number': m0014,
   '0015-job-marks': m0015,
+  '0016-customer-email-keys': m0016,
 };

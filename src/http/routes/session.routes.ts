@@ -11,9 +11,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { can } from '../../domain/access.js';
 import { nowIso } from '../../domain/clock.js';
+import { canonicalEmail } from '../../domain/email.js';
 import {
   authenticate,
-  canonicalEmail,
   countUsers,
   createSession,
   destroySession,
