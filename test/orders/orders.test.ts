@@ -811,6 +811,34 @@ for (const dialect of DIALECTS) {
       );
     });
 
+    it('an edit that drops a line names the locations the line held by their codes, not their ids', async () => {
+      const first = await makeLocation(s);
+      const second = await makeLocation(s);
+      const a = await makeSku(s);
+      const b = await makeSku(s);
+      await receive(s, a.sku, first.code, 3);
+      await receive(s, b.sku, second.code, 3);
+      const placed = await s.request(
+        'POST',
+        '/api/v1/orders',
+        order([
+          { sku: a.sku, quantity: 1 },
+          { sku: b.sku, quantity: 1 },
+        ]),
+      );
+      expect(placed.status).toBe(201);
+      const edited = await s.request('PATCH', `/api/v1/orders/${placed.body.id}`, {
+        lines: [{ sku: a.sku, quantity: 2 }],
+      });
+      expect(edited.status).toBe(200);
+      expect(edited.body.timeline.at(-1)).toMatchObject({
+        type: 'order.allocated',
+        message: `Re-allocated: 2 at ${first.code}; before: ${[`1 at ${first.code}`, `1 at ${second.code}`]
+          .sort()
+          .join(', ')}`,
+      });
+    });
+
     it('edits keep what the order had: its discount per unit, its allocations on an address change, its units under safety stock', async () => {
       const loc = await makeLocation(s);
       const a = await makeSku(s);

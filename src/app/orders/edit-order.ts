@@ -213,6 +213,15 @@ export async function editOrder(
     { inBundles: resolved.inBundles },
   );
   const saved = await saveOrder(tx, order, all, { shippingAddress: addressJson }, ctx);
+  // A line the edit removed may have held stock where the new lines draw on none (so the snapshot
+  // does not name it): the timeline names those locations by their codes too, not their ids.
+  const unnamed = [...new Set(holding.map((a) => a.location_id))].filter(
+    (l) => !snapshot.rows.some((r) => r.locationId === l),
+  );
+  const formerCodes =
+    unnamed.length === 0
+      ? []
+      : await tx.selectFrom('locations').select(['id', 'code']).where('id', 'in', unnamed).execute();
   const moved = reallocation(
     holding,
     routed.plan.decrements,
@@ -221,6 +230,7 @@ export async function editOrder(
       return l.backordered === was ? [] : [{ sku: l.sku, backordered: l.backordered, was }];
     }),
     snapshot,
+    formerCodes,
   );
   // Each line's price when the edit set a new one (or the line is new).
   const summary = wanted
@@ -305,17 +315,24 @@ function reallocation(
   after: readonly Allocation[],
   backorders: ReadonlyArray<{ sku: string; backordered: number; was: number }>,
   snapshot: Snapshot,
+  formerCodes: ReadonlyArray<{ id: string; code: string }>,
 ): {
   timeline: Array<{ type: string; message: string }>;
   events: Array<{ type: string; payload: Record<string, unknown> }>;
 } {
-  const codes = new Map(snapshot.rows.map((r) => [r.locationId, r.locationCode]));
+  const codes = new Map([
+    ...formerCodes.map((l) => [l.id, l.code] as const),
+    ...snapshot.rows.map((r) => [r.locationId, r.locationCode] as const),
+  ]);
   const at = (units: ReadonlyArray<{ locationId: string; quantity: number }>) => {
     const per = new Map<string, number>();
-    for (const u of units) per.set(u.locationId, (per.get(u.locationId) ?? 0) + u.quantity);
+    for (const u of units) {
+      const code = codes.get(u.locationId) ?? u.locationId;
+      per.set(code, (per.get(code) ?? 0) + u.quantity);
+    }
     return [...per]
       .sort(([a], [b]) => byCodeUnits(a, b))
-      .map(([location, q]) => `${q} at ${codes.get(location) ?? location}`)
+      .map(([code, q]) => `${q} at ${code}`)
       .join(', ');
   };
   const summed = (
