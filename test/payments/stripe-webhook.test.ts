@@ -317,6 +317,52 @@ const succeededFor = (eventId: string, pi: string) =>
         expect(paid.payments[0]).toMatchObject({ status: 'paid', capturedMinor: 2000 });
       });
 
+      it('events of different types under one event id (as the zeroed fixtures are) each apply once', async () => {
+        // The 2020 fixtures are a failure, a success and a refund all named evt_000…: sent as they
+        // are (on another PaymentIntent than the other tests'), none is a redelivery of another.
+        const pi = 'pi_shared_event_id_000000000';
+        const eventId = 'evt_shared_by_three_types_0000';
+        const orderId = await orderPaidBy(pi, 2000, 'pending');
+        const failed = variant(FAILED_2020, (e) => {
+          e['id'] = eventId;
+          e['data']['object']['id'] = pi;
+        });
+        const succeeded = variant(SUCCEEDED_2020, (e) => {
+          e['id'] = eventId;
+          e['data']['object']['id'] = pi;
+        });
+        const refunded = variant(REFUNDED_2020, (e) => {
+          e['id'] = eventId;
+          Object.assign(e['data']['object'], {
+            payment_intent: pi,
+            amount: 2000,
+            amount_captured: 2000,
+            amount_refunded: 500,
+            refunded: false,
+          });
+        });
+        expect((await deliver(failed)).body.outcome).toBe('applied');
+        expect((await getOrder(orderId)).payments[0].status).toBe('failed');
+        expect((await deliver(succeeded)).body.outcome).toBe('applied');
+        expect((await getOrder(orderId)).payments[0]).toMatchObject({ status: 'paid', capturedMinor: 2000 });
+        expect((await deliver(refunded)).body.outcome).toBe('applied');
+        // Each is still delivered once: redeliveries, in a row and at once, are duplicates.
+        const again = [
+          ...(await Promise.all([failed, succeeded, refunded].map((raw) => deliver(raw)))),
+          await deliver(succeeded),
+          await deliver(refunded),
+        ];
+        expect(again.map((r) => r.body.outcome)).toEqual(Array(5).fill('duplicate'));
+        const order = await getOrder(orderId);
+        expect(order.paymentStatus).toBe('partially_refunded');
+        expect(order.payments[0]).toMatchObject({
+          status: 'partially_refunded',
+          capturedMinor: 2000,
+          refundedMinor: 500,
+        });
+        expect(timelineCount(order, 'payment.updated')).toBe(3);
+      });
+
       it('a declined attempt does not outlive the authorisation that follows it, nor one that came before it', async () => {
         const amount = 4200;
         /** payment_intent.<type> for `pi` in the given state, derived from the real failure fixture. */
