@@ -171,6 +171,7 @@ const succeededFor = (eventId: string, pi: string) =>
           deliver(JSON.stringify(JSON.parse(raw)), good), // re-serialised JSON is not the signed bytes
           deliver(raw, null), // no Stripe-Signature header at all
           deliver(raw, 'garbage'),
+          deliver(raw, ''), // an empty one
           // signed with the right secret, but not JSON at all: the body is at fault, not the signature
           deliver(
             '{"id": "evt_cut_short',
@@ -187,6 +188,9 @@ const succeededFor = (eventId: string, pi: string) =>
           expect(r.body.errors[0].field).toBe('Stripe-Signature');
         }
         expect(replies[5]!.body.detail).toMatch(/header is missing/);
+        expect(replies[7]!.body.detail).toBe(
+          'The Stripe-Signature does not verify: No stripe-signature header value was provided.',
+        );
         expect(replies.at(-1)!.body).toMatchObject({
           code: 'VALIDATION_FAILED',
           errors: [{ field: '(body)', message: 'must be a JSON Stripe event' }],

@@ -93,11 +93,11 @@ export async function verifyStripeEvent(
   const Stripe = await sdk();
   // Verification is local (no API call), so one client without a real key serves every webhook.
   const stripe = (webhookClient ??= new Stripe('sk_unused_for_webhooks'));
+  // The SDK's error takes the header and the payload first; its message comes last, in `raw`.
   if (!signature)
-    throw new Stripe.errors.StripeSignatureVerificationError(
-      'No stripe-signature header value was provided.',
-      rawBody.toString('utf8'),
-    );
+    throw new Stripe.errors.StripeSignatureVerificationError(signature ?? '', rawBody.toString('utf8'), {
+      message: 'No stripe-signature header value was provided.',
+    });
   return stripe.webhooks.constructEvent(rawBody, signature, secret);
 }
 
