@@ -7,6 +7,8 @@ describe('plainValidationMessage', () => {
   it('says an empty required text or list must not be empty', () => {
     expect(e('minLength', { limit: 1 })).toBe('must not be empty');
     expect(e('minItems', { limit: 1 })).toBe('must not be empty');
+    // An empty PATCH body: the word is "field", not Ajv's "must NOT have fewer than 1 properties".
+    expect(e('minProperties', { limit: 1 })).toBe('must name at least one field');
   });
 
   it('words sizes and ranges', () => {

@@ -65,6 +65,8 @@ export function plainValidationMessage(e: {
       return n === 1 ? 'must not be empty' : `must have at least ${plural('item')}`;
     case 'maxItems':
       return `must have at most ${plural('item')}`;
+    case 'minProperties':
+      return n === 1 ? 'must name at least one field' : `must name at least ${plural('field')}`;
     case 'minimum':
       return `must be at least ${n}`;
     case 'maximum':
