@@ -105,7 +105,7 @@ for (const dialect of DIALECTS) {
         status: 'open',
         payment_status: 'unpaid',
         fulfillment_status: 'unallocated',
-        on_shortage: 'reject',
+        on_shortage: 'reject' as const,
         currency: 'USD',
         shipping_address: null,
         subtotal_minor: 0,
