@@ -367,6 +367,26 @@ const succeededFor = (eventId: string, pi: string) =>
         expect(timelineCount(order, 'payment.updated')).toBe(3);
       });
 
+      it('a refund that comes first keeps its amount when the charge has no amount_captured (older API versions)', async () => {
+        const pi = 'pi_refund_without_amount_captured';
+        const orderId = await orderPaidBy(pi, 2000, 'authorized');
+        const refunded = variant(REFUNDED_2020, (e) => {
+          e['id'] = 'evt_refund_without_amount_captured';
+          const charge = e['data']['object'];
+          delete charge['amount_captured'];
+          Object.assign(charge, { payment_intent: pi, amount: 2000, captured: true, amount_refunded: 500 });
+        });
+        const succeeded = variant(SUCCEEDED_2020, (e) => {
+          e['id'] = 'evt_success_after_refund_00000';
+          e['data']['object']['id'] = pi;
+        });
+        expect((await deliver(refunded)).body.outcome).toBe('applied');
+        expect((await deliver(succeeded)).body.outcome).toBe('applied');
+        const order = await getOrder(orderId);
+        expect(order.payments[0]).toMatchObject({ capturedMinor: 2000, refundedMinor: 500 });
+        expect(order.paymentStatus).toBe('partially_refunded');
+      });
+
       it('a declined attempt does not outlive the authorisation that follows it, nor one that came before it', async () => {
         const amount = 4200;
         /** payment_intent.<type> for `pi` in the given state, derived from the real failure fixture. */

@@ -85,7 +85,13 @@ export async function applyStripeEvent(tx: Tx, event: StripeEventLike, ctx: Ctx)
       break;
     case 'charge.refunded':
       reference = idOf(obj['payment_intent']);
-      facts = { captured: num(obj['amount_captured']), refunded: num(obj['amount_refunded']) };
+      {
+        // A refunded charge was captured, at least what it refunded: API versions before
+        // `amount_captured` say only `captured` and `amount`.
+        const refunded = num(obj['amount_refunded']);
+        const captured = num(obj['amount_captured']) || (obj['captured'] === true ? num(obj['amount']) : 0);
+        facts = { captured: Math.max(captured, refunded), refunded };
+      }
       break;
     default:
       return 'ignored';
