@@ -1,10 +1,10 @@
 /**
- * Stripe webhooks with real event payloads (shared/fixtures/stripe, sent as their exact bytes) and
+ * Stripe webhooks with real event payloads (test/fixtures/stripe, sent as their exact bytes) and
  * signatures made by the official SDK: a redelivered event changes the payment once, a tampered or
  * stale one is refused with 400 and changes nothing, unknown PaymentIntents are acknowledged and
  * ignored, and events arriving out of order converge on the same state as in order.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../helpers/databases.js';
@@ -12,12 +12,7 @@ import type { TestServer } from '../helpers/server.js';
 import { deliver as deliverTo, signature, stripe, useWebhookSecret } from '../helpers/stripe.js';
 import { stockedServer } from '../factories/catalog.js';
 
-const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/stripe/', import.meta.url));
-const haveFixtures = existsSync(FIXTURES);
-if (!haveFixtures)
-  console.warn(
-    `Stripe webhook tests skipped: fixtures not found at ${FIXTURES} (shared/ must sit beside the repository).`,
-  );
+const FIXTURES = fileURLToPath(new URL('../fixtures/stripe/', import.meta.url));
 
 const SECRET = 'whsec_test_secret';
 const fixture = (name: string) => readFileSync(`${FIXTURES}${name}`, 'utf8');
@@ -55,7 +50,7 @@ const succeededFor = (eventId: string, pi: string) =>
     e['data']['object']['id'] = pi;
   });
 
-(haveFixtures ? describe : describe.skip)('Stripe webhook fixtures', () => {
+describe('Stripe webhook fixtures', () => {
   for (const dialect of DIALECTS) {
     describe(`on ${dialect}`, () => {
       let s: TestServer;
