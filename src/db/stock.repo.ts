@@ -281,16 +281,39 @@ export type BalanceView = Counters & {
   readonly lot: { code: string; expiresOn: string | null; status: 'active' | 'recalled' } | null;
 };
 
-/** Every balance row of the given SKUs, with its location and lot. */
+/**
+ * Every balance row of the given SKUs, with its location and lot. Leases past their expiry instant
+ * hold nothing, even before the expiry job releases them: their units are taken off `allocated` in
+ * the same statement that reads the balance, so a read racing the job's release (another process,
+ * or another connection of the pool) never counts them as held (two statements could read the
+ * balance before the release committed and the lapsed allocations after it).
+ */
 export async function balancesOf(
   tx: Tx,
   skuIds: readonly string[],
 ): Promise<Array<BalanceView & { skuId: string }>> {
   if (skuIds.length === 0) return [];
+  const now = nowIso();
   const rows = await tx
     .selectFrom('balances as b')
     .innerJoin('locations as l', 'l.id', 'b.location_id')
     .leftJoin('lots as t', 't.id', 'b.lot_id')
+    .leftJoin(
+      (eb) =>
+        eb
+          .selectFrom('allocations')
+          .select((a) => ['sku_id', 'location_id', 'lot_id', a.fn.sum<number>('quantity').as('quantity')])
+          .where('owner_type', '=', 'reservation')
+          .where('sku_id', 'in', skuIds)
+          .where('expires_at', '<=', now)
+          .groupBy(['sku_id', 'location_id', 'lot_id'])
+          .as('z'),
+      (j) =>
+        j
+          .onRef('z.sku_id', '=', 'b.sku_id')
+          .onRef('z.location_id', '=', 'b.location_id')
+          .onRef('z.lot_id', '=', 'b.lot_id'),
+    )
     .select([
       'b.sku_id',
       'b.location_id',
@@ -304,24 +327,13 @@ export async function balancesOf(
       't.code as lot_code',
       't.expires_on',
       't.status as lot_status',
+      'z.quantity as lapsed',
     ])
     .where('b.sku_id', 'in', skuIds)
     .orderBy('l.code')
     .orderBy('t.expires_on')
     .orderBy('b.lot_id')
     .execute();
-  // Leases past their expiry instant hold nothing, even before the expiry job releases them.
-  const lapsed = await tx
-    .selectFrom('allocations')
-    .select((eb) => ['sku_id', 'location_id', 'lot_id', eb.fn.sum<number>('quantity').as('quantity')])
-    .where('owner_type', '=', 'reservation')
-    .where('sku_id', 'in', skuIds)
-    .where('expires_at', '<=', nowIso())
-    .groupBy(['sku_id', 'location_id', 'lot_id'])
-    .execute();
-  const lapsedOf = new Map(
-    lapsed.map((a) => [`${a.sku_id}|${a.location_id}|${a.lot_id}`, Number(a.quantity)]),
-  );
   return rows.map((r) => ({
     skuId: r.sku_id,
     locationId: r.location_id,
@@ -330,7 +342,7 @@ export async function balancesOf(
     lotId: r.lot_id,
     binCode: r.bin_code,
     onHand: r.on_hand,
-    allocated: r.allocated - (lapsedOf.get(`${r.sku_id}|${r.location_id}|${r.lot_id}`) ?? 0),
+    allocated: r.allocated - Number(r.lapsed ?? 0),
     quarantined: r.quarantined,
     lot:
       r.lot_code === null
