@@ -210,22 +210,44 @@ export async function createReservation(
   return getReservation(tx, id);
 }
 
+async function readReservation(tx: Tx, id: string) {
+  const r = await tx.selectFrom('reservations').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!r) throw fieldError('NOT_FOUND', 'id', `Reservation ${id} does not exist.`);
+  return r;
+}
+
+function assertActive(r: { id: string; status: string; expires_at: string }, ctx: Ctx): void {
+  if (hasLapsed(r, ctx.at))
+    throw new DomainError('RESERVATION_EXPIRED', `Reservation ${r.id} expired at ${r.expires_at}.`);
+  if (r.status !== 'active')
+    throw new DomainError('INVALID_TRANSITION', `Reservation ${r.id} is ${r.status}.`, [], {
+      status: r.status,
+    });
+}
+
+/**
+ * A lease that has lapsed, or is no longer active, is refused before its lock is taken: a lease
+ * never becomes active again, so nothing can change that answer, and a sweep of lapsed leases (an
+ * order or lease taking the stock this one held) skips a lease another transaction holds (ADR 11) —
+ * extensions or conversions refused while holding it kept its units from every capture meanwhile
+ * (on PostgreSQL, an order for the stock of a lease that had lapsed got 409 INSUFFICIENT_STOCK
+ * while attempts to extend it were being refused).
+ */
+async function refuseIfDone(tx: Tx, id: string, ctx: Ctx): Promise<void> {
+  assertActive(await readReservation(tx, id), ctx);
+}
+
 /**
  * The lease, locked for the rest of the transaction (`lockRow`), and active:
  * conversions, releases and extensions of one lease run one after another on PostgreSQL, each
  * reading what the one before committed — two orders converting one lease, or a release racing a
- * conversion, cannot both succeed.
+ * conversion, cannot both succeed. Refused without the lock when already lapsed (`refuseIfDone`).
  */
 async function activeReservation(tx: Tx, id: string, ctx: Ctx) {
+  await refuseIfDone(tx, id, ctx);
   await lockRow(tx, 'reservations', id);
-  const r = await tx.selectFrom('reservations').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!r) throw fieldError('NOT_FOUND', 'id', `Reservation ${id} does not exist.`);
-  if (hasLapsed(r, ctx.at))
-    throw new DomainError('RESERVATION_EXPIRED', `Reservation ${id} expired at ${r.expires_at}.`);
-  if (r.status !== 'active')
-    throw new DomainError('INVALID_TRANSITION', `Reservation ${id} is ${r.status}.`, [], {
-      status: r.status,
-    });
+  const r = await readReservation(tx, id);
+  assertActive(r, ctx);
   return r;
 }
 
@@ -310,6 +332,27 @@ export async function consumeReservations(
     if (ids.indexOf(id) !== i)
       throw fieldError('VALIDATION_FAILED', `reservations.${i}`, `is also reservations.${ids.indexOf(id)}`);
   });
+  /** Lease `i`, active and of a SKU of the order; errors name `reservations.i`. */
+  const usable = async (i: number) => {
+    const id = ids[i]!;
+    const r = await readReservation(tx, id)
+      .then((lease) => (assertActive(lease, ctx), lease))
+      .catch((e: unknown) => {
+        if (e instanceof DomainError)
+          throw new DomainError(e.code, e.message, [{ field: `reservations.${i}`, message: e.message }]);
+        throw e;
+      });
+    if (!skuIds.has(r.sku_id))
+      throw fieldError(
+        'VALIDATION_FAILED',
+        `reservations.${i}`,
+        `Reservation ${id} holds a SKU this order does not contain.`,
+      );
+    return r;
+  };
+  // Leases already lapsed or done are refused before any is locked (see `refuseIfDone`), and so are
+  // leases of other SKUs (a lease's SKU never changes); checked again once locked.
+  for (const i of ids.keys()) await usable(i);
   // The leases, in id order, then every balance the order will touch (see `lockBalances`): the lease
   // before its balances, as release and extension take them, and the release and the order's own
   // allocation as one sorted step.
@@ -317,18 +360,8 @@ export async function consumeReservations(
   await lockBalances(tx, [...resolved.stockedSkuIds, ...alsoLock]);
   const released: Array<{ skuId: string; locationId: string }> = [];
   const heldByLeases: Array<{ skuId: string; locationId: string; quantity: number }> = [];
-  for (const [i, id] of ids.entries()) {
-    const r = await activeReservation(tx, id, ctx).catch((e: unknown) => {
-      if (e instanceof DomainError)
-        throw new DomainError(e.code, e.message, [{ field: `reservations.${i}`, message: e.message }]);
-      throw e;
-    });
-    if (!skuIds.has(r.sku_id))
-      throw fieldError(
-        'VALIDATION_FAILED',
-        `reservations.${i}`,
-        `Reservation ${id} holds a SKU this order does not contain.`,
-      );
+  for (const i of ids.keys()) {
+    const r = await usable(i); // locked now: read again
     const held = await heldAllocationsOf(tx, r.id);
     for (const a of held)
       heldByLeases.push({ skuId: a.sku_id, locationId: a.location_id, quantity: a.quantity });
