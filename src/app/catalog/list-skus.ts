@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Tx } from '../../db/database.js';
 import { isoDate } from '../../domain/clock.js';
 import { perSkuStockSql } from '../reports/dashboard.js';
+import { shelfLifeCutoffs } from '../reports/sellable-lots.js';
 import { containsEveryWord } from '../../db/like.js';
 import { skuKey } from '../../domain/sku-code.js';
 import { skuViews, type SkuView } from './sku-view.js';
@@ -35,7 +36,7 @@ export async function listSkus(
   if (opts.active !== undefined) query = query.where('active', '=', opts.active ? 1 : 0);
   if (opts.stock !== undefined) {
     const { filter, now, lowStockThreshold } = opts.stock;
-    const perSku = perSkuStockSql(isoDate(now), now, lowStockThreshold);
+    const perSku = perSkuStockSql(await shelfLifeCutoffs(tx, isoDate(now)), now, lowStockThreshold);
     const which =
       filter === 'out' ? sql`x.available <= 0` : sql`x.available > 0 and x.available <= x.threshold`;
     query = query.where(sql<boolean>`id in (select x.sku_id from (${perSku}) x where ${which})`);

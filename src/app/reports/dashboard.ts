@@ -6,7 +6,7 @@
  *   of SKUs without a cost are counted in `unvaluedUnits`.
  * - available: as everywhere in Kibble, per sellable location max(0, Σ free units of sellable
  *   lots − safety stock), summed over locations (free = on hand − allocated − quarantined; a lot is
- *   sellable when active and not expired).
+ *   sellable when active and expiring after today plus its SKU's minimum remaining shelf life).
  * - out of stock: active, non-bundle SKUs whose available is 0 (SKUs never received included).
  * - low stock: active, non-bundle SKUs with 0 < available ≤ threshold, where the threshold is the
  *   SKU's total safety stock over sellable locations when it has any, else `lowStockThreshold`
@@ -21,6 +21,7 @@ import { sql } from 'kysely';
 import type { Tx } from '../../db/database.js';
 import { lapsedLeasesJoin } from '../../db/stock.repo.js';
 import { addDays, isoDate } from '../../domain/clock.js';
+import { sellableRowSql, shelfLifeCutoffs, type ShelfLifeCutoffs } from './sellable-lots.js';
 
 export const DEFAULT_LOW_STOCK_THRESHOLD = 5;
 export const DASHBOARD_DAYS = 90;
@@ -45,18 +46,18 @@ export type Dashboard = {
  * Per-SKU availability as a SQL fragment over (sku_id, available, safety): the same rule as
  * `locationAvailable` in the domain, pushed into the database so thousands of SKUs cost one query.
  */
-export const skuAvailabilitySql = (today: string, now: string) => sql`
+export const skuAvailabilitySql = (cutoffs: ShelfLifeCutoffs, now: string) => sql`
   select per_loc.sku_id,
          sum(case when per_loc.free - coalesce(ss.quantity, 0) > 0
                   then per_loc.free - coalesce(ss.quantity, 0) else 0 end) as available
   from (
     select b.sku_id, b.location_id,
-           sum(case when l.sellable = 1
-                     and (b.lot_id = '' or (t.status = 'active' and (t.expires_on is null or t.expires_on > ${today})))
+           sum(case when l.sellable = 1 and ${sellableRowSql(cutoffs)}
                     then b.on_hand - (b.allocated - coalesce(z.quantity, 0)) - b.quarantined else 0 end) as free
     from balances b
     ${lapsedLeasesJoin(now)}
     join locations l on l.id = b.location_id
+    join skus k on k.id = b.sku_id
     left join lots t on t.id = b.lot_id
     group by b.sku_id, b.location_id
   ) per_loc
@@ -95,7 +96,7 @@ function stockValueOf(
  * threshold (total safety stock over sellable locations when it has any, else `threshold`). The
  * dashboard counts these; `GET /skus?stock=out|low` lists the very same SKUs.
  */
-export const perSkuStockSql = (today: string, now: string, threshold: number) => sql<{
+export const perSkuStockSql = (cutoffs: ShelfLifeCutoffs, now: string, threshold: number) => sql<{
   sku_id: string;
   sku: string;
   name: string;
@@ -105,7 +106,7 @@ export const perSkuStockSql = (today: string, now: string, threshold: number) =>
     select s.id as sku_id, s.sku, s.name, coalesce(a.available, 0) as available,
            case when coalesce(sf.safety, 0) > 0 then sf.safety else ${threshold} end as threshold
     from skus s
-    left join (${skuAvailabilitySql(today, now)}) a on a.sku_id = s.id
+    left join (${skuAvailabilitySql(cutoffs, now)}) a on a.sku_id = s.id
     left join (
       select ss.sku_id, sum(ss.quantity) as safety
       from safety_stock ss join locations l on l.id = ss.location_id
@@ -133,7 +134,7 @@ export async function dashboard(
     select sum(b.on_hand) as units from balances b join skus s on s.id = b.sku_id
     where s.cost_minor is null`.execute(tx);
 
-  const perSku = perSkuStockSql(today, opts.now, threshold);
+  const perSku = perSkuStockSql(await shelfLifeCutoffs(tx, today), opts.now, threshold);
 
   const countsQ = sql<{ active: unknown; out_of_stock: unknown; low_stock: unknown }>`
     select count(*) as active,

@@ -8,6 +8,7 @@ import type { Tx } from '../../db/database.js';
 import { lapsedLeasesJoin } from '../../db/stock.repo.js';
 import { containsEveryWord } from '../../db/like.js';
 import { addDays, isoDate } from '../../domain/clock.js';
+import { sellableRowSql, shelfLifeCutoffs } from './sellable-lots.js';
 import { fieldError } from '../../domain/errors.js';
 import { locationKey, skuKey } from '../../domain/sku-code.js';
 
@@ -133,6 +134,7 @@ export async function listStock(
       break;
   }
 
+  const sellable = sellableRowSql(await shelfLifeCutoffs(tx, today), 's');
   const result = await sql<Raw>`
     select x.* from (
       select g.*,
@@ -145,7 +147,7 @@ export async function listStock(
                sum(b.on_hand) as on_hand, sum(b.allocated - coalesce(z.quantity, 0)) as allocated,
                sum(b.quarantined) as quarantined,
                coalesce(max(ss.quantity), 0) as safety,
-               sum(case when b.lot_id = '' or (t.status = 'active' and (t.expires_on is null or t.expires_on > ${today}))
+               sum(case when ${sellable}
                         then b.on_hand - (b.allocated - coalesce(z.quantity, 0)) - b.quarantined else 0 end) as free
         from balances b
         ${lapsedLeasesJoin(opts.now)}
