@@ -57,7 +57,7 @@ for (const dialect of DIALECTS) {
       );
     });
 
-    it('migration 0016 merges customers the old key kept apart into the first created', async () => {
+    it('migration 0016 merges customers the old key kept apart into the first created (and 0017 marks free orders paid)', async () => {
       t = await createTestDatabase(dialect, { migrate: false });
       const migrator = new Migrator({
         db: t.database.db,
@@ -97,29 +97,33 @@ for (const dialect of DIALECTS) {
           address('adr_3', 'cus_3', 'work'),
         ])
         .execute();
-      const orderRow = (id: string, customer_id: string) => ({
+      const orderRow = (id: string, customer_id: string, more: { status?: string; total?: number } = {}) => ({
         id,
         channel: 'web',
         external_id: null,
         customer_id,
-        status: 'open',
+        status: more.status ?? 'open',
         payment_status: 'unpaid',
         fulfillment_status: 'unallocated',
         on_shortage: 'reject' as const,
         currency: 'USD',
         shipping_address: null,
-        subtotal_minor: 0,
+        subtotal_minor: more.total ?? 0,
         discount_minor: 0,
         shipping_minor: 0,
         tax_minor: 0,
-        total_minor: 0,
+        total_minor: more.total ?? 0,
         version: 1,
         created_at: '2026-01-05T00:00:00.000Z',
         updated_at: '2026-01-05T00:00:00.000Z',
       });
       await db
         .insertInto('orders')
-        .values([orderRow('ord_1', 'cus_2'), orderRow('ord_2', 'cus_3'), orderRow('ord_3', 'cus_4')])
+        .values([
+          orderRow('ord_1', 'cus_2'),
+          orderRow('ord_2', 'cus_3', { status: 'cancelled' }),
+          orderRow('ord_3', 'cus_4', { total: 500 }),
+        ])
         .execute();
 
       const { error } = await migrator.migrateToLatest();
@@ -131,10 +135,13 @@ for (const dialect of DIALECTS) {
         { id: 'cus_1', email_key: 'ada@example.com', name: 'Ada' },
         { id: 'cus_4', email_key: 'ben@example.com', name: 'Ben' },
       ]);
-      expect(await db.selectFrom('orders').select(['id', 'customer_id']).orderBy('id').execute()).toEqual([
-        { id: 'ord_1', customer_id: 'cus_1' },
-        { id: 'ord_2', customer_id: 'cus_1' },
-        { id: 'ord_3', customer_id: 'cus_4' },
+      // 0017 too: an order that owes nothing is paid, unless it was cancelled.
+      expect(
+        await db.selectFrom('orders').select(['id', 'customer_id', 'payment_status']).orderBy('id').execute(),
+      ).toEqual([
+        { id: 'ord_1', customer_id: 'cus_1', payment_status: 'paid' },
+        { id: 'ord_2', customer_id: 'cus_1', payment_status: 'unpaid' },
+        { id: 'ord_3', customer_id: 'cus_4', payment_status: 'unpaid' },
       ]);
       expect(
         await db
@@ -147,7 +154,7 @@ for (const dialect of DIALECTS) {
         { customer_id: 'cus_1', address_key: 'work' },
       ]);
       const ada = await t.database.transact((tx) => getCustomer(tx, 'cus_1'));
-      expect(ada.orderCount).toBe(2);
+      expect(ada.orderCount).toBe(1); // ord_2, now also Ada's, is cancelled: not counted
     });
   });
 }

@@ -459,6 +459,31 @@ for (const dialect of DIALECTS) {
       expect([...pages].sort()).toEqual(pages);
     });
 
+    it('an order that owes nothing is paid, until it is cancelled; an edit that makes it owe is unpaid again', async () => {
+      const loc = await makeLocation(s);
+      const a = await makeSku(s);
+      await receive(s, a.sku, loc.code, 10);
+      const free = await s.request('POST', '/api/v1/orders', {
+        customer: { email: 'sample@example.com' },
+        currency: 'USD',
+        lines: [{ sku: a.sku, quantity: 1, unitPriceMinor: 500, discountMinor: 500 }],
+      });
+      expect(free.status).toBe(201);
+      expect(free.body).toMatchObject({ totalMinor: 0, paymentStatus: 'paid' });
+      const edited = await s.request('PATCH', `/api/v1/orders/${free.body.id}`, {
+        lines: [{ sku: a.sku, quantity: 2, unitPriceMinor: 500, discountMinor: 500 }],
+      });
+      expect(edited.status).toBe(200);
+      expect(edited.body).toMatchObject({ totalMinor: 500, paymentStatus: 'unpaid' });
+      const back = await s.request('PATCH', `/api/v1/orders/${free.body.id}`, {
+        lines: [{ sku: a.sku, quantity: 1, unitPriceMinor: 0 }],
+      });
+      expect(back.body).toMatchObject({ totalMinor: 0, paymentStatus: 'paid' });
+      const cancelled = await s.request('POST', `/api/v1/orders/${free.body.id}/cancel`, {});
+      expect(cancelled.status).toBe(200);
+      expect(cancelled.body).toMatchObject({ status: 'cancelled', totalMinor: 0, paymentStatus: 'unpaid' });
+    });
+
     it('cancels partially and fully, releasing stock; holds and releases; edits re-allocate', async () => {
       const loc = await makeLocation(s);
       const a = await makeSku(s);

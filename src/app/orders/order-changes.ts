@@ -12,6 +12,7 @@ import {
   fulfillmentStatusOf,
   orderPaymentStatusOf,
   type OrderPaymentStatus,
+  type OrderStatus,
   type PaymentStatus,
 } from '../../domain/orders/lifecycle.js';
 import { sumAmounts } from '../../domain/orders/totals.js';
@@ -95,15 +96,16 @@ export async function saveOrder(
     })),
     changes.delivered ?? order.fulfillment_status === 'delivered',
   );
-  // The total may have changed: what the payments cover is measured against the new one.
+  // The total or the status may have changed: what the payments cover is measured against the new.
+  const status = (changes.status ?? order.status) as OrderStatus;
   const paymentStatus =
-    totals.totalMinor === order.total_minor
+    totals.totalMinor === order.total_minor && status === order.status
       ? order.payment_status
-      : await paymentStatusFor(tx, order.id, totals.totalMinor);
+      : await paymentStatusFor(tx, order.id, totals.totalMinor, status);
   const next: OrderTable = {
     ...order,
     payment_status: paymentStatus,
-    status: changes.status ?? order.status,
+    status,
     hold_reason: changes.holdReason !== undefined ? changes.holdReason : order.hold_reason,
     shipping_address:
       changes.shippingAddress !== undefined ? changes.shippingAddress : order.shipping_address,
@@ -183,6 +185,7 @@ export async function paymentStatusFor(
   tx: Tx,
   orderId: string,
   totalMinor: number,
+  orderStatus: OrderStatus,
 ): Promise<OrderPaymentStatus> {
   const payments = await tx
     .selectFrom('payments')
@@ -197,6 +200,7 @@ export async function paymentStatusFor(
       refundedMinor: p.refunded_minor,
     })),
     totalMinor,
+    orderStatus,
   );
 }
 

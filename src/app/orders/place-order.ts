@@ -407,6 +407,7 @@ export async function placeOrder(tx: Tx, request: PlaceOrderInput, ctx: Ctx): Pr
       refundedMinor: p.refunded_minor,
     })),
     totals.totalMinor,
+    'open',
   );
   const order: OrderTable = {
     id: orderId,

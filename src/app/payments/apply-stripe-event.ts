@@ -8,7 +8,7 @@
  * conditional on what was read as a guard (a mismatch is retried, never overwritten).
  */
 import type { Tx } from '../../db/database.js';
-import { paymentStatusOf } from '../../domain/orders/lifecycle.js';
+import { paymentStatusOf, type OrderStatus } from '../../domain/orders/lifecycle.js';
 import { DomainError } from '../../domain/errors.js';
 import { MAX_AMOUNT_MINOR } from '../../domain/quantity.js';
 import { ConcurrentChange, type Ctx } from '../orders/allocation.js';
@@ -157,7 +157,7 @@ export async function applyStripeEvent(tx: Tx, event: StripeEventLike, ctx: Ctx)
   }
 
   // The order changes too (its timeline at least): a new version, so its ETag does.
-  const orderStatus = await paymentStatusFor(tx, order.id, order.total_minor);
+  const orderStatus = await paymentStatusFor(tx, order.id, order.total_minor, order.status as OrderStatus);
   const bumped = await tx
     .updateTable('orders')
     .set((eb) => ({ payment_status: orderStatus, updated_at: ctx.at, version: eb('version', '+', 1) }))

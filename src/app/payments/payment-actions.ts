@@ -20,7 +20,7 @@ import type { Database, Tx } from '../../db/database.js';
 import type { PaymentTable } from '../../db/schema.js';
 import { DomainError, fieldError } from '../../domain/errors.js';
 import { formatMinor } from '../../domain/money.js';
-import { paymentStatusOf, type PaymentStatus } from '../../domain/orders/lifecycle.js';
+import { paymentStatusOf, type OrderStatus, type PaymentStatus } from '../../domain/orders/lifecycle.js';
 import type { PaymentProvider } from '../../integrations/payments/provider.js';
 import {
   completeKey,
@@ -157,7 +157,7 @@ export async function runPaymentActionOnce(
       })
       .where('id', '=', payment.id)
       .execute();
-    const orderStatus = await paymentStatusFor(tx, order.id, order.total_minor);
+    const orderStatus = await paymentStatusFor(tx, order.id, order.total_minor, order.status as OrderStatus);
     await tx
       .updateTable('orders')
       .set((eb) => ({ payment_status: orderStatus, updated_at: ctx.at, version: eb('version', '+', 1) }))

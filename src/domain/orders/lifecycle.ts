@@ -100,10 +100,15 @@ export type PaymentFacts = {
   readonly refundedMinor: number;
 };
 
-/** The order's payment status from its payments and its total. */
+/**
+ * The order's payment status from its payments, its total and its status. An order that owes
+ * nothing (a free sample, a 100% discount) and has no money pending is `paid`, as Shopify and
+ * Vendure count it — unless it was cancelled, which leaves nothing to have paid for.
+ */
 export function orderPaymentStatusOf(
   payments: readonly PaymentFacts[],
   totalMinor: number,
+  orderStatus: OrderStatus,
 ): OrderPaymentStatus {
   const live = payments.filter((p) => p.status !== 'failed' && p.status !== 'voided');
   const captured = live.reduce((s, p) => s + p.capturedMinor, 0);
@@ -114,6 +119,7 @@ export function orderPaymentStatusOf(
   if (captured > 0 && captured >= totalMinor) return 'paid';
   if (captured > 0) return 'partially_paid';
   if (authorized > 0) return 'authorized';
+  if (totalMinor <= 0 && orderStatus !== 'cancelled') return 'paid';
   if (payments.length > 0 && live.length === 0 && payments.some((p) => p.status === 'failed'))
     return 'failed';
   return 'unpaid';
