@@ -86,6 +86,24 @@ describe('reading CSV', () => {
     expect(t.errors[0]!.message).toContain('Quote Not Closed');
   });
 
+  it('names the line a broken quote starts on, not the end of the file, with LF or CRLF', async () => {
+    for (const eol of ['\n', '\r\n']) {
+      const lines = ['sku,name,quantity', 'A,"one', 'two",1', '', 'B,"x,1', 'C,y,2', 'D,z,3', ''];
+      const unclosed = await read(lines.join(eol));
+      expect(unclosed.fatal).toBe(true);
+      expect(unclosed.errors).toEqual([
+        { line: 5, field: '(file)', message: expect.stringContaining('never closed') as string },
+      ]);
+      const afterClose = await read(['sku,name,quantity', 'A,"one', 'two",1', 'B,"x"y,1', 'C,y,2'].join(eol));
+      expect(afterClose.errors).toEqual([
+        { line: 4, field: '(file)', message: expect.stringContaining('Invalid Closing Quote') as string },
+      ]);
+      expect(afterClose.errors[0]!.message).not.toMatch(/at line/);
+      const inside = await read(['sku,name,quantity', 'A,one,1', 'B,x"y,1'].join(eol));
+      expect(inside.errors).toMatchObject([{ line: 3, field: '(file)' }]);
+    }
+  });
+
   it('reads an escaped cell back without the apostrophe', async () => {
     const t = await read("sku,name,quantity\nA,'=1+2,1\n");
     expect(t.rows[0]!.cells['name']).toBe('=1+2');

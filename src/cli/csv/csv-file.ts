@@ -74,6 +74,54 @@ async function readStdin(): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/**
+ * The line on which the first record that breaks RFC 4180 quoting starts — a quoted cell never
+ * closed, text after a closing quote, a quote inside an unquoted cell — or undefined if none does.
+ * Blank lines before a record are not its start; only LF counts as a line break (CRLF is one).
+ */
+export function brokenRecordLine(buffer: Uint8Array): number | undefined {
+  const QUOTE = 0x22;
+  const COMMA = 0x2c;
+  const LF = 0x0a;
+  const CR = 0x0d;
+  let line = 1;
+  let recordLine = 1;
+  let cellStart = true; // nothing of the current cell read yet
+  let quoted = false; // inside a quoted cell
+  let closed = false; // just after a quoted cell's closing quote
+  for (let i = 0; i < buffer.length; i++) {
+    const c = buffer[i];
+    if (quoted) {
+      if (c === QUOTE) {
+        if (buffer[i + 1] === QUOTE) i++;
+        else {
+          quoted = false;
+          closed = true;
+        }
+      } else if (c === LF) line++;
+      continue;
+    }
+    if (c === LF) {
+      line++;
+      recordLine = line;
+      cellStart = true;
+      closed = false;
+    } else if (c === COMMA) {
+      cellStart = true;
+      closed = false;
+    } else if (c === CR) {
+      continue;
+    } else if (closed) {
+      return recordLine;
+    } else if (c === QUOTE) {
+      if (!cellStart) return recordLine;
+      quoted = true;
+      cellStart = false;
+    } else cellStart = false;
+  }
+  return quoted ? recordLine : undefined;
+}
+
 /** Parses CSV bytes; see `readCsv`. */
 export async function parseCsv(buffer: Buffer, set: ColumnSet): Promise<CsvTable> {
   const errors: RowError[] = [];
@@ -178,8 +226,14 @@ export async function parseCsv(buffer: Buffer, set: ColumnSet): Promise<CsvTable
     }
   } catch (error) {
     if (!(error instanceof CsvError)) throw error;
-    const at = (error as CsvError & { lines?: number }).lines;
-    errors.push({ line: at ?? linesBefore + 1, field: '(file)', message: error.message });
+    // csv-parse's own line count names the end of the file for an unclosed quote and counts a CRLF
+    // inside quotes twice: the line is the one the record it could not read starts on.
+    const at = brokenRecordLine(buffer) ?? (error as CsvError & { lines?: number }).lines ?? linesBefore + 1;
+    const message =
+      error.code === 'CSV_QUOTE_NOT_CLOSED'
+        ? 'Quote Not Closed: a quoted cell that starts on this line is never closed (a " inside a quoted cell is written "")'
+        : error.message.replace(/ at line \d+/, '');
+    errors.push({ line: at, field: '(file)', message });
     return { columns, rows, errors, fatal: true };
   }
   if (header === null) {
