@@ -11,6 +11,7 @@ import { parseUtf8Json } from './json-body.js';
 import problemPlugin, {
   clientErrorHandler,
   frameworkErrors,
+  MAX_PARAM_LENGTH,
   problem,
   sendProblem,
 } from './plugins/problem.js';
@@ -75,7 +76,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
     return503OnClosing: false,
     frameworkErrors,
     clientErrorHandler,
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    // No segment is too long to route: a 10,000-character SKU in a path reaches its route and is
+    // refused by the route's schema, naming the parameter (Node's 16 KiB header limit caps a URL).
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 

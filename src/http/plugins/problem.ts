@@ -288,7 +288,7 @@ async function problemPlugin(app: FastifyInstance): Promise<void> {
     const path = req.url.split('?')[0]!;
     // A path the API serves with other methods is a 405 naming them (RFC 9110), not a 404. The web
     // admin's catch-all GET (`/*`, a wildcard) serves every path and counts for none.
-    // A segment longer than the router's maxParamLength (500, app.ts) matches no route of any method.
+    // A segment longer than the router's maxParamLength (MAX_PARAM_LENGTH) matches no route of any method.
     const tooLong = path.split('/').some((segment) => segment.length > MAX_PARAM_LENGTH);
     const allowed = METHODS.filter((method) => {
       if (tooLong || method === req.method) return false;
@@ -312,6 +312,7 @@ async function problemPlugin(app: FastifyInstance): Promise<void> {
 }
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
-const MAX_PARAM_LENGTH = 500;
+/** Longer than any URL Node accepts (its headers are capped at 16 KiB): every segment is routed. */
+export const MAX_PARAM_LENGTH = 65_536;
 
 export default fp(problemPlugin, { name: 'problem' });
