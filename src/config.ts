@@ -31,6 +31,18 @@ export function positiveNumberFromEnv(
 }
 
 /**
+ * `PORT`, the port `serve` and `start` listen on: 3000 when unset or empty; otherwise decimal digits
+ * naming a port, 0 to 65535 (0: any free port).
+ */
+export function portFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const given = env['PORT'];
+  if (given === undefined || given === '') return 3000;
+  if (!/^\d{1,5}$/.test(given) || Number(given) > 65535)
+    throw new ConfigError(`PORT must be a port number from 0 to 65535, not "${given}"`);
+  return Number(given);
+}
+
+/**
  * `KIBBLE_ADMIN_KEY`, the admin API key a server creates on start (unset or empty: none). Clients
  * send it as `Authorization: Bearer <key>`, so it must be one header token — visible ASCII, no
  * space, at most 200 characters — and at least 16 characters, so that it is not guessable.

@@ -4,7 +4,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { configFromEnv, openDatabase, serverConfig } from '../db/database.js';
-import { ConfigError } from '../config.js';
+import { ConfigError, portFromEnv } from '../config.js';
 import { verifyAllocations, verifyBalances } from '../db/stock.repo.js';
 import { createApiKey } from '../app/access/api-keys.js';
 import { isRole, roles } from '../domain/access.js';
@@ -30,7 +30,9 @@ const portOption = (v: string) => {
   return n;
 };
 
-async function runServe(opts: { port: number; host: string; demo?: boolean }): Promise<void> {
+async function runServe(opts: { port?: number; host: string; demo?: boolean }): Promise<void> {
+  // PORT is read here, not as the option's default: a bad one is refused by the commands that use it.
+  const port = opts.port ?? portFromEnv();
   const database = openDatabase(serverConfig(configFromEnv()));
   if (opts.demo) {
     const { seedDemoIfEmpty } = await import('./demo.js');
@@ -39,10 +41,7 @@ async function runServe(opts: { port: number; host: string; demo?: boolean }): P
   }
   // Loaded here, not at the top: Fastify and every route would slow down all other commands.
   const { serve } = await import('./serve.js');
-  const running = await serve(
-    { port: opts.port, host: opts.host, log: process.env['KIBBLE_LOG'] !== 'off' },
-    database,
-  );
+  const running = await serve({ port, host: opts.host, log: process.env['KIBBLE_LOG'] !== 'off' }, database);
   const stop = () => {
     void running.close().then(() => process.exit(0));
   };
@@ -53,7 +52,7 @@ async function runServe(opts: { port: number; host: string; demo?: boolean }): P
 program
   .command('serve')
   .description('Run the API and web admin on one port (PORT, KIBBLE_DB, DATABASE_URL, KIBBLE_ADMIN_KEY)')
-  .option('-p, --port <port>', 'port to listen on', portOption, Number(process.env['PORT'] ?? 3000))
+  .option('-p, --port <port>', 'port to listen on (default: PORT, or 3000)', portOption)
   .option('--host <host>', 'interface to bind', process.env['HOST'] ?? '0.0.0.0')
   .option('--demo', 'seed the demo pet shop first when the database is empty')
   .action(runServe);
@@ -61,9 +60,9 @@ program
 program
   .command('start')
   .description('Seed the demo shop if the database is empty, then serve (what `npm start` runs)')
-  .option('-p, --port <port>', 'port to listen on', portOption, Number(process.env['PORT'] ?? 3000))
+  .option('-p, --port <port>', 'port to listen on (default: PORT, or 3000)', portOption)
   .option('--host <host>', 'interface to bind', process.env['HOST'] ?? '0.0.0.0')
-  .action((opts: { port: number; host: string }) => runServe({ ...opts, demo: true }));
+  .action((opts: { port?: number; host: string }) => runServe({ ...opts, demo: true }));
 
 program
   .command('migrate')

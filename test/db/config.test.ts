@@ -4,6 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { configFromEnv, openDatabase } from '../../src/db/database.js';
+import { portFromEnv } from '../../src/config.js';
 import { assertBuilt, kibble } from '../helpers/cli.js';
 import { createTestDatabase } from '../helpers/databases.js';
 
@@ -14,6 +15,17 @@ describe('database configuration from the environment', () => {
       dialect: 'sqlite',
       file: '/tmp/x.sqlite',
     });
+  });
+
+  it('PORT: 3000 when unset or empty, else a port number; anything else is refused naming it', () => {
+    expect(portFromEnv({})).toBe(3000);
+    expect(portFromEnv({ PORT: '' })).toBe(3000);
+    expect(portFromEnv({ PORT: '4100' })).toBe(4100);
+    expect(portFromEnv({ PORT: '0' })).toBe(0);
+    for (const bad of ['abc', '-1', '65536', '80.5', ' 80', '1e3', '0x50'])
+      expect(() => portFromEnv({ PORT: bad })).toThrow(
+        `PORT must be a port number from 0 to 65535, not "${bad}"`,
+      );
   });
 
   it('PostgreSQL when DATABASE_URL is set, with KIBBLE_PG_POOL_SIZE connections', () => {
@@ -98,6 +110,23 @@ describe('database configuration from the environment', () => {
         await t.drop();
       }
     });
+    it.each(['serve', 'start'])(
+      '%s refuses a bad PORT in one line naming it, exit code 2',
+      async (command) => {
+        const t = await createTestDatabase('sqlite');
+        try {
+          const r = await kibble([command, '--host', '127.0.0.1'], {
+            env: { ...t.env, PORT: 'eighty' },
+            timeoutMs: 30_000,
+          });
+          expect(r.code).toBe(2);
+          expect(r.stderr.trim()).toBe('Kibble: PORT must be a port number from 0 to 65535, not "eighty"');
+          expect(r.stdout).not.toMatch(/running at|Seeded/);
+        } finally {
+          await t.drop();
+        }
+      },
+    );
     it('refuses a bad KIBBLE_PG_POOL_SIZE in one line naming the variable, exit code 2', async () => {
       const r = await kibble(['migrate'], {
         env: { DATABASE_URL: 'postgres://127.0.0.1:1/none', KIBBLE_PG_POOL_SIZE: 'lots' },
