@@ -2,6 +2,7 @@
  * The `kibble` command. Exit codes: 0 success, 1 a check found a problem (e.g. `stock verify`),
  * 2 bad usage or input, 3 a domain rule refused the operation.
  */
+import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { configFromEnv, openDatabase, serverConfig } from '../db/database.js';
 import { ConfigError, portFromEnv } from '../config.js';
@@ -88,7 +89,14 @@ stock
   )
   .option('--json', 'print the differences as JSON')
   .action(async (opts: { json?: boolean }) => {
-    const database = openDatabase(configFromEnv());
+    const config = configFromEnv();
+    // Opening a file that is not there would create an empty database and call it right: a mistyped
+    // KIBBLE_DB must not pass as "OK" (nor leave a stray database behind).
+    if (config.dialect === 'sqlite' && config.file !== ':memory:' && !existsSync(config.file))
+      throw new ConfigError(
+        `there is no database at ${config.file} (KIBBLE_DB), so nothing to verify: point KIBBLE_DB at the server's file, or DATABASE_URL at its PostgreSQL`,
+      );
+    const database = openDatabase(config);
     try {
       await database.migrate();
       // One snapshot: a server writing meanwhile never shows up as a difference.

@@ -2,6 +2,9 @@
  * Bad usage of the CLI exits 2 — the code of every input Kibble refuses (docs/csv.md) — with
  * commander's one-line reason; help and version exit 0; 1 stays for unexpected failures.
  */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assertBuilt, kibble } from '../helpers/cli.js';
 
@@ -19,6 +22,22 @@ describe('CLI usage', () => {
     const r = await kibble(args, { env });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(reason);
+  });
+
+  it('stock verify of a SQLite file that does not exist exits 2 naming it, and creates nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kibble-verify-'));
+    try {
+      const file = join(dir, 'typo', 'kibble.sqlite');
+      const r = await kibble(['stock', 'verify'], { env: { KIBBLE_DB: file, DATABASE_URL: '' } });
+      expect(r.code).toBe(2);
+      expect(r.stdout).not.toContain('OK');
+      expect(r.stderr.trim()).toBe(
+        `Kibble: there is no database at ${file} (KIBBLE_DB), so nothing to verify: point KIBBLE_DB at the server's file, or DATABASE_URL at its PostgreSQL`,
+      );
+      expect(existsSync(join(dir, 'typo'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it.each([[['--help']], [['--version']], [['import', '--help']]])('kibble %j exits 0', async (args) => {
