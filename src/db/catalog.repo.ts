@@ -149,11 +149,12 @@ export async function componentsOf(tx: Tx, bundleSkuIds: readonly string[]) {
   return (await componentsOfBundles(tx, { ids: bundleSkuIds })).rows;
 }
 
+/** The SKU's lot of that code; lot codes are stored and compared trimmed. */
 export async function findLot(tx: Tx, skuId: string, code: string) {
   return tx
     .selectFrom('lots')
     .selectAll()
     .where('sku_id', '=', skuId)
-    .where('code', '=', code)
+    .where('code', '=', code.trim())
     .executeTakeFirst();
 }

@@ -75,11 +75,13 @@ export async function createSku(tx: Tx, input: CreateSkuInput): Promise<SkuView>
     if (!product) throw fieldError('NOT_FOUND', 'productId', `Product ${productId} does not exist.`);
   } else {
     productId = newId('product');
+    // Trimmed like the SKU's own name, so that an export imports back to the same product name.
+    const productName = (input.productName ?? input.name).trim();
     await tx
       .insertInto('products')
       .values({
         id: productId,
-        name: input.productName ?? input.name,
+        name: productName,
         description: null,
         created_at: at,
         updated_at: at,
@@ -89,7 +91,7 @@ export async function createSku(tx: Tx, input: CreateSkuInput): Promise<SkuView>
       type: 'product.created',
       aggregateType: 'product',
       aggregateId: productId,
-      payload: { id: productId, name: input.productName ?? input.name },
+      payload: { id: productId, name: productName },
     });
   }
   const id = newId('sku');
@@ -101,11 +103,11 @@ export async function createSku(tx: Tx, input: CreateSkuInput): Promise<SkuView>
       sku_key: key,
       product_id: productId,
       name: input.name.trim(),
-      unit: input.unit ?? 'each',
+      unit: input.unit?.trim() ?? 'each',
       cost_minor: input.costMinor ?? null,
       price_minor: input.priceMinor ?? null,
       currency: input.currency ?? defaultCurrency(),
-      tax_class: input.taxClass ?? null,
+      tax_class: input.taxClass?.trim() || null,
       tracking: components.length > 0 ? 'none' : (input.tracking ?? 'none'),
       shelf_life_days: input.shelfLifeDays ?? null,
       min_remaining_shelf_life_days: input.minRemainingShelfLifeDays ?? 0,

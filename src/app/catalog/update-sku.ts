@@ -55,11 +55,11 @@ export async function updateSku(
     .updateTable('skus')
     .set({
       ...(input.name !== undefined ? { name: input.name.trim() } : {}),
-      ...(input.unit !== undefined ? { unit: input.unit } : {}),
+      ...(input.unit !== undefined ? { unit: input.unit.trim() } : {}),
       ...(input.costMinor !== undefined ? { cost_minor: input.costMinor } : {}),
       ...(input.priceMinor !== undefined ? { price_minor: input.priceMinor } : {}),
       ...(input.currency !== undefined ? { currency: input.currency } : {}),
-      ...(input.taxClass !== undefined ? { tax_class: input.taxClass } : {}),
+      ...(input.taxClass !== undefined ? { tax_class: input.taxClass?.trim() || null } : {}),
       ...(input.shelfLifeDays !== undefined ? { shelf_life_days: input.shelfLifeDays } : {}),
       ...(input.weightGrams !== undefined ? { weight_grams: input.weightGrams } : {}),
       ...(input.dimensionsMm?.length !== undefined ? { length_mm: input.dimensionsMm.length } : {}),

@@ -22,6 +22,13 @@ export type Address = {
   country?: string;
 };
 
+/** The address with each line trimmed, as names and codes are (and as a CSV import reads them). */
+function trimmedAddress(address: Address): Address {
+  return Object.fromEntries(
+    Object.entries(address).map(([k, v]) => [k, typeof v === 'string' ? v.trim() : v]),
+  );
+}
+
 export type LocationInput = {
   code: string;
   name: string;
@@ -98,7 +105,7 @@ export async function createLocation(tx: Tx, input: LocationInput): Promise<Loca
       code_key: locationKey(input.code),
       name: input.name.trim(),
       kind: input.kind,
-      address: input.address ? JSON.stringify(input.address) : null,
+      address: input.address ? JSON.stringify(trimmedAddress(input.address)) : null,
       lat: input.lat ?? null,
       lon: input.lon ?? null,
       sellable: sellable ? 1 : 0,
@@ -120,7 +127,9 @@ export async function createLocation(tx: Tx, input: LocationInput): Promise<Loca
   return (await locationViews(tx, [row]))[0]!;
 }
 
-export async function addBins(tx: Tx, locationId: string, codes: readonly string[]): Promise<void> {
+export async function addBins(tx: Tx, locationId: string, given: readonly string[]): Promise<void> {
+  // Bin codes are stored and compared trimmed, like location codes: ` A-1 ` is bin A-1.
+  const codes = given.map((code) => code.trim());
   if (codes.length === 0) return;
   if (new Set(codes).size !== codes.length)
     throw fieldError('VALIDATION_FAILED', 'bins', 'bin codes must be unique');
@@ -181,7 +190,7 @@ export async function updateLocation(
     .updateTable('locations')
     .set({
       ...(input.name !== undefined ? { name: input.name.trim() } : {}),
-      ...(input.address !== undefined ? { address: JSON.stringify(input.address) } : {}),
+      ...(input.address !== undefined ? { address: JSON.stringify(trimmedAddress(input.address)) } : {}),
       ...(input.lat !== undefined ? { lat: input.lat } : {}),
       ...(input.lon !== undefined ? { lon: input.lon } : {}),
       updated_at: at,

@@ -359,7 +359,8 @@ export async function openCount(tx: Tx, input: OpenCountInput, ctx: Context): Pr
   }
   let bins: string[] | null = null;
   if (input.bins !== undefined) {
-    bins = [...new Set(input.bins)];
+    const named = input.bins.map((code) => code.trim());
+    bins = [...new Set(named)];
     const [defined, used] = await Promise.all([
       tx.selectFrom('bins').select('code').where('location_id', '=', location.id).execute(),
       tx
@@ -371,7 +372,7 @@ export async function openCount(tx: Tx, input: OpenCountInput, ctx: Context): Pr
         .execute(),
     ]);
     const known = new Set([...defined.map((b) => b.code), ...used.map((b) => b.bin_code!)]);
-    input.bins.forEach((code, i) => {
+    named.forEach((code, i) => {
       if (!known.has(code))
         throw fieldError('VALIDATION_FAILED', `bins.${i}`, `Location ${location.code} has no bin ${code}.`);
     });

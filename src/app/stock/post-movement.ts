@@ -172,9 +172,11 @@ export const lotRequired = (sku: { sku: string; tracking: string }) =>
 
 export async function postMovement(
   tx: Tx,
-  input: PostMovementInput,
+  given: PostMovementInput,
   ctx: Context,
 ): Promise<PostMovementResult> {
+  // Lot and bin codes are compared trimmed, like SKU and location codes: ` L1 ` is lot L1.
+  const input = { ...given, lot: given.lot?.trim(), bin: given.bin?.trim() };
   const sku = await resolveSku(tx, input.sku);
   if (sku.is_bundle === 1) {
     throw fieldError(
