@@ -142,6 +142,12 @@ const movementCases: Case[] = [
   // Lots
   { name: 'lot on an untracked sku', body: { ...receipt, lot: 'L1' }, status: 400, field: 'lot' },
   {
+    name: 'expiry on an untracked sku',
+    body: { ...receipt, expiresOn: '2030-01-01' },
+    status: 400,
+    field: 'expiresOn',
+  },
+  {
     name: 'lot-tracked sku without a lot',
     body: { ...receipt, sku: LOT_SKU },
     status: 422,

@@ -60,6 +60,13 @@ async function resolveLot(
   if (sku.tracking === 'none') {
     if (input.lot !== undefined)
       throw fieldError('VALIDATION_FAILED', 'lot', `SKU ${sku.sku} is not lot-tracked.`);
+    // An expiry is a lot's: for stock without lots it would be dropped silently.
+    if (input.expiresOn !== undefined)
+      throw fieldError(
+        'VALIDATION_FAILED',
+        'expiresOn',
+        `SKU ${sku.sku} is not lot-tracked: its stock has no expiry date.`,
+      );
     return { id: '', code: null };
   }
   // A serial-tracked SKU is stocked one unit per serial number, carried in `lot`: a lot of one.
