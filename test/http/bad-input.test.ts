@@ -199,7 +199,7 @@ const movementCases: Case[] = [
   { name: 'JSON null body', raw: 'null', status: 400, field: '(body)' },
   { name: 'JSON array body', raw: '[]', status: 400, field: '(body)' },
   { name: 'JSON string body', raw: '"receipt"', status: 400, field: '(body)' },
-  { name: 'empty JSON body', raw: '', status: 400, field: null },
+  { name: 'empty JSON body', raw: '', status: 400, field: '(body)' },
   {
     name: 'prototype pollution',
     raw: '{"type":"receipt","sku":"BAD-1","location":"WH-BAD","quantity":5,"__proto__":{"admin":true}}',
@@ -220,14 +220,17 @@ const movementCases: Case[] = [
     name: 'deeply nested JSON',
     raw: `${'['.repeat(100_000)}${']'.repeat(100_000)}`,
     status: 400,
-    field: null,
+    field: '(body)',
   },
   {
     name: 'text/plain body',
     raw: JSON.stringify(receipt),
     contentType: 'text/plain',
     status: 415,
-    field: null,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    field: 'Content-Type',
+    detail:
+      /^Content-Type text\/plain is not supported: send the body as JSON with Content-Type: application\/json\.$/,
   },
   {
     name: 'body that is not UTF-8 (Latin-1 bytes)',
@@ -258,7 +261,7 @@ const movementCases: Case[] = [
     contentType: 'application/x-www-form-urlencoded',
     status: 415,
     code: 'UNSUPPORTED_MEDIA_TYPE',
-    field: null,
+    field: 'Content-Type',
   },
   {
     name: 'an empty form-encoded body (curl -d "") is no body: the required fields are named',
@@ -279,21 +282,23 @@ const movementCases: Case[] = [
     raw: '--b\r\nContent-Disposition: form-data; name="quantity"\r\n\r\n5\r\n--b--\r\n',
     contentType: 'multipart/form-data; boundary=b',
     status: 415,
-    field: null,
+    field: 'Content-Type',
   },
   {
     name: 'body without a content type',
     raw: new TextEncoder().encode(JSON.stringify(receipt)),
     contentType: null,
-    status: [400, 415],
-    field: null,
+    status: 415,
+    field: 'Content-Type',
+    detail: /^A body without a Content-Type is not supported/,
   },
   {
     name: 'body over 1 MiB',
     body: { ...receipt, reason: 'y'.repeat(1024 * 1024 + 10) },
     status: 413,
     code: 'BODY_TOO_LARGE',
-    field: null,
+    field: '(body)',
+    detail: /^The request body is larger than the 1048576 bytes accepted\.$/,
   },
   // Headers
   {

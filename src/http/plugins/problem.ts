@@ -235,6 +235,11 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
   socket.destroy(error);
 }
 
+/** The Content-Type a refused body came with, as echoed in a problem. */
+function mediaType(given: string | undefined): string {
+  return given ? `Content-Type ${shortened(given, 100)}` : 'A body without a Content-Type';
+}
+
 /** A path as echoed in a problem: a 10,000-character one is cut, not sent back whole. */
 function shortened(path: string, max = 200): string {
   return path.length <= max ? path : `${path.slice(0, max)}… (${path.length} characters)`;
@@ -268,13 +273,29 @@ async function problemPlugin(app: FastifyInstance): Promise<void> {
               : error.code?.startsWith('FST_ERR_CTP')
                 ? 'MALFORMED_BODY'
                 : (error.code ?? 'BAD_REQUEST');
+        // Every refusal names what is at fault: the body, or the header that labels it.
         const fields =
           code === 'MALFORMED_BODY'
             ? [{ field: '(body)', message: error.message }]
             : error.code === 'UNSUPPORTED_CONTENT_ENCODING'
               ? [{ field: 'Content-Encoding', message: 'must be identity (or absent)' }]
-              : [];
-        return sendProblem(reply, problem(req, status, code, error.message, fields));
+              : code === 'UNSUPPORTED_MEDIA_TYPE'
+                ? [{ field: 'Content-Type', message: 'must be application/json' }]
+                : code === 'BODY_TOO_LARGE'
+                  ? [
+                      {
+                        field: '(body)',
+                        message: `must be at most ${req.server.initialConfig.bodyLimit} bytes`,
+                      },
+                    ]
+                  : [];
+        const detail =
+          code === 'UNSUPPORTED_MEDIA_TYPE' && error.code !== 'UNSUPPORTED_CONTENT_ENCODING'
+            ? `${mediaType(req.headers['content-type'])} is not supported: send the body as JSON with Content-Type: application/json.`
+            : code === 'BODY_TOO_LARGE'
+              ? `The request body is larger than the ${req.server.initialConfig.bodyLimit} bytes accepted.`
+              : error.message;
+        return sendProblem(reply, problem(req, status, code, detail, fields));
       }
       req.log.error({ err: error }, 'unhandled error');
       return sendProblem(
