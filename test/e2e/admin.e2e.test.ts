@@ -321,6 +321,39 @@ describe.skipIf(!ready)('web admin in Chromium', () => {
     await skuTab.close();
   }, 90_000);
 
+  it('keeps working with eight tabs open: they share one live stream, and another tab takes it over when its tab closes', async () => {
+    // A browser opens at most six HTTP/1.1 connections to one host; a live stream per tab used them
+    // all at six tabs, and the seventh tab never loaded.
+    const first = await newSession(shop.users.admin, 'admin tab 1');
+    const tabs = [first.page];
+    for (let i = 2; i <= 8; i++) {
+      const tab = watch(await first.context.newPage(), `admin tab ${i}`);
+      await tab.goto(`${shop.server.url}/orders`, { timeout: 15_000 });
+      await tab.getByRole('grid', { name: 'Orders' }).waitFor({ timeout: 15_000 });
+      await tab.getByText('Live', { exact: true }).waitFor({ timeout: 15_000 });
+      tabs.push(tab);
+    }
+    // The first tab holds the stream; when it closes, another takes it over.
+    await first.page.close();
+    const target = shop.sellable[3]!;
+    const placed = await shop.server.request('POST', '/api/v1/orders', {
+      channel: 'web',
+      externalId: '#E2E-TABS-1',
+      customer: { email: 'katherine.johnson@example.com', name: 'Katherine Johnson' },
+      currency: 'USD',
+      lines: [{ sku: target.sku, quantity: 1, unitPriceMinor: target.priceMinor }],
+    });
+    expect(placed.status).toBe(201);
+    for (const tab of tabs.slice(1)) {
+      await tab.getByRole('row').filter({ hasText: '#E2E-TABS-1' }).waitFor({ timeout: 10_000 });
+      await tab.getByText('Live', { exact: true }).waitFor();
+    }
+    expect((await shop.server.request('POST', `/api/v1/orders/${placed.body.id}/cancel`, {})).status).toBe(
+      200,
+    );
+    await first.context.close();
+  }, 120_000);
+
   it('cancels a paid order and refunds it from the cancel dialog', async () => {
     const price = shop.sellable[0]!.priceMinor;
     const placed = await shop.server.request('POST', '/api/v1/orders', {
