@@ -1,9 +1,9 @@
 /**
  * What the web admin writes for people to read, checked in a real browser at a laptop's width
  * (1400 px): who did what on an order's timeline, and when, in the screen's own words; lists
- * whose identifiers (SKUs, locations, bins, lots, dates) are never cut short; stock movements'
- * reasons in the words the adjustment and transfer dialogs offer; counts of one said in the
- * singular.
+ * whose identifiers (SKUs, locations, bins, lots, dates) and column headers are never cut short;
+ * stock movements' reasons in the words the adjustment and transfer dialogs offer; counts of one
+ * said in the singular.
  *
  * Needs web/dist (`npm run build`; `npm test` builds first) and /usr/bin/chromium.
  */
@@ -15,7 +15,7 @@ const ready = browserSuiteReady();
 
 /**
  * The cells of a list's `columns` whose text does not fit (cut with an ellipsis), as
- * `column: text`; and whether the list is wider than its box (scrolls sideways).
+ * `column: text`, and the headers that do not (`header: text`); and whether the list is wider than its box (scrolls sideways).
  */
 async function cutCells(page: Page, grid: string, columns: readonly string[]) {
   return page.getByRole('grid', { name: grid }).evaluate((el, columns) => {
@@ -32,8 +32,13 @@ async function cutCells(page: Page, grid: string, columns: readonly string[]) {
         if (clipped) cut.push(`${names[i]}: ${cell.textContent}`);
       });
     }
+    // Headers in words, whole too ("On ha…" is not a column's name); a hidden one ("Actions") aside.
+    const headers = [...el.querySelectorAll('[role=columnheader]')]
+      .filter((h) => h.querySelector('.sr-only') === null)
+      .filter((h) => [h, ...h.querySelectorAll('*')].some((e) => e.scrollWidth > e.clientWidth + 0.5))
+      .map((h) => `header: ${h.textContent}`);
     return {
-      cut,
+      cut: [...cut, ...headers],
       sideways: el.scrollWidth > el.clientWidth + 0.5,
       rows: el.querySelectorAll('[role=row]').length,
     };

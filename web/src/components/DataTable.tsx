@@ -66,6 +66,9 @@ function atLeast(track: string, px: number): string {
   return `minmax(${px}px, ${track})`;
 }
 
+/** The measure key of a column's header text (`head:onHand`). */
+const HEAD = 'head:';
+
 /** Horizontal padding of a cell (`.cell`), plus a pixel for rounding. */
 const CELL_PADDING = 21;
 
@@ -105,14 +108,17 @@ export function DataTable<T>({
   // font) before the first paint, and widen their tracks to fit.
   const measureRef = useRef<HTMLDivElement>(null);
   const fitKeys = columns
-    .filter((c) => c.fit)
-    .map((c) => c.key)
+    .map((c) => `${c.fit ? c.key : ''}:${typeof c.header === 'string' ? c.header : ''}`)
     .join('|');
   const candidates = useMemo(
     () =>
-      columns.flatMap((c) =>
-        c.fit ? [{ key: c.key, className: c.fitClass, texts: longestTexts(rows, c.fit) }] : [],
-      ),
+      columns.flatMap((c) => [
+        ...(c.fit ? [{ key: c.key, className: c.fitClass, texts: longestTexts(rows, c.fit) }] : []),
+        // A header in words is never cut either ("On ha…" for "On hand"): its column is as wide as it.
+        ...(typeof c.header === 'string'
+          ? [{ key: `${HEAD}${c.key}`, className: 'datatable-measure-head', texts: [c.header] }]
+          : []),
+      ]),
     // The columns' texts depend on the rows; a screen may rebuild its column list on every render.
     [rows, fitKeys],
   );
@@ -129,8 +135,8 @@ export function DataTable<T>({
     setFitted((old) => (JSON.stringify(old) === JSON.stringify(next) ? old : next));
   }, [candidates]);
   const tracks = columns.map((c) => {
-    const px = fitted[c.key];
-    return px === undefined ? c.width : atLeast(c.width, px);
+    const px = Math.max(fitted[c.key] ?? 0, fitted[`${HEAD}${c.key}`] ?? 0);
+    return px === 0 ? c.width : atLeast(c.width, px);
   });
   const template = tracks.join(' ');
   // Every row is its own grid: give them all the same width (the sum of the tracks' minimums),

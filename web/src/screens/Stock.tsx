@@ -64,7 +64,7 @@ export function StockScreen() {
     {
       key: 'name',
       header: 'Name',
-      width: 'minmax(128px, 2fr)',
+      width: 'minmax(96px, 2fr)',
       render: (r) => (
         <span className="truncate" title={r.name}>
           {r.name}
