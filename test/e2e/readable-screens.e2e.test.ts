@@ -2,8 +2,8 @@
  * What the web admin writes for people to read, checked in a real browser at a laptop's width
  * (1400 px): who did what on an order's timeline, and when, in the screen's own words; lists
  * whose identifiers (SKUs, locations, bins, lots, dates) and column headers are never cut short;
- * stock movements' reasons in the words the adjustment and transfer dialogs offer; counts of one
- * said in the singular.
+ * best-before dates written as dates; stock movements' reasons in the words the adjustment and
+ * transfer dialogs offer; counts of one said in the singular.
  *
  * Needs web/dist (`npm run build`; `npm test` builds first) and /usr/bin/chromium.
  */
@@ -79,6 +79,29 @@ describe.skipIf(!ready)('readable screens in the web admin', () => {
       expect(seen.cut, path).toEqual([]);
       expect(seen.sideways, `${path} scrolls sideways`).toBe(false);
     }
+  }, 60_000);
+
+  it("writes a lot's best-before date as a date in the stock dialogs' lot list", async () => {
+    let lotTracked: string | undefined;
+    for (const s of shop.sellable) {
+      const sku = await shop.server.request('GET', `/api/v1/skus/${encodeURIComponent(s.sku)}`);
+      if (sku.body.tracking === 'lot') {
+        lotTracked = s.sku;
+        break;
+      }
+    }
+    expect(lotTracked).toBeDefined();
+    await page.goto(`${shop.server.url}/catalog/${encodeURIComponent(lotTracked!)}`);
+    await page.getByRole('button', { name: 'Adjust stock', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: `Adjust stock · ${lotTracked}` });
+    const lots = dialog.getByLabel('Lot').locator('option');
+    await lots.first().waitFor({ state: 'attached' });
+    const texts = await lots.allTextContents();
+    for (const t of texts) {
+      expect(t).not.toMatch(/\d{4}-\d{2}-\d{2}/);
+      expect(t).toMatch(/ · expires [A-Z][a-z]{2} \d{1,2}, \d{4} · [\d,]+ on hand$/);
+    }
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
   }, 60_000);
 
   it('shows the reasons of stock movements as the dialogs name them, not as codes', async () => {

@@ -6,7 +6,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { invalid, post } from '../lib/api.js';
 import { skuTag, useLocations, useStock } from '../lib/catalog-data.js';
-import { num, signed } from '../lib/format.js';
+import { day, num, signed } from '../lib/format.js';
 import { useSubmit } from '../lib/hooks.js';
 import { invalidate } from '../lib/query.js';
 import type { Sku } from '../lib/types.js';
@@ -257,7 +257,8 @@ export function StockDialog({ sku, action, location, lot, onClose }: Props) {
             {lots.length === 0 ? <option value="">No lots here</option> : null}
             {lots.map((l) => (
               <option key={l.lot} value={l.lot}>
-                {l.lot} · expires {l.expiresOn ?? 'never'} · {num(l.onHand)} on hand
+                {l.lot} · {l.expiresOn ? `expires ${day(l.expiresOn)}` : 'no expiry'} · {num(l.onHand)} on
+                hand
               </option>
             ))}
           </SelectField>
