@@ -113,13 +113,15 @@ export function StockDialog({ sku, action, location, lot, onClose }: Props) {
     }
   }, [stock.data, loc, action]);
   useEffect(() => {
-    if (action === 'receive' || sku.tracking !== 'lot') return;
+    if (action === 'receive' || sku.tracking === 'none') return;
     if (lotCode && lots.some((l) => l.lot === lotCode)) return;
     setLotCode(lots[0]?.lot ?? '');
   }, [lots, lotCode, action, sku.tracking]);
 
   if (!action) return null;
-  const lotTracked = sku.tracking === 'lot';
+  // A serial-tracked SKU's serial number travels in `lot`, one unit per movement.
+  const lotTracked = sku.tracking === 'lot' || sku.tracking === 'serial';
+  const lotLabel = sku.tracking === 'serial' ? 'Serial number' : 'Lot';
   const selectedLot = lots.find((l) => l.lot === lotCode);
   const counters = selectedLot ?? here;
 
@@ -175,7 +177,17 @@ export function StockDialog({ sku, action, location, lot, onClose }: Props) {
     action === 'receive'
       ? allLocations.map((l) => l.code)
       : (stock.data?.locations.map((l) => l.location) ?? []);
-  const shown = ['quantity', 'location', 'lot', 'toLocation', 'expiresOn', 'bin', 'reason'];
+  // The fields this dialog shows: a problem naming another field (or one not shown here, as `lot`
+  // for an untracked SKU) is written under the form, never dropped.
+  const shown = [
+    'quantity',
+    'location',
+    'reason',
+    ...(lotTracked ? ['lot'] : []),
+    ...(action === 'transfer' ? ['toLocation'] : []),
+    ...(action === 'receive' ? ['bin'] : []),
+    ...(action === 'receive' && sku.tracking === 'lot' ? ['expiresOn'] : []),
+  ];
 
   return (
     <Dialog
@@ -231,30 +243,36 @@ export function StockDialog({ sku, action, location, lot, onClose }: Props) {
         {lotTracked && action === 'receive' ? (
           <>
             <TextField
-              label="Lot"
+              label={lotLabel}
               value={lotCode}
               onChange={(e) => setLotCode(e.target.value)}
               error={fieldError('lot')}
               required
             />
-            <TextField
-              label="Best before"
-              type="date"
-              value={expiresOn}
-              onChange={(e) => setExpiresOn(e.target.value)}
-              error={fieldError('expiresOn')}
-              hint="Defaults from the shelf life"
-            />
+            {sku.tracking === 'lot' ? (
+              <TextField
+                label="Best before"
+                type="date"
+                value={expiresOn}
+                onChange={(e) => setExpiresOn(e.target.value)}
+                error={fieldError('expiresOn')}
+                hint="Defaults from the shelf life"
+              />
+            ) : null}
           </>
         ) : lotTracked ? (
           <SelectField
-            label="Lot"
+            label={lotLabel}
             value={lotCode}
             onChange={(e) => setLotCode(e.target.value)}
             error={fieldError('lot')}
             required
           >
-            {lots.length === 0 ? <option value="">No lots here</option> : null}
+            {lots.length === 0 ? (
+              <option value="">
+                {sku.tracking === 'serial' ? 'No serial numbers here' : 'No lots here'}
+              </option>
+            ) : null}
             {lots.map((l) => (
               <option key={l.lot} value={l.lot}>
                 {l.lot} · {l.expiresOn ? `expires ${day(l.expiresOn)}` : 'no expiry'} · {num(l.onHand)} on
