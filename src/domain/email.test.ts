@@ -1,12 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalEmail } from './email.js';
+import { canonicalEmail, tidyEmail } from './email.js';
 
 describe('canonical e-mail', () => {
   it('folds compatibility forms, case, surrounding space and the domain’s trailing dot', () => {
     expect(canonicalEmail('ａｄａ＠ｅｘａｍｐｌｅ．ｃｏｍ')).toBe('ada@example.com');
     expect(canonicalEmail('  Ada@Example.COM. ')).toBe('ada@example.com');
     expect(canonicalEmail('ada@example.com')).toBe('ada@example.com');
+    expect(tidyEmail(' ＡＤＡ＠Example．com． ')).toBe('ADA@Example.com');
   });
 
   it('is idempotent', () => {
@@ -19,6 +20,7 @@ describe('canonical e-mail', () => {
         (s) => {
           const once = canonicalEmail(s);
           expect(canonicalEmail(once)).toBe(once);
+          expect(tidyEmail(tidyEmail(s))).toBe(tidyEmail(s));
         },
       ),
     );

@@ -6,9 +6,16 @@
  * Local parts stay case-folded too: no mail system our users meet treats `Ada@` and `ada@` apart.
  */
 export function canonicalEmail(email: string): string {
+  return tidyEmail(email).toLowerCase();
+}
+
+/**
+ * The address as it is kept and shown: compatibility forms folded, surrounding space and the
+ * domain's trailing dot dropped, its case as given (`Ada@Example.com`).
+ */
+export function tidyEmail(email: string): string {
   return email
     .normalize('NFKC')
-    .toLowerCase()
     .replace(/[\s.]+$/, '')
     .trim();
 }

@@ -49,6 +49,9 @@ for (const dialect of DIALECTS) {
       expect(wide.order.customer.id).toBe(first.order.customer.id);
       expect(dotted.order.customer.id).toBe(first.order.customer.id);
       expect(await t.database.db.selectFrom('customers').select('id').execute()).toHaveLength(1);
+      // A new customer's address is kept tidied: no full-width forms, no trailing dot; its case kept.
+      const ben = await order('ＢＥＮ@Example.com. ');
+      expect(ben.order.customer.email).toBe('BEN@Example.com');
       const found = await t.database.transact((tx) =>
         listOrders(tx, { q: 'ＡＤＡ@example.com.', limit: 10 }),
       );

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Tx } from '../../db/database.js';
 import { canonicalJson } from '../../domain/canonical-json.js';
-import { canonicalEmail } from '../../domain/email.js';
+import { canonicalEmail, tidyEmail } from '../../domain/email.js';
 import { channelName, externalIdOf } from '../../domain/orders/channels.js';
 import { isoDate } from '../../domain/clock.js';
 import { DomainError, fieldError } from '../../domain/errors.js';
@@ -252,7 +252,7 @@ export async function placeOrder(tx: Tx, request: PlaceOrderInput, ctx: Ctx): Pr
   });
 
   await assertPaymentsNew(tx, payments);
-  const customerEmail = input.customer.email.trim();
+  const customerEmail = tidyEmail(input.customer.email);
   const customerEmailKey = canonicalEmail(customerEmail);
   const resolved = await resolveLines(tx, input.lines, ctx.at, customerEmailKey);
   const priced = input.lines.map((l) => ({
