@@ -235,9 +235,45 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
   socket.destroy(error);
 }
 
-/** The Content-Type a refused body came with, as echoed in a problem. */
-function mediaType(given: string | undefined): string {
-  return given ? `Content-Type ${shortened(given, 100)}` : 'A body without a Content-Type';
+/**
+ * A framework's 4xx as our problem: its code, and what is at fault named — the body, or the header
+ * that labels it.
+ */
+function clientRefusal(
+  error: FastifyError,
+  req: FastifyRequest,
+): { code: string; detail: string; fields: FieldError[] } {
+  const limit = req.server.initialConfig.bodyLimit;
+  switch (error.code) {
+    case 'UNSUPPORTED_CONTENT_ENCODING':
+      return {
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+        detail: error.message,
+        fields: [{ field: 'Content-Encoding', message: 'must be identity (or absent)' }],
+      };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': {
+      const given = req.headers['content-type'];
+      const what = given ? `Content-Type ${shortened(given, 100)}` : 'A body without a Content-Type';
+      return {
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+        detail: `${what} is not supported: send the body as JSON with Content-Type: application/json.`,
+        fields: [{ field: 'Content-Type', message: 'must be application/json' }],
+      };
+    }
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return {
+        code: 'BODY_TOO_LARGE',
+        detail: `The request body is larger than the ${limit} bytes accepted.`,
+        fields: [{ field: '(body)', message: `must be at most ${limit} bytes` }],
+      };
+  }
+  if (error.code?.startsWith('FST_ERR_CTP'))
+    return {
+      code: 'MALFORMED_BODY',
+      detail: error.message,
+      fields: [{ field: '(body)', message: error.message }],
+    };
+  return { code: error.code ?? 'BAD_REQUEST', detail: error.message, fields: [] };
 }
 
 /** A path as echoed in a problem: a 10,000-character one is cut, not sent back whole. */
@@ -265,36 +301,7 @@ async function problemPlugin(app: FastifyInstance): Promise<void> {
       }
       const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
       if (status >= 400 && status < 500) {
-        const code =
-          error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || error.code === 'UNSUPPORTED_CONTENT_ENCODING'
-            ? 'UNSUPPORTED_MEDIA_TYPE'
-            : error.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-              ? 'BODY_TOO_LARGE'
-              : error.code?.startsWith('FST_ERR_CTP')
-                ? 'MALFORMED_BODY'
-                : (error.code ?? 'BAD_REQUEST');
-        // Every refusal names what is at fault: the body, or the header that labels it.
-        const fields =
-          code === 'MALFORMED_BODY'
-            ? [{ field: '(body)', message: error.message }]
-            : error.code === 'UNSUPPORTED_CONTENT_ENCODING'
-              ? [{ field: 'Content-Encoding', message: 'must be identity (or absent)' }]
-              : code === 'UNSUPPORTED_MEDIA_TYPE'
-                ? [{ field: 'Content-Type', message: 'must be application/json' }]
-                : code === 'BODY_TOO_LARGE'
-                  ? [
-                      {
-                        field: '(body)',
-                        message: `must be at most ${req.server.initialConfig.bodyLimit} bytes`,
-                      },
-                    ]
-                  : [];
-        const detail =
-          code === 'UNSUPPORTED_MEDIA_TYPE' && error.code !== 'UNSUPPORTED_CONTENT_ENCODING'
-            ? `${mediaType(req.headers['content-type'])} is not supported: send the body as JSON with Content-Type: application/json.`
-            : code === 'BODY_TOO_LARGE'
-              ? `The request body is larger than the ${req.server.initialConfig.bodyLimit} bytes accepted.`
-              : error.message;
+        const { code, detail, fields } = clientRefusal(error, req);
         return sendProblem(reply, problem(req, status, code, detail, fields));
       }
       req.log.error({ err: error }, 'unhandled error');
