@@ -60,7 +60,13 @@ try {
   await round(); // warm-up
   for (let i = 1; i <= 3; i++) {
     const r = await round();
-    console.log(`  round ${i}: ${r.rate.toFixed(0)} orders/s, ${r.cpuMs.toFixed(2)} ms CPU per order`);
+    const retried = Object.entries(database.retried)
+      .filter(([, n]) => n > 0)
+      .map(([cause, n]) => `${cause} ${n}`);
+    console.log(
+      `  round ${i}: ${r.rate.toFixed(0)} orders/s, ${r.cpuMs.toFixed(2)} ms CPU per order` +
+        (retried.length > 0 ? `; transactions retried so far: ${retried.join(', ')}` : ''),
+    );
   }
 } finally {
   await database.close();
