@@ -5,6 +5,7 @@ import { makeLocation, makeSku, receive } from '../factories/catalog.js';
 import { verifyBalances } from '../../src/db/stock.repo.js';
 import { hasUsableStock, waitingSkusWithFreeStock } from '../../src/app/orders/backorders.js';
 import { serveWaitingBackorders } from '../../src/jobs/backorders.job.js';
+import { formerEmailKey, hashOfCapture, type PlaceOrderInput } from '../../src/app/orders/place-order.js';
 
 /** A shipping address near the "near" warehouses of these tests (lat 40, lon −83). */
 const COLUMBUS = {
@@ -294,6 +295,35 @@ for (const dialect of DIALECTS) {
       const again = await s.request('POST', '/api/v1/orders', ext);
       expect(again.status).toBe(201);
       expect(again.body).toEqual(edited.body);
+    });
+
+    it('still repeats an order whose capture hash was written under the former e-mail key', async () => {
+      const near = await makeLocation(s, { lat: 40.0, lon: -83.0 });
+      const a = await makeSku(s);
+      await receive(s, a.sku, near.code, 5);
+      // Before migration 0016 the hash keyed the customer by the trimmed, lower-cased address: a
+      // full-width or dotted one hashed apart from its canonical form.
+      const ext = order([{ sku: a.sku, quantity: 1 }], {
+        channel: 'shopify',
+        externalId: `old-${a.sku}`,
+        customer: { email: 'Ｂｕｙｅｒ@Example.com.', name: 'Buyer' },
+      });
+      const first = await s.request('POST', '/api/v1/orders', ext);
+      expect(first.status).toBe(201);
+      await s.testDb.database.db
+        .updateTable('orders')
+        .set({ capture_hash: hashOfCapture(ext as PlaceOrderInput, formerEmailKey) })
+        .where('id', '=', first.body.id)
+        .execute();
+      const again = await s.request('POST', '/api/v1/orders', ext);
+      expect([again.status, again.body.id]).toEqual([201, first.body.id]);
+      // Other contents under that id are still another order.
+      const other = await s.request('POST', '/api/v1/orders', {
+        ...ext,
+        lines: [{ sku: a.sku, quantity: 2, unitPriceMinor: 1000 }],
+      });
+      expect([other.status, other.body.code]).toEqual([409, 'DUPLICATE_ORDER']);
+      expect((await s.request('GET', `/api/v1/stock/${a.sku}`)).body.totals.allocated).toBe(1);
     });
 
     it('serves backorders, oldest first, from stock a cancellation or a quarantine release frees (the backorder job)', async () => {

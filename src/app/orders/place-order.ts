@@ -134,11 +134,14 @@ const orderByExternalId = prepare((db, p: { channel: string; externalId: string 
  * channel that re-delivers its order after the payment moved on, or spells a default out, is
  * repeating it.
  */
-const hashOfCapture = (input: PlaceOrderInput): string =>
+export const hashOfCapture = (
+  input: PlaceOrderInput,
+  customerKey: (email: string) => string = canonicalEmail,
+): string =>
   createHash('sha256')
     .update(
       canonicalJson({
-        customer: canonicalEmail(input.customer.email),
+        customer: customerKey(input.customer.email),
         currency: input.currency,
         lines: input.lines.map((l) => [skuKey(l.sku), l.quantity, l.unitPriceMinor, l.discountMinor ?? 0]),
         shipping: input.shippingMinor ?? 0,
@@ -146,6 +149,20 @@ const hashOfCapture = (input: PlaceOrderInput): string =>
       }),
     )
     .digest('base64url');
+
+/**
+ * The customer key of capture hashes written before 2026-12-01 (migration 0016): trimmed and lower
+ * case, without the compatibility folding and trailing-dot rule of `canonicalEmail`. An order
+ * captured then under a full-width or dotted address is still repeated by the same body.
+ */
+export const formerEmailKey = (email: string): string => email.trim().toLowerCase();
+
+/** Whether `stored` (an order's capture hash) is the hash of `input`, now or as first written. */
+function sameCapture(stored: string, input: PlaceOrderInput, hash: string | null): boolean {
+  if (stored === hash) return true;
+  const email = input.customer.email;
+  return formerEmailKey(email) !== canonicalEmail(email) && stored === hashOfCapture(input, formerEmailKey);
+}
 
 const insertOrder = prepare((db, p: { order: OrderTable }) => db.insertInto('orders').values(p.order));
 
@@ -224,7 +241,7 @@ export async function placeOrder(tx: Tx, request: PlaceOrderInput, ctx: Ctx): Pr
   if (input.externalId !== undefined) {
     const [existing] = (await orderByExternalId(tx, { channel, externalId: input.externalId })).rows;
     if (existing) {
-      if (existing.capture_hash !== null && existing.capture_hash !== captureHash)
+      if (existing.capture_hash !== null && !sameCapture(existing.capture_hash, input, captureHash))
         throw new DomainError(
           'DUPLICATE_ORDER',
           `Channel ${channel} already has order ${input.externalId}, captured with other contents; change it with an order edit.`,
