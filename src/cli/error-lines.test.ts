@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError, fieldError } from '../domain/errors.js';
-import { domainErrorLines } from './error-lines.js';
+import { domainErrorLines, unreachableDatabaseLine } from './error-lines.js';
 
 describe('domainErrorLines', () => {
   it('names every field at fault under the code and message', () => {
@@ -23,5 +23,24 @@ describe('domainErrorLines', () => {
 
   it('prints the code and message alone when no field is at fault', () => {
     expect(domainErrorLines(new DomainError('CONFLICT', 'Busy.'))).toEqual(['CONFLICT: Busy.']);
+  });
+});
+
+describe('unreachableDatabaseLine', () => {
+  const env = { DATABASE_URL: 'postgres://kibble:s3cret@db.example:5433/shop' };
+  it('names where it tried, without the password, and why', () => {
+    expect(unreachableDatabaseLine(Object.assign(new Error('x'), { code: 'ENOTFOUND' }), env)).toBe(
+      'Kibble: cannot connect to PostgreSQL at postgres://kibble:***@db.example:5433/shop (DATABASE_URL): nothing answered (ENOTFOUND)',
+    );
+    expect(unreachableDatabaseLine(Object.assign(new Error('x'), { code: '28P01' }), env)).toContain(
+      'the password was refused',
+    );
+  });
+  it('leaves other errors, and SQLite, to the caller', () => {
+    expect(unreachableDatabaseLine(Object.assign(new Error('x'), { code: '23505' }), env)).toBeUndefined();
+    expect(unreachableDatabaseLine(new Error('x'), env)).toBeUndefined();
+    expect(
+      unreachableDatabaseLine(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }), {}),
+    ).toBeUndefined();
   });
 });

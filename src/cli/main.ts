@@ -11,7 +11,7 @@ import { createApiKey } from '../app/access/api-keys.js';
 import { isRole, roles } from '../domain/access.js';
 import { DomainError } from '../domain/errors.js';
 import { registerDemoCommand } from './demo.command.js';
-import { domainErrorLines } from './error-lines.js';
+import { domainErrorLines, unreachableDatabaseLine } from './error-lines.js';
 import { registerCsvCommands } from './csv.command.js';
 import { registerUsersCommand } from './users.command.js';
 
@@ -176,6 +176,6 @@ export function exitCodeOf(error: unknown): number {
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof DomainError) for (const line of domainErrorLines(error)) console.error(line);
   else if (error instanceof ConfigError) console.error(`Kibble: ${error.message}`);
-  else console.error(error);
+  else console.error(unreachableDatabaseLine(error) ?? error);
   process.exitCode = exitCodeOf(error);
 });

@@ -40,6 +40,22 @@ describe('CLI usage', () => {
     }
   });
 
+  it.each([
+    [
+      ['stock', 'verify'],
+      'postgres://kibble:secret@127.0.0.1:1/kibble',
+      'Kibble: cannot connect to PostgreSQL at postgres://kibble:***@127.0.0.1:1/kibble (DATABASE_URL): nothing answered (ECONNREFUSED)',
+    ],
+    [
+      ['serve', '--port', '0'],
+      'postgres://postgres@127.0.0.1:5432/kibble_no_such_database',
+      'Kibble: cannot connect to PostgreSQL at postgres://postgres@127.0.0.1:5432/kibble_no_such_database (DATABASE_URL): the database does not exist (create it, or name another in DATABASE_URL)',
+    ],
+  ])('kibble %j says in one line why PostgreSQL at %s was not reached, exit 1', async (args, url, line) => {
+    const r = await kibble(args, { env: { DATABASE_URL: url } });
+    expect([r.code, r.stderr.trim()]).toEqual([1, line]);
+  });
+
   it.each([[['--help']], [['--version']], [['import', '--help']]])('kibble %j exits 0', async (args) => {
     const r = await kibble(args, { env });
     expect(r.code).toBe(0);
