@@ -232,6 +232,9 @@ export interface OrderTable {
   shipping_minor: number;
   tax_minor: number;
   total_minor: number;
+  /** What the tax was set at, for goods of `tax_basis_goods_minor` (migration 0018); null: now. */
+  tax_basis_minor: number | null;
+  tax_basis_goods_minor: number | null;
   hold_reason: string | null;
   version: number;
   created_at: string;

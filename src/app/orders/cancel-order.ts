@@ -15,6 +15,8 @@ import { discountFor } from '../../domain/orders/totals.js';
 import { skuKey } from '../../domain/sku-code.js';
 import { releaseAllocations, type Ctx, type HeldAllocation } from './allocation.js';
 import {
+  amountChanges,
+  amountsAfter,
   completedEntry,
   completedEvent,
   discountBasisOf,
@@ -35,6 +37,10 @@ export type CancelInput = {
   /** `line`: the order line's id, when the SKU is on several lines and one of them is meant. */
   lines?: ReadonlyArray<{ sku: string; quantity: number; line?: string | undefined }> | undefined;
   reason?: string | undefined;
+  /** The order's shipping after a partial cancellation; left out, it stays. */
+  shippingMinor?: number | undefined;
+  /** The order's tax after a partial cancellation; left out, it is scaled to what is left (`amountsAfter`). */
+  taxMinor?: number | undefined;
 };
 
 export async function cancelOrder(
@@ -133,20 +139,34 @@ export async function cancelOrder(
       [],
       { status: order.status },
     );
+  const everything = next.every((l) => l.quantity === 0);
+  // A cancelled order costs nothing: shipping and tax go with it, so a request cannot keep either.
+  if (everything) {
+    const kept = (['shippingMinor', 'taxMinor'] as const).filter((k) => (input[k] ?? 0) !== 0);
+    if (kept.length > 0)
+      throw new DomainError(
+        'VALIDATION_FAILED',
+        `This cancels the whole order, which then costs nothing: leave out ${kept.join(' and ')} or make ${kept.length > 1 ? 'them' : 'it'} 0.`,
+        kept.map((field) => ({ field, message: 'must be 0 or left out when the whole order is cancelled' })),
+      );
+  }
   const touched = await releaseAllocations(tx, releases, ctx);
   await saveLines(tx, next);
-  const everything = next.every((l) => l.quantity === 0);
   const saved = await saveOrder(
     tx,
     order,
     next,
     everything
       ? { status: 'cancelled', zeroExtras: true }
-      : done
-        ? { status: 'completed', ...(order.status === 'on_hold' ? { holdReason: null } : {}) }
-        : {},
+      : {
+          amounts: amountsAfter(order, next, input),
+          ...(done
+            ? { status: 'completed', ...(order.status === 'on_hold' ? { holdReason: null } : {}) }
+            : {}),
+        },
     ctx,
   );
+  const amounts = everything ? '' : amountChanges(order, saved);
   const reason = input.reason ? ` (${input.reason})` : '';
   // What went back to stock: allocated units only (backordered ones held none), as stock units.
   const released = releases.reduce((n, r) => n + r.quantity, 0);
@@ -166,7 +186,7 @@ export async function cancelOrder(
               type: everything ? 'order.cancelled' : 'order.lines_cancelled',
               message: everything
                 ? `Order cancelled${reason}: ${numbered(units, 'unit')}${fromStock}`
-                : `Cancelled ${numbered(units, 'unit')}${reason}${fromStock}`,
+                : `Cancelled ${numbered(units, 'unit')}${reason}${fromStock}${amounts}`,
               data: { lines: input.lines ?? 'all' },
             },
           ]),

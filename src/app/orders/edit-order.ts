@@ -31,6 +31,8 @@ import {
   type Snapshot,
 } from './allocation.js';
 import {
+  amountChanges,
+  amountsAfter,
   discountBasisOf,
   heldAllocationsOf,
   loadOrderForChange,
@@ -54,6 +56,10 @@ export type EditInput = {
       }>
     | undefined;
   shippingAddress?: ShippingAddress | undefined;
+  /** The order's new shipping; left out, it stays. */
+  shippingMinor?: number | undefined;
+  /** The order's new tax; left out, a line edit scales it to the new goods (`amountsAfter`). */
+  taxMinor?: number | undefined;
 };
 
 export async function editOrder(
@@ -78,7 +84,7 @@ export async function editOrder(
       'INVALID_TRANSITION',
       'An order that has started shipping cannot be edited; cancel lines instead.',
     );
-  if (input.lines === undefined) return changeAddress(tx, order, current, input.shippingAddress!, ctx);
+  if (input.lines === undefined) return changeDetails(tx, order, current, input, ctx);
   const wanted = input.lines;
   const seen = new Set<string>();
   wanted.forEach((w, i) => {
@@ -212,7 +218,13 @@ export async function editOrder(
     today,
     { inBundles: resolved.inBundles },
   );
-  const saved = await saveOrder(tx, order, all, { shippingAddress: addressJson }, ctx);
+  const saved = await saveOrder(
+    tx,
+    order,
+    all,
+    { shippingAddress: addressJson, amounts: amountsAfter(order, all, input) },
+    ctx,
+  );
   // A line the edit removed may have held stock where the new lines draw on none (so the snapshot
   // does not name it): the timeline names those locations by their codes too, not their ids.
   const unnamed = [...new Set(holding.map((a) => a.location_id))].filter(
@@ -248,7 +260,7 @@ export async function editOrder(
     [
       {
         type: 'order.edited',
-        message: `Lines changed to ${summary}${input.shippingAddress ? '; shipping address changed' : ''}`,
+        message: `Lines changed to ${summary}${input.shippingAddress ? '; shipping address changed' : ''}${amountChanges(order, saved)}`,
         data: input,
       },
       ...moved.timeline,
@@ -274,20 +286,52 @@ export async function editOrder(
   return getOrder(tx, id);
 }
 
-/** A new shipping address; allocations, lines and totals stay as they are. */
-async function changeAddress(
+/**
+ * A new shipping address, shipping or tax — whichever the edit gives; allocations and lines stay as
+ * they are.
+ */
+async function changeDetails(
   tx: Tx,
   order: OrderTable,
   lines: readonly OrderLineTable[],
-  address: ShippingAddress,
+  input: EditInput,
   ctx: Ctx,
 ): Promise<OrderView> {
-  const saved = await saveOrder(tx, order, lines, { shippingAddress: JSON.stringify(address) }, ctx);
+  const address = input.shippingAddress;
+  const amounts =
+    input.shippingMinor === undefined && input.taxMinor === undefined
+      ? undefined
+      : amountsAfter(order, lines, input);
+  const saved = await saveOrder(
+    tx,
+    order,
+    lines,
+    {
+      ...(address ? { shippingAddress: JSON.stringify(address) } : {}),
+      ...(amounts ? { amounts } : {}),
+    },
+    ctx,
+  );
+  const changed = [
+    ...(address ? ['Shipping address changed'] : []),
+    ...(amounts ? [amountChanges(order, saved).replace(/^; /, '') || 'Shipping and tax unchanged'] : []),
+  ];
   await record(
     tx,
     order.id,
     ctx,
-    [{ type: 'order.edited', message: 'Shipping address changed', data: { shippingAddress: address } }],
+    [
+      {
+        type: 'order.edited',
+        message: changed.join('; ').replace(/^./, (c) => c.toUpperCase()),
+        data: {
+          ...(address ? { shippingAddress: address } : {}),
+          ...(input.shippingMinor === undefined ? {} : { shippingMinor: input.shippingMinor }),
+          ...(input.taxMinor === undefined ? {} : { taxMinor: input.taxMinor }),
+        },
+      },
+      ...(await refundDueEntries(tx, order, saved.total_minor)),
+    ],
     [
       {
         type: 'order.updated',

@@ -15,7 +15,7 @@ import {
   type OrderStatus,
   type PaymentStatus,
 } from '../../domain/orders/lifecycle.js';
-import { sumAmounts } from '../../domain/orders/totals.js';
+import { sumAmounts, taxFor, type TaxBasis } from '../../domain/orders/totals.js';
 import { MAX_AMOUNT_MINOR } from '../../domain/quantity.js';
 import { emit, type DomainEvent } from '../outbox.js';
 import { ConcurrentChange, HELD_ALLOCATION_COLUMNS, type Ctx, type HeldAllocation } from './allocation.js';
@@ -66,13 +66,16 @@ export async function saveOrder(
     holdReason?: string | null;
     shippingAddress?: string | null;
     zeroExtras?: boolean;
+    /** New shipping and tax, and the basis the tax was scaled from (null: the new tax is its own). */
+    amounts?: OrderAmounts;
     /** Delivered: once set, it stays (the lines of a delivered order do not change). */
     delivered?: boolean;
   },
   ctx: Ctx,
 ): Promise<OrderTable> {
-  const shipping = changes.zeroExtras ? 0 : order.shipping_minor;
-  const tax = changes.zeroExtras ? 0 : order.tax_minor;
+  const shipping = changes.zeroExtras ? 0 : (changes.amounts?.shippingMinor ?? order.shipping_minor);
+  const tax = changes.zeroExtras ? 0 : (changes.amounts?.taxMinor ?? order.tax_minor);
+  const taxBasis = changes.amounts === undefined ? undefined : changes.amounts.taxBasis;
   // Past the largest amount is VALIDATION_FAILED, as at capture, when a change raises the total (an
   // edit adding lines); a change that does not (cancel, ship, a backorder allocated) never fails
   // on it, whatever an older version of Kibble let an order total.
@@ -113,6 +116,9 @@ export async function saveOrder(
     discount_minor: totals.discountMinor,
     shipping_minor: shipping,
     tax_minor: tax,
+    ...(taxBasis === undefined
+      ? {}
+      : { tax_basis_minor: taxBasis?.taxMinor ?? null, tax_basis_goods_minor: taxBasis?.goodsMinor ?? null }),
     total_minor: totals.totalMinor,
     fulfillment_status: fulfillment,
     version: order.version + 1,
@@ -128,6 +134,8 @@ export async function saveOrder(
       discount_minor: next.discount_minor,
       shipping_minor: next.shipping_minor,
       tax_minor: next.tax_minor,
+      tax_basis_minor: next.tax_basis_minor,
+      tax_basis_goods_minor: next.tax_basis_goods_minor,
       total_minor: next.total_minor,
       fulfillment_status: next.fulfillment_status,
       payment_status: next.payment_status,
@@ -293,6 +301,54 @@ export const completedEvent = (orderId: string): DomainEvent => ({
   aggregateId: orderId,
   payload: { orderId, status: 'completed' },
 });
+
+/** An order's shipping and tax after a change, and the basis its tax was scaled from. */
+export type OrderAmounts = {
+  readonly shippingMinor: number;
+  readonly taxMinor: number;
+  /** What the tax was set at and for which goods; null when `taxMinor` is set for the goods as they are. */
+  readonly taxBasis: TaxBasis | null;
+};
+
+/** Goods: what the lines come to, discounts taken off (the order's subtotal less its discounts). */
+export const goodsOf = (
+  lines: ReadonlyArray<Pick<OrderLineTable, 'quantity' | 'unit_price_minor' | 'discount_minor'>>,
+) => lines.reduce((s, l) => s + l.quantity * l.unit_price_minor - l.discount_minor, 0);
+
+/**
+ * Shipping and tax once the order's lines become `lines`: as the request states them (`given`), else
+ * shipping as it was and the tax at the rate it was set at — scaled from its basis (migration
+ * 0018) to the new goods, so a partial cancellation gives back the tax on what it cancelled and an
+ * edit that adds goods charges it. Back at the basis' goods the tax is the basis' own again.
+ */
+export function amountsAfter(
+  order: OrderTable,
+  lines: ReadonlyArray<Pick<OrderLineTable, 'quantity' | 'unit_price_minor' | 'discount_minor'>>,
+  given: { shippingMinor?: number | undefined; taxMinor?: number | undefined },
+): OrderAmounts {
+  const shippingMinor = given.shippingMinor ?? order.shipping_minor;
+  if (given.taxMinor !== undefined) return { shippingMinor, taxMinor: given.taxMinor, taxBasis: null };
+  const basis: TaxBasis =
+    order.tax_basis_minor !== null && order.tax_basis_goods_minor !== null
+      ? { taxMinor: order.tax_basis_minor, goodsMinor: order.tax_basis_goods_minor }
+      : { taxMinor: order.tax_minor, goodsMinor: order.subtotal_minor - order.discount_minor };
+  const goods = goodsOf(lines);
+  if (goods === basis.goodsMinor) return { shippingMinor, taxMinor: basis.taxMinor, taxBasis: null };
+  return { shippingMinor, taxMinor: taxFor(basis, goods), taxBasis: basis };
+}
+
+/**
+ * What a change did to shipping and tax, for the timeline: `; tax $1.00 → $0.50` and the like, or
+ * nothing when neither moved.
+ */
+export function amountChanges(order: OrderTable, after: OrderTable): string {
+  const moved = (label: string, was: number, now: number) =>
+    was === now ? '' : `; ${label} ${formatMinor(was, order.currency)} → ${formatMinor(now, order.currency)}`;
+  return (
+    moved('shipping', order.shipping_minor, after.shipping_minor) +
+    moved('tax', order.tax_minor, after.tax_minor)
+  );
+}
 
 /** The quantity and discount a line's discount was set for (see migration 0012). */
 export const discountBasisOf = (

@@ -441,6 +441,8 @@ export async function placeOrder(tx: Tx, request: PlaceOrderInput, ctx: Ctx): Pr
     discount_minor: totals.discountMinor,
     shipping_minor: totals.shippingMinor,
     tax_minor: totals.taxMinor,
+    tax_basis_minor: null,
+    tax_basis_goods_minor: null,
     total_minor: totals.totalMinor,
     hold_reason: null,
     version: 1,

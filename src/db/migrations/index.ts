@@ -16,6 +16,7 @@ import * as m0014 from './0014-order-short-number.js';
 import * as m0015 from './0015-job-marks.js';
 import * as m0016 from './0016-customer-email-keys.js';
 import * as m0017 from './0017-free-orders-paid.js';
+import * as m0018 from './0018-order-tax-basis.js';
 
 /** Every migration in order. Append only: a landed migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -36,4 +37,5 @@ export const migrations: Record<string, Migration> = {
   '0015-job-marks': m0015,
   '0016-customer-email-keys': m0016,
   '0017-free-orders-paid': m0017,
+  '0018-order-tax-basis': m0018,
 };

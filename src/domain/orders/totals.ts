@@ -146,3 +146,19 @@ export function proratedDiscount(discountMinor: number, oldQuantity: number, new
   // In BigInt: a discount near 10^14 times a quantity near 10^9 is past 2^53, where a double rounds.
   return Number((BigInt(discountMinor) * BigInt(newQuantity)) / BigInt(oldQuantity));
 }
+
+/** What an order's tax was set at, and for which goods (subtotal less discounts). */
+export type TaxBasis = { readonly taxMinor: number; readonly goodsMinor: number };
+
+/**
+ * The tax on goods of `goodsMinor` at the rate of `basis`: scaled, rounded half up — always from the
+ * basis, so that repeated changes never drift. A basis without goods (tax on shipping alone) has
+ * no rate to scale by: its tax stays.
+ */
+export function taxFor(basis: TaxBasis, goodsMinor: number): number {
+  if (basis.goodsMinor <= 0) return basis.taxMinor;
+  // In BigInt: a tax near 10^14 times goods near 10^14 is far past 2^53.
+  const scaled = BigInt(basis.taxMinor) * BigInt(Math.max(0, goodsMinor));
+  const goods = BigInt(basis.goodsMinor);
+  return Number((2n * scaled + goods) / (2n * goods));
+}

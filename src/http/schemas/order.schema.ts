@@ -234,6 +234,16 @@ export const CancelOrderBody = Type.Object(
       ),
     ),
     reason: Type.Optional(Text({ maxLength: 500 })),
+    shippingMinor: Type.Optional({
+      ...AmountMinor,
+      description:
+        "The order's shipping after a partial cancellation (a channel that refunded shipping says what is left). Omitted: it stays. A whole cancellation makes it 0.",
+    }),
+    taxMinor: Type.Optional({
+      ...AmountMinor,
+      description:
+        "The order's tax after a partial cancellation, as the channel computed it. Omitted: the tax is scaled to the goods left, at the rate it was set at (rounded half up), so the cancellation gives back the tax on what it cancelled. A whole cancellation makes it 0.",
+    }),
     voidPayments: Type.Optional(
       Type.Boolean({
         description:
@@ -276,6 +286,15 @@ export const EditOrderBody = Type.Object(
       ),
     ),
     shippingAddress: Type.Optional(ShippingAddress),
+    shippingMinor: Type.Optional({
+      ...AmountMinor,
+      description: "The order's new shipping. Omitted: it stays.",
+    }),
+    taxMinor: Type.Optional({
+      ...AmountMinor,
+      description:
+        "The order's new tax, as the channel computed it. Omitted: a line edit scales the tax to the new goods (subtotal less discounts) at the rate it was set at, rounded half up; an edit of the address alone leaves it.",
+    }),
   },
   { additionalProperties: false, minProperties: 1 },
 );
