@@ -92,7 +92,10 @@ export async function editOrder(
       throw fieldError('VALIDATION_FAILED', `lines.${i}.sku`, 'list each SKU once');
     seen.add(skuKey(w.sku));
   });
-  const resolved = await resolveLines(tx, wanted, ctx.at);
+  // What the order has now may stay on it even if taken off sale since; only more of it is refused.
+  const kept = new Map<string, number>();
+  for (const l of current) kept.set(l.sku_id, (kept.get(l.sku_id) ?? 0) + l.quantity);
+  const resolved = await resolveLines(tx, wanted, ctx.at, undefined, kept);
 
   // Next line set: matching SKUs keep their line (and history), removed ones drop to zero, new ones append.
   let lineNo = current.reduce((m, l) => Math.max(m, l.line_no), 0);

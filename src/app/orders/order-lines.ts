@@ -38,14 +38,18 @@ export type ResolvedLines = {
 
 /**
  * Resolves every line's SKU; one UNKNOWN_SKU error names every line that does not exist (the last
- * one too), and VALIDATION_FAILED every inactive SKU. Nothing is written.
+ * one too), and VALIDATION_FAILED every inactive SKU (or bundle with an inactive component) — except
+ * a line an edit keeps or reduces (`kept`): taking a SKU off sale stops new sales of it, not the
+ * orders that already hold it. Nothing is written.
  */
 export async function resolveLines(
   tx: Tx,
-  lines: ReadonlyArray<{ sku: string }>,
+  lines: ReadonlyArray<{ sku: string; quantity?: number }>,
   at: string,
   /** Also find the customer with this e-mail key, in the same statement. */
   customerEmailKey?: string,
+  /** Units of each SKU id the order being edited has now: up to that many may stay off sale. */
+  kept?: ReadonlyMap<string, number>,
 ): Promise<ResolvedLines> {
   const { skus: found, customer } = await findOrderableSkus(
     tx,
@@ -56,10 +60,11 @@ export async function resolveLines(
   const unknown: FieldError[] = [];
   const inactive: FieldError[] = [];
   const skus: OrderableSku[] = [];
+  const keeps = (skuId: string, i: number) => (lines[i]!.quantity ?? Infinity) <= (kept?.get(skuId) ?? 0);
   lines.forEach((l, i) => {
     const row = found.get(skuKey(l.sku));
     if (!row) unknown.push({ field: `lines.${i}.sku`, message: `SKU ${l.sku} does not exist` });
-    else if (row.active !== 1)
+    else if (row.active !== 1 && !keeps(row.id, i))
       inactive.push({ field: `lines.${i}.sku`, message: `SKU ${row.sku} is not active` });
     else skus.push(row);
   });
@@ -74,7 +79,9 @@ export async function resolveLines(
   const offSale: FieldError[] = [];
   skus.forEach((bundle, i) => {
     const part =
-      bundle.is_bundle === 1 && componentRows.find((c) => c.bundle_sku_id === bundle.id && c.active !== 1);
+      bundle.is_bundle === 1 &&
+      !keeps(bundle.id, i) &&
+      componentRows.find((c) => c.bundle_sku_id === bundle.id && c.active !== 1);
     if (part)
       offSale.push({
         field: `lines.${i}.sku`,
