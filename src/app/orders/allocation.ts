@@ -175,7 +175,7 @@ export function routingInput(
   shipTo: { lat: number; lon: number } | null,
   today: string,
   onShortage: 'reject' | 'backorder',
-  held?: readonly SafetyStock[],
+  held?: RoutingInput['held'],
 ): RoutingInput {
   const locations = new Map<
     string,

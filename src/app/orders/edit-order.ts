@@ -196,7 +196,13 @@ export async function editOrder(
       shipTo,
       today,
       order.on_shortage,
-      holding.map((a) => ({ skuId: a.sku_id, locationId: a.location_id, quantity: a.quantity })),
+      // By lot: a lot now inside the minimum shelf life stays the order's, up to what it held.
+      holding.map((a) => ({
+        skuId: a.sku_id,
+        locationId: a.location_id,
+        lotId: a.lot_id,
+        quantity: a.quantity,
+      })),
     ),
   );
   if (!routed.ok) throw shortageError(routed.shortages, wanted);

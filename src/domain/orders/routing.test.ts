@@ -142,6 +142,39 @@ describe('routeOrder', () => {
     });
   });
 
+  it('lets an order being edited keep a lot it held that is now inside the minimum shelf life, and no more of it', () => {
+    const input = order({
+      lines: [line(0, 'M', 3)],
+      skus: new Map([['M', { tracking: 'lot', minRemainingShelfLifeDays: 60 }]]),
+      stock: [
+        row('M', 'near', 5, 'l-short', lot('T', 40)), // 2 of these were the order's own
+        row('M', 'near', 9, 'l-expired', lot('E', -1)),
+        row('M', 'near', 9, 'l-recalled', lot('R', 40, 'recalled')),
+      ],
+      held: [
+        { skuId: 'M', locationId: 'near', lotId: 'l-short', quantity: 2 },
+        { skuId: 'M', locationId: 'near', lotId: 'l-expired', quantity: 1 },
+        { skuId: 'M', locationId: 'near', lotId: 'l-recalled', quantity: 1 },
+      ],
+    });
+    // What it held of the short lot only: never an expired or recalled lot, never more short units.
+    expect(routeOrder(input)).toEqual({
+      ok: false,
+      code: 'INSUFFICIENT_STOCK',
+      shortages: [{ lineIndex: 0, skuId: 'M', requested: 3, available: 2 }],
+    });
+    expect(planOf(routeOrder({ ...input, lines: [line(0, 'M', 2)] })).decrements).toEqual([
+      { skuId: 'M', locationId: 'near', lotId: 'l-short', quantity: 2 },
+    ]);
+    // Held by location only (a converted lease): the rule stands.
+    const byLocation = routeOrder({
+      ...input,
+      lines: [line(0, 'M', 2)],
+      held: [{ skuId: 'M', locationId: 'near', quantity: 2 }],
+    });
+    expect(byLocation.ok).toBe(false);
+  });
+
   it('holds back safety stock at each location', () => {
     const input = order({
       lines: [line(0, 'A', 5)],

@@ -47,8 +47,11 @@ export type RoutingInput = {
    * allocations when an edit re-routes it, a reservation lease it converts. It may take them again
    * even where they dip into safety stock — an edit or a conversion never loses what was held — but
    * nothing more below safety stock; and plans keeping more of them are preferred before distance.
+   * With `lotId` (an edit's own allocations), the units of a lot now inside the SKU's minimum
+   * remaining shelf life may be taken again too, up to what was held of it (never an expired or
+   * recalled lot): an edit keeps what the order would have shipped.
    */
-  readonly held?: readonly SafetyStock[];
+  readonly held?: ReadonlyArray<SafetyStock & { readonly lotId?: string }>;
   readonly shipTo: GeoPoint | null;
   readonly today: string; // YYYY-MM-DD
   readonly onShortage: 'reject' | 'backorder';
@@ -214,11 +217,22 @@ function indexSites(input: RoutingInput, rules: ReadonlyMap<string, RoutingSku>)
   const safety = new Map<string, number>();
   for (const s of input.safetyStock ?? []) add(safety, `${s.skuId}\n${s.locationId}`, s.quantity);
   const held = new Map<string, number>();
-  for (const h of input.held ?? []) add(held, `${h.skuId}\n${h.locationId}`, h.quantity);
+  const heldLots = new Map<string, number>(); // sku, location, lot → units the order held of that lot
+  for (const h of input.held ?? []) {
+    add(held, `${h.skuId}\n${h.locationId}`, h.quantity);
+    if (h.lotId !== undefined) add(heldLots, `${h.skuId}\n${h.locationId}\n${h.lotId}`, h.quantity);
+  }
   const lots = new Map<string, Map<string, Map<string, Lot>>>(); // location → sku → lotId → lot
   for (const row of input.stock) {
     const sku = rules.get(row.skuId);
-    if (!sku || row.free <= 0 || !lotSellable(row.lot, input.today, sku.minRemainingShelfLifeDays)) continue;
+    if (!sku || row.free <= 0) continue;
+    // A lot inside the minimum shelf life: only the units the order itself held of it.
+    const free = lotSellable(row.lot, input.today, sku.minRemainingShelfLifeDays)
+      ? row.free
+      : lotSellable(row.lot, input.today)
+        ? Math.min(row.free, Math.max(0, heldLots.get(`${row.skuId}\n${row.locationId}\n${row.lotId}`) ?? 0))
+        : 0;
+    if (free <= 0) continue;
     const bySku = lots.get(row.locationId) ?? new Map<string, Map<string, Lot>>();
     const byLot = bySku.get(row.skuId) ?? new Map<string, Lot>();
     const lot = byLot.get(row.lotId) ?? {
@@ -227,7 +241,7 @@ function indexSites(input: RoutingInput, rules: ReadonlyMap<string, RoutingSku>)
       code: row.lot?.code ?? '',
       left: 0,
     };
-    lot.left += row.free;
+    lot.left += free;
     lots.set(row.locationId, bySku.set(row.skuId, byLot.set(row.lotId, lot)));
   }
   const seen = new Set<string>();
