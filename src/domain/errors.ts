@@ -26,7 +26,9 @@ export type DomainErrorCode =
   | 'DUPLICATE_ORDER'
   | 'TOTAL_MISMATCH'
   | 'RESERVATION_EXPIRED'
-  | 'CONFLICT';
+  | 'CONFLICT'
+  /** A payment provider refused the action or could not be reached (502): its reason is the detail. */
+  | 'PAYMENT_PROVIDER_ERROR';
 
 export class DomainError extends Error {
   constructor(

@@ -103,7 +103,7 @@ export async function runPaymentActionOnce(
       await releaseClaim(tx, payment.id, token);
       if (scope !== null) await releaseKey(tx, scope, token);
     });
-    throw error;
+    throw providerFailure(error, payment, input.action);
   }
 
   return database.transact(async (tx) => {
@@ -358,4 +358,26 @@ async function releaseClaim(tx: Tx, paymentId: string, token: string): Promise<v
     .where('id', '=', paymentId)
     .where('action_claim', '=', token)
     .execute();
+}
+
+/**
+ * What a provider call that threw tells the client: the provider's own reason (Stripe: an
+ * authorisation that expired, a PaymentIntent already cancelled, no connection to Stripe) as a 502
+ * PAYMENT_PROVIDER_ERROR, the payment left as it was. A DomainError is Kibble's own and passes.
+ */
+function providerFailure(error: unknown, payment: PaymentTable, action: PaymentAction): unknown {
+  if (error instanceof DomainError) return error;
+  const e = error as { message?: unknown; code?: unknown; type?: unknown } | null;
+  const reason = typeof e?.message === 'string' && e.message.trim() !== '' ? e.message.trim() : String(error);
+  return new DomainError(
+    'PAYMENT_PROVIDER_ERROR',
+    `${payment.provider} did not ${action} payment ${payment.id}: ${reason}`,
+    [],
+    {
+      paymentId: payment.id,
+      provider: payment.provider,
+      reason,
+      ...(typeof e?.code === 'string' ? { providerCode: e.code } : {}),
+    },
+  );
 }

@@ -226,7 +226,13 @@ async function settleBy(
       )
         continue;
       failed++;
-      const reason = error instanceof Error ? error.message : String(error);
+      // A provider's refusal: its own reason (the step's message says the rest).
+      const reason =
+        error instanceof DomainError && typeof error.data['reason'] === 'string'
+          ? error.data['reason']
+          : error instanceof Error
+            ? error.message
+            : String(error);
       const type = `payment.${acting}_failed`;
       await database.transact((tx) =>
         record(

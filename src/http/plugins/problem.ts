@@ -35,6 +35,7 @@ export const statusOf: Record<DomainErrorCode, number> = {
   TOTAL_MISMATCH: 422,
   RESERVATION_EXPIRED: 409,
   CONFLICT: 409,
+  PAYMENT_PROVIDER_ERROR: 502,
 };
 
 const titles: Record<number, string> = {
@@ -53,6 +54,7 @@ const titles: Record<number, string> = {
   429: 'Too Many Requests',
   431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
+  502: 'Bad Gateway',
   503: 'Service Unavailable',
 };
 

@@ -306,7 +306,14 @@ export default async function orderRoutes(fastify: FastifyInstance): Promise<voi
             { additionalProperties: false },
           ),
         ),
-        response: { 200: OrderResponse, ...problemResponses },
+        response: {
+          200: OrderResponse,
+          ...problemResponses,
+          502: Type.Ref('Problem', {
+            description:
+              'PAYMENT_PROVIDER_ERROR: the provider refused the action or could not be reached (its reason in `detail`); the payment is as it was',
+          }),
+        },
       },
       config: { roles: can.changeOrders },
     },
