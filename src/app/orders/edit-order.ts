@@ -6,6 +6,7 @@
  * allocated is refused with INSUFFICIENT_STOCK. An address-only edit keeps the allocations as they
  * are (the stock may already be picked).
  */
+import { tidyAddress } from '../../domain/orders/address.js';
 import type { Tx } from '../../db/database.js';
 import type { OrderLineTable, OrderTable } from '../../db/schema.js';
 import { balanceKeyOf, lockBalances } from '../../db/stock.repo.js';
@@ -65,10 +66,14 @@ export type EditInput = {
 export async function editOrder(
   tx: Tx,
   id: string,
-  input: EditInput,
+  request: EditInput,
   expectedVersions: ExpectedVersions,
   ctx: Ctx,
 ): Promise<OrderView> {
+  const input: EditInput = {
+    ...request,
+    shippingAddress: request.shippingAddress && tidyAddress(request.shippingAddress),
+  };
   const order = await loadOrderForChange(tx, id, expectedVersions);
   if (order.status !== 'open' && order.status !== 'on_hold')
     assertOrderTransition(order.status, 'open', 'edit');

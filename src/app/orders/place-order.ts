@@ -12,6 +12,7 @@ import { sql } from 'kysely';
 import type { Tx } from '../../db/database.js';
 import { canonicalJson } from '../../domain/canonical-json.js';
 import { canonicalEmail, tidyEmail } from '../../domain/email.js';
+import { tidyAddress, tidyName } from '../../domain/orders/address.js';
 import { channelName, externalIdOf } from '../../domain/orders/channels.js';
 import { isoDate } from '../../domain/clock.js';
 import { DomainError, fieldError } from '../../domain/errors.js';
@@ -236,7 +237,13 @@ const insertOrderEvents = prepare((db, p: { rows: OrderEventTable[] }) =>
 
 export async function placeOrder(tx: Tx, request: PlaceOrderInput, ctx: Ctx): Promise<PlaceOrderResult> {
   const channel = channelName(request.channel);
-  const input: PlaceOrderInput = { ...request, channel, externalId: externalIdOf(request.externalId) };
+  const input: PlaceOrderInput = {
+    ...request,
+    channel,
+    externalId: externalIdOf(request.externalId),
+    customer: { ...request.customer, name: tidyName(request.customer.name) },
+    shippingAddress: request.shippingAddress && tidyAddress(request.shippingAddress),
+  };
   const captureHash = input.externalId === undefined ? null : hashOfCapture(input);
   if (input.externalId !== undefined) {
     const [existing] = (await orderByExternalId(tx, { channel, externalId: input.externalId })).rows;
