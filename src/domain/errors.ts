@@ -27,7 +27,9 @@ export type DomainErrorCode =
   | 'TOTAL_MISMATCH'
   | 'RESERVATION_EXPIRED'
   | 'CONFLICT'
-  /** A payment provider refused the action or could not be reached (502): its reason is the detail. */
+  /** A payment provider answered and refused the action (409): its reason is the detail. */
+  | 'PAYMENT_REFUSED'
+  /** A payment provider could not be reached or failed (502): its reason is the detail. */
   | 'PAYMENT_PROVIDER_ERROR';
 
 export class DomainError extends Error {

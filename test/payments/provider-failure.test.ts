@@ -1,8 +1,8 @@
 /**
- * A payment action the provider refuses or cannot be reached for (Stripe: an authorisation that
- * expired, a PaymentIntent already cancelled, no connection) is the provider's answer, not a bug of
- * Kibble's: a 502 problem+json with the provider's reason, the payment left as it was and free for
- * another attempt. It was a 500 "An unexpected error occurred" that said nothing of why.
+ * A payment action the provider refuses (Stripe: an authorisation that expired, a PaymentIntent
+ * already cancelled) is a 409 PAYMENT_REFUSED, and one it cannot be reached for a 502
+ * PAYMENT_PROVIDER_ERROR: problem+json with the provider's reason, the payment left as it was and
+ * free for another attempt. Both were a 500 "An unexpected error occurred" that said nothing of why.
  * The SDK is replaced by a stand-in whose calls fail with the SDK's own error classes (nothing
  * touches the network).
  */
@@ -16,7 +16,12 @@ vi.mock('stripe', async () => {
   const Real = actual.default;
   const refuse = (message: string, code: string) => () =>
     Promise.reject(
-      new Real.errors.StripeInvalidRequestError({ type: 'invalid_request_error', message, code }),
+      new Real.errors.StripeInvalidRequestError({
+        type: 'invalid_request_error',
+        message,
+        code,
+        statusCode: 400,
+      }),
     );
   class FakeStripe {
     static errors = Real.errors;
@@ -31,7 +36,15 @@ vi.mock('stripe', async () => {
       ),
     };
     refunds = {
-      create: refuse('Charge ch_1 has already been refunded.', 'charge_already_refunded'),
+      create: (params: { amount?: number }) =>
+        params.amount === 1
+          ? Promise.reject(
+              new Real.errors.StripeConnectionError({
+                type: 'api_error',
+                message: 'An error occurred with our connection to Stripe. Request was retried 2 times.',
+              }),
+            )
+          : refuse('Charge ch_1 has already been refunded.', 'charge_already_refunded')(),
     };
   }
   return { ...actual, default: FakeStripe };
@@ -51,7 +64,7 @@ for (const dialect of DIALECTS) {
       await s?.close();
     });
 
-    it('is a 502 problem naming the provider and its reason; the payment stays as it was and can be tried again', async () => {
+    it('is a 409 (refused) or 502 (unreachable) problem naming the provider and its reason; the payment stays as it was and can be tried again', async () => {
       const loc = await makeLocation(s);
       const sku = (await makeSku(s)).sku;
       await receive(s, sku, loc.code, 5);
@@ -72,11 +85,11 @@ for (const dialect of DIALECTS) {
       const authorized = await place('authorized');
       const paid = await place('paid');
       expect([authorized.status, paid.status]).toEqual([201, 201]);
-      const act = (o: typeof authorized, action: string, key?: string) =>
+      const act = (o: typeof authorized, action: string, key?: string, body: object = {}) =>
         s.request(
           'POST',
           `/api/v1/orders/${o.body.id}/payments/${o.body.payments[0].id}/${action}`,
-          {},
+          body,
           key === undefined ? {} : { headers: { 'idempotency-key': key } },
         );
 
@@ -87,13 +100,22 @@ for (const dialect of DIALECTS) {
       ] as const) {
         const key = `refused-${action}-${dialect}`;
         for (const attempt of [await act(o, action, key), await act(o, action, key), await act(o, action)]) {
-          expect(attempt.status).toBe(502);
+          expect(attempt.status).toBe(409);
           expect(attempt.headers.get('content-type')).toContain('application/problem+json');
-          expect(attempt.body).toMatchObject({ status: 502, code: 'PAYMENT_PROVIDER_ERROR' });
-          expect(attempt.body.detail).toContain('stripe');
+          expect(attempt.body).toMatchObject({ status: 409, code: 'PAYMENT_REFUSED', provider: 'stripe' });
+          expect(attempt.body.detail).toContain('stripe refused');
           expect(attempt.body.detail).toContain(reason);
         }
       }
+      // Stripe not reached at all: a 502, the payment as it was.
+      const unreachable = await act(paid, 'refund', undefined, { amountMinor: 1 });
+      expect(unreachable.status).toBe(502);
+      expect(unreachable.body).toMatchObject({
+        status: 502,
+        code: 'PAYMENT_PROVIDER_ERROR',
+        provider: 'stripe',
+      });
+      expect(unreachable.body.detail).toContain('connection to Stripe');
       const after = await Promise.all(
         [authorized, paid].map((o) => s.request('GET', `/api/v1/orders/${o.body.id}`)),
       );

@@ -361,17 +361,22 @@ async function releaseClaim(tx: Tx, paymentId: string, token: string): Promise<v
 }
 
 /**
- * What a provider call that threw tells the client: the provider's own reason (Stripe: an
- * authorisation that expired, a PaymentIntent already cancelled, no connection to Stripe) as a 502
- * PAYMENT_PROVIDER_ERROR, the payment left as it was. A DomainError is Kibble's own and passes.
+ * What a provider call that threw tells the client, the payment left as it was. The provider
+ * answered and refused — the action does not fit the payment's state there (Stripe: an authorisation
+ * that expired, a PaymentIntent already cancelled, a charge already refunded; an HTTP 400, 402, 404
+ * or 409 from its API) — a 409 PAYMENT_REFUSED with its reason: repeating it changes nothing.
+ * The provider could not be reached or failed (no connection, its 5xx, a rate limit, a key it does
+ * not accept) — a 502 PAYMENT_PROVIDER_ERROR: worth trying again later. A DomainError is Kibble's
+ * own and passes.
  */
 function providerFailure(error: unknown, payment: PaymentTable, action: PaymentAction): unknown {
   if (error instanceof DomainError) return error;
-  const e = error as { message?: unknown; code?: unknown; type?: unknown } | null;
+  const e = error as { message?: unknown; code?: unknown; statusCode?: unknown } | null;
   const reason = typeof e?.message === 'string' && e.message.trim() !== '' ? e.message.trim() : String(error);
+  const refused = typeof e?.statusCode === 'number' && [400, 402, 404, 409].includes(e.statusCode);
   return new DomainError(
-    'PAYMENT_PROVIDER_ERROR',
-    `${payment.provider} did not ${action} payment ${payment.id}: ${reason}`,
+    refused ? 'PAYMENT_REFUSED' : 'PAYMENT_PROVIDER_ERROR',
+    `${payment.provider} ${refused ? 'refused to' : 'could not'} ${action} payment ${payment.id}: ${reason}`,
     [],
     {
       paymentId: payment.id,

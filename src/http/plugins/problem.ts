@@ -35,6 +35,7 @@ export const statusOf: Record<DomainErrorCode, number> = {
   TOTAL_MISMATCH: 422,
   RESERVATION_EXPIRED: 409,
   CONFLICT: 409,
+  PAYMENT_REFUSED: 409,
   PAYMENT_PROVIDER_ERROR: 502,
 };
 

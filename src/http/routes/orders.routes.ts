@@ -311,7 +311,7 @@ export default async function orderRoutes(fastify: FastifyInstance): Promise<voi
           ...problemResponses,
           502: Type.Ref('Problem', {
             description:
-              'PAYMENT_PROVIDER_ERROR: the provider refused the action or could not be reached (its reason in `detail`); the payment is as it was',
+              'PAYMENT_PROVIDER_ERROR: the provider could not be reached or failed (its reason in `detail`); the payment is as it was, and the action may be tried again later. A refusal by the provider (the action does not fit the payment there) is a 409 PAYMENT_REFUSED',
           }),
         },
       },
