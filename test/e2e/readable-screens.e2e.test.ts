@@ -180,7 +180,7 @@ describe.skipIf(!ready)('readable screens in the web admin', () => {
     await ship.getByRole('button', { name: 'Cancel' }).click();
   }, 60_000);
 
-  it("names who did each step of an order's timeline, and writes its instants as dates", async () => {
+  it("names who did each step of an order's timeline, and writes its instants as dates and its amounts as money", async () => {
     const s = shop.sellable[0]!;
     const placed = await shop.server.request('POST', '/api/v1/orders', {
       externalId: '#WHO-DID-IT',
@@ -213,5 +213,9 @@ describe.skipIf(!ready)('readable screens in the web admin', () => {
     // The API key that placed it is named by its name.
     const created = await timeline.locator('li').filter({ hasText: 'Order placed' }).textContent();
     expect(created).toContain('by API key “test admin”');
+    // Its amount is written as money, as everywhere else on screen, not as the API's `12.34 USD`.
+    const total = (s.priceMinor / 100).toFixed(2);
+    expect(created).toContain(`total $${total}`);
+    expect(all).not.toMatch(/\d USD/);
   }, 60_000);
 });

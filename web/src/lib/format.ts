@@ -149,3 +149,31 @@ const INSTANT = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+
 export function readableInstants(text: string): string {
   return text.replace(INSTANT, (iso) => (Number.isNaN(Date.parse(iso)) ? iso : when(iso)));
 }
+
+let currencies: ReadonlySet<string> | undefined;
+/** Whether `code` is a currency this browser knows (not any three capitals, such as a unit `PCS`). */
+function isCurrency(code: string): boolean {
+  currencies ??= new Set(Intl.supportedValuesOf('currency'));
+  return currencies.has(code);
+}
+
+/** An amount as the API writes it in messages (`formatMinor`): `12.50 USD`, `-3.00 EUR`, `500 JPY`. */
+const AMOUNT = /(?<![\w.])(-?)(\d+)(?:\.(\d+))? ([A-Z]{3})\b/g;
+
+/**
+ * Text from the API with each amount in it (`total 37.98 USD`) written as every other amount on
+ * screen (`total $37.98`); an amount whose decimals do not fit its currency stays as it is.
+ */
+export function readableAmounts(text: string): string {
+  return text.replace(
+    AMOUNT,
+    (whole, sign: string, units: string, fraction: string | undefined, currency: string) => {
+      if (!isCurrency(currency) || (fraction ?? '').length !== minorDigits(currency)) return whole;
+      const minor = Number(`${units}${fraction ?? ''}`);
+      return Number.isSafeInteger(minor) ? money(sign === '-' ? -minor : minor, currency) : whole;
+    },
+  );
+}
+
+/** A timeline message as the screen writes it: its instants as dates, its amounts as money. */
+export const readableMessage = (text: string): string => readableAmounts(readableInstants(text));

@@ -13,7 +13,7 @@ import {
   minorToDecimal,
   money,
   num,
-  readableInstants,
+  readableMessage,
   shortId,
   when,
 } from '../lib/format.js';
@@ -274,7 +274,7 @@ export function OrderDetail({ id }: { id: string }) {
                     <time dateTime={t.at}>{when(t.at)}</time>
                     <div>
                       <Chip value={t.type} tone={needsAction(t.type) ? 'amber' : 'grey'} />{' '}
-                      {readableInstants(t.message)}
+                      {readableMessage(t.message)}
                       <div className="muted small" title={t.actor}>
                         by {actorLabel(t.actor, t.actorName)}
                       </div>
