@@ -65,6 +65,26 @@ for (const dialect of DIALECTS) {
       expect(r.body.items.map((c: { email: string }) => c.email)).toEqual([email]);
     });
 
+    it("orders are found by part of the customer's e-mail or by the words of their name", async () => {
+      const email = `Grace.Hopper.${tag}@Navy.example`;
+      const placed = await s.request('POST', '/api/v1/orders', {
+        customer: { email, name: `Grace Brewster Hopper ${tag}` },
+        currency: 'USD',
+        lines: [{ sku: skus['tuna'], quantity: 1, unitPriceMinor: 100 }],
+      });
+      expect(placed.status).toBe(201);
+      const orders = async (q: string) =>
+        (
+          (await s.request('GET', `/api/v1/orders?q=${encodeURIComponent(q)}`)).body.items as Array<{
+            id: string;
+          }>
+        ).map((o) => o.id);
+      for (const q of [`hopper.${tag}`, `GRACE.HOPPER.${tag}@navy`, `hopper grace ${tag}`, email])
+        expect(await orders(q), q).toEqual([placed.body.id]);
+      expect(await orders(`hopper ada ${tag}`)).toEqual([]);
+      expect(await orders(`%${tag}`)).toEqual([]);
+    });
+
     it('orders are found by the short number the admin shows, in any case, with or without #', async () => {
       const placed = [];
       for (let i = 0; i < 3; i++) {

@@ -2,12 +2,15 @@ import type { Tx } from '../../db/database.js';
 import { sql } from 'kysely';
 import { channelName } from '../../domain/orders/channels.js';
 import { canonicalEmail } from '../../domain/email.js';
+import { customerMatches } from '../customers/customers.js';
 import { shortNumberSearched } from '../../domain/orders/short-number.js';
 
 /**
  * Orders newest first, keyset-paginated by id (time-sortable). `q` matches the order id, the
- * external id, the customer's e-mail, or the short number the admin shows (`#F4AFBB5B`, any case,
- * `#` optional: `domain/orders/short-number.ts`), each through an index but the short number.
+ * external id, the short number the admin shows (`#F4AFBB5B`, any case, `#` optional:
+ * `domain/orders/short-number.ts`), or the customer as the customer search finds them — part of the
+ * e-mail, or every word of the name (`customerMatches`, a scan of the customers, not of the orders);
+ * the ids through an index, the short number by reading every order's id.
  */
 export async function listOrders(
   tx: Tx,
@@ -66,7 +69,7 @@ export async function listOrders(
             .selectFrom('customers as qc')
             .innerJoin('orders as qo', 'qo.customer_id', 'qc.id')
             .select('qo.id')
-            .where('qc.email_key', '=', canonicalEmail(q)),
+            .where((w) => w.or([w('qc.email_key', '=', canonicalEmail(q)), customerMatches(q, 'qc')!])),
         );
       // The short number has no index (migration 0014 says why): this one reads every order's id.
       if (short !== null)

@@ -80,7 +80,7 @@ export default async function orderRoutes(fastify: FastifyInstance): Promise<voi
               Text({
                 maxLength: 254,
                 description:
-                  'The order id, its external id, the customer e-mail, or the short number the admin shows (`#F4AFBB5B`: the last eight hex digits of the id, any case, `#` optional)',
+                  'The order id, its external id, the short number the admin shows (`#F4AFBB5B`: the last eight hex digits of the id, any case, `#` optional), or the customer: part of the e-mail, or every word of the name in any order, case aside',
               }),
             ),
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),

@@ -143,7 +143,7 @@ export function Orders() {
             id="order-search"
             data-page-search
             type="search"
-            placeholder="Order #, id, channel id or customer email"
+            placeholder="Order #, id, channel id, customer email or name"
             value={text}
             autoComplete="off"
             onChange={(e) => {
