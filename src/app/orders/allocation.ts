@@ -27,6 +27,7 @@ import type {
   Allocation,
   RoutingInput,
   RoutingLine,
+  RoutingLocation,
   RoutingSku,
   StockRow,
   SafetyStock,
@@ -71,6 +72,11 @@ export type SnapshotRow = StockRow & {
   readonly skuCode: string;
   /** The SKU's active flag: an inactive SKU's stock counts as 0 available (as `GET /stock` says). */
   readonly skuActive: boolean;
+  /**
+   * The location's sellable flag: `false` only on the rows `withHeldOffSale` adds (units an order
+   * held there before it was taken off sale), which count as 0 available (as `GET /stock` says).
+   */
+  readonly sellable: boolean;
 };
 
 export type Snapshot = {
@@ -78,8 +84,9 @@ export type Snapshot = {
   readonly safety: readonly SafetyStock[];
 };
 
-const snapshotRows = prepare((db, p: { skuIds: readonly string[]; onlyLocationId: string | undefined }) => {
-  let q = db
+/** A snapshot's columns, of the given SKUs' balances: the statements below add where they may be. */
+const snapshotOf = (db: Tx, skuIds: readonly string[]) =>
+  db
     .selectFrom('balances as b')
     .innerJoin('locations as l', 'l.id', 'b.location_id')
     .innerJoin('skus as k', 'k.id', 'b.sku_id')
@@ -105,7 +112,10 @@ const snapshotRows = prepare((db, p: { skuIds: readonly string[]; onlyLocationId
       'k.sku as sku_code',
       'k.active as sku_active',
     ])
-    .where('b.sku_id', 'in', p.skuIds)
+    .where('b.sku_id', 'in', skuIds);
+
+const snapshotRows = prepare((db, p: { skuIds: readonly string[]; onlyLocationId: string | undefined }) => {
+  let q = snapshotOf(db, p.skuIds)
     .where('l.sellable', '=', 1)
     // Rows with stock on hand, free or not: routing passes over those without free units, and a
     // `stock.changed` event sums every counter of a (SKU, location). A row with nothing on hand has
@@ -116,6 +126,40 @@ const snapshotRows = prepare((db, p: { skuIds: readonly string[]; onlyLocationId
   if (p.onlyLocationId !== undefined) q = q.where('b.location_id', '=', p.onlyLocationId);
   return q;
 });
+
+/** The same rows at locations not sellable: only an edit or a conversion reads them (`withHeldOffSale`). */
+const offSaleRows = prepare((db, p: { skuIds: readonly string[]; locationIds: readonly string[] }) =>
+  snapshotOf(db, p.skuIds)
+    .where('l.sellable', '=', 0)
+    .where('b.on_hand', '>', 0)
+    .where('b.location_id', 'in', p.locationIds),
+);
+
+type SnapshotQueryRow = Awaited<ReturnType<typeof snapshotRows>>['rows'][number];
+
+function snapshotRowOf(r: SnapshotQueryRow, sellable: boolean): SnapshotRow {
+  return {
+    skuId: r.sku_id,
+    locationId: r.location_id,
+    lotId: r.lot_id,
+    lot:
+      r.lot_code === null
+        ? null
+        : { code: r.lot_code, expiresOn: r.expires_on, status: r.status ?? 'active' },
+    free: r.on_hand - r.allocated - r.quarantined,
+    locationCode: r.code,
+    lat: r.lat,
+    lon: r.lon,
+    onHand: r.on_hand,
+    allocated: r.allocated,
+    quarantined: r.quarantined,
+    lotCode: r.lot_code,
+    minRemainingDays: r.min_days,
+    skuCode: r.sku_code,
+    skuActive: r.sku_active === 1,
+    sellable,
+  };
+}
 
 /** Free stock of the given SKUs at sellable locations, with lots, coordinates and safety stock. */
 export async function loadSnapshot(
@@ -137,28 +181,38 @@ export async function loadSnapshot(
   }
   const safety = [...safetyByPair.values()];
   return {
-    rows: rows.map((r) => ({
-      skuId: r.sku_id,
-      locationId: r.location_id,
-      lotId: r.lot_id,
-      lot:
-        r.lot_code === null
-          ? null
-          : { code: r.lot_code, expiresOn: r.expires_on, status: r.status ?? 'active' },
-      free: r.on_hand - r.allocated - r.quarantined,
-      locationCode: r.code,
-      lat: r.lat,
-      lon: r.lon,
-      onHand: r.on_hand,
-      allocated: r.allocated,
-      quarantined: r.quarantined,
-      lotCode: r.lot_code,
-      minRemainingDays: r.min_days,
-      skuCode: r.sku_code,
-      skuActive: r.sku_active === 1,
-    })),
+    rows: rows.map((r) => snapshotRowOf(r, true)),
     safety,
   };
+}
+
+/**
+ * `snapshot` with the balances of what an order held (`held`: its own allocations on an edit, the
+ * leases it converts) at locations taken off sale since, which `loadSnapshot` leaves out: the order
+ * may take those units back (routing's `held`), and nothing else there. Reads nothing unless a held
+ * (SKU, location) of `skuIds` is missing from the snapshot — where it was held, stock is on hand,
+ * so only a location off sale leaves it out.
+ */
+export async function withHeldOffSale(
+  tx: Tx,
+  snapshot: Snapshot,
+  skuIds: readonly string[],
+  held: ReadonlyArray<{ readonly skuId: string; readonly locationId: string }> | undefined,
+): Promise<Snapshot> {
+  if (!held || held.length === 0) return snapshot;
+  const needed = new Set(skuIds);
+  const loaded = new Set(snapshot.rows.map((r) => `${r.skuId}|${r.locationId}`));
+  const missing = held.filter((h) => needed.has(h.skuId) && !loaded.has(`${h.skuId}|${h.locationId}`));
+  if (missing.length === 0) return snapshot;
+  const pairs = new Set(missing.map((h) => `${h.skuId}|${h.locationId}`));
+  const { rows } = await offSaleRows(tx, {
+    skuIds: [...new Set(missing.map((h) => h.skuId))].sort(),
+    locationIds: [...new Set(missing.map((h) => h.locationId))].sort(),
+  });
+  const added = rows.filter((r) => pairs.has(`${r.sku_id}|${r.location_id}`));
+  if (added.length === 0) return snapshot;
+  // Their safety stock is left out: a location off sale has none to keep, and serves held units only.
+  return { rows: [...snapshot.rows, ...added.map((r) => snapshotRowOf(r, false))], safety: snapshot.safety };
 }
 
 /** The codes of `locationIds`, in that order, from the snapshot a plan was made from. */
@@ -177,12 +231,16 @@ export function routingInput(
   onShortage: 'reject' | 'backorder',
   held?: RoutingInput['held'],
 ): RoutingInput {
-  const locations = new Map<
-    string,
-    { locationId: string; code: string; lat: number | null; lon: number | null }
-  >();
+  const locations = new Map<string, RoutingLocation>();
   for (const r of snapshot.rows)
-    locations.set(r.locationId, { locationId: r.locationId, code: r.locationCode, lat: r.lat, lon: r.lon });
+    locations.set(r.locationId, {
+      locationId: r.locationId,
+      code: r.locationCode,
+      lat: r.lat,
+      lon: r.lon,
+      // Off sale (`withHeldOffSale`): it serves only what the order held there.
+      ...(r.sellable ? {} : { sellable: false }),
+    });
   return {
     lines,
     skus,
@@ -333,9 +391,10 @@ function stockChangedEvents(
         onHand: rows.reduce((n, r) => n + r.onHand, 0),
         allocated: rows.reduce((n, r) => n + r.allocated, 0),
         quarantined: rows.reduce((n, r) => n + r.quarantined, 0),
-        // A backorder of a SKU deactivated since still takes its stock: available stays 0.
+        // A backorder of a SKU deactivated since still takes its stock: available stays 0; so does
+        // an edit taking back what it held at a location off sale since.
         available:
-          rows[0]?.skuActive === false
+          rows[0]?.skuActive === false || rows[0]?.sellable === false
             ? 0
             : locationAvailable(rows, safety, today, rows[0]?.minRemainingDays ?? 0),
       },

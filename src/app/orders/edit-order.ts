@@ -2,8 +2,9 @@
  * Order edits: change the line set (add, remove, change quantities or prices) or the address.
  * A line edit releases all of the order's allocations and routes the new line set in the same
  * transaction, so it either fully applies or changes nothing; the order may take back what it held
- * even where that dips into safety stock. With `onShortage: "reject"` an edit that cannot be
- * allocated is refused with INSUFFICIENT_STOCK. An address-only edit keeps the allocations as they
+ * even where that dips into safety stock or its location was taken off sale since (never more
+ * there). With `onShortage: "reject"` an edit that cannot be allocated is refused with
+ * INSUFFICIENT_STOCK. An address-only edit keeps the allocations as they
  * are (the stock may already be picked).
  */
 import { tidyAddress } from '../../domain/orders/address.js';
@@ -27,6 +28,7 @@ import {
   releaseAllocations,
   routingInput,
   sweepExpiredLeases,
+  withHeldOffSale,
   type Ctx,
   type HeldAllocation,
   type Snapshot,
@@ -185,7 +187,13 @@ export async function editOrder(
   );
   const today = isoDate(ctx.at);
   touched.push(...(await sweepExpiredLeases(tx, resolved.stockedSkuIds, ctx)));
-  const snapshot = await loadSnapshot(tx, resolved.stockedSkuIds);
+  // Where a location was taken off sale since, the order may take back what it held there, no more.
+  const snapshot = await withHeldOffSale(
+    tx,
+    await loadSnapshot(tx, resolved.stockedSkuIds),
+    resolved.stockedSkuIds,
+    holding.map((a) => ({ skuId: a.sku_id, locationId: a.location_id })),
+  );
   const addressJson = input.shippingAddress ? JSON.stringify(input.shippingAddress) : order.shipping_address;
   const address = addressJson ? (JSON.parse(addressJson) as { lat?: number; lon?: number }) : null;
   const shipTo =

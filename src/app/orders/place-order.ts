@@ -44,6 +44,7 @@ import {
   loadSnapshot,
   routingInput,
   notReallocated,
+  withHeldOffSale,
   type Ctx,
 } from './allocation.js';
 import type { CustomerMatch } from '../../db/catalog.repo.js';
@@ -332,7 +333,12 @@ export async function placeOrder(tx: Tx, request: PlaceOrderInput, ctx: Ctx): Pr
   const released = converted ? [...converted.released] : [];
   // What the order's own leases held stays the order's: the backorders served first never take it.
   released.push(...(await releaseLapsedLeases(tx, resolved.stockedSkuIds, lapsed, ctx, converted?.held)));
-  const snapshot = await loadSnapshot(tx, resolved.stockedSkuIds);
+  // A converted lease's units at a location taken off sale since stay the order's, no more (read
+  // only when a lease's location is missing from the snapshot).
+  const loaded = await loadSnapshot(tx, resolved.stockedSkuIds);
+  const snapshot = converted
+    ? await withHeldOffSale(tx, loaded, resolved.stockedSkuIds, converted.held)
+    : loaded;
   const shipTo =
     input.shippingAddress?.lat !== undefined && input.shippingAddress.lon !== undefined
       ? { lat: input.shippingAddress.lat, lon: input.shippingAddress.lon }

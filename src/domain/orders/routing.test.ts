@@ -175,6 +175,62 @@ describe('routeOrder', () => {
     expect(byLocation.ok).toBe(false);
   });
 
+  it('lets an order being edited take back what it held at a location taken off sale since, and nothing new there', () => {
+    // `near` was made unsellable after the order took 2 of A there (by lot: l-a1); B was never held there.
+    const offSale = { ...loc('near', 52.5, 13.4), sellable: false };
+    const input = order({
+      lines: [line(0, 'A', 2), line(1, 'B', 1)],
+      skus: new Map([
+        ['A', { tracking: 'lot', minRemainingShelfLifeDays: 0 }],
+        ['B', plain],
+      ]),
+      locations: [offSale, loc('mid', 50.1, 8.7), loc('far', 48.1, 11.6)],
+      stock: [
+        row('A', 'near', 6, 'l-a1', lot('A1', 90)),
+        row('A', 'near', 9, 'l-a0', lot('A0', 30)), // an earlier lot the order never held there
+        row('A', 'mid', 9, 'l-a2', lot('A2', 90)),
+        row('B', 'near', 9),
+        row('B', 'mid', 9),
+      ],
+      safetyStock: [{ skuId: 'A', locationId: 'near', quantity: 6 }],
+      held: [{ skuId: 'A', locationId: 'near', lotId: 'l-a1', quantity: 2 }],
+    });
+    // A alone keeps its held units where they are, before distance, as at a sellable location;
+    // with B too, one shipment from `mid` beats two, as it would there — and B, new, never comes
+    // from the location off sale.
+    expect(planOf(routeOrder({ ...input, lines: [line(0, 'A', 2)] })).decrements).toEqual([
+      { skuId: 'A', locationId: 'near', lotId: 'l-a1', quantity: 2 },
+    ]);
+    expect(planOf(routeOrder({ ...input, lines: [line(0, 'A', 1)] })).decrements).toEqual([
+      { skuId: 'A', locationId: 'near', lotId: 'l-a1', quantity: 1 },
+    ]);
+    expect(planOf(routeOrder(input)).decrements).toEqual([
+      { skuId: 'A', locationId: 'mid', lotId: 'l-a2', quantity: 2 },
+      { skuId: 'B', locationId: 'mid', lotId: '', quantity: 1 },
+    ]);
+    // With no stock elsewhere: what it held and no more, never another lot there, nothing new there.
+    const alone = { ...input, stock: input.stock.filter((r) => r.locationId === 'near') };
+    expect(planOf(routeOrder({ ...alone, lines: [line(0, 'A', 2)] })).decrements).toEqual([
+      { skuId: 'A', locationId: 'near', lotId: 'l-a1', quantity: 2 },
+    ]);
+    expect(routeOrder({ ...alone, lines: [line(0, 'A', 3), line(1, 'B', 1)] })).toEqual({
+      ok: false,
+      code: 'INSUFFICIENT_STOCK',
+      shortages: [
+        { lineIndex: 0, skuId: 'A', requested: 3, available: 2 },
+        { lineIndex: 1, skuId: 'B', requested: 1, available: 0 },
+      ],
+    });
+    // Nothing held there (a new order): the location off sale serves nothing.
+    expect(routeOrder({ ...alone, lines: [line(0, 'A', 1)], held: [] }).ok).toBe(false);
+    // Held by location only (a converted lease): up to what was held there, of any lot still good.
+    const byLocation = { ...alone, held: [{ skuId: 'A', locationId: 'near', quantity: 2 }] };
+    expect(planOf(routeOrder({ ...byLocation, lines: [line(0, 'A', 2)] })).decrements).toEqual([
+      { skuId: 'A', locationId: 'near', lotId: 'l-a0', quantity: 2 },
+    ]);
+    expect(routeOrder({ ...byLocation, lines: [line(0, 'A', 3)] }).ok).toBe(false);
+  });
+
   it('holds back safety stock at each location', () => {
     const input = order({
       lines: [line(0, 'A', 5)],
@@ -425,6 +481,8 @@ const arbOrder = (locs: readonly string[]): fc.Arbitrary<RoutingInput> =>
         fc.record({ lat: fc.integer({ min: -5, max: 5 }), lon: fc.integer({ min: -5, max: 5 }) }),
       ),
       onShortage: fc.constantFrom('reject' as const, 'backorder' as const),
+      // A location taken off sale since the order held units there: it serves only those.
+      offSale: fc.option(fc.constantFrom(...locs)),
     })
     .map((g) => {
       const skus = new Map<string, RoutingSku>(
@@ -439,6 +497,7 @@ const arbOrder = (locs: readonly string[]): fc.Arbitrary<RoutingInput> =>
           ...loc(id),
           lat: g.coords[i]?.[0] ?? null,
           lon: g.coords[i]?.[1] ?? null,
+          ...(id === g.offSale ? { sellable: false } : {}),
         })),
         stock: g.rows.map((r) =>
           skus.get(r.sku)?.tracking === 'lot'
@@ -491,7 +550,8 @@ function usable(input: RoutingInput): { lots: Map<string, number>; sites: Map<st
     const sum = (rows: RoutingInput['safetyStock']) =>
       (rows ?? []).filter((s) => `${s.skuId}|${s.locationId}` === k).reduce((a, s) => a + s.quantity, 0);
     const own = Math.min(sum(input.held), n);
-    sites.set(k, Math.max(0, n - own - sum(input.safetyStock)) + own);
+    const offSale = input.locations.some((l) => l.sellable === false && k.endsWith(`|${l.locationId}`));
+    sites.set(k, offSale ? own : Math.max(0, n - own - sum(input.safetyStock)) + own);
   }
   return { lots, sites };
 }

@@ -22,6 +22,11 @@ export type RoutingLocation = {
   readonly code: string;
   readonly lat: number | null;
   readonly lon: number | null;
+  /**
+   * `false`: taken off sale since the order held units there (see `held`); it serves only those.
+   * Left out: sellable.
+   */
+  readonly sellable?: boolean;
 };
 /** One balance row; `free` = on hand − allocated − quarantined. `lotId` is '' when not lot-tracked. */
 export type StockRow = {
@@ -38,7 +43,7 @@ export type RoutingInput = {
   readonly lines: readonly RoutingLine[];
   /** Rules for every stocked SKU the order needs (bundle SKUs themselves are not needed). */
   readonly skus: ReadonlyMap<string, RoutingSku>;
-  /** Sellable locations only. */
+  /** Sellable locations, and those not sellable where `held` names units (`sellable: false`). */
   readonly locations: readonly RoutingLocation[];
   readonly stock: readonly StockRow[];
   readonly safetyStock?: readonly SafetyStock[];
@@ -50,6 +55,8 @@ export type RoutingInput = {
    * With `lotId` (an edit's own allocations), the units of a lot now inside the SKU's minimum
    * remaining shelf life may be taken again too, up to what was held of it (never an expired or
    * recalled lot): an edit keeps what the order would have shipped.
+   * At a location no longer sellable (`sellable: false`) only held units may be taken: up to what was
+   * held at that (SKU, location), and with `lotId` up to what was held of each lot; nothing else.
    */
   readonly held?: ReadonlyArray<SafetyStock & { readonly lotId?: string }>;
   readonly shipTo: GeoPoint | null;
@@ -107,8 +114,8 @@ type Work = {
  *
  * Usable stock of a SKU at a location = free units of its sellable lots (`lotSellable` with the
  * SKU's minimum remaining shelf life) minus safety stock, floored at 0 (plus, when re-routing,
- * what the order itself held there: see `held`). Demand is summed per SKU
- * over all lines and bundle components, so shared components are never oversold. Rows with the
+ * what the order itself held there: see `held`; at a location taken off sale, only that). Demand
+ * is summed per SKU over all lines and bundle components, so shared components are never oversold. Rows with the
  * same (sku, location, lotId) are summed; rows of one lotId are assumed to carry the same lot.
  *
  * Lines are served in input order (a bundle unit only when every component is there). The
@@ -218,20 +225,32 @@ function indexSites(input: RoutingInput, rules: ReadonlyMap<string, RoutingSku>)
   for (const s of input.safetyStock ?? []) add(safety, `${s.skuId}\n${s.locationId}`, s.quantity);
   const held = new Map<string, number>();
   const heldLots = new Map<string, number>(); // sku, location, lot → units the order held of that lot
+  const heldByLot = new Set<string>(); // (sku, location) pairs whose held units name their lots
   for (const h of input.held ?? []) {
     add(held, `${h.skuId}\n${h.locationId}`, h.quantity);
-    if (h.lotId !== undefined) add(heldLots, `${h.skuId}\n${h.locationId}\n${h.lotId}`, h.quantity);
+    if (h.lotId === undefined) continue;
+    add(heldLots, `${h.skuId}\n${h.locationId}\n${h.lotId}`, h.quantity);
+    heldByLot.add(`${h.skuId}\n${h.locationId}`);
   }
+  const offSale = new Set(input.locations.filter((l) => l.sellable === false).map((l) => l.locationId));
   const lots = new Map<string, Map<string, Map<string, Lot>>>(); // location → sku → lotId → lot
   for (const row of input.stock) {
     const sku = rules.get(row.skuId);
     if (!sku || row.free <= 0) continue;
-    // A lot inside the minimum shelf life: only the units the order itself held of it.
-    const free = lotSellable(row.lot, input.today, sku.minRemainingShelfLifeDays)
-      ? row.free
-      : lotSellable(row.lot, input.today)
-        ? Math.min(row.free, Math.max(0, heldLots.get(`${row.skuId}\n${row.locationId}\n${row.lotId}`) ?? 0))
-        : 0;
+    // A lot inside the minimum shelf life, or any lot at a location taken off sale where the order
+    // held by lot: only the units the order itself held of it. (At a location off sale held by
+    // location only, a converted lease, the bin below caps them at what was held there.)
+    const heldByLotOffSale =
+      offSale.size > 0 && offSale.has(row.locationId) && heldByLot.has(`${row.skuId}\n${row.locationId}`);
+    const free =
+      !heldByLotOffSale && lotSellable(row.lot, input.today, sku.minRemainingShelfLifeDays)
+        ? row.free
+        : lotSellable(row.lot, input.today)
+          ? Math.min(
+              row.free,
+              Math.max(0, heldLots.get(`${row.skuId}\n${row.locationId}\n${row.lotId}`) ?? 0),
+            )
+          : 0;
     if (free <= 0) continue;
     const bySku = lots.get(row.locationId) ?? new Map<string, Map<string, Lot>>();
     const byLot = bySku.get(row.skuId) ?? new Map<string, Lot>();
@@ -261,7 +280,8 @@ function indexSites(input: RoutingInput, rules: ReadonlyMap<string, RoutingSku>)
       const pair = `${skuId}\n${loc.locationId}`;
       const reserve = Math.max(0, safety.get(pair) ?? 0);
       const own = Math.min(Math.max(0, held.get(pair) ?? 0), sellable);
-      const left = Math.max(0, sellable - own - reserve) + own;
+      // Off sale: the order's own units only (safety stock aside, as for held units anywhere).
+      const left = offSale.has(loc.locationId) ? own : Math.max(0, sellable - own - reserve) + own;
       if (left > 0) bins.set(skuId, { left, held: own, lots: sorted });
     }
     if (bins.size > 0) sites.push({ loc, km: distanceKm(input.shipTo, loc), bins });
