@@ -65,11 +65,17 @@ export async function listOrders(
         .where('id', '=', q)
         .unionAll(eb.selectFrom('orders').select('id').where('external_id', '=', q))
         .unionAll(
+          // The matching customers first, then their orders through the customer index: never a
+          // scan of the orders probing each one's customer.
           eb
-            .selectFrom('customers as qc')
-            .innerJoin('orders as qo', 'qo.customer_id', 'qc.id')
+            .selectFrom('orders as qo')
             .select('qo.id')
-            .where((w) => w.or([w('qc.email_key', '=', canonicalEmail(q)), customerMatches(q, 'qc')!])),
+            .where('qo.customer_id', 'in', (c) =>
+              c
+                .selectFrom('customers as qc')
+                .select('qc.id')
+                .where((w) => w.or([w('qc.email_key', '=', canonicalEmail(q)), customerMatches(q, 'qc')!])),
+            ),
         );
       // The short number has no index (migration 0014 says why): this one reads every order's id.
       if (short !== null)
