@@ -2,6 +2,7 @@
 import { sql } from 'kysely';
 import type { Tx } from '../../db/database.js';
 import { containsEveryWord, escapeLike } from '../../db/like.js';
+import { canonicalEmail } from '../../domain/email.js';
 import { fieldError } from '../../domain/errors.js';
 
 export type CustomerView = {
@@ -15,16 +16,15 @@ export type CustomerView = {
 };
 
 /**
- * Customers (`alias.` columns) whose e-mail contains `q`, or whose name contains every word of it,
- * case aside: what the customer search and the order search by customer both mean. Undefined for a
- * blank `q`. Scans the customers (far fewer than orders), never the orders.
+ * Customers (`alias.` columns) whose e-mail contains `q` (in its canonical form, `canonicalEmail`),
+ * or whose name contains every word of it, case aside: what the customer search and the order
+ * search by customer both mean. Scans the customers (far fewer than orders), never the orders.
  */
-export function customerMatches(q: string | undefined, alias = '') {
-  const term = q?.normalize('NFKC').trim().toLowerCase();
-  if (!term) return undefined;
-  const like = `%${escapeLike(term)}%`;
+export function customerMatches(q: string, alias = '') {
   const column = (name: string) => (alias === '' ? name : `${alias}.${name}`);
-  return sql<boolean>`(${sql.ref(column('email_key'))} like ${like} escape '\\' or ${containsEveryWord(column('name'), term)})`;
+  const email = `%${escapeLike(canonicalEmail(q))}%`;
+  const name = containsEveryWord(column('name'), q.normalize('NFKC'));
+  return sql<boolean>`(${sql.ref(column('email_key'))} like ${email} escape '\\' or ${name})`;
 }
 
 /** Customers by e-mail or name fragment, newest first. */
@@ -38,8 +38,7 @@ export async function listCustomers(
     .orderBy('id', 'desc')
     .limit(opts.limit + 1);
   if (opts.before) q = q.where('id', '<', opts.before);
-  const matches = customerMatches(opts.q);
-  if (matches) q = q.where(matches);
+  if (opts.q?.trim()) q = q.where(customerMatches(opts.q));
   const rows = await q.execute();
   const page = rows.slice(0, opts.limit);
   return {

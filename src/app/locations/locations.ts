@@ -1,4 +1,5 @@
 /** Warehouses and stores with address, coordinates (for routing), bins, and a sellable flag. */
+import { tidyAddress } from '../../domain/address.js';
 import type { Tx } from '../../db/database.js';
 import type { LocationRow } from '../../db/catalog.repo.js';
 import { findLocation } from '../../db/catalog.repo.js';
@@ -21,13 +22,6 @@ export type Address = {
   postalCode?: string;
   country?: string;
 };
-
-/** The address with each line trimmed, as names and codes are (and as a CSV import reads them). */
-function trimmedAddress(address: Address): Address {
-  return Object.fromEntries(
-    Object.entries(address).map(([k, v]) => [k, typeof v === 'string' ? v.trim() : v]),
-  );
-}
 
 export type LocationInput = {
   code: string;
@@ -105,7 +99,7 @@ export async function createLocation(tx: Tx, input: LocationInput): Promise<Loca
       code_key: locationKey(input.code),
       name: input.name.trim(),
       kind: input.kind,
-      address: input.address ? JSON.stringify(trimmedAddress(input.address)) : null,
+      address: input.address ? JSON.stringify(tidyAddress(input.address)) : null,
       lat: input.lat ?? null,
       lon: input.lon ?? null,
       sellable: sellable ? 1 : 0,
@@ -190,7 +184,7 @@ export async function updateLocation(
     .updateTable('locations')
     .set({
       ...(input.name !== undefined ? { name: input.name.trim() } : {}),
-      ...(input.address !== undefined ? { address: JSON.stringify(trimmedAddress(input.address)) } : {}),
+      ...(input.address !== undefined ? { address: JSON.stringify(tidyAddress(input.address)) } : {}),
       ...(input.lat !== undefined ? { lat: input.lat } : {}),
       ...(input.lon !== undefined ? { lon: input.lon } : {}),
       updated_at: at,

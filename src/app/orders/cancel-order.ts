@@ -22,6 +22,7 @@ import {
   discountBasisOf,
   heldAllocationsOf,
   loadOrderForChange,
+  NO_AMOUNTS,
   nothingLeftToShip,
   record,
   refundDueEntries,
@@ -157,7 +158,7 @@ export async function cancelOrder(
     order,
     next,
     everything
-      ? { status: 'cancelled', zeroExtras: true }
+      ? { status: 'cancelled', amounts: NO_AMOUNTS }
       : {
           amounts: amountsAfter(order, next, input),
           ...(done
@@ -166,7 +167,6 @@ export async function cancelOrder(
         },
     ctx,
   );
-  const amounts = everything ? '' : amountChanges(order, saved);
   const reason = input.reason ? ` (${input.reason})` : '';
   // What went back to stock: allocated units only (backordered ones held none), as stock units.
   const released = releases.reduce((n, r) => n + r.quantity, 0);
@@ -186,7 +186,10 @@ export async function cancelOrder(
               type: everything ? 'order.cancelled' : 'order.lines_cancelled',
               message: everything
                 ? `Order cancelled${reason}: ${numbered(units, 'unit')}${fromStock}`
-                : `Cancelled ${numbered(units, 'unit')}${reason}${fromStock}${amounts}`,
+                : [
+                    `Cancelled ${numbered(units, 'unit')}${reason}${fromStock}`,
+                    ...amountChanges(order, saved),
+                  ].join('; '),
               data: { lines: input.lines ?? 'all' },
             },
           ]),

@@ -7,7 +7,7 @@
  * INSUFFICIENT_STOCK. An address-only edit keeps the allocations as they
  * are (the stock may already be picked).
  */
-import { tidyAddress } from '../../domain/orders/address.js';
+import { tidyAddress } from '../../domain/address.js';
 import type { Tx } from '../../db/database.js';
 import type { OrderLineTable, OrderTable } from '../../db/schema.js';
 import { balanceKeyOf, lockBalances } from '../../db/stock.repo.js';
@@ -102,7 +102,7 @@ export async function editOrder(
   // What the order has now may stay on it even if taken off sale since; only more of it is refused.
   const kept = new Map<string, number>();
   for (const l of current) kept.set(l.sku_id, (kept.get(l.sku_id) ?? 0) + l.quantity);
-  const resolved = await resolveLines(tx, wanted, ctx.at, undefined, kept);
+  const resolved = await resolveLines(tx, wanted, ctx.at, { kept });
 
   // Next line set: matching SKUs keep their line (and history), removed ones drop to zero, new ones append.
   let lineNo = current.reduce((m, l) => Math.max(m, l.line_no), 0);
@@ -187,12 +187,19 @@ export async function editOrder(
   );
   const today = isoDate(ctx.at);
   touched.push(...(await sweepExpiredLeases(tx, resolved.stockedSkuIds, ctx)));
-  // Where a location was taken off sale since, the order may take back what it held there, no more.
+  // What the order held, by lot: it may take that back where the lot is now inside the minimum shelf
+  // life or the location was taken off sale since, and no more there.
+  const held = holding.map((a) => ({
+    skuId: a.sku_id,
+    locationId: a.location_id,
+    lotId: a.lot_id,
+    quantity: a.quantity,
+  }));
   const snapshot = await withHeldOffSale(
     tx,
     await loadSnapshot(tx, resolved.stockedSkuIds),
     resolved.stockedSkuIds,
-    holding.map((a) => ({ skuId: a.sku_id, locationId: a.location_id })),
+    held,
   );
   const addressJson = input.shippingAddress ? JSON.stringify(input.shippingAddress) : order.shipping_address;
   const address = addressJson ? (JSON.parse(addressJson) as { lat?: number; lon?: number }) : null;
@@ -209,13 +216,7 @@ export async function editOrder(
       shipTo,
       today,
       order.on_shortage,
-      // By lot: a lot now inside the minimum shelf life stays the order's, up to what it held.
-      holding.map((a) => ({
-        skuId: a.sku_id,
-        locationId: a.location_id,
-        lotId: a.lot_id,
-        quantity: a.quantity,
-      })),
+      held,
     ),
   );
   if (!routed.ok) throw shortageError(routed.shortages, wanted);
@@ -282,7 +283,11 @@ export async function editOrder(
     [
       {
         type: 'order.edited',
-        message: `Lines changed to ${summary}${input.shippingAddress ? '; shipping address changed' : ''}${amountChanges(order, saved)}`,
+        message: [
+          `Lines changed to ${summary}`,
+          ...(input.shippingAddress ? ['shipping address changed'] : []),
+          ...amountChanges(order, saved),
+        ].join('; '),
         data: input,
       },
       ...moved.timeline,
@@ -334,10 +339,7 @@ async function changeDetails(
     },
     ctx,
   );
-  const changed = [
-    ...(address ? ['Shipping address changed'] : []),
-    ...(amounts ? [amountChanges(order, saved).replace(/^; /, '') || 'Shipping and tax unchanged'] : []),
-  ];
+  const changed = [...(address ? ['shipping address changed'] : []), ...amountChanges(order, saved)];
   await record(
     tx,
     order.id,
@@ -345,12 +347,8 @@ async function changeDetails(
     [
       {
         type: 'order.edited',
-        message: changed.join('; ').replace(/^./, (c) => c.toUpperCase()),
-        data: {
-          ...(address ? { shippingAddress: address } : {}),
-          ...(input.shippingMinor === undefined ? {} : { shippingMinor: input.shippingMinor }),
-          ...(input.taxMinor === undefined ? {} : { taxMinor: input.taxMinor }),
-        },
+        message: capitalized(changed.join('; ') || 'shipping and tax unchanged'),
+        data: input,
       },
       ...(await refundDueEntries(tx, order, saved.total_minor)),
     ],
@@ -369,6 +367,8 @@ async function changeDetails(
   );
   return getOrder(tx, order.id);
 }
+
+const capitalized = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 /**
  * Where the edit moved the order's stock, when it did: an `order.allocated` entry and event naming

@@ -1,7 +1,6 @@
 import type { Tx } from '../../db/database.js';
 import { sql } from 'kysely';
 import { channelName } from '../../domain/orders/channels.js';
-import { canonicalEmail } from '../../domain/email.js';
 import { customerMatches } from '../customers/customers.js';
 import { shortNumberSearched } from '../../domain/orders/short-number.js';
 
@@ -71,10 +70,7 @@ export async function listOrders(
             .selectFrom('orders as qo')
             .select('qo.id')
             .where('qo.customer_id', 'in', (c) =>
-              c
-                .selectFrom('customers as qc')
-                .select('qc.id')
-                .where((w) => w.or([w('qc.email_key', '=', canonicalEmail(q)), customerMatches(q, 'qc')!])),
+              c.selectFrom('customers as qc').select('qc.id').where(customerMatches(q, 'qc')),
             ),
         );
       // The short number has no index (migration 0014 says why): this one reads every order's id.

@@ -65,17 +65,16 @@ export async function saveOrder(
     status?: string;
     holdReason?: string | null;
     shippingAddress?: string | null;
-    zeroExtras?: boolean;
-    /** New shipping and tax, and the basis the tax was scaled from (null: the new tax is its own). */
+    /** New shipping and tax, and the basis the tax was scaled from (`amountsAfter`, `NO_AMOUNTS`). */
     amounts?: OrderAmounts;
     /** Delivered: once set, it stays (the lines of a delivered order do not change). */
     delivered?: boolean;
   },
   ctx: Ctx,
 ): Promise<OrderTable> {
-  const shipping = changes.zeroExtras ? 0 : (changes.amounts?.shippingMinor ?? order.shipping_minor);
-  const tax = changes.zeroExtras ? 0 : (changes.amounts?.taxMinor ?? order.tax_minor);
-  const taxBasis = changes.amounts === undefined ? undefined : changes.amounts.taxBasis;
+  const { amounts } = changes;
+  const shipping = amounts?.shippingMinor ?? order.shipping_minor;
+  const tax = amounts?.taxMinor ?? order.tax_minor;
   // Past the largest amount is VALIDATION_FAILED, as at capture, when a change raises the total (an
   // edit adding lines); a change that does not (cancel, ship, a backorder allocated) never fails
   // on it, whatever an older version of Kibble let an order total.
@@ -116,9 +115,10 @@ export async function saveOrder(
     discount_minor: totals.discountMinor,
     shipping_minor: shipping,
     tax_minor: tax,
-    ...(taxBasis === undefined
-      ? {}
-      : { tax_basis_minor: taxBasis?.taxMinor ?? null, tax_basis_goods_minor: taxBasis?.goodsMinor ?? null }),
+    ...(amounts && {
+      tax_basis_minor: amounts.taxBasis?.taxMinor ?? null,
+      tax_basis_goods_minor: amounts.taxBasis?.goodsMinor ?? null,
+    }),
     total_minor: totals.totalMinor,
     fulfillment_status: fulfillment,
     version: order.version + 1,
@@ -310,10 +310,14 @@ export type OrderAmounts = {
   readonly taxBasis: TaxBasis | null;
 };
 
+/** A cancelled order's: it costs nothing, so shipping and tax go with it. */
+export const NO_AMOUNTS: OrderAmounts = { shippingMinor: 0, taxMinor: 0, taxBasis: null };
+
+type PricedLineRow = Pick<OrderLineTable, 'quantity' | 'unit_price_minor' | 'discount_minor'>;
+
 /** Goods: what the lines come to, discounts taken off (the order's subtotal less its discounts). */
-export const goodsOf = (
-  lines: ReadonlyArray<Pick<OrderLineTable, 'quantity' | 'unit_price_minor' | 'discount_minor'>>,
-) => lines.reduce((s, l) => s + l.quantity * l.unit_price_minor - l.discount_minor, 0);
+const goodsOf = (lines: readonly PricedLineRow[]) =>
+  lines.reduce((s, l) => s + l.quantity * l.unit_price_minor - l.discount_minor, 0);
 
 /**
  * Shipping and tax once the order's lines become `lines`: as the request states them (`given`), else
@@ -323,7 +327,7 @@ export const goodsOf = (
  */
 export function amountsAfter(
   order: OrderTable,
-  lines: ReadonlyArray<Pick<OrderLineTable, 'quantity' | 'unit_price_minor' | 'discount_minor'>>,
+  lines: readonly PricedLineRow[],
   given: { shippingMinor?: number | undefined; taxMinor?: number | undefined },
 ): OrderAmounts {
   const shippingMinor = given.shippingMinor ?? order.shipping_minor;
@@ -338,16 +342,16 @@ export function amountsAfter(
 }
 
 /**
- * What a change did to shipping and tax, for the timeline: `; tax $1.00 → $0.50` and the like, or
- * nothing when neither moved.
+ * What a change did to shipping and tax, for the timeline: `tax 1.00 USD → 0.50 USD` and the like,
+ * one phrase for each that moved.
  */
-export function amountChanges(order: OrderTable, after: OrderTable): string {
+export function amountChanges(order: OrderTable, after: OrderTable): string[] {
   const moved = (label: string, was: number, now: number) =>
-    was === now ? '' : `; ${label} ${formatMinor(was, order.currency)} → ${formatMinor(now, order.currency)}`;
-  return (
-    moved('shipping', order.shipping_minor, after.shipping_minor) +
-    moved('tax', order.tax_minor, after.tax_minor)
-  );
+    was === now ? [] : [`${label} ${formatMinor(was, order.currency)} → ${formatMinor(now, order.currency)}`];
+  return [
+    ...moved('shipping', order.shipping_minor, after.shipping_minor),
+    ...moved('tax', order.tax_minor, after.tax_minor),
+  ];
 }
 
 /** The quantity and discount a line's discount was set for (see migration 0012). */

@@ -46,10 +46,15 @@ export async function resolveLines(
   tx: Tx,
   lines: ReadonlyArray<{ sku: string; quantity?: number }>,
   at: string,
-  /** Also find the customer with this e-mail key, in the same statement. */
-  customerEmailKey?: string,
-  /** Units of each SKU id the order being edited has now: up to that many may stay off sale. */
-  kept?: ReadonlyMap<string, number>,
+  {
+    customerEmailKey,
+    kept,
+  }: {
+    /** Also find the customer with this e-mail key, in the same statement. */
+    customerEmailKey?: string;
+    /** Units of each SKU id the order being edited has now: up to that many may stay off sale. */
+    kept?: ReadonlyMap<string, number>;
+  } = {},
 ): Promise<ResolvedLines> {
   const { skus: found, customer } = await findOrderableSkus(
     tx,

@@ -12,7 +12,7 @@ import { sql } from 'kysely';
 import type { Tx } from '../../db/database.js';
 import { canonicalJson } from '../../domain/canonical-json.js';
 import { canonicalEmail, tidyEmail } from '../../domain/email.js';
-import { tidyAddress, tidyName } from '../../domain/orders/address.js';
+import { tidyAddress, tidyName } from '../../domain/address.js';
 import { channelName, externalIdOf } from '../../domain/orders/channels.js';
 import { isoDate } from '../../domain/clock.js';
 import { DomainError, fieldError } from '../../domain/errors.js';
@@ -279,7 +279,7 @@ export async function placeOrder(tx: Tx, request: PlaceOrderInput, ctx: Ctx): Pr
   await assertPaymentsNew(tx, payments);
   const customerEmail = tidyEmail(input.customer.email);
   const customerEmailKey = canonicalEmail(customerEmail);
-  const resolved = await resolveLines(tx, input.lines, ctx.at, customerEmailKey);
+  const resolved = await resolveLines(tx, input.lines, ctx.at, { customerEmailKey });
   const priced = input.lines.map((l) => ({
     quantity: l.quantity,
     unitPriceMinor: l.unitPriceMinor,
@@ -335,10 +335,12 @@ export async function placeOrder(tx: Tx, request: PlaceOrderInput, ctx: Ctx): Pr
   released.push(...(await releaseLapsedLeases(tx, resolved.stockedSkuIds, lapsed, ctx, converted?.held)));
   // A converted lease's units at a location taken off sale since stay the order's, no more (read
   // only when a lease's location is missing from the snapshot).
-  const loaded = await loadSnapshot(tx, resolved.stockedSkuIds);
-  const snapshot = converted
-    ? await withHeldOffSale(tx, loaded, resolved.stockedSkuIds, converted.held)
-    : loaded;
+  const snapshot = await withHeldOffSale(
+    tx,
+    await loadSnapshot(tx, resolved.stockedSkuIds),
+    resolved.stockedSkuIds,
+    converted?.held,
+  );
   const shipTo =
     input.shippingAddress?.lat !== undefined && input.shippingAddress.lon !== undefined
       ? { lat: input.shippingAddress.lat, lon: input.shippingAddress.lon }

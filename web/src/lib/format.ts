@@ -169,8 +169,8 @@ export function readableAmounts(text: string): string {
     AMOUNT,
     (whole, sign: string, units: string, fraction: string | undefined, currency: string) => {
       if (!isCurrency(currency) || (fraction ?? '').length !== minorDigits(currency)) return whole;
-      const minor = Number(`${units}${fraction ?? ''}`);
-      return Number.isSafeInteger(minor) ? money(sign === '-' ? -minor : minor, currency) : whole;
+      const minor = decimalToMinor(`${units}.${fraction ?? ''}`, currency);
+      return minor === null ? whole : money(sign === '-' ? -minor : minor, currency);
     },
   );
 }
